@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { isOrchError } from '../errors.js';
+import { dbCommand } from './db-command.js';
+import { jobsCommand } from './jobs-command.js';
+
+/** Exit codes: 0 ok, 1 failure, 2 usage. */
+export function buildCli(): Command {
+  const program = new Command('orch')
+    .description('Orch: drives AI coding agents through a gated delivery pipeline')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  program.addCommand(dbCommand());
+  program.addCommand(jobsCommand());
+  applyToAll(program, (c) => c.exitOverride().showHelpAfterError());
+  return program;
+}
+
+function applyToAll(cmd: Command, fn: (c: Command) => void): void {
+  fn(cmd);
+  for (const sub of cmd.commands) applyToAll(sub, fn);
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (isOrchError(err)) {
+      process.stderr.write(`orch: ${err.code}: ${err.message}\n`);
+      return err.code === 'USAGE' ? 2 : 1;
+    }
+    process.stderr.write(
+      `orch: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return 1;
+  }
+}
+
+process.exitCode = await runCli(process.argv.slice(2));

@@ -1,0 +1,53 @@
+import type { Dialect } from '../store/db.js';
+
+/**
+ * The claim, one statement per dialect (never select-then-update). Parameters:
+ * $1 kinds (null = any), $2 now ms, $3 agent labels JSON (a job's labels must be a subset),
+ * $4 max jobs, $5 owner, $6 excluded kinds (open breakers), $7 tenant (null = any), $8 lease ms.
+ * Each claimed job gets a fresh random lease token and one more attempt.
+ */
+const POSTGRES_CLAIM = `
+-- claim: lease up to $4 available queued jobs, priority desc then FIFO, skipping rows other claimers hold
+with c as materialized (
+  select id from jobs
+  where status = 'queued'
+    and available_at_ms <= $2
+    and ($1::text[] is null or kind = any($1::text[]))
+    and not (kind = any($6::text[]))
+    and ($7::text is null or tenant_id = $7::text)
+    and (labels = '[]' or labels::jsonb <@ $3::jsonb)
+  order by priority desc, id
+  limit $4
+  for update skip locked
+)
+update jobs j
+set status = 'running', attempts = j.attempts + 1, lease_token = gen_random_uuid()::text,
+    leased_by = $5, lease_expires_at_ms = $2 + $8, heartbeat_at_ms = $2, started_at_ms = $2,
+    updated_at_ms = $2, finished_at_ms = null, pid = null, agent_run_id = null, cancel_requested = 0
+from c
+where j.id = c.id
+returning j.*`;
+
+const SQLITE_CLAIM = `
+-- claim: lease up to $4 available queued jobs, priority desc then FIFO (the write lock makes it atomic)
+update jobs
+set status = 'running', attempts = attempts + 1, lease_token = lower(hex(randomblob(16))),
+    leased_by = $5, lease_expires_at_ms = $2 + $8, heartbeat_at_ms = $2, started_at_ms = $2,
+    updated_at_ms = $2, finished_at_ms = null, pid = null, agent_run_id = null, cancel_requested = 0
+where id in (
+  select id from jobs
+  where status = 'queued'
+    and available_at_ms <= $2
+    and ($1 is null or kind in (select value from json_each($1)))
+    and kind not in (select value from json_each($6))
+    and ($7 is null or tenant_id = $7)
+    and (labels = '[]' or not exists (
+      select 1 from json_each(jobs.labels) l where l.value not in (select value from json_each($3))))
+  order by priority desc, id
+  limit $4
+)
+returning *`;
+
+export function claimSql(dialect: Dialect): string {
+  return dialect === 'postgres' ? POSTGRES_CLAIM : SQLITE_CLAIM;
+}

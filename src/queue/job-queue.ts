@@ -1,0 +1,338 @@
+import type { Clock } from '../clock.js';
+import type { Db, Dialect, Queryable } from '../store/db.js';
+import { OrchError } from '../errors.js';
+import { claimSql } from './claim-sql.js';
+import { normalizeEnqueue, payloadToJson, type EnqueueInput } from './enqueue-input.js';
+import { decideFailure, type FailureInput, type RetryPolicy } from './failure-policy.js';
+import { isJobStatus, jobFromRow, type Job, type JobRow, type JobStatus } from './job.js';
+import { WakeSignal } from './wake-signal.js';
+
+export interface QueueOptions {
+  clock: Clock;
+  retry: RetryPolicy;
+  defaultMaxAttempts: number;
+  /** How long a waiting claimer sleeps between polls when no hint arrives. */
+  pollIntervalMs: number;
+  wake?: WakeSignal;
+}
+
+export interface ClaimOptions {
+  /** Kinds this claimer runs; omitted = any kind. */
+  kinds?: readonly string[];
+  /** Labels the claimer has; a job is claimable only if all its labels are among them. */
+  labels?: readonly string[];
+  /** Kinds not to claim now (e.g. open circuit breakers). */
+  excludeKinds?: readonly string[];
+  tenantId?: string;
+  max?: number;
+  leaseMs: number;
+  owner: string;
+}
+
+export type FencedResult<T> = ({ kind: 'ok' } & T) | { kind: 'lease_lost' };
+
+export interface QueueCounts {
+  byStatus: Record<JobStatus, number>;
+  byKind: { kind: string; status: JobStatus; count: number; oldestAvailableAtMs: number | null }[];
+}
+
+const FENCE = 'id = $1 and lease_token = $2 and status = $3';
+
+/** The scalar two-argument maximum: `greatest` on PostgreSQL, `max` on SQLite. */
+export function greatest(dialect: Dialect): string {
+  return dialect === 'postgres' ? 'greatest' : 'max';
+}
+
+/**
+ * The durable job queue. Every state change is one conditional statement; every write by a lease
+ * holder is fenced by `(id, lease_token, status='running')` and a write that matches no row
+ * returns `{ kind: 'lease_lost' }` instead of throwing.
+ */
+export class JobQueue {
+  readonly db: Db;
+  readonly wake: WakeSignal;
+  readonly #opts: QueueOptions;
+
+  constructor(db: Db, options: QueueOptions) {
+    this.db = db;
+    this.#opts = options;
+    this.wake = options.wake ?? new WakeSignal();
+  }
+
+  get clock(): Clock {
+    return this.#opts.clock;
+  }
+
+  /** Starts cross-process wake-up (PostgreSQL LISTEN); the queue works without it, by polling. */
+  async start(): Promise<void> {
+    await this.wake.start(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.wake.close();
+  }
+
+  async enqueue(input: EnqueueInput): Promise<{ job: Job; created: boolean }> {
+    const [first] = await this.enqueueBatch([input]);
+    return first!;
+  }
+
+  /** All-or-nothing: every input is validated before anything is written. */
+  async enqueueBatch(inputs: readonly EnqueueInput[]): Promise<{ job: Job; created: boolean }[]> {
+    const nowMs = this.clock.now();
+    const rows = inputs.map((i) =>
+      normalizeEnqueue(i, { nowMs, maxAttempts: this.#opts.defaultMaxAttempts }),
+    );
+    if (rows.length === 0) return [];
+    const run = async (q: Queryable) => {
+      const out: { job: Job; created: boolean }[] = [];
+      for (const r of rows) {
+        const inserted = await q.get<JobRow>(
+          `-- enqueue: insert one job unless its (tenant, idempotency key) exists
+           insert into jobs (tenant_id, kind, labels, task_id, run_id, payload, priority, max_attempts,
+             available_at_ms, idempotency_key, created_at_ms, updated_at_ms)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+           on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
+           returning *`,
+          [
+            r.tenantId,
+            r.kind,
+            r.labelsJson,
+            r.taskId,
+            r.runId,
+            r.payloadJson,
+            r.priority,
+            r.maxAttempts,
+            r.availableAtMs,
+            r.idempotencyKey,
+            nowMs,
+          ],
+        );
+        if (inserted) {
+          out.push({ job: jobFromRow(inserted), created: true });
+          continue;
+        }
+        const existing = await q.get<JobRow>(
+          '-- enqueue: the job an idempotency key already names\n select * from jobs where tenant_id = $1 and idempotency_key = $2',
+          [r.tenantId, r.idempotencyKey],
+        );
+        out.push({ job: jobFromRow(existing!), created: false });
+      }
+      return out;
+    };
+    const result = rows.length === 1 ? await run(this.db) : await this.db.tx(run);
+    if (result.some((r) => r.created)) this.wake.notify();
+    return result;
+  }
+
+  /** Claims up to `max` jobs in one statement; see claim-sql.ts. */
+  async claim(options: ClaimOptions): Promise<Job[]> {
+    const max = options.max ?? 1;
+    if (!Number.isSafeInteger(max) || max < 1 || max > 1000) {
+      throw new OrchError('INVALID_CLAIM', 'max must be an integer from 1 to 1000');
+    }
+    if (!(options.leaseMs > 0) || options.owner.length === 0) {
+      throw new OrchError('INVALID_CLAIM', 'leaseMs must be positive and owner non-empty');
+    }
+    const rows = await this.db.all<JobRow>(claimSql(this.db.dialect), [
+      options.kinds ? [...options.kinds] : null,
+      this.clock.now(),
+      JSON.stringify(options.labels ?? []),
+      max,
+      options.owner,
+      [...(options.excludeKinds ?? [])],
+      options.tenantId ?? null,
+      Math.round(options.leaseMs),
+    ]);
+    return rows.map(jobFromRow).sort((a, b) => b.priority - a.priority || a.id - b.id);
+  }
+
+  /**
+   * Claims, and if nothing is available waits for a wake-up hint (or the poll interval) and tries
+   * again, until `waitMs` has passed. Returns [] on timeout or abort.
+   */
+  async claimWait(
+    options: ClaimOptions & { waitMs: number; signal?: AbortSignal },
+  ): Promise<Job[]> {
+    const deadline = this.clock.now() + options.waitMs;
+    for (;;) {
+      const waiter = this.wake.subscribe();
+      try {
+        const jobs = await this.claim(options);
+        const left = deadline - this.clock.now();
+        if (jobs.length > 0 || left <= 0 || options.signal?.aborted) return jobs;
+        await waiter.wait(Math.min(left, this.#opts.pollIntervalMs), options.signal);
+      } finally {
+        waiter.dispose();
+      }
+    }
+  }
+
+  /** Extends the lease; reports whether an admin asked to cancel the job. */
+  async heartbeat(
+    id: number,
+    leaseToken: string,
+    leaseMs: number,
+  ): Promise<FencedResult<{ leaseExpiresAtMs: number; cancelRequested: boolean }>> {
+    const nowMs = this.clock.now();
+    const row = await this.db.get<{ lease_expires_at_ms: number; cancel_requested: number }>(
+      `-- heartbeat: extend a held lease to $5
+       update jobs set lease_expires_at_ms = $5, heartbeat_at_ms = $4, updated_at_ms = $4
+       where ${FENCE} returning lease_expires_at_ms, cancel_requested`,
+      [id, leaseToken, 'running', nowMs, nowMs + Math.round(leaseMs)],
+    );
+    if (!row) return { kind: 'lease_lost' };
+    return {
+      kind: 'ok',
+      leaseExpiresAtMs: row.lease_expires_at_ms,
+      cancelRequested: Boolean(row.cancel_requested),
+    };
+  }
+
+  /** Records the process and agent run executing a held job (for liveness checks). */
+  async attach(
+    id: number,
+    leaseToken: string,
+    fields: { pid?: number | null; agentRunId?: number | null },
+  ): Promise<FencedResult<object>> {
+    const res = await this.db.run(
+      `-- attach: stamp pid / agent run on a held job (null keeps the current value)
+       update jobs set pid = coalesce($4, pid), agent_run_id = coalesce($5, agent_run_id), updated_at_ms = $6
+       where ${FENCE}`,
+      [id, leaseToken, 'running', fields.pid ?? null, fields.agentRunId ?? null, this.clock.now()],
+    );
+    return res.changes === 1 ? { kind: 'ok' } : { kind: 'lease_lost' };
+  }
+
+  /** Marks a held job done. Repeating it with the same token is idempotent. */
+  async complete(
+    id: number,
+    leaseToken: string,
+    result?: unknown,
+  ): Promise<FencedResult<{ job: Job }>> {
+    const nowMs = this.clock.now();
+    const row = await this.db.get<JobRow>(
+      `-- complete: finish a held job; the token stays on the row so a retried complete is idempotent
+       update jobs set status = 'done', result = $4, error = null, finished_at_ms = $5, updated_at_ms = $5,
+         lease_expires_at_ms = null
+       where ${FENCE} returning *`,
+      [id, leaseToken, 'running', result === undefined ? null : payloadToJson(result), nowMs],
+    );
+    if (row) return { kind: 'ok', job: jobFromRow(row) };
+    const same = await this.get(id);
+    if (same?.status === 'done' && same.leaseToken === leaseToken) return { kind: 'ok', job: same };
+    return { kind: 'lease_lost' };
+  }
+
+  /**
+   * Records a failed attempt: permanent → requeue while attempts remain, else failed; transient →
+   * backoff on its own budget (Retry-After as a floor), else failed. See failure-policy.ts.
+   */
+  async fail(
+    id: number,
+    leaseToken: string,
+    failure: FailureInput & { error: string },
+  ): Promise<FencedResult<{ job: Job }>> {
+    const nowMs = this.clock.now();
+    const held = await this.db.get<JobRow>(`select * from jobs where ${FENCE}`, [
+      id,
+      leaseToken,
+      'running',
+    ]);
+    if (!held) return { kind: 'lease_lost' };
+    const d = decideFailure(
+      {
+        attempts: held.attempts,
+        maxAttempts: held.max_attempts,
+        transientAttempts: held.transient_attempts,
+      },
+      failure,
+      this.#opts.retry,
+      nowMs,
+    );
+    const queued = d.next === 'queued';
+    // Fenced on the token and on the attempt counters we decided from: nothing can interleave.
+    const row = await this.db.get<JobRow>(
+      `-- fail: requeue (clearing the lease) or fail a held job, as decided by the failure policy
+       update jobs set status = $4, attempts = $5, transient_attempts = $6, available_at_ms = $7,
+         error = $8, updated_at_ms = $9, finished_at_ms = $10, lease_expires_at_ms = null,
+         lease_token = $11, leased_by = $12, pid = null
+       where ${FENCE} and attempts = $13 and transient_attempts = $14 returning *`,
+      [
+        id,
+        leaseToken,
+        'running',
+        d.next,
+        d.attempts,
+        d.transientAttempts,
+        queued ? d.availableAtMs : held.available_at_ms,
+        failure.error.slice(0, 4000),
+        nowMs,
+        queued ? null : nowMs,
+        queued ? null : leaseToken,
+        queued ? null : held.leased_by,
+        held.attempts,
+        held.transient_attempts,
+      ],
+    );
+    if (!row) return { kind: 'lease_lost' };
+    if (queued) await this.#hint(row.kind);
+    return { kind: 'ok', job: jobFromRow(row) };
+  }
+
+  /** Puts a held job back to sleep for `delayMs` without consuming an attempt. */
+  async snooze(
+    id: number,
+    leaseToken: string,
+    delayMs: number,
+    reason?: string,
+  ): Promise<FencedResult<{ job: Job }>> {
+    const nowMs = this.clock.now();
+    const row = await this.db.get<JobRow>(
+      `-- snooze: requeue a held job at now + delay and give back the attempt its claim took
+       update jobs set status = 'queued', attempts = ${greatest(this.db.dialect)}(attempts - 1, 0), available_at_ms = $4,
+         error = coalesce($5, error), updated_at_ms = $6, lease_token = null, leased_by = null,
+         lease_expires_at_ms = null, pid = null
+       where ${FENCE} returning *`,
+      [id, leaseToken, 'running', nowMs + Math.max(0, Math.round(delayMs)), reason ?? null, nowMs],
+    );
+    return row ? { kind: 'ok', job: jobFromRow(row) } : { kind: 'lease_lost' };
+  }
+
+  /** The lease holder ends its job as cancelled (e.g. after an admin's cancel request). */
+  async cancel(
+    id: number,
+    leaseToken: string,
+    reason = 'cancelled',
+  ): Promise<FencedResult<{ job: Job }>> {
+    const nowMs = this.clock.now();
+    const row = await this.db.get<JobRow>(
+      `-- cancel: the lease holder ends a held job as cancelled
+       update jobs set status = 'cancelled', error = $4, finished_at_ms = $5, updated_at_ms = $5,
+         lease_expires_at_ms = null
+       where ${FENCE} returning *`,
+      [id, leaseToken, 'running', reason, nowMs],
+    );
+    return row ? { kind: 'ok', job: jobFromRow(row) } : { kind: 'lease_lost' };
+  }
+
+  #hint(kind: string): Promise<void> {
+    this.wake.notify();
+    if (this.db.dialect !== 'postgres') return Promise.resolve();
+    return this.db
+      .run('-- wake claimers in other processes\n select pg_notify($1, $2)', ['orch_jobs', kind])
+      .then(() => undefined);
+  }
+
+  async get(id: number): Promise<Job | undefined> {
+    const row = await this.db.get<JobRow>('select * from jobs where id = $1', [id]);
+    return row ? jobFromRow(row) : undefined;
+  }
+
+  static assertStatus(status: string): JobStatus {
+    if (!isJobStatus(status)) {
+      throw new OrchError('INVALID_STATUS', `unknown job status "${status}"`);
+    }
+    return status;
+  }
+}

@@ -1,0 +1,172 @@
+import type { Clock } from '../clock.js';
+import type { Db } from '../store/db.js';
+import { OrchError } from '../errors.js';
+import { JOB_STATUSES, jobFromRow, type Job, type JobRow, type JobStatus } from './job.js';
+import type { JobQueue, QueueCounts } from './job-queue.js';
+
+export interface ListJobsFilter {
+  status?: JobStatus;
+  kind?: string;
+  taskId?: number;
+  limit?: number;
+}
+
+/**
+ * Operator and maintenance operations on the queue: requests that are not made by a lease holder
+ * (admin retry/cancel, startup recovery, lease expiry) and read models (counts, lists).
+ * Each state change is one set-based conditional statement.
+ */
+export class QueueAdmin {
+  readonly #db: Db;
+  readonly #clock: Clock;
+  readonly #queue: JobQueue;
+
+  constructor(queue: JobQueue) {
+    this.#queue = queue;
+    this.#db = queue.db;
+    this.#clock = queue.clock;
+  }
+
+  async #mustGet(id: number): Promise<Job> {
+    const job = await this.#queue.get(id);
+    if (!job) throw new OrchError('JOB_NOT_FOUND', `job ${id} does not exist`);
+    return job;
+  }
+
+  /**
+   * Cancels a job: a queued job is cancelled at once; a running job gets `cancel_requested`, which
+   * its holder sees on the next heartbeat and ends with a fenced `cancel`.
+   */
+  async requestCancel(id: number): Promise<{ job: Job; immediate: boolean }> {
+    const nowMs = this.#clock.now();
+    const row = await this.#db.get<JobRow>(
+      `-- admin cancel: queued → cancelled now; running → cancel requested
+       update jobs set
+         status = case when status = 'queued' then 'cancelled' else status end,
+         finished_at_ms = case when status = 'queued' then $2 else finished_at_ms end,
+         error = case when status = 'queued' then 'cancelled by operator' else error end,
+         cancel_requested = case when status = 'running' then 1 else cancel_requested end,
+         updated_at_ms = $2
+       where id = $1 and status in ('queued', 'running') returning *`,
+      [id, nowMs],
+    );
+    if (row) {
+      const job = jobFromRow(row);
+      return { job, immediate: job.status === 'cancelled' };
+    }
+    const job = await this.#mustGet(id);
+    throw new OrchError('INVALID_TRANSITION', `job ${id} is already ${job.status}`);
+  }
+
+  /** Requeues a failed or cancelled job with fresh attempt budgets. */
+  async retry(id: number): Promise<Job> {
+    const nowMs = this.#clock.now();
+    const row = await this.#db.get<JobRow>(
+      `-- admin retry: failed/cancelled → queued now, budgets reset
+       update jobs set status = 'queued', attempts = 0, transient_attempts = 0, available_at_ms = $2,
+         error = null, result = null, lease_token = null, leased_by = null, lease_expires_at_ms = null,
+         cancel_requested = 0, pid = null, finished_at_ms = null, updated_at_ms = $2
+       where id = $1 and status in ('failed', 'cancelled') returning *`,
+      [id, nowMs],
+    );
+    if (!row) {
+      const job = await this.#mustGet(id);
+      throw new OrchError(
+        'INVALID_TRANSITION',
+        `job ${id} is ${job.status}; only failed or cancelled jobs can be retried`,
+      );
+    }
+    this.#queue.wake.notify();
+    return jobFromRow(row);
+  }
+
+  /**
+   * Startup recovery: running jobs (optionally only those leased by `owner`) go back to queued with
+   * their lease cleared. The interrupted attempt stays counted (spec §7: attempts preserved).
+   */
+  async recoverRunning(options: { owner?: string } = {}): Promise<Job[]> {
+    const nowMs = this.#clock.now();
+    const rows = await this.#db.all<JobRow>(
+      `-- recover: running → queued after a restart ($2 = owner or null for all)
+       update jobs set status = 'queued', available_at_ms = $1, lease_token = null, leased_by = null,
+         lease_expires_at_ms = null, pid = null, cancel_requested = 0, updated_at_ms = $1,
+         error = 'recovered after restart'
+       where status = 'running' and ($2::text is null or leased_by = $2::text) returning *`.replaceAll(
+        '::text',
+        this.#db.dialect === 'postgres' ? '::text' : '',
+      ),
+      [nowMs, options.owner ?? null],
+    );
+    if (rows.length > 0) this.#queue.wake.notify();
+    return rows.map(jobFromRow);
+  }
+
+  /**
+   * One guarded set-based update: running jobs whose lease expired go back to queued while attempts
+   * remain, else to failed. A holder that comes back later finds its token gone (lease_lost).
+   */
+  async expireLeases(): Promise<Job[]> {
+    const nowMs = this.#clock.now();
+    const rows = await this.#db.all<JobRow>(
+      `-- expire leases: running with lease_expires_at_ms < now → queued (attempts left) or failed
+       update jobs set
+         status = case when attempts < max_attempts then 'queued' else 'failed' end,
+         finished_at_ms = case when attempts < max_attempts then null else $1 end,
+         error = 'lease expired (held by ' || coalesce(leased_by, 'unknown') || ')',
+         available_at_ms = $1, lease_token = null, leased_by = null, lease_expires_at_ms = null,
+         pid = null, updated_at_ms = $1
+       where status = 'running' and lease_expires_at_ms < $1 returning *`,
+      [nowMs],
+    );
+    if (rows.some((r) => r.status === 'queued')) this.#queue.wake.notify();
+    return rows.map(jobFromRow);
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const rows = await this.#db.all<{
+      kind: string;
+      status: JobStatus;
+      n: number;
+      oldest: number | null;
+    }>(
+      `-- counts by kind and status, with the oldest queued job's available time
+       select kind, status, count(*) as n,
+         min(case when status = 'queued' then available_at_ms end) as oldest
+       from jobs group by kind, status order by kind, status`,
+    );
+    const byStatus = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<
+      JobStatus,
+      number
+    >;
+    for (const r of rows) byStatus[r.status] += Number(r.n);
+    return {
+      byStatus,
+      byKind: rows.map((r) => ({
+        kind: r.kind,
+        status: r.status,
+        count: Number(r.n),
+        oldestAvailableAtMs: r.oldest === null ? null : Number(r.oldest),
+      })),
+    };
+  }
+
+  async list(filter: ListJobsFilter = {}): Promise<Job[]> {
+    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
+    const rows = await this.#db.all<JobRow>(
+      `-- list jobs, newest first, optionally by status / kind / task
+       select * from jobs
+       where ($1::text is null or status = $1::text) and ($2::text is null or kind = $2::text)
+         and ($3::bigint is null or task_id = $3::bigint)
+       order by id desc limit $4`.replace(
+        /::(text|bigint)/g,
+        this.#db.dialect === 'postgres' ? '::$1' : '',
+      ),
+      [filter.status ?? null, filter.kind ?? null, filter.taskId ?? null, limit],
+    );
+    return rows.map(jobFromRow);
+  }
+
+  recent(limit = 10): Promise<Job[]> {
+    return this.list({ limit });
+  }
+}

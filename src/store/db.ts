@@ -1,0 +1,36 @@
+/**
+ * The store contract: one small SQL interface with a SQLite and a PostgreSQL implementation.
+ *
+ * SQL is written once with `$1, $2 …` placeholders; the SQLite implementation rewrites them to
+ * `?1, ?2 …`. Where the dialects differ (claim, upserts, notify), callers branch on `dialect`.
+ * Integers come back as JS numbers on both (PostgreSQL int8 is parsed; epoch ms fits in 2^53).
+ */
+export const DIALECTS = ['sqlite', 'postgres'] as const;
+export type Dialect = (typeof DIALECTS)[number];
+
+export type SqlParam = string | number | boolean | null | undefined | readonly string[];
+
+export interface RunResult {
+  changes: number;
+}
+
+export interface Queryable {
+  readonly dialect: Dialect;
+  all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
+  get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined>;
+  run(sql: string, params?: readonly SqlParam[]): Promise<RunResult>;
+  /** Runs a multi-statement script without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  /** The connection string this store was opened with (secrets included: never log it). */
+  readonly url: string;
+  /**
+   * Runs `fn` in one transaction (SQLite: BEGIN IMMEDIATE, so a writer never has to upgrade a
+   * read lock; PostgreSQL: a dedicated pooled client). Commits when `fn` resolves, rolls back
+   * when it throws. Other statements issued on this Db while the transaction is open wait for it.
+   */
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

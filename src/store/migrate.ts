@@ -1,0 +1,102 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Db, Dialect } from './db.js';
+import type { PostgresDb } from './postgres/postgres-db.js';
+import { OrchError } from '../errors.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Arbitrary constant key for pg_advisory_lock: serializes migrations across replicas. */
+const MIGRATION_LOCK_KEY = 727_001;
+
+/** Reads `migrations/<dialect>/NNNN_name.sql`, ordered by number. */
+export function loadMigrations(dialect: Dialect): Migration[] {
+  const dir = fileURLToPath(new URL(`./migrations/${dialect}/`, import.meta.url));
+  return readdirSync(dir)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((file) => ({
+      version: Number(file.slice(0, 4)),
+      name: file.slice(5, -4),
+      sql: readFileSync(`${dir}${file}`, 'utf8'),
+    }));
+}
+
+export interface MigrateResult {
+  applied: string[];
+  version: number;
+}
+
+const LEDGER_SQL =
+  'create table if not exists orch_migrations (version integer primary key, name text not null, applied_at_ms bigint not null)';
+
+/**
+ * Applies pending migrations, each inside one transaction together with its ledger row.
+ * Refuses (DB_NEWER_THAN_CODE) a database migrated by a newer Orch. On PostgreSQL an advisory
+ * lock serializes concurrent starters; on SQLite BEGIN IMMEDIATE does.
+ */
+export async function migrate(
+  db: Db,
+  options: { nowMs?: number; migrations?: Migration[] } = {},
+): Promise<MigrateResult> {
+  const migrations = options.migrations ?? loadMigrations(db.dialect);
+  const nowMs = options.nowMs ?? Date.now();
+  if (db.dialect === 'postgres') {
+    return withAdvisoryLock(db as PostgresDb, () => applyPending(db, migrations, nowMs));
+  }
+  return applyPending(db, migrations, nowMs);
+}
+
+async function applyPending(db: Db, migrations: Migration[], nowMs: number) {
+  await db.exec(LEDGER_SQL);
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  const applied: string[] = [];
+  let current = await currentVersion(db);
+  if (current > known) {
+    throw new OrchError(
+      'DB_NEWER_THAN_CODE',
+      `database schema is at version ${current} but this Orch knows only up to ${known}; upgrade Orch`,
+      { details: { dbVersion: current, codeVersion: known } },
+    );
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    await db.tx(async (q) => {
+      // Re-check inside the transaction: another process may have applied it meanwhile (SQLite).
+      const row = await q.get('select 1 as x from orch_migrations where version = $1', [m.version]);
+      if (row) return;
+      await q.exec(m.sql);
+      await q.run(
+        'insert into orch_migrations (version, name, applied_at_ms) values ($1, $2, $3)',
+        [m.version, m.name, nowMs],
+      );
+      applied.push(`${String(m.version).padStart(4, '0')}_${m.name}`);
+    });
+    current = m.version;
+  }
+  return { applied, version: current };
+}
+
+export async function currentVersion(db: Db): Promise<number> {
+  const row = await db.get<{ v: number | null }>('select max(version) as v from orch_migrations');
+  return Number(row?.v ?? 0);
+}
+
+async function withAdvisoryLock<T>(db: PostgresDb, fn: () => Promise<T>): Promise<T> {
+  const client = db.newClient();
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      return await fn();
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await client.end();
+  }
+}

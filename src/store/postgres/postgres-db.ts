@@ -1,0 +1,111 @@
+import pg from 'pg';
+import type { Db, Queryable, RunResult, SqlParam } from '../db.js';
+import { OrchError } from '../../errors.js';
+
+/** int8 (counts, epoch ms) and numeric (cost) as JS numbers: every value we store fits. */
+const NUMBER_OIDS: ReadonlySet<number> = new Set([
+  pg.types.builtins.INT8,
+  pg.types.builtins.NUMERIC,
+]);
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+    if (NUMBER_OIDS.has(oid)) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
+  },
+};
+
+function toPg(params: readonly SqlParam[]): unknown[] {
+  return params.map((p) => (p === undefined ? null : p));
+}
+
+function queryable(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    dialect: 'postgres',
+    async all<T>(sql: string, params: readonly SqlParam[] = []) {
+      const res = await client.query(sql, toPg(params));
+      return res.rows as T[];
+    },
+    async get<T>(sql: string, params: readonly SqlParam[] = []) {
+      const res = await client.query(sql, toPg(params));
+      return res.rows[0] as T | undefined;
+    },
+    async run(sql: string, params: readonly SqlParam[] = []): Promise<RunResult> {
+      const res = await client.query(sql, toPg(params));
+      return { changes: res.rowCount ?? 0 };
+    },
+    async exec(sql: string) {
+      await client.query(sql);
+    },
+  };
+}
+
+export interface PostgresDbOptions {
+  maxConnections?: number;
+  applicationName?: string;
+}
+
+/** PostgreSQL through a `pg` pool. Each statement runs on any pooled connection; `tx` pins one. */
+export class PostgresDb implements Db {
+  readonly dialect = 'postgres' as const;
+  readonly url: string;
+  readonly pool: pg.Pool;
+  readonly #q: Queryable;
+
+  constructor(url: string, options: PostgresDbOptions = {}) {
+    this.url = url;
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: options.maxConnections ?? 10,
+      application_name: options.applicationName ?? 'orch',
+      types,
+    });
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    this.pool.on('error', () => undefined);
+    this.#q = queryable(this.pool);
+  }
+
+  /** A standalone client with the same parsing rules (LISTEN, advisory locks). */
+  newClient(): pg.Client {
+    return new pg.Client({ connectionString: this.url, types });
+  }
+
+  all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]> {
+    return this.#q.all<T>(sql, params);
+  }
+
+  get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined> {
+    return this.#q.get<T>(sql, params);
+  }
+
+  run(sql: string, params?: readonly SqlParam[]): Promise<RunResult> {
+    return this.#q.run(sql, params);
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw new OrchError('DB_UNAVAILABLE', 'cannot connect to PostgreSQL', { cause: err });
+    }
+    try {
+      await client.query('begin');
+      const result = await fn(queryable(client));
+      await client.query('commit');
+      return result;
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

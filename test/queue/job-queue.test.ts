@@ -1,0 +1,323 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { isOrchError } from '../../src/errors.js';
+import { describeEachDialect } from '../helpers/test-db.js';
+import { jobCount, makeQueue } from '../helpers/queue.js';
+
+const LEASE = { leaseMs: 30_000, owner: 'worker-a' };
+
+async function expectCode(p: Promise<unknown>, code: string) {
+  const err: unknown = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isOrchError(err, code), `expected OrchError ${code}, got ${String(err)}`).toBe(true);
+}
+
+describeEachDialect('job queue', ({ current }) => {
+  const setup = () => {
+    const clock = new ManualClock();
+    return { clock, ...makeQueue(current().db, clock) };
+  };
+
+  it('runs a job through enqueue, claim, heartbeat and complete', async () => {
+    const { clock, queue } = setup();
+    const { job, created } = await queue.enqueue({ kind: 'developer', payload: { task: 'ET-1' } });
+    expect(created).toBe(true);
+    expect(job).toMatchObject({ status: 'queued', attempts: 0, payload: { task: 'ET-1' } });
+
+    const [claimed] = await queue.claim({ kinds: ['developer'], ...LEASE });
+    expect(claimed).toMatchObject({
+      id: job.id,
+      status: 'running',
+      attempts: 1,
+      leasedBy: 'worker-a',
+    });
+    expect(claimed!.leaseToken).toMatch(/^[0-9a-f-]{32,36}$/);
+    expect(claimed!.leaseExpiresAtMs).toBe(clock.now() + 30_000);
+
+    clock.advance(10_000);
+    const hb = await queue.heartbeat(job.id, claimed!.leaseToken!, 30_000);
+    expect(hb).toEqual({
+      kind: 'ok',
+      leaseExpiresAtMs: clock.now() + 30_000,
+      cancelRequested: false,
+    });
+
+    const done = await queue.complete(job.id, claimed!.leaseToken!, { ok: true });
+    expect(done).toMatchObject({ kind: 'ok', job: { status: 'done', result: { ok: true } } });
+    // A retried complete with the same token is idempotent; nothing is claimable any more.
+    expect((await queue.complete(job.id, claimed!.leaseToken!)).kind).toBe('ok');
+    expect(await queue.claim({ kinds: ['developer'], ...LEASE })).toEqual([]);
+  });
+
+  it('claims by priority, then first in first out, and only the requested kinds', async () => {
+    const { queue } = setup();
+    const low1 = await queue.enqueue({ kind: 'k' });
+    const other = await queue.enqueue({ kind: 'other', priority: 9 });
+    const high = await queue.enqueue({ kind: 'k', priority: 5 });
+    const low2 = await queue.enqueue({ kind: 'k' });
+    const claimed = await queue.claim({ kinds: ['k'], max: 10, ...LEASE });
+    expect(claimed.map((j) => j.id)).toEqual([high.job.id, low1.job.id, low2.job.id]);
+    const rest = await queue.claim({ ...LEASE, max: 10 });
+    expect(rest.map((j) => j.id)).toEqual([other.job.id]);
+  });
+
+  it('does not hand out a job before its available time', async () => {
+    const { clock, queue } = setup();
+    await queue.enqueue({ kind: 'k', availableAtMs: clock.now() + 5_000 });
+    expect(await queue.claim({ kinds: ['k'], ...LEASE })).toEqual([]);
+    clock.advance(4_999);
+    expect(await queue.claim({ kinds: ['k'], ...LEASE })).toEqual([]);
+    clock.advance(1);
+    expect(await queue.claim({ kinds: ['k'], ...LEASE })).toHaveLength(1);
+  });
+
+  it('matches labels: a job goes only to a claimer that has all of its labels', async () => {
+    const { queue } = setup();
+    const gpu = await queue.enqueue({ kind: 'k', labels: ['gpu', 'linux'] });
+    expect(await queue.claim({ kinds: ['k'], labels: ['gpu'], ...LEASE })).toEqual([]);
+    const [j] = await queue.claim({ kinds: ['k'], labels: ['linux', 'gpu', 'x86'], ...LEASE });
+    expect(j?.id).toBe(gpu.job.id);
+  });
+
+  it('skips excluded kinds (open breakers)', async () => {
+    const { queue } = setup();
+    await queue.enqueue({ kind: 'claude' });
+    const b = await queue.enqueue({ kind: 'codex' });
+    const claimed = await queue.claim({ excludeKinds: ['claude'], max: 5, ...LEASE });
+    expect(claimed.map((j) => j.id)).toEqual([b.job.id]);
+  });
+
+  it('returns the same job for the same idempotency key and creates no duplicate', async () => {
+    const { queue } = setup();
+    const a = await queue.enqueue({ kind: 'k', idempotencyKey: 'plane:evt-1' });
+    const b = await queue.enqueue({ kind: 'k', idempotencyKey: 'plane:evt-1', payload: { x: 1 } });
+    expect(b).toEqual({ job: a.job, created: false });
+    const batch = await queue.enqueueBatch([
+      { kind: 'k', idempotencyKey: 'plane:evt-1' },
+      { kind: 'k', idempotencyKey: 'plane:evt-2' },
+    ]);
+    expect(batch.map((r) => r.created)).toEqual([false, true]);
+    expect(await jobCount(current().db)).toBe(2);
+  });
+
+  it('requeues a permanent failure while attempts remain, then fails it', async () => {
+    const { queue } = setup();
+    const { job } = await queue.enqueue({ kind: 'k', maxAttempts: 2 });
+    const [c1] = await queue.claim({ kinds: ['k'], ...LEASE });
+    const f1 = await queue.fail(job.id, c1!.leaseToken!, { kind: 'permanent', error: 'exit 1' });
+    expect(f1).toMatchObject({
+      kind: 'ok',
+      job: { status: 'queued', attempts: 1, leaseToken: null },
+    });
+    const [c2] = await queue.claim({ kinds: ['k'], ...LEASE });
+    expect(c2?.attempts).toBe(2);
+    const f2 = await queue.fail(job.id, c2!.leaseToken!, {
+      kind: 'permanent',
+      error: 'exit 1 again',
+    });
+    expect(f2).toMatchObject({ kind: 'ok', job: { status: 'failed', error: 'exit 1 again' } });
+  });
+
+  it('backs off a transient failure on its own budget, with Retry-After as a floor', async () => {
+    const { clock, queue } = setup();
+    const { job } = await queue.enqueue({ kind: 'k', maxAttempts: 2 });
+    const [c1] = await queue.claim({ kinds: ['k'], ...LEASE });
+    const t0 = clock.now();
+    const f1 = await queue.fail(job.id, c1!.leaseToken!, {
+      kind: 'transient',
+      error: '429',
+      retryAfterMs: 30_000,
+    });
+    // n=1 → 20 s backoff, floor 30 s from Retry-After; the attempt is given back.
+    expect(f1).toMatchObject({
+      kind: 'ok',
+      job: { status: 'queued', attempts: 0, transientAttempts: 1, availableAtMs: t0 + 30_000 },
+    });
+    clock.advance(29_999);
+    expect(await queue.claim({ kinds: ['k'], ...LEASE })).toEqual([]);
+    clock.advance(1);
+    const [c2] = await queue.claim({ kinds: ['k'], ...LEASE });
+    expect(c2?.attempts).toBe(1);
+    const f2 = await queue.fail(job.id, c2!.leaseToken!, {
+      kind: 'transient',
+      error: 'overloaded',
+    });
+    expect(f2).toMatchObject({
+      job: { transientAttempts: 2, availableAtMs: clock.now() + 40_000 },
+    });
+  });
+
+  it('fails a job whose transient budget is spent', async () => {
+    const { clock, queue } = setup();
+    const { job } = await queue.enqueue({ kind: 'k' });
+    for (let i = 0; i < 5; i++) {
+      const [c] = await queue.claim({ kinds: ['k'], ...LEASE });
+      const r = await queue.fail(job.id, c!.leaseToken!, { kind: 'transient', error: 'timeout' });
+      expect(r).toMatchObject({ job: { status: 'queued' } });
+      clock.advance(600_000);
+    }
+    const [last] = await queue.claim({ kinds: ['k'], ...LEASE });
+    const r = await queue.fail(job.id, last!.leaseToken!, { kind: 'transient', error: 'timeout' });
+    expect(r).toMatchObject({ job: { status: 'failed', transientAttempts: 6, attempts: 1 } });
+  });
+
+  it('snoozes without consuming an attempt', async () => {
+    const { clock, queue } = setup();
+    const { job } = await queue.enqueue({ kind: 'k' });
+    const [c] = await queue.claim({ kinds: ['k'], ...LEASE });
+    const s = await queue.snooze(job.id, c!.leaseToken!, 60_000, 'quota until reset');
+    expect(s).toMatchObject({
+      kind: 'ok',
+      job: { status: 'queued', attempts: 0, availableAtMs: clock.now() + 60_000 },
+    });
+    expect(await queue.claim({ kinds: ['k'], ...LEASE })).toEqual([]);
+  });
+
+  it('fences every lease write: an expired and re-claimed job rejects the old token', async () => {
+    const { clock, queue, admin } = setup();
+    const { job } = await queue.enqueue({ kind: 'k', maxAttempts: 3 });
+    const [old] = await queue.claim({ kinds: ['k'], leaseMs: 1_000, owner: 'a' });
+    clock.advance(1_001);
+    const expired = await admin.expireLeases();
+    expect(expired).toMatchObject([{ id: job.id, status: 'queued', leaseToken: null }]);
+    const [fresh] = await queue.claim({ kinds: ['k'], leaseMs: 1_000, owner: 'b' });
+    expect(fresh?.leaseToken).not.toBe(old!.leaseToken);
+
+    const stale = old!.leaseToken!;
+    const lost = { kind: 'lease_lost' };
+    expect(await queue.heartbeat(job.id, stale, 1_000)).toEqual(lost);
+    expect(await queue.complete(job.id, stale)).toEqual(lost);
+    expect(await queue.fail(job.id, stale, { kind: 'permanent', error: 'x' })).toEqual(lost);
+    expect(await queue.snooze(job.id, stale, 10)).toEqual(lost);
+    expect(await queue.cancel(job.id, stale)).toEqual(lost);
+    expect(await queue.attach(job.id, stale, { pid: 1 })).toEqual(lost);
+    expect(await queue.get(job.id)).toMatchObject({ status: 'running', leasedBy: 'b' });
+    expect(await queue.complete(job.id, fresh!.leaseToken!)).toMatchObject({ kind: 'ok' });
+  });
+
+  it('expires leases to queued while attempts remain and to failed when spent', async () => {
+    const { clock, queue, admin } = setup();
+    const a = await queue.enqueue({ kind: 'k', maxAttempts: 2 });
+    const b = await queue.enqueue({ kind: 'k', maxAttempts: 1 });
+    const c = await queue.enqueue({ kind: 'k', maxAttempts: 1 });
+    await queue.claim({ kinds: ['k'], max: 2, leaseMs: 1_000, owner: 'x' });
+    await queue.claim({ kinds: ['k'], max: 1, leaseMs: 10_000, owner: 'y' });
+    clock.advance(5_000);
+    const expired = await admin.expireLeases();
+    expect(Object.fromEntries(expired.map((j) => [j.id, j.status]))).toEqual({
+      [a.job.id]: 'queued',
+      [b.job.id]: 'failed',
+    });
+    expect(await queue.get(c.job.id)).toMatchObject({ status: 'running' });
+    expect(await admin.expireLeases()).toEqual([]);
+  });
+
+  it('cancels a queued job at once and a running job through its heartbeat', async () => {
+    const { queue, admin } = setup();
+    const q = await queue.enqueue({ kind: 'q' });
+    expect(await admin.requestCancel(q.job.id)).toMatchObject({
+      immediate: true,
+      job: { status: 'cancelled' },
+    });
+    const r = await queue.enqueue({ kind: 'r' });
+    const [held] = await queue.claim({ kinds: ['r'], ...LEASE });
+    expect(await admin.requestCancel(r.job.id)).toMatchObject({
+      immediate: false,
+      job: { status: 'running' },
+    });
+    expect(await queue.heartbeat(r.job.id, held!.leaseToken!, 1_000)).toMatchObject({
+      cancelRequested: true,
+    });
+    expect(await queue.cancel(r.job.id, held!.leaseToken!)).toMatchObject({
+      job: { status: 'cancelled' },
+    });
+    await expectCode(admin.requestCancel(r.job.id), 'INVALID_TRANSITION');
+    await expectCode(admin.requestCancel(999), 'JOB_NOT_FOUND');
+  });
+
+  it('retries a failed job with fresh budgets and refuses to retry a queued one', async () => {
+    const { queue, admin } = setup();
+    const { job } = await queue.enqueue({ kind: 'k', maxAttempts: 1 });
+    const [c] = await queue.claim({ kinds: ['k'], ...LEASE });
+    await queue.fail(job.id, c!.leaseToken!, { kind: 'permanent', error: 'boom' });
+    expect(await admin.retry(job.id)).toMatchObject({ status: 'queued', attempts: 0, error: null });
+    await expectCode(admin.retry(job.id), 'INVALID_TRANSITION');
+  });
+
+  it('recovers running jobs after a restart, keeping the attempt count', async () => {
+    const { queue, admin } = setup();
+    await queue.enqueue({ kind: 'k' });
+    await queue.enqueue({ kind: 'k' });
+    await queue.claim({ kinds: ['k'], max: 1, leaseMs: 1_000, owner: 'host-1' });
+    await queue.claim({ kinds: ['k'], max: 1, leaseMs: 1_000, owner: 'host-2' });
+    const mine = await admin.recoverRunning({ owner: 'host-1' });
+    expect(mine).toMatchObject([{ status: 'queued', attempts: 1, leaseToken: null }]);
+    const rest = await admin.recoverRunning();
+    expect(rest).toHaveLength(1);
+    expect((await admin.counts()).byStatus).toMatchObject({ queued: 2, running: 0 });
+  });
+
+  it('counts by status and kind and lists recent jobs', async () => {
+    const { clock, queue, admin } = setup();
+    const first = await queue.enqueue({ kind: 'a' });
+    clock.advance(1_000);
+    await queue.enqueue({ kind: 'a' });
+    await queue.enqueue({ kind: 'b' });
+    await queue.claim({ kinds: ['b'], ...LEASE });
+    const counts = await admin.counts();
+    expect(counts.byStatus).toEqual({ queued: 2, running: 1, done: 0, failed: 0, cancelled: 0 });
+    expect(counts.byKind).toContainEqual({
+      kind: 'a',
+      status: 'queued',
+      count: 2,
+      oldestAvailableAtMs: first.job.availableAtMs,
+    });
+    expect((await admin.recent(2)).map((j) => j.kind)).toEqual(['b', 'a']);
+    expect(await admin.list({ status: 'running' })).toHaveLength(1);
+    expect(await admin.list({ kind: 'a', limit: 1 })).toHaveLength(1);
+  });
+
+  describe('bad input', () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['empty kind', { kind: '' }, 'INVALID_KIND'],
+      ['kind with spaces', { kind: 'rm -rf' }, 'INVALID_KIND'],
+      ['negative priority', { kind: 'k', priority: -1 }, 'INVALID_PRIORITY'],
+      ['fractional priority', { kind: 'k', priority: 1.5 }, 'INVALID_PRIORITY'],
+      ['BigInt payload', { kind: 'k', payload: { n: 1n } }, 'INVALID_PAYLOAD'],
+      ['circular payload', { kind: 'k', payload: circular }, 'INVALID_PAYLOAD'],
+      ['function payload', { kind: 'k', payload: () => 1 }, 'INVALID_PAYLOAD'],
+      ['payload over 1 MiB', { kind: 'k', payload: 'x'.repeat(1024 * 1024) }, 'PAYLOAD_TOO_LARGE'],
+      ['bad labels', { kind: 'k', labels: ['ok', ''] }, 'INVALID_LABELS'],
+      ['zero max attempts', { kind: 'k', maxAttempts: 0 }, 'INVALID_MAX_ATTEMPTS'],
+    ];
+    for (const [name, input, code] of cases) {
+      it(`rejects ${name} with ${code} and writes nothing`, async () => {
+        const { queue } = setup();
+        await expectCode(queue.enqueue(input as never), code);
+        expect(await jobCount(current().db)).toBe(0);
+      });
+    }
+
+    it('rejects a whole batch when one job is invalid', async () => {
+      const { queue } = setup();
+      await expectCode(
+        queue.enqueueBatch([{ kind: 'ok' }, { kind: 'ok', priority: -5 }]),
+        'INVALID_PRIORITY',
+      );
+      expect(await jobCount(current().db)).toBe(0);
+    });
+
+    it('rejects an unknown status filter', () => {
+      expect(() => JobQueueStatus('bogus')).toThrow(/unknown job status/);
+    });
+  });
+});
+
+import { JobQueue } from '../../src/queue/job-queue.js';
+function JobQueueStatus(s: string) {
+  return JobQueue.assertStatus(s);
+}
