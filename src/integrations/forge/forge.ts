@@ -1,0 +1,51 @@
+/**
+ * The forge contract: where repositories, pull requests and commit statuses live (Gitea, or the
+ * local forge of bare repositories on disk). The pipeline calls only this interface; git itself
+ * (clone, commit, push) goes through the git CLI against `cloneUrl`.
+ */
+export interface PullRequest {
+  number: number;
+  head: string;
+  base: string;
+  title: string;
+  url: string | null;
+  state: 'open' | 'closed';
+  merged: boolean;
+  headSha: string | null;
+}
+
+export type MergeResult =
+  | { kind: 'merged'; mergeSha: string }
+  | { kind: 'already_merged' }
+  | { kind: 'head_moved'; reason: string }
+  | { kind: 'conflict'; reason: string };
+
+export const COMMIT_STATES = ['pending', 'success', 'failure', 'error'] as const;
+export type CommitState = (typeof COMMIT_STATES)[number];
+
+export interface CommitStatus {
+  context: string;
+  state: CommitState;
+  description: string;
+  targetUrl?: string;
+}
+
+export type CombinedStatus = 'success' | 'pending' | 'failure' | 'none';
+
+export interface Forge {
+  readonly kind: string;
+  /** A URL or path git can clone, fetch and push (secrets, if any, never logged). */
+  cloneUrl(repo: string): string;
+  defaultBranch(repo: string): Promise<string>;
+  ensureBranch(repo: string, branch: string, fromRef: string): Promise<void>;
+  /** Finds the PR whose head is `head` (open or merged), else creates one. */
+  ensurePullRequest(
+    repo: string,
+    pr: { head: string; base: string; title: string; body: string },
+  ): Promise<PullRequest>;
+  findPullRequest(repo: string, head: string): Promise<PullRequest | null>;
+  /** Merges the PR only if its head is still `headSha` (the commit the gates saw). */
+  merge(repo: string, prNumber: number, options: { headSha: string }): Promise<MergeResult>;
+  setStatus(repo: string, sha: string, status: CommitStatus): Promise<void>;
+  combinedStatus(repo: string, ref: string): Promise<CombinedStatus>;
+}

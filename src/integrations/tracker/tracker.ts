@@ -1,0 +1,47 @@
+/**
+ * The tracker contract: where work items live and humans talk to Orch (Plane, or the local
+ * tracker in Orch's own database). The pipeline calls only this interface.
+ */
+export const TRACKER_STATES = ['in_progress', 'in_review', 'needs_input', 'blocked', 'done'] as const;
+export type TrackerState = (typeof TRACKER_STATES)[number];
+
+/** A work item in a tracker: `projectId` and `itemId` are the tracker's own ids. */
+export interface TrackerItemRef {
+  projectId: string;
+  itemId: string;
+}
+
+export interface TrackerComment {
+  id: string;
+  author: string;
+  body: string;
+  createdAtMs: number;
+  /** True when Orch itself (its bot account) wrote the comment: never acted upon. */
+  byOrch: boolean;
+}
+
+export interface TrackerItem {
+  ref: TrackerItemRef;
+  title: string;
+  description: string;
+  /** The tracker's own state name (e.g. Plane's "In Review"), if it has one. */
+  stateName: string | null;
+  labels: string[];
+  url: string | null;
+}
+
+export interface CommentOptions {
+  /** The Orch role speaking (analyst, deployer, orch…): shown to humans. */
+  author?: string;
+  /** Stable id for idempotent comments (Plane `external_id`). */
+  externalId?: string;
+}
+
+export interface Tracker {
+  readonly kind: string;
+  getItem(ref: TrackerItemRef): Promise<TrackerItem>;
+  /** Comments newest last; `sinceMs` limits to newer ones (reconciler polling). */
+  listComments(ref: TrackerItemRef, sinceMs?: number): Promise<TrackerComment[]>;
+  comment(ref: TrackerItemRef, body: string, options?: CommentOptions): Promise<void>;
+  setState(ref: TrackerItemRef, state: TrackerState): Promise<void>;
+}
