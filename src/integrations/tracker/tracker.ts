@@ -2,7 +2,13 @@
  * The tracker contract: where work items live and humans talk to Orch (Plane, or the local
  * tracker in Orch's own database). The pipeline calls only this interface.
  */
-export const TRACKER_STATES = ['in_progress', 'in_review', 'needs_input', 'blocked', 'done'] as const;
+export const TRACKER_STATES = [
+  'in_progress',
+  'in_review',
+  'needs_input',
+  'blocked',
+  'done',
+] as const;
 export type TrackerState = (typeof TRACKER_STATES)[number];
 
 /** A work item in a tracker: `projectId` and `itemId` are the tracker's own ids. */
