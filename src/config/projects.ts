@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { OrchError } from '../errors.js';
+import { TRACKER_STATES } from '../integrations/tracker/tracker.js';
+
+const name = z.string().trim().min(1);
+
+/** Tracker state per Orch state: a Plane state name ("In Review") or a state uuid. */
+const statesSchema = z.object(
+  Object.fromEntries(TRACKER_STATES.map((s) => [s, name])) as Record<
+    (typeof TRACKER_STATES)[number],
+    typeof name
+  >,
+);
+
+const trackerSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('local'),
+    approvers: z.array(name).default([]),
+  }),
+  z.object({
+    kind: z.literal('plane'),
+    workspace: name.describe('workspace slug'),
+    projectId: name.describe('Plane project uuid'),
+    states: statesSchema,
+    approvers: z.array(name).default([]),
+  }),
+]);
+
+const forgeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('local'), baseBranch: name.default('main') }),
+  z.object({
+    kind: z.literal('gitea'),
+    owner: name,
+    repo: name,
+    baseBranch: name.default('main'),
+  }),
+]);
+
+/**
+ * One project: a work-item prefix (`ET` → `ET-12`), the repository Orch works in, and where its
+ * work items and pull requests live. `prefix` is accepted as a spelling of `key`.
+ */
+export const projectSchema = z.preprocess(
+  (raw) => {
+    const o = raw as Record<string, unknown> | null;
+    return o && typeof o === 'object' && o.key === undefined && o.prefix !== undefined
+      ? { ...o, key: o.prefix }
+      : raw;
+  },
+  z.object({
+    key: z.string().regex(/^[A-Z][A-Z0-9]{0,9}$/, 'key must be 1-10 upper-case letters/digits'),
+    prefix: z.string().optional(),
+    repo: z.string().regex(/^[A-Za-z0-9._-]+$/, 'repo must be a plain repository name'),
+    tracker: trackerSchema.default({ kind: 'local', approvers: [] }),
+    forge: forgeSchema.default({ kind: 'local', baseBranch: 'main' }),
+    /** argv run in the task worktree by `check_tests_local`. */
+    testCommand: z.array(z.string().min(1)).min(1).default(['npm', 'test']),
+    testTimeoutS: z.number().int().positive().default(600),
+    /** Shared cap on rollbacks to development before the task is Blocked. */
+    maxDeveloperRetries: z.number().int().min(0).max(20).default(3),
+  }),
+);
+
+export const projectsSchema = z.array(projectSchema).default([]);
+
+export type ProjectConfig = z.infer<typeof projectSchema>;
+export type TrackerConfig = ProjectConfig['tracker'];
+export type ForgeConfig = ProjectConfig['forge'];
+export type PlaneTrackerConfig = Extract<TrackerConfig, { kind: 'plane' }>;
+export type GiteaForgeConfig = Extract<ForgeConfig, { kind: 'gitea' }>;
+
+/** Lookups over the configured projects; every key is unique (checked when parsing). */
+export interface ProjectsConfig {
+  readonly projects: readonly ProjectConfig[];
+  byKey(key: string): ProjectConfig | undefined;
+  byRepo(repo: string): ProjectConfig | undefined;
+  /** The project whose Plane project id this is. */
+  byPlaneProject(projectId: string): ProjectConfig | undefined;
+  /** The project whose Gitea repository is `owner/name` (case-insensitive, as Gitea is). */
+  byGiteaRepo(fullName: string): ProjectConfig | undefined;
+}
+
+function duplicates(values: readonly string[]): string[] {
+  return values.filter((v, i) => values.indexOf(v) !== i);
+}
+
+export function giteaFullName(forge: GiteaForgeConfig): string {
+  return `${forge.owner}/${forge.repo}`.toLowerCase();
+}
+
+export function createProjectsConfig(projects: readonly ProjectConfig[]): ProjectsConfig {
+  const plane = (p: ProjectConfig) => (p.tracker.kind === 'plane' ? p.tracker.projectId : null);
+  const gitea = (p: ProjectConfig) => (p.forge.kind === 'gitea' ? giteaFullName(p.forge) : null);
+  const checks: [string, (string | null)[]][] = [
+    ['key', projects.map((p) => p.key)],
+    ['repo', projects.map((p) => p.repo)],
+    ['tracker.projectId', projects.map(plane)],
+    ['forge owner/repo', projects.map(gitea)],
+  ];
+  for (const [what, values] of checks) {
+    const dup = duplicates(values.filter((v): v is string => v !== null));
+    if (dup.length > 0) {
+      throw new OrchError('CONFIG_INVALID', `projects: duplicate ${what}: ${dup.join(', ')}`);
+    }
+  }
+  return {
+    projects,
+    byKey: (key) => projects.find((p) => p.key === key.toUpperCase()),
+    byRepo: (repo) => projects.find((p) => p.repo === repo),
+    byPlaneProject: (id) => projects.find((p) => plane(p) === id),
+    byGiteaRepo: (full) => projects.find((p) => gitea(p) === full.toLowerCase()),
+  };
+}
+
+/**
+ * Validates the `projects:` value of `orch.config.yaml` (already parsed YAML) and builds the
+ * registry. Bad input → OrchError `CONFIG_INVALID` naming every offending path.
+ */
+export function parseProjects(raw: unknown): ProjectsConfig {
+  const parsed = projectsSchema.safeParse(raw ?? []);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .map((i) => `projects.${i.path.join('.')}: ${i.message}`)
+      .join('; ');
+    throw new OrchError('CONFIG_INVALID', `invalid projects: ${issues}`);
+  }
+  return createProjectsConfig(parsed.data);
+}

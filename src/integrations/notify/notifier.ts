@@ -1,0 +1,93 @@
+import type { Logger } from '../../log.js';
+
+/**
+ * Events Orch reports to humans (chat, tracker, log). A small closed union: each member names
+ * what happened and carries the ids an operator needs to act on it.
+ */
+export type NotifyEvent =
+  | {
+      type: 'job_failed';
+      jobId: number;
+      kind: string;
+      taskId: number | null;
+      attempts: number;
+      error: string;
+    }
+  | {
+      type: 'breaker_open';
+      kind: string;
+      consecutiveTransient: number;
+      openUntilMs: number;
+      reason: string;
+    }
+  | { type: 'kind_paused'; kind: string; pausedUntilMs: number; reason: string }
+  | { type: 'agent_started'; jobId: number; runId: number; kind: string; taskId: number | null }
+  | PipelineNotifyEvent;
+
+/** What the pipeline reports about a work item (timeline highlights humans act on). */
+export type PipelineNotifyEvent = {
+  workItemId: string;
+  taskId: number;
+  stage: string;
+  message: string;
+} & (
+  | { type: 'stage_changed'; from: string }
+  | { type: 'approval_requested' }
+  | { type: 'needs_input' }
+  | { type: 'gate_failed'; gate: string }
+  | { type: 'rollback'; to: string }
+  | { type: 'task_blocked' }
+  | { type: 'task_done' }
+  | { type: 'pipeline_warning' }
+);
+
+export type NotifyEventType = NotifyEvent['type'];
+
+/**
+ * The notification contract. Implementations may fail (network, rate limits); callers never
+ * depend on delivery and should go through `safeNotify`, which swallows and logs failures.
+ */
+export interface Notifier {
+  notify(event: NotifyEvent): Promise<void>;
+}
+
+/** Writes every event as one structured log line. */
+export class LogNotifier implements Notifier {
+  readonly #log: Logger;
+
+  constructor(log: Logger) {
+    this.#log = log.child({ daemon: 'notifier' });
+  }
+
+  notify(event: NotifyEvent): Promise<void> {
+    this.#log.info({ event }, `notify: ${event.type}`);
+    return Promise.resolve();
+  }
+}
+
+/** Keeps every event in memory, for tests. */
+export class RecordingNotifier implements Notifier {
+  readonly events: NotifyEvent[] = [];
+
+  notify(event: NotifyEvent): Promise<void> {
+    this.events.push(event);
+    return Promise.resolve();
+  }
+
+  ofType<T extends NotifyEventType>(type: T): Extract<NotifyEvent, { type: T }>[] {
+    return this.events.filter((e): e is Extract<NotifyEvent, { type: T }> => e.type === type);
+  }
+}
+
+/** Delivers an event; a notifier failure is logged and never reaches the caller. */
+export async function safeNotify(
+  notifier: Notifier,
+  event: NotifyEvent,
+  log: Logger,
+): Promise<void> {
+  try {
+    await notifier.notify(event);
+  } catch (err) {
+    log.warn({ err, eventType: event.type }, 'notifier failed; event dropped');
+  }
+}

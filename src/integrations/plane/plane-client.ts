@@ -1,0 +1,212 @@
+import type { PlaneTrackerConfig, ProjectsConfig } from '../../config/projects.js';
+import { ORCH_EXTERNAL_SOURCE } from '../webhooks/classify-delivery.js';
+import { integrationError } from '../http/integration-error.js';
+import { asArray, asObject, asString, htmlToText, pick } from '../webhooks/loose-json.js';
+import type {
+  CommentOptions,
+  Tracker,
+  TrackerComment,
+  TrackerItem,
+  TrackerItemRef,
+  TrackerState,
+} from '../tracker/tracker.js';
+import { PlaneHttp, type PlaneHttpOptions } from './plane-http.js';
+
+export interface PlaneClientOptions extends PlaneHttpOptions {
+  projects: ProjectsConfig;
+  /** Plane user id of the API token's user: its comments are `byOrch`. */
+  botUserId?: string | undefined;
+}
+
+interface PlaneState {
+  id: string;
+  name: string;
+  group: string | null;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_COMMENT_PAGES = 20;
+
+function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+/** Plain text (paragraphs split by blank lines) → Plane `comment_html`; author shown first. */
+export function commentHtml(body: string, author: string | undefined): string {
+  const paragraphs = body
+    .trim()
+    .split(/\n\s*\n/)
+    .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br/>')}</p>`);
+  if (author !== undefined) paragraphs.unshift(`<p><strong>${escapeHtml(author)}</strong></p>`);
+  return paragraphs.join('');
+}
+
+/** Results of a Plane list call: a paginated `{ results }` object or a bare array. */
+function resultsOf(body: unknown): readonly unknown[] {
+  return Array.isArray(body) ? body : asArray(pick(body, 'results'));
+}
+
+/**
+ * The Tracker contract over Plane's REST API (`/api/v1/workspaces/{slug}/projects/{id}/work-items/…`).
+ * State changes use the project's configured state names, resolved to ids through the states
+ * endpoint once per project (a configured uuid is used as is). Comments are tagged
+ * `external_source: orch` (+ `external_id` when given), so webhooks for them are dropped and a
+ * retried comment with the same external id is not posted twice (Plane answers 409).
+ */
+export class PlaneClient implements Tracker {
+  readonly kind = 'plane';
+  readonly #http: PlaneHttp;
+  readonly #o: PlaneClientOptions;
+  readonly #states = new Map<string, Promise<PlaneState[]>>();
+
+  constructor(options: PlaneClientOptions) {
+    this.#o = options;
+    this.#http = new PlaneHttp(options);
+  }
+
+  #project(projectId: string): PlaneTrackerConfig {
+    const project = this.#o.projects.byPlaneProject(projectId);
+    if (project?.tracker.kind !== 'plane') {
+      throw integrationError(
+        'TRACKER_UNKNOWN_PROJECT',
+        `no project configured for Plane project ${projectId}`,
+        {
+          retryable: false,
+        },
+      );
+    }
+    return project.tracker;
+  }
+
+  #projectPath(projectId: string): string {
+    const { workspace } = this.#project(projectId);
+    return `/workspaces/${encodeURIComponent(workspace)}/projects/${encodeURIComponent(projectId)}`;
+  }
+
+  #itemPath(ref: TrackerItemRef): string {
+    return `${this.#projectPath(ref.projectId)}/work-items/${encodeURIComponent(ref.itemId)}`;
+  }
+
+  /** The state name of an item: expanded `state` object, else looked up by id. */
+  async #stateName(projectId: string, state: unknown): Promise<string | null> {
+    const expanded = asObject(state);
+    if (expanded) return asString(expanded.name);
+    const id = asString(state);
+    if (id === null) return null;
+    return (await this.#loadStates(projectId)).find((s) => s.id === id)?.name ?? null;
+  }
+
+  async getItem(ref: TrackerItemRef): Promise<TrackerItem> {
+    const res = await this.#http.request('GET', `${this.#itemPath(ref)}/?expand=labels,state`);
+    const o = asObject(res.body) ?? {};
+    const stateName = await this.#stateName(ref.projectId, o.state);
+    const html = asString(o.description_html);
+    const { workspace } = this.#project(ref.projectId);
+    return {
+      ref,
+      title: asString(o.name) ?? '',
+      description: asString(o.description_stripped) ?? (html === null ? '' : htmlToText(html)),
+      stateName,
+      labels: asArray(o.labels)
+        .map((l) => asString(pick(l, 'name')) ?? asString(l))
+        .filter((l): l is string => l !== null),
+      url: `${this.#http.baseUrl}/${workspace}/projects/${ref.projectId}/issues/${ref.itemId}/`,
+    };
+  }
+
+  async listComments(ref: TrackerItemRef, sinceMs?: number): Promise<TrackerComment[]> {
+    const out: TrackerComment[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < MAX_COMMENT_PAGES; page++) {
+      const after = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      const query = `?per_page=100${after}`;
+      const res = await this.#http.request('GET', `${this.#itemPath(ref)}/comments/${query}`);
+      for (const raw of resultsOf(res.body)) {
+        const c = this.#toComment(raw);
+        if (c && (sinceMs === undefined || c.createdAtMs > sinceMs)) out.push(c);
+      }
+      cursor = asString(pick(res.body, 'next_cursor'));
+      if (pick(res.body, 'next_page_results') !== true || cursor === null) break;
+    }
+    return out.sort((a, b) => a.createdAtMs - b.createdAtMs);
+  }
+
+  #toComment(raw: unknown): TrackerComment | null {
+    const c = asObject(raw);
+    const id = c ? asString(c.id) : null;
+    if (!c || id === null) return null;
+    const actor =
+      asString(c.actor) ?? asString(pick(c, 'actor_detail', 'id')) ?? asString(c.created_by);
+    const html = asString(c.comment_html);
+    return {
+      id,
+      author: asString(pick(c, 'actor_detail', 'display_name')) ?? actor ?? 'unknown',
+      body: asString(c.comment_stripped) ?? (html === null ? '' : htmlToText(html)),
+      createdAtMs: Date.parse(asString(c.created_at) ?? '') || 0,
+      byOrch:
+        asString(c.external_source) === ORCH_EXTERNAL_SOURCE ||
+        (this.#o.botUserId !== undefined && actor === this.#o.botUserId),
+    };
+  }
+
+  async comment(ref: TrackerItemRef, body: string, options: CommentOptions = {}): Promise<void> {
+    await this.#http.request('POST', `${this.#itemPath(ref)}/comments/`, {
+      comment_html: commentHtml(body, options.author),
+      access: 'INTERNAL',
+      external_source: ORCH_EXTERNAL_SOURCE,
+      ...(options.externalId === undefined ? {} : { external_id: options.externalId }),
+    });
+    // 409 = a comment with this external_id exists already: the retried comment is done.
+  }
+
+  async setState(ref: TrackerItemRef, state: TrackerState): Promise<void> {
+    const stateId = await this.resolveStateId(
+      ref.projectId,
+      this.#project(ref.projectId).states[state],
+    );
+    await this.#http.request('PATCH', `${this.#itemPath(ref)}/`, { state: stateId });
+  }
+
+  /** A configured state name (case-insensitive) or uuid → the project's state id. */
+  async resolveStateId(projectId: string, nameOrId: string): Promise<string> {
+    const states = await this.#loadStates(projectId);
+    const wanted = nameOrId.trim().toLowerCase();
+    const found =
+      states.find((s) => s.id.toLowerCase() === wanted) ??
+      states.find((s) => s.name.trim().toLowerCase() === wanted);
+    if (found) return found.id;
+    if (UUID_RE.test(nameOrId)) return nameOrId;
+    this.#states.delete(projectId); // a state added in Plane since: look again next time
+    throw integrationError(
+      'TRACKER_STATE_UNKNOWN',
+      `Plane project ${projectId} has no state "${nameOrId}"`,
+      {
+        retryable: false,
+        known: states.map((s) => s.name),
+      },
+    );
+  }
+
+  #loadStates(projectId: string): Promise<PlaneState[]> {
+    let cached = this.#states.get(projectId);
+    if (!cached) {
+      cached = this.#http.request('GET', `${this.#projectPath(projectId)}/states/`).then((res) =>
+        resultsOf(res.body).flatMap((raw) => {
+          const id = asString(pick(raw, 'id'));
+          const name = asString(pick(raw, 'name'));
+          return id !== null && name !== null
+            ? [{ id, name, group: asString(pick(raw, 'group')) }]
+            : [];
+        }),
+      );
+      // A failed lookup is not cached: the next call asks Plane again.
+      cached.catch(() => this.#states.delete(projectId));
+      this.#states.set(projectId, cached);
+    }
+    return cached;
+  }
+}

@@ -1,0 +1,53 @@
+import { assertNever } from '../../errors.js';
+import type { NotifyEvent } from '../notify/notifier.js';
+
+/** Telegram's `sendMessage` text limit (characters). */
+export const TELEGRAM_MAX_TEXT = 4096;
+
+function task(taskId: number | null): string {
+  return taskId === null ? '' : `, task ${taskId}`;
+}
+
+function item(event: { workItemId: string }, icon: string): string {
+  return `${icon} ${event.workItemId}:`;
+}
+
+function at(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+/** One NotifyEvent as a plain-text chat message (no parse mode: nothing to escape). Pure. */
+export function formatNotifyEvent(event: NotifyEvent): string {
+  switch (event.type) {
+    case 'job_failed':
+      return `🚨 Job ${event.jobId} (${event.kind}${task(event.taskId)}) failed after ${event.attempts} attempt(s): ${event.error}`;
+    case 'breaker_open':
+      return `🔴 Circuit OPEN for ${event.kind}: ${event.consecutiveTransient} transient failures in a row; paused until ${at(event.openUntilMs)}. ${event.reason}`;
+    case 'kind_paused':
+      return `⏸ ${event.kind} paused until ${at(event.pausedUntilMs)}: ${event.reason}`;
+    case 'agent_started':
+      return `▶️ ${event.kind} started: job ${event.jobId}, run ${event.runId}${task(event.taskId)}`;
+    case 'stage_changed':
+      return `${item(event, '➡️')} ${event.from} → ${event.stage}. ${event.message}`;
+    case 'approval_requested':
+      return `${item(event, '🙋')} waiting for approval (${event.stage}). ${event.message}`;
+    case 'needs_input':
+      return `${item(event, '❓')} needs input (${event.stage}). ${event.message}`;
+    case 'gate_failed':
+      return `${item(event, '⛔')} gate ${event.gate} failed (${event.stage}). ${event.message}`;
+    case 'rollback':
+      return `${item(event, '↩️')} rolled back ${event.stage} → ${event.to}. ${event.message}`;
+    case 'task_blocked':
+      return `${item(event, '🧱')} blocked (${event.stage}). ${event.message}`;
+    case 'task_done':
+      return `${item(event, '✅')} done. ${event.message}`;
+    case 'pipeline_warning':
+      return `${item(event, '⚠️')} warning (${event.stage}). ${event.message}`;
+    default:
+      return assertNever(event, 'notify event');
+  }
+}
+
+export function truncateForTelegram(text: string): string {
+  return text.length <= TELEGRAM_MAX_TEXT ? text : `${text.slice(0, TELEGRAM_MAX_TEXT - 1)}…`;
+}

@@ -1,0 +1,62 @@
+/**
+ * What a human comment on a work item means to the pipeline. Pure.
+ *
+ * - approval: the token `:approved:` anywhere in the comment (the reference system's
+ *   convention; Plane renders it as text, not as a reaction).
+ * - rejection: the token `:rejected:` anywhere, or a line that starts with `REJECT` (upper case,
+ *   e.g. `REJECT: the BRD misses the export`) or `Rejected:` (any case). The rest of the
+ *   comment (token removed) is the reason.
+ * - Approval and rejection count only from an author in the project's approver allowlist; the
+ *   same comment from anyone else is `unauthorized` (the pipeline may answer, never act). An
+ *   empty allowlist means nobody can approve by comment.
+ * - Everything else is an `answer` (to open questions, or a free comment).
+ * When a comment carries both tokens, rejection wins: a doubtful approval is no approval.
+ */
+export type CommentIntent =
+  | { kind: 'approval'; text: string }
+  | { kind: 'rejection'; reason: string }
+  | { kind: 'unauthorized'; wanted: 'approval' | 'rejection'; text: string }
+  | { kind: 'answer'; text: string };
+
+export const APPROVE_TOKEN = ':approved:';
+export const REJECT_TOKEN = ':rejected:';
+const REJECT_LINES = [/^\s*REJECT\b/m, /^\s*rejected:/im] as const;
+
+export interface CommentAuthor {
+  /** Every identifier the tracker gives for the author: user id, username, display name, email. */
+  ids: readonly (string | null)[];
+}
+
+/** True when any of the author's identifiers is in the allowlist (case-insensitive). */
+export function isApprover(author: CommentAuthor, approvers: readonly string[]): boolean {
+  const allowed = new Set(approvers.map((a) => a.trim().toLowerCase()).filter((a) => a !== ''));
+  return author.ids.some((id) => id !== null && allowed.has(id.trim().toLowerCase()));
+}
+
+function rejectionReason(text: string): string {
+  return text
+    .replace(/:rejected:/gi, '')
+    .replace(/^\s*REJECT(ED)?\b:?\s*/m, '')
+    .replace(/^\s*rejected:\s*/im, '')
+    .trim();
+}
+
+export function interpretComment(
+  body: string,
+  author: CommentAuthor,
+  approvers: readonly string[],
+): CommentIntent {
+  const text = body.trim();
+  const lower = text.toLowerCase();
+  const wanted =
+    lower.includes(REJECT_TOKEN) || REJECT_LINES.some((re) => re.test(text))
+      ? 'rejection'
+      : lower.includes(APPROVE_TOKEN)
+        ? 'approval'
+        : null;
+  if (wanted === null) return { kind: 'answer', text };
+  if (!isApprover(author, approvers)) return { kind: 'unauthorized', wanted, text };
+  return wanted === 'approval'
+    ? { kind: 'approval', text }
+    : { kind: 'rejection', reason: rejectionReason(text) };
+}

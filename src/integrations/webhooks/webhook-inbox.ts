@@ -1,0 +1,74 @@
+import type { Queryable } from '../../store/db.js';
+import type { WebhookSource } from './signature.js';
+
+export interface InboxRow {
+  id: number;
+  source: WebhookSource;
+  deliveryKey: string;
+  event: string;
+  receivedAtMs: number;
+  outcome: 'accepted' | 'ignored';
+  reason: string | null;
+  jobId: number | null;
+}
+
+interface RawInboxRow {
+  id: number | string;
+  source: WebhookSource;
+  delivery_key: string;
+  event: string;
+  received_at_ms: number | string;
+  outcome: 'accepted' | 'ignored';
+  reason: string | null;
+  job_id: number | string | null;
+}
+
+function fromRow(r: RawInboxRow): InboxRow {
+  return {
+    id: Number(r.id),
+    source: r.source,
+    deliveryKey: r.delivery_key,
+    event: r.event,
+    receivedAtMs: Number(r.received_at_ms),
+    outcome: r.outcome,
+    reason: r.reason,
+    jobId: r.job_id === null ? null : Number(r.job_id),
+  };
+}
+
+/**
+ * Inserts the inbox row of a delivery unless `(source, delivery_key)` is already there. One
+ * statement, so two concurrent copies of a delivery cannot both get `inserted`.
+ */
+export async function insertInboxRow(
+  q: Queryable,
+  row: Omit<InboxRow, 'id' | 'jobId'>,
+): Promise<{ kind: 'inserted'; id: number } | { kind: 'duplicate' }> {
+  const inserted = await q.get<{ id: number | string }>(
+    `-- inbox insert: record delivery ($1 source, $2 key) once; nothing if already recorded
+     insert into webhook_inbox (source, delivery_key, event, received_at_ms, outcome, reason)
+     values ($1, $2, $3, $4, $5, $6)
+     on conflict (source, delivery_key) do nothing
+     returning id`,
+    [row.source, row.deliveryKey, row.event, row.receivedAtMs, row.outcome, row.reason],
+  );
+  return inserted ? { kind: 'inserted', id: Number(inserted.id) } : { kind: 'duplicate' };
+}
+
+export async function setInboxJob(q: Queryable, inboxId: number, jobId: number): Promise<void> {
+  await q.run(
+    `-- inbox job: link inbox row $1 to the job $2 that processes it
+     update webhook_inbox set job_id = $2 where id = $1`,
+    [inboxId, jobId],
+  );
+}
+
+/** Newest first; for tests and the operator's view of recent deliveries. */
+export async function listInbox(q: Queryable, limit = 100): Promise<InboxRow[]> {
+  const rows = await q.all<RawInboxRow>(
+    `-- inbox list: the $1 most recent deliveries
+     select * from webhook_inbox order by id desc limit $1`,
+    [limit],
+  );
+  return rows.map(fromRow);
+}

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { StubServer, type RecordedRequest, type StubResponse } from './stub-server.js';
+
+export interface PlaneStubState {
+  id: string;
+  name: string;
+  group: string;
+}
+
+export interface PlaneStubItem {
+  id: string;
+  projectId: string;
+  name: string;
+  descriptionHtml: string;
+  stateId: string;
+  labels: string[];
+}
+
+export interface PlaneStubComment {
+  id: string;
+  issueId: string;
+  commentHtml: string;
+  externalSource: string | null;
+  externalId: string | null;
+  actor: string;
+  createdAt: string;
+}
+
+export const PLANE_STUB_DEFAULT_STATES: readonly Omit<PlaneStubState, 'id'>[] = [
+  { name: 'Backlog', group: 'backlog' },
+  { name: 'Todo', group: 'unstarted' },
+  { name: 'In Progress', group: 'started' },
+  { name: 'In Review', group: 'started' },
+  { name: 'Needs Input', group: 'started' },
+  { name: 'Blocked', group: 'started' },
+  { name: 'Done', group: 'completed' },
+];
+
+const ITEM_RE = /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/work-items\/([^/]+)\/$/;
+const COMMENTS_RE =
+  /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/work-items\/([^/]+)\/comments\/$/;
+const STATES_RE = /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/states\/$/;
+
+/**
+ * Just enough of Plane's REST API (`/api/v1`, `X-API-Key` auth) for the Plane client: states,
+ * work items (get, state PATCH) and comments (list, create with external_source/external_id
+ * dedup → 409). Every request is recorded; `failNext` scripts 429s and outages.
+ */
+export class PlaneStub extends StubServer {
+  readonly states = new Map<string, PlaneStubState[]>();
+  readonly items = new Map<string, PlaneStubItem>();
+  readonly comments: PlaneStubComment[] = [];
+
+  constructor(
+    readonly apiKey = 'plane_api_test',
+    readonly userId = randomUUID(),
+  ) {
+    super((req) => this.#route(req));
+  }
+
+  addProject(projectId: string, states = PLANE_STUB_DEFAULT_STATES): PlaneStubState[] {
+    const list = states.map((s) => ({ ...s, id: randomUUID() }));
+    this.states.set(projectId, list);
+    return list;
+  }
+
+  addItem(item: Omit<PlaneStubItem, 'id'> & { id?: string }): PlaneStubItem {
+    const full = { ...item, id: item.id ?? randomUUID() };
+    this.items.set(full.id, full);
+    return full;
+  }
+
+  stateName(itemId: string): string | null {
+    const item = this.items.get(itemId);
+    if (!item) return null;
+    return this.states.get(item.projectId)?.find((s) => s.id === item.stateId)?.name ?? null;
+  }
+
+  #route(req: RecordedRequest): StubResponse {
+    if (req.headers['x-api-key'] !== this.apiKey) {
+      return { status: 401, body: { detail: 'Invalid API key' } };
+    }
+    let m = STATES_RE.exec(req.path);
+    if (m && req.method === 'GET') {
+      return {
+        status: 200,
+        body: { results: this.states.get(m[2]!) ?? [], next_page_results: false },
+      };
+    }
+    m = COMMENTS_RE.exec(req.path);
+    if (m) return this.#comments(req, m[3]!);
+    m = ITEM_RE.exec(req.path);
+    if (m) return this.#item(req, m[3]!);
+    return { status: 404, body: { detail: 'Not found' } };
+  }
+
+  #item(req: RecordedRequest, itemId: string): StubResponse {
+    const item = this.items.get(itemId);
+    if (!item) return { status: 404, body: { detail: 'Not found' } };
+    if (req.method === 'PATCH') {
+      const state = (req.body as { state?: unknown } | null)?.state;
+      if (typeof state === 'string') {
+        if (!this.states.get(item.projectId)?.some((s) => s.id === state)) {
+          return { status: 400, body: { state: ['Invalid state'] } };
+        }
+        item.stateId = state;
+      }
+    } else if (req.method !== 'GET') return { status: 405, body: {} };
+    return {
+      status: 200,
+      body: {
+        id: item.id,
+        name: item.name,
+        description_html: item.descriptionHtml,
+        project: item.projectId,
+        state: item.stateId,
+        labels: item.labels.map((name) => ({ id: randomUUID(), name })),
+      },
+    };
+  }
+
+  #comments(req: RecordedRequest, itemId: string): StubResponse {
+    if (!this.items.has(itemId)) return { status: 404, body: { detail: 'Not found' } };
+    if (req.method === 'GET') {
+      const results = this.comments.filter((c) => c.issueId === itemId).map(commentJson);
+      return { status: 200, body: { results, next_cursor: null, next_page_results: false } };
+    }
+    if (req.method !== 'POST') return { status: 405, body: {} };
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const externalSource = typeof b.external_source === 'string' ? b.external_source : null;
+    const externalId = typeof b.external_id === 'string' ? b.external_id : null;
+    const dup = this.comments.find(
+      (c) =>
+        externalId !== null && c.externalId === externalId && c.externalSource === externalSource,
+    );
+    if (dup) {
+      return {
+        status: 409,
+        body: {
+          error: 'Comment with the same external id and external source already exists',
+          id: dup.id,
+        },
+      };
+    }
+    const comment: PlaneStubComment = {
+      id: randomUUID(),
+      issueId: itemId,
+      commentHtml: typeof b.comment_html === 'string' ? b.comment_html : '',
+      externalSource,
+      externalId,
+      actor: this.userId,
+      createdAt: new Date().toISOString(),
+    };
+    this.comments.push(comment);
+    return { status: 201, body: commentJson(comment) };
+  }
+}
+
+function commentJson(c: PlaneStubComment) {
+  return {
+    id: c.id,
+    issue: c.issueId,
+    comment_html: c.commentHtml,
+    external_source: c.externalSource,
+    external_id: c.externalId,
+    actor: c.actor,
+    created_at: c.createdAt,
+  };
+}

@@ -1,0 +1,158 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { isOrchError } from '../../src/errors.js';
+import { integrationRetry } from '../../src/integrations/http/integration-error.js';
+import { PlaneClient } from '../../src/integrations/plane/plane-client.js';
+import { PlaneStub } from '../helpers/stubs/plane-stub.js';
+import { PLANE_PROJECT_ID, TEST_PROJECTS } from './intake-setup.js';
+
+describe('PlaneClient against the Plane stub', () => {
+  let stub: PlaneStub;
+  let clock: ManualClock;
+  let sleeps: number[];
+  let client: PlaneClient;
+  let itemId: string;
+
+  beforeEach(async () => {
+    stub = await new PlaneStub().start();
+    const states = stub.addProject(PLANE_PROJECT_ID);
+    itemId = stub.addItem({
+      projectId: PLANE_PROJECT_ID,
+      name: 'Export CSV',
+      descriptionHtml: '<p>Users need <b>CSV</b></p>',
+      stateId: states[1]!.id,
+      labels: ['bug'],
+    }).id;
+    clock = new ManualClock(Date.UTC(2026, 0, 1));
+    sleeps = [];
+    client = new PlaneClient({
+      baseUrl: stub.url,
+      apiToken: stub.apiKey,
+      clock,
+      projects: TEST_PROJECTS,
+      botUserId: stub.userId,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        clock.advance(ms);
+        return Promise.resolve();
+      },
+    });
+  });
+
+  afterEach(async () => {
+    await stub.close();
+  });
+
+  const ref = () => ({ projectId: PLANE_PROJECT_ID, itemId });
+
+  it('sets states by configured name, resolving names to ids once per project', async () => {
+    await client.setState(ref(), 'in_review');
+    expect(stub.stateName(itemId)).toBe('In Review');
+    await client.setState(ref(), 'done');
+    expect(stub.stateName(itemId)).toBe('Done');
+    expect(stub.requestsTo('GET', /\/states\/$/)).toHaveLength(1);
+    const patches = stub.requestsTo('PATCH', /\/work-items\/[^/]+\/$/);
+    expect(patches.map((r) => r.path)).toEqual([
+      `/api/v1/workspaces/acme/projects/${PLANE_PROJECT_ID}/work-items/${itemId}/`,
+      `/api/v1/workspaces/acme/projects/${PLANE_PROJECT_ID}/work-items/${itemId}/`,
+    ]);
+    expect(patches[0]!.headers['x-api-key']).toBe(stub.apiKey);
+  });
+
+  it('reads an item with its state name and labels', async () => {
+    await client.setState(ref(), 'blocked');
+    expect(await client.getItem(ref())).toMatchObject({
+      title: 'Export CSV',
+      description: 'Users need CSV',
+      stateName: 'Blocked',
+      labels: ['bug'],
+    });
+  });
+
+  it('tags comments with external_source/external_id; a retried comment is posted once', async () => {
+    await client.comment(ref(), 'Analysis done.\n\nSee <BRD>', {
+      author: 'analyst',
+      externalId: 'ET-1:analysis:1',
+    });
+    await client.comment(ref(), 'Analysis done.\n\nSee <BRD>', {
+      author: 'analyst',
+      externalId: 'ET-1:analysis:1',
+    });
+    expect(stub.comments).toHaveLength(1);
+    const [posted] = stub.requestsTo('POST', /\/comments\/$/);
+    expect(posted!.body).toMatchObject({
+      external_source: 'orch',
+      external_id: 'ET-1:analysis:1',
+      access: 'INTERNAL',
+      comment_html: '<p><strong>analyst</strong></p><p>Analysis done.</p><p>See &lt;BRD&gt;</p>',
+    });
+    const comments = await client.listComments(ref());
+    expect(comments).toHaveLength(1);
+    expect(comments[0]).toMatchObject({
+      byOrch: true,
+      body: expect.stringContaining('Analysis done.') as unknown,
+    });
+  });
+
+  it('retries a 429 after the X-RateLimit-Reset time', async () => {
+    const resetS = Math.floor(clock.now() / 1000) + 2;
+    stub.failNext({
+      status: 429,
+      body: { detail: 'throttled' },
+      headers: { 'X-RateLimit-Reset': String(resetS), 'X-RateLimit-Remaining': '0' },
+    });
+    await client.setState(ref(), 'in_progress');
+    expect(sleeps).toEqual([2000]);
+    expect(stub.stateName(itemId)).toBe('In Progress');
+  });
+
+  it('gives up with a retryable TRACKER_RATE_LIMITED when the wait is too long or retries run out', async () => {
+    const far = Math.floor(clock.now() / 1000) + 55;
+    stub.failNext({ status: 429, headers: { 'X-RateLimit-Reset': String(far) } });
+    const err = await client.getItem(ref()).catch((e: unknown) => e);
+    expect(isOrchError(err, 'TRACKER_RATE_LIMITED')).toBe(true);
+    expect(integrationRetry(err)).toEqual({ retryable: true, retryAfterMs: 55_000 });
+    expect(sleeps).toEqual([]);
+
+    for (let i = 0; i < 3; i++) stub.failNext({ status: 429, headers: { 'Retry-After': '1' } });
+    const err2 = await client.getItem(ref()).catch((e: unknown) => e);
+    expect(isOrchError(err2, 'TRACKER_RATE_LIMITED')).toBe(true);
+    expect(sleeps).toEqual([1000, 1000]);
+  });
+
+  it('classifies failures: unknown state is permanent, 5xx is retryable, 404 is not found', async () => {
+    const badStates = new PlaneClient({
+      baseUrl: stub.url,
+      apiToken: stub.apiKey,
+      clock,
+      projects: TEST_PROJECTS,
+    });
+    const unknown = await badStates
+      .resolveStateId(PLANE_PROJECT_ID, 'Shipped')
+      .catch((e: unknown) => e);
+    expect(isOrchError(unknown, 'TRACKER_STATE_UNKNOWN')).toBe(true);
+    expect(integrationRetry(unknown).retryable).toBe(false);
+
+    stub.failNext({ status: 503, body: {} });
+    const down = await client.getItem(ref()).catch((e: unknown) => e);
+    expect(isOrchError(down, 'TRACKER_UNAVAILABLE')).toBe(true);
+    expect(integrationRetry(down).retryable).toBe(true);
+
+    const missing = await client
+      .getItem({ projectId: PLANE_PROJECT_ID, itemId: 'nope' })
+      .catch((e: unknown) => e);
+    expect(isOrchError(missing, 'TRACKER_NOT_FOUND')).toBe(true);
+  });
+
+  it('fails with TRACKER_AUTH_FAILED on a wrong API key, without the key in the error', async () => {
+    const wrong = new PlaneClient({
+      baseUrl: stub.url,
+      apiToken: 'plane_api_WRONG',
+      clock,
+      projects: TEST_PROJECTS,
+    });
+    const err = await wrong.getItem(ref()).catch((e: unknown) => e);
+    expect(isOrchError(err, 'TRACKER_AUTH_FAILED')).toBe(true);
+    expect(JSON.stringify(err) + String(err)).not.toContain('plane_api_WRONG');
+  });
+});

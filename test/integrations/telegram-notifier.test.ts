@@ -1,0 +1,103 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { silentLogger } from '../../src/log.js';
+import {
+  TelegramNotifier,
+  type TelegramNotifierOptions,
+} from '../../src/integrations/telegram/telegram-notifier.js';
+import { TelegramStub } from '../helpers/stubs/telegram-stub.js';
+
+describe('TelegramNotifier against the Telegram stub', () => {
+  let stub: TelegramStub;
+  let clock: ManualClock;
+  let sleeps: number[];
+
+  beforeEach(async () => {
+    stub = await new TelegramStub().start();
+    clock = new ManualClock();
+    sleeps = [];
+  });
+
+  afterEach(async () => {
+    await stub.close();
+  });
+
+  const make = (overrides: Partial<TelegramNotifierOptions> = {}) =>
+    new TelegramNotifier({
+      token: stub.token,
+      chatId: '-10042',
+      apiUrl: stub.url,
+      clock,
+      log: silentLogger,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        clock.advance(ms);
+        return Promise.resolve();
+      },
+      ...overrides,
+    });
+
+  it('sends in order without blocking the caller, at most one message per second per chat', async () => {
+    const n = make();
+    n.send('one');
+    n.send('two');
+    n.send('three');
+    expect(stub.messages).toHaveLength(0); // send() returned before any HTTP call finished
+    await n.flush();
+    expect(stub.messages).toEqual([
+      { chatId: '-10042', text: 'one' },
+      { chatId: '-10042', text: 'two' },
+      { chatId: '-10042', text: 'three' },
+    ]);
+    expect(sleeps).toEqual([1000, 1000]);
+  });
+
+  it('honours retry_after on 429 and then delivers', async () => {
+    const n = make();
+    stub.floodNext(7);
+    n.send('after flood');
+    await n.flush();
+    expect(sleeps).toEqual([7000]);
+    expect(stub.messages.map((m) => m.text)).toEqual(['after flood']);
+    expect(stub.requests).toHaveLength(2);
+  });
+
+  it('formats NotifyEvents as text', async () => {
+    const n = make();
+    await n.notify({
+      type: 'job_failed',
+      jobId: 7,
+      kind: 'developer',
+      taskId: 3,
+      attempts: 2,
+      error: 'exit 1',
+    });
+    await n.flush();
+    expect(stub.messages[0]!.text).toBe(
+      '🚨 Job 7 (developer, task 3) failed after 2 attempt(s): exit 1',
+    );
+  });
+
+  it('is disabled without a token and never fails the caller when Telegram is down', async () => {
+    const off = make({ token: undefined });
+    expect(off.enabled).toBe(false);
+    await off.notify({ type: 'kind_paused', kind: 'k', pausedUntilMs: 0, reason: 'r' });
+    await off.flush();
+    expect(stub.requests).toHaveLength(0);
+
+    const down = make({ apiUrl: 'http://127.0.0.1:9', maxRetries: 1, timeoutMs: 500 });
+    down.send('lost');
+    await expect(down.flush()).resolves.toBeUndefined();
+    expect(down.droppedCount).toBe(1);
+  });
+
+  it('drops a message Telegram rejects (400) and goes on with the next one', async () => {
+    const n = make();
+    stub.failNext({ status: 400, body: { ok: false, description: 'Bad Request: chat not found' } });
+    n.send('bad');
+    n.send('good');
+    await n.flush();
+    expect(stub.messages.map((m) => m.text)).toEqual(['good']);
+    expect(n.droppedCount).toBe(1);
+  });
+});
