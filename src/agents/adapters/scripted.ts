@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { AdapterContext, AgentAdapter } from '../runner.js';
+import { ClaudeCodeParser } from './claude-code-parser.js';
+
+/**
+ * argv that runs this Orch's own CLI in a child process: `node dist/cli/main.js` when compiled,
+ * `node --import <tsx> src/cli/main.ts` from source. tsx is given as an absolute URL because the
+ * child's working directory is the worktree, where `tsx` would not resolve.
+ */
+export function orchCliArgv(): string[] {
+  const js = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+  if (existsSync(js)) return [process.execPath, js];
+  const ts = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+  return [process.execPath, '--import', import.meta.resolve('tsx'), ts];
+}
+
+/**
+ * The built-in deterministic demo agent (`orch sim-agent`), spawned as a real child process through
+ * the same runner path as real agents; it prints Claude-style stream-json, so the same parser and
+ * classifier judge it. `command` (optional) replaces the `node …/main` prefix, e.g. `['orch']`.
+ */
+export const scriptedAdapter: AgentAdapter = {
+  name: 'scripted',
+  requiresResult: true,
+  buildArgv(ctx: AdapterContext): string[] {
+    const prefix = ctx.command ? [...ctx.command] : orchCliArgv();
+    return [
+      ...prefix,
+      'sim-agent',
+      '--role',
+      ctx.role,
+      '--worktree',
+      ctx.worktree,
+      '--task-file',
+      ctx.taskFile,
+      ...ctx.extraArgs,
+    ];
+  },
+  versionArgv: () => null,
+  createParser: () => new ClaudeCodeParser(),
+};

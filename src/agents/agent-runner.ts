@@ -1,0 +1,346 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import { safeNotify, type Notifier } from '../integrations/notify/notifier.js';
+import type { BreakerStore } from '../queue/breaker-store.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import type { Job } from '../queue/job.js';
+import { adapterFor } from './adapters/adapter-for.js';
+import type { AgentRun, AgentRunStore } from './agent-run-store.js';
+import type { AgentProfile, AgentProfiles } from './agents-config.js';
+import { finalizeJob, type FinalizeResult } from './finalize.js';
+import { parseAgentJobPayload, payloadPrompt, type AgentJobPayload } from './job-payload.js';
+import { AgentProcess } from './process-runner.js';
+import {
+  errorText,
+  launchFailure,
+  outcomeOf,
+  runFinish,
+  type WatchedResult,
+} from './run-outcome.js';
+import type { AgentAdapter, AgentOutcome } from './runner.js';
+import { taskFilePath, writeTaskFile } from './task-file.js';
+import type { WorktreeInfo, WorktreeManager } from './worktrees.js';
+
+/**
+ * Called after an agent run ended with a successful outcome and before the job is completed:
+ * the pipeline runs its gates, commits, pushes and advances here. Throwing fails the job as a
+ * permanent failure (retried while attempts remain) with the error's message.
+ */
+export type OnFinished = (ctx: {
+  job: Job;
+  run: AgentRun;
+  outcome: AgentOutcome;
+  worktree: WorktreeInfo;
+  payload: AgentJobPayload;
+}) => Promise<void>;
+
+export interface AgentRunnerOptions {
+  queue: JobQueue;
+  runs: AgentRunStore;
+  breakers: BreakerStore;
+  profiles: AgentProfiles;
+  worktrees: WorktreeManager;
+  notifier: Notifier;
+  clock: Clock;
+  log: Logger;
+  /** Run logs go to `<dataDir>/runs/<runId>.log`. */
+  dataDir: string;
+  leaseMs: number;
+  /** The scrubbed environment agents inherit (config/child-env.ts `childBaseEnv`). */
+  baseEnv: Readonly<Record<string, string>>;
+  onFinished?: OnFinished | undefined;
+  /** Log read / watchdog poll interval (default 200 ms). */
+  pollMs?: number;
+  /** Quota pause when the CLI gives no reset time (default 1 h). */
+  defaultQuotaPauseMs?: number;
+}
+
+/** The lease extender of one run: `lost()` says whether the lease was lost, `stop()` ends it. */
+interface Heartbeat {
+  lost(): boolean;
+  stop(): boolean;
+}
+
+/** A run in progress, as the worker sees it. */
+export interface RunningAgent {
+  job: Job;
+  /** Kills the process group (SIGTERM → grace → SIGKILL); the job is left for recovery. */
+  stop(): void;
+  done: Promise<FinalizeResult | { kind: 'handed_off' }>;
+}
+
+/**
+ * Runs one claimed job end to end: payload → worktree → agent_runs row → task file → process
+ * (own group, log file, watchdog) → heartbeats → classify → record → onFinished → finalize.
+ * Every job write is fenced by the claim's lease token.
+ */
+export class AgentRunner {
+  readonly #o: AgentRunnerOptions;
+
+  constructor(options: AgentRunnerOptions) {
+    this.#o = options;
+  }
+
+  profileFor(kind: string): { profile: AgentProfile; adapter: AgentAdapter } {
+    const profile = this.#o.profiles.get(kind);
+    return { profile, adapter: adapterFor(profile.adapter) };
+  }
+
+  /** What preflight should probe for a kind (see Preflight.check). */
+  preflightTarget(kind: string): { binary: string; versionArgv: string[] | null } {
+    const { profile, adapter } = this.profileFor(kind);
+    const versionArgv = adapter.versionArgv({ command: profile.command });
+    if (versionArgv) return { binary: versionArgv[0]!, versionArgv };
+    return { binary: profile.command?.[0] ?? process.execPath, versionArgv: null };
+  }
+
+  start(job: Job): RunningAgent {
+    let proc: AgentProcess | null = null;
+    let stopped = false;
+    const done = this.#execute(job, (p) => {
+      proc = p;
+      if (stopped) p.kill('stop');
+    });
+    return {
+      job,
+      stop: () => {
+        stopped = true;
+        proc?.kill('stop');
+      },
+      done,
+    };
+  }
+
+  async #execute(
+    job: Job,
+    onProcess: (p: AgentProcess) => void,
+  ): Promise<FinalizeResult | { kind: 'handed_off' }> {
+    const log = this.#o.log.child({ jobId: job.id, agent: job.kind, taskId: job.taskId });
+    let payload: AgentJobPayload;
+    let worktree: WorktreeInfo;
+    try {
+      payload = parseAgentJobPayload(job.payload);
+      worktree = await this.#o.worktrees.ensure(payload.repo, payload.branch);
+    } catch (err) {
+      const reason = errorText(err);
+      log.warn({ err }, 'agent job could not be prepared');
+      return finalizeJob(this.#deps(log), job, { kind: 'permanent', reason }, null);
+    }
+    const { profile, adapter } = this.profileFor(job.kind);
+    const run = await this.#o.runs.create({
+      jobId: job.id,
+      taskId: job.taskId ?? payload.taskId ?? null,
+      attempt: job.attempts,
+      kind: job.kind,
+      adapter: profile.adapter,
+      startedAtMs: this.#o.clock.now(),
+    });
+    const runLog = log.child({ runId: run.id });
+    // Heartbeats go on until the job is finalized: the after-run step (gates, tests, merge) may
+    // take longer than a lease, and a live finalizer must never look dead to lease expiry.
+    let heartbeat: Heartbeat | null = null;
+    let result: WatchedResult;
+    try {
+      try {
+        result = await this.#spawnAndWatch({
+          job,
+          payload,
+          worktree,
+          profile,
+          adapter,
+          run,
+          onProcess,
+          onHeartbeat: (h) => (heartbeat = h),
+          log: runLog,
+        });
+      } catch (err) {
+        // A launch error (bad command config, unwritable log dir) fails this attempt, never the slot.
+        runLog.error({ err }, 'agent launch failed');
+        result = launchFailure(err);
+      }
+      return await this.#conclude({ job, payload, worktree, adapter, run, result, log: runLog });
+    } finally {
+      (heartbeat as Heartbeat | null)?.stop();
+    }
+  }
+
+  async #spawnAndWatch(a: {
+    job: Job;
+    payload: AgentJobPayload;
+    worktree: WorktreeInfo;
+    profile: AgentProfile;
+    adapter: AgentAdapter;
+    run: AgentRun;
+    onProcess: (p: AgentProcess) => void;
+    onHeartbeat: (h: Heartbeat) => void;
+    log: Logger;
+  }): Promise<WatchedResult> {
+    const { job, worktree, profile, adapter, run } = a;
+    const taskFile = taskFilePath(worktree.path, job.id, run.id);
+    writeTaskFile(taskFile, taskHeader(job, run, a.payload), payloadPrompt(a.payload));
+    const argv = adapter.buildArgv({
+      role: job.kind,
+      jobId: job.id,
+      runId: run.id,
+      worktree: worktree.path,
+      taskFile,
+      prompt: `You are the ${job.kind} agent. Your task is in ${taskFile}; read it and do it in this repository.`,
+      ...profileArgs(profile),
+    });
+    const runsDir = join(this.#o.dataDir, 'runs');
+    mkdirSync(runsDir, { recursive: true });
+    const logPath = join(runsDir, `${run.id}.log`);
+    const proc = new AgentProcess({
+      argv,
+      cwd: worktree.path,
+      env: { ...this.#o.baseEnv, ...profile.env, ...runEnv(job, run, taskFile, worktree) },
+      logPath,
+      parser: adapter.createParser(),
+      limits: watchLimits(profile),
+      ...(this.#o.pollMs === undefined ? {} : { pollMs: this.#o.pollMs }),
+    });
+    a.onProcess(proc);
+    await this.#o.runs.markStarted(run.id, {
+      argv,
+      logPath,
+      worktree: worktree.path,
+      pid: proc.pid,
+    });
+    await this.#o.queue.attach(job.id, job.leaseToken!, { pid: proc.pid, agentRunId: run.id });
+    a.log.info({ pid: proc.pid, adapter: adapter.name }, 'agent started');
+    const started = {
+      type: 'agent_started',
+      jobId: job.id,
+      runId: run.id,
+      kind: job.kind,
+      taskId: job.taskId,
+    } as const;
+    await safeNotify(this.#o.notifier, started, a.log);
+    const heartbeat = this.#heartbeat(job, proc, a.log);
+    a.onHeartbeat(heartbeat);
+    const result = await proc.done;
+    return { ...result, leaseLost: heartbeat.lost() };
+  }
+
+  /** Extends the lease every third of its length; a lost lease or a cancel request kills the run. */
+  #heartbeat(job: Job, proc: AgentProcess, log: Logger): Heartbeat {
+    let lost = false;
+    const every = Math.max(50, Math.floor(this.#o.leaseMs / 3));
+    const timer = setInterval(() => {
+      void this.#o.queue.heartbeat(job.id, job.leaseToken!, this.#o.leaseMs).then(
+        (hb) => {
+          if (hb.kind === 'lease_lost') {
+            lost = true;
+            log.warn('lease lost while the agent ran; stopping it');
+            proc.kill('stop');
+          } else if (hb.cancelRequested) {
+            proc.kill('cancel');
+          }
+        },
+        (err: unknown) => log.warn({ err }, 'heartbeat failed'),
+      );
+    }, every);
+    return {
+      lost: () => lost,
+      stop: () => {
+        clearInterval(timer);
+        return lost;
+      },
+    };
+  }
+
+  async #conclude(a: {
+    job: Job;
+    payload: AgentJobPayload;
+    worktree: WorktreeInfo;
+    adapter: AgentAdapter;
+    run: AgentRun;
+    result: WatchedResult;
+    log: Logger;
+  }): Promise<FinalizeResult | { kind: 'handed_off' }> {
+    const { job, result } = a;
+    let outcome = outcomeOf(result, {
+      requiresResult: a.adapter.requiresResult,
+      nowMs: this.#o.clock.now(),
+      defaultQuotaPauseMs: this.#o.defaultQuotaPauseMs ?? 3_600_000,
+    });
+    await this.#o.runs.finish(a.run.id, runFinish(result, outcome, this.#o.clock.now()));
+    const { exitCode, killReason } = result;
+    a.log.info({ exitCode, outcome: outcome.kind, killReason }, 'agent finished');
+    // A lost lease or a worker stop: the job is no longer (or not yet) ours to finalize.
+    if (result.leaseLost || killReason === 'stop') return { kind: 'handed_off' };
+    if (killReason === 'cancel') {
+      await this.#o.queue.cancel(job.id, job.leaseToken!, 'cancelled by operator');
+      return { kind: 'handed_off' };
+    }
+    const run = (await this.#o.runs.get(a.run.id))!;
+    if (outcome.kind === 'success' && this.#o.onFinished) {
+      // Hazard H-3 (spec reaper.md §14.1): the reaper or recovery may have taken the job while the
+      // run ended; only the lease holder replays the pipeline step (a fenced lease extension).
+      const held = await this.#o.queue.heartbeat(job.id, job.leaseToken!, this.#o.leaseMs);
+      if (held.kind === 'lease_lost') {
+        a.log.warn('job taken over while the run finished; skipping the pipeline step');
+        return { kind: 'handed_off' };
+      }
+      try {
+        await this.#o.onFinished({ job, run, outcome, worktree: a.worktree, payload: a.payload });
+      } catch (err) {
+        outcome = { kind: 'permanent', reason: `after-run step failed: ${errorText(err)}` };
+      }
+    }
+    return finalizeJob(this.#deps(a.log), job, outcome, run);
+  }
+
+  #deps(log: Logger) {
+    const o = this.#o;
+    return { queue: o.queue, breakers: o.breakers, notifier: o.notifier, clock: o.clock, log };
+  }
+}
+
+function profileArgs(profile: AgentProfile) {
+  return {
+    command: profile.command,
+    model: profile.model,
+    permissionMode: profile.permissionMode,
+    allowedTools: profile.allowedTools,
+    extraArgs: profile.extraArgs,
+  };
+}
+
+function watchLimits(profile: AgentProfile) {
+  return {
+    wallMs: profile.timeoutMs,
+    idleMs: profile.idleTimeoutMs,
+    exitGraceMs: profile.exitGraceMs,
+    killGraceMs: profile.killGraceMs,
+  };
+}
+
+/** Variables every agent gets: who it is and where its task is. */
+function runEnv(job: Job, run: AgentRun, taskFile: string, worktree: WorktreeInfo) {
+  return {
+    ORCH_JOB_ID: String(job.id),
+    ORCH_RUN_ID: String(run.id),
+    ORCH_ATTEMPT: String(job.attempts),
+    ORCH_ROLE: job.kind,
+    ORCH_TASK_FILE: taskFile,
+    ORCH_WORKTREE: worktree.path,
+  };
+}
+
+function taskHeader(job: Job, run: AgentRun, payload: AgentJobPayload) {
+  return {
+    jobId: job.id,
+    runId: run.id,
+    attempt: job.attempts,
+    role: job.kind,
+    repo: payload.repo,
+    branch: payload.branch,
+    taskId: job.taskId ?? payload.taskId,
+    workItemId: payload.workItemId,
+    stage: payload.stage,
+    scenario: payload.scenario,
+  };
+}

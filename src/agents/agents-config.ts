@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import type { OrchEnv } from '../config/env.js';
+import { ADAPTER_NAMES, type AdapterName } from './runner.js';
+
+/**
+ * The `agents:` section of orch.config.yaml (docs/config.md): a `defaults` profile and one
+ * profile per role or tool kind. Every field is optional; with no file at all every pipeline role
+ * runs Claude Code with the ORCH_AGENT_* timeouts.
+ */
+export const PIPELINE_ROLES = [
+  'analyst',
+  'architect',
+  'developer',
+  'reviewer',
+  'tester',
+  'deployer',
+] as const;
+export type PipelineRole = (typeof PIPELINE_ROLES)[number];
+
+export const PERMISSION_MODES = [
+  'default',
+  'acceptEdits',
+  'plan',
+  'auto',
+  'dontAsk',
+  'bypassPermissions',
+] as const;
+
+const KIND_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+const seconds = z
+  .number()
+  .positive()
+  .max(7 * 24 * 3600);
+
+export const agentProfileSchema = z
+  .object({
+    adapter: z.enum(ADAPTER_NAMES).optional(),
+    /** Binary and leading args (claude-code/codex/aider) or the full argv template (command). */
+    command: z.array(z.string().min(1)).min(1).optional(),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
+    timeoutS: seconds.optional(),
+    idleTimeoutS: seconds.optional(),
+    exitGraceS: z.number().min(0).max(3600).optional(),
+    killGraceS: z.number().min(0).max(3600).optional(),
+    model: z.string().min(1).optional(),
+    permissionMode: z.enum(PERMISSION_MODES).optional(),
+    allowedTools: z.array(z.string().min(1)).optional(),
+    extraArgs: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export type AgentProfileInput = z.infer<typeof agentProfileSchema>;
+
+export const agentsSectionSchema = z
+  .object({
+    defaults: agentProfileSchema.default({}),
+    roles: z
+      .record(z.string().regex(KIND_RE, 'role must be a job kind'), agentProfileSchema)
+      .default({}),
+  })
+  .strict();
+
+export type AgentsSection = z.infer<typeof agentsSectionSchema>;
+
+/** A role's fully resolved settings. Durations in ms. */
+export interface AgentProfile {
+  role: string;
+  adapter: AdapterName;
+  command: readonly string[] | undefined;
+  env: Readonly<Record<string, string>>;
+  timeoutMs: number;
+  idleTimeoutMs: number;
+  exitGraceMs: number;
+  killGraceMs: number;
+  model: string | undefined;
+  permissionMode: string;
+  allowedTools: readonly string[];
+  extraArgs: readonly string[];
+}
+
+const DEFAULT_ALLOWED_TOOLS = ['Read', 'Edit', 'Write', 'Glob', 'Grep', 'Bash'] as const;
+
+type EnvTimeouts = Pick<
+  OrchEnv,
+  | 'ORCH_AGENT_TIMEOUT_SECONDS'
+  | 'ORCH_AGENT_IDLE_TIMEOUT_SECONDS'
+  | 'ORCH_AGENT_KILL_GRACE_SECONDS'
+  | 'ORCH_AGENT_EXIT_GRACE_SECONDS'
+  | 'ORCH_AGENT_TIMEOUT_OVERRIDES_JSON'
+>;
+
+/**
+ * Parses ORCH_AGENT_TIMEOUT_OVERRIDES_JSON (`{"reviewer": 3600}`). Malformed JSON, a non-object
+ * or a non-positive value is ignored with a warning: the role keeps the default (spec §6).
+ */
+export function parseTimeoutOverrides(
+  json: string,
+  warn: (msg: string) => void,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  if (json.trim() === '') return out;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    warn('ORCH_AGENT_TIMEOUT_OVERRIDES_JSON is not valid JSON; using the default timeout');
+    return out;
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    warn('ORCH_AGENT_TIMEOUT_OVERRIDES_JSON must be an object of role → seconds; ignored');
+    return out;
+  }
+  for (const [role, v] of Object.entries(raw)) {
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out.set(role, v);
+    else warn(`timeout override for "${role}" is not a positive number; using the default`);
+  }
+  return out;
+}
+
+/** Resolved profiles for every role; built once at startup. */
+export class AgentProfiles {
+  readonly #section: AgentsSection;
+  readonly #env: EnvTimeouts;
+  readonly #overrides: Map<string, number>;
+  readonly warnings: readonly string[];
+
+  constructor(section: AgentsSection, env: EnvTimeouts, log?: Logger) {
+    this.#section = section;
+    this.#env = env;
+    const warnings: string[] = [];
+    this.#overrides = parseTimeoutOverrides(env.ORCH_AGENT_TIMEOUT_OVERRIDES_JSON, (m) =>
+      warnings.push(m),
+    );
+    this.warnings = warnings;
+    for (const w of warnings) log?.warn(w);
+  }
+
+  /** The six pipeline roles plus every role named in the config. */
+  kinds(): string[] {
+    return [...new Set([...PIPELINE_ROLES, ...Object.keys(this.#section.roles)])];
+  }
+
+  get(role: string): AgentProfile {
+    const d = this.#section.defaults;
+    const r = this.#section.roles[role] ?? {};
+    const e = this.#env;
+    const timeoutS =
+      r.timeoutS ?? this.#overrides.get(role) ?? d.timeoutS ?? e.ORCH_AGENT_TIMEOUT_SECONDS;
+    return {
+      role,
+      adapter: r.adapter ?? d.adapter ?? 'claude-code',
+      command: r.command ?? d.command,
+      env: { ...d.env, ...r.env },
+      timeoutMs: Math.round(timeoutS * 1000),
+      idleTimeoutMs: Math.round(
+        (r.idleTimeoutS ?? d.idleTimeoutS ?? e.ORCH_AGENT_IDLE_TIMEOUT_SECONDS) * 1000,
+      ),
+      exitGraceMs: Math.round(
+        (r.exitGraceS ?? d.exitGraceS ?? e.ORCH_AGENT_EXIT_GRACE_SECONDS) * 1000,
+      ),
+      killGraceMs: Math.round(
+        (r.killGraceS ?? d.killGraceS ?? e.ORCH_AGENT_KILL_GRACE_SECONDS) * 1000,
+      ),
+      model: r.model ?? d.model,
+      permissionMode: r.permissionMode ?? d.permissionMode ?? 'acceptEdits',
+      allowedTools: r.allowedTools ?? d.allowedTools ?? DEFAULT_ALLOWED_TOOLS,
+      extraArgs: [...(d.extraArgs ?? []), ...(r.extraArgs ?? [])],
+    };
+  }
+}

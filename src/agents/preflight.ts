@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Clock } from '../clock.js';
+
+const run = promisify(execFile);
+
+export type PreflightResult = { ok: true } | { ok: false; reason: string };
+
+export interface PreflightOptions {
+  clock: Clock;
+  /** How long a result is reused (spec §6 ORCH_PREFLIGHT_CACHE_TTL, 45 s). */
+  ttlMs: number;
+  /** `--version` timeout (spec: 5 s). */
+  timeoutMs?: number;
+  env: Readonly<Record<string, string>>;
+}
+
+/** The absolute path of an executable, searching PATH for bare names; null when not found. */
+export function resolveBinary(name: string, path: string | undefined): string | null {
+  const candidates = name.includes('/')
+    ? [name]
+    : (path ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, name));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // keep looking
+    }
+  }
+  return null;
+}
+
+/**
+ * The token-free check before claiming work for an agent kind (spec §1 row 9): the binary exists
+ * and `<binary> --version` exits 0 within the timeout. Results are cached per argv for `ttlMs`, so
+ * a missing CLI costs one probe per TTL, and jobs stay queued instead of failing one by one.
+ */
+export class Preflight {
+  readonly #opts: PreflightOptions;
+  readonly #cache = new Map<string, { atMs: number; result: PreflightResult }>();
+
+  constructor(options: PreflightOptions) {
+    this.#opts = options;
+  }
+
+  /**
+   * `binary`: the argv[0] that will be spawned; `versionArgv`: the probe command or null when the
+   * adapter has none (then only the binary's existence is checked).
+   */
+  async check(binary: string, versionArgv: readonly string[] | null): Promise<PreflightResult> {
+    const key = JSON.stringify([binary, versionArgv]);
+    const nowMs = this.#opts.clock.now();
+    const hit = this.#cache.get(key);
+    if (hit && nowMs - hit.atMs < this.#opts.ttlMs) return hit.result;
+    const result = await this.#probe(binary, versionArgv);
+    this.#cache.set(key, { atMs: nowMs, result });
+    return result;
+  }
+
+  async #probe(binary: string, versionArgv: readonly string[] | null): Promise<PreflightResult> {
+    if (resolveBinary(binary, this.#opts.env.PATH) === null) {
+      return { ok: false, reason: `agent binary "${binary}" not found or not executable` };
+    }
+    if (!versionArgv) return { ok: true };
+    try {
+      await run(versionArgv[0]!, versionArgv.slice(1), {
+        timeout: this.#opts.timeoutMs ?? 5_000,
+        env: { ...this.#opts.env },
+        killSignal: 'SIGKILL',
+      });
+      return { ok: true };
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      return { ok: false, reason: `"${versionArgv.join(' ')}" failed: ${msg.slice(0, 200)}` };
+    }
+  }
+
+  clear(): void {
+    this.#cache.clear();
+  }
+}

@@ -1,0 +1,271 @@
+import { execFile } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { OrchError } from '../errors.js';
+
+const run = promisify(execFile);
+const GIT_TIMEOUT_MS = 60_000;
+
+/**
+ * Git worktrees for agent runs (spec §1 row 20): every repo is cloned once under `reposDir` (from
+ * a forge URL or a local path, never used in place) and fetched before use; every task branch
+ * gets one worktree under `worktreesDir/<repo>/<branch>`. Errors carry a code and a hint:
+ * REPO_NOT_FOUND, REPO_NOT_A_GIT_REPO, GIT_PERMISSION_DENIED, WORKDIR_UNUSABLE,
+ * WORKTREE_BRANCH_MISMATCH, WORKTREE_PATH_CONFLICT, WORKTREE_DIRTY, GIT_FAILED.
+ */
+export interface WorktreeInfo {
+  repoName: string;
+  repoPath: string;
+  path: string;
+  branch: string;
+  created: boolean;
+}
+
+export class WorktreeManager {
+  readonly reposDir: string;
+  readonly worktreesDir: string;
+
+  /** Git operations on one clone are serialized in-process (clone/fetch/worktree add race). */
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  constructor(options: { reposDir: string; worktreesDir: string }) {
+    this.reposDir = resolve(options.reposDir);
+    this.worktreesDir = resolve(options.worktreesDir);
+  }
+
+  /** The clone directory name of a repo reference: last path segment without `.git`. */
+  static repoName(repo: string): string {
+    const trimmed = repo.replace(/[/\\]+$/, '').replace(/\.git$/, '');
+    const name = basename(trimmed.replace(/^.*:/, '')).replace(/[^A-Za-z0-9._-]/g, '_');
+    if (name === '' || name === '.' || name === '..') {
+      throw new OrchError('REPO_NOT_FOUND', `cannot derive a repository name from "${repo}"`);
+    }
+    return name;
+  }
+
+  worktreePath(repo: string, branch: string): string {
+    return join(
+      this.worktreesDir,
+      WorktreeManager.repoName(repo),
+      branch.replace(/[^A-Za-z0-9._-]/g, '__'),
+    );
+  }
+
+  #locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#locks.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.#locks.set(key, settled);
+    void settled.then(() => {
+      if (this.#locks.get(key) === settled) this.#locks.delete(key);
+    });
+    return next;
+  }
+
+  /** Clones the repo if needed, else fetches it; returns the clone path. */
+  ensureRepo(repo: string): Promise<string> {
+    const key = WorktreeManager.repoName(repo);
+    return this.#locked(key, () => this.#ensureRepo(repo));
+  }
+
+  async #ensureRepo(repo: string): Promise<string> {
+    const repoPath = join(this.reposDir, WorktreeManager.repoName(repo));
+    mkdirOrThrow(this.reposDir);
+    if (existsSync(join(repoPath, '.git'))) {
+      await git(['fetch', '--prune', 'origin'], repoPath);
+      return repoPath;
+    }
+    if (existsSync(repoPath)) {
+      throw new OrchError('REPO_NOT_A_GIT_REPO', `${repoPath} exists but is not a git clone`, {
+        details: { hint: `move or delete ${repoPath}; Orch will clone it again` },
+      });
+    }
+    const source = isUrl(repo) ? repo : localSource(repo);
+    // Clone beside the target and rename: another process never sees a half-made clone.
+    const tmp = `${repoPath}.tmp-${process.pid}-${Date.now()}`;
+    try {
+      await git(['clone', '--no-checkout', source, tmp], this.reposDir);
+      // Task files live in .orch/ inside worktrees; keep them out of commits.
+      appendFileSync(join(tmp, '.git', 'info', 'exclude'), '\n.orch/\n');
+      renameSync(tmp, repoPath);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      if (existsSync(join(repoPath, '.git'))) return repoPath; // another process won the race
+      throw err;
+    }
+    return repoPath;
+  }
+
+  /** Creates the branch's worktree, or reuses it. New branches start from the default branch. */
+  async ensure(repo: string, branch: string): Promise<WorktreeInfo> {
+    await validBranch(branch);
+    return this.#locked(WorktreeManager.repoName(repo), () => this.#ensure(repo, branch));
+  }
+
+  async #ensure(repo: string, branch: string): Promise<WorktreeInfo> {
+    const repoPath = await this.#ensureRepo(repo);
+    const path = this.worktreePath(repo, branch);
+    const info = { repoName: WorktreeManager.repoName(repo), repoPath, path, branch };
+    if (existsSync(path)) {
+      await this.#assertReusable(path, branch);
+      return { ...info, created: false };
+    }
+    mkdirOrThrow(join(this.worktreesDir, info.repoName));
+    await git(['worktree', 'prune'], repoPath);
+    const remote = await gitOk(
+      ['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}`],
+      repoPath,
+    );
+    const local = await gitOk(
+      ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`],
+      repoPath,
+    );
+    if (local) await git(['worktree', 'add', path, branch], repoPath);
+    else if (remote)
+      await git(['worktree', 'add', '-b', branch, path, `origin/${branch}`], repoPath);
+    else await git(['worktree', 'add', '-b', branch, path, await defaultStart(repoPath)], repoPath);
+    return { ...info, created: true };
+  }
+
+  /** Removes a worktree; refuses one with uncommitted changes unless `force`. */
+  remove(repo: string, branch: string, options: { force?: boolean } = {}): Promise<boolean> {
+    return this.#locked(WorktreeManager.repoName(repo), () => this.#remove(repo, branch, options));
+  }
+
+  async #remove(repo: string, branch: string, options: { force?: boolean }): Promise<boolean> {
+    const path = this.worktreePath(repo, branch);
+    const repoPath = join(this.reposDir, WorktreeManager.repoName(repo));
+    if (!existsSync(path)) return false;
+    if (!options.force && (await isDirty(path))) {
+      throw new OrchError('WORKTREE_DIRTY', `worktree ${path} has uncommitted changes`, {
+        details: { hint: 'commit or discard the changes, or remove with force' },
+      });
+    }
+    await git(['worktree', 'remove', '--force', path], repoPath);
+    await git(['worktree', 'prune'], repoPath);
+    return true;
+  }
+
+  async #assertReusable(path: string, branch: string): Promise<void> {
+    const inside = await gitOk(['rev-parse', '--is-inside-work-tree'], path);
+    if (!inside || !existsSync(join(path, '.git'))) {
+      throw new OrchError('WORKTREE_PATH_CONFLICT', `${path} exists but is not a git worktree`, {
+        details: { hint: `delete ${path}; Orch will recreate the worktree` },
+      });
+    }
+    const head = (await git(['rev-parse', '--abbrev-ref', 'HEAD'], path)).trim();
+    if (head !== branch) {
+      throw new OrchError(
+        'WORKTREE_BRANCH_MISMATCH',
+        `worktree ${path} has ${head} checked out, expected ${branch}`,
+        {
+          details: { hint: `run: git -C ${path} checkout ${branch}` },
+        },
+      );
+    }
+  }
+}
+
+function isUrl(repo: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\s]+@[^:\s]+:/.test(repo);
+}
+
+function localSource(repo: string): string {
+  const abs = resolve(repo);
+  if (!existsSync(abs)) {
+    throw new OrchError('REPO_NOT_FOUND', `repository ${abs} does not exist`, {
+      details: { hint: 'give a forge URL or the path of an existing git repository' },
+    });
+  }
+  if (!existsSync(join(abs, '.git')) && !existsSync(join(abs, 'HEAD'))) {
+    throw new OrchError('REPO_NOT_A_GIT_REPO', `${abs} is not a git repository`, {
+      details: { hint: `run: git -C ${abs} init, or point the project at the right directory` },
+    });
+  }
+  return abs;
+}
+
+function mkdirOrThrow(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw permissionError(dir, err);
+    throw new OrchError('WORKDIR_UNUSABLE', `cannot use ${dir} as a directory`, {
+      cause: err,
+      details: {
+        hint: `check ORCH_REPOS_DIR / ORCH_WORKTREES_DIR; ${dir} must be a writable directory`,
+      },
+    });
+  }
+}
+
+function permissionError(path: string, cause: unknown): OrchError {
+  return new OrchError('GIT_PERMISSION_DENIED', `cannot write ${path}`, {
+    cause,
+    details: { hint: `fix ownership: sudo chown -R $(id -u):$(id -g) ${path}` },
+  });
+}
+
+async function validBranch(branch: string): Promise<void> {
+  if (!(await gitOk(['check-ref-format', '--branch', branch], process.cwd()))) {
+    throw new OrchError('GIT_FAILED', `"${branch}" is not a valid branch name`);
+  }
+}
+
+async function defaultStart(repoPath: string): Promise<string> {
+  const head = await gitOk(['symbolic-ref', '--quiet', 'refs/remotes/origin/HEAD'], repoPath);
+  if (head) return head.trim().replace('refs/remotes/', '');
+  for (const b of ['origin/main', 'origin/master']) {
+    if (await gitOk(['rev-parse', '--verify', '--quiet', b], repoPath)) return b;
+  }
+  throw new OrchError('GIT_FAILED', `cannot find the default branch of ${repoPath}`, {
+    details: { hint: 'the repository needs at least one commit on its default branch' },
+  });
+}
+
+async function isDirty(path: string): Promise<boolean> {
+  return (await git(['status', '--porcelain'], path)).trim() !== '';
+}
+
+/** Runs git; failure → OrchError with a code from its stderr. */
+export async function git(args: readonly string[], cwd: string): Promise<string> {
+  try {
+    const { stdout } = await run('git', [...args], {
+      cwd,
+      timeout: GIT_TIMEOUT_MS,
+      maxBuffer: 16 << 20,
+    });
+    return stdout;
+  } catch (err) {
+    const raw = (err as { stderr?: unknown }).stderr;
+    const stderr =
+      typeof raw === 'string' && raw !== ''
+        ? raw
+        : err instanceof Error
+          ? err.message
+          : 'unknown error';
+    if (/permission denied|unable to create|insufficient permission/i.test(stderr)) {
+      throw permissionError(cwd, err);
+    }
+    if (/not a git repository|does not appear to be a git repository/i.test(stderr)) {
+      throw new OrchError('REPO_NOT_A_GIT_REPO', `git ${args[0]}: ${stderr.trim().slice(0, 300)}`, {
+        cause: err,
+      });
+    }
+    throw new OrchError('GIT_FAILED', `git ${args[0]} failed: ${stderr.trim().slice(0, 300)}`, {
+      cause: err,
+    });
+  }
+}
+
+async function gitOk(args: readonly string[], cwd: string): Promise<string | null> {
+  try {
+    const { stdout } = await run('git', [...args], { cwd, timeout: GIT_TIMEOUT_MS });
+    return stdout || 'ok';
+  } catch {
+    return null;
+  }
+}

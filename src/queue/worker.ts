@@ -1,0 +1,217 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Preflight, PreflightResult } from '../agents/preflight.js';
+import type { RunningAgent } from '../agents/agent-runner.js';
+import type { BreakerStore } from './breaker-store.js';
+import type { JobQueue } from './job-queue.js';
+import type { Job } from './job.js';
+
+/** What the worker needs from the agent runner (AgentRunner implements it). */
+export interface JobLauncher {
+  start(job: Job): RunningAgent;
+  /** The preflight probe for a kind: the binary to spawn and its `--version` argv (or null). */
+  preflightTarget(kind: string): { binary: string; versionArgv: string[] | null };
+}
+
+export interface WorkerOptions {
+  queue: JobQueue;
+  breakers: BreakerStore;
+  launcher: JobLauncher;
+  preflight: Preflight;
+  clock: Clock;
+  log: Logger;
+  /** Lease owner name, unique per worker process (e.g. `host:pid`). */
+  owner: string;
+  /** Job kinds this worker runs (the configured agent roles). */
+  kinds: readonly string[];
+  maxConcurrency: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+}
+
+export interface TickResult {
+  claimed: Job[];
+  /** Kinds not claimed this tick: open/probing breakers and quota pauses. */
+  blocked: string[];
+  /** Kinds whose agent failed preflight, with the reason; their jobs stay queued. */
+  preflightFailed: Record<string, string>;
+}
+
+/**
+ * The local queue worker daemon (spec §1 row 8): each tick claims up to `maxConcurrency` minus
+ * running jobs, skipping kinds with an open breaker, a quota pause or a failed preflight, and
+ * hands each job to the launcher. A half-open breaker lets exactly one probe job through.
+ * `runOnce()` is one tick (tests drive it with a ManualClock); `start()` chains ticks, waking on
+ * queue hints, finished runs or the poll interval; a failed tick is a log line.
+ */
+export class Worker {
+  readonly #o: WorkerOptions;
+  readonly #running = new Map<number, RunningAgent>();
+  readonly #preflightLogged = new Map<string, string>();
+  #loop: Promise<void> | null = null;
+  #abort: AbortController | null = null;
+  #stopping = false;
+
+  constructor(options: WorkerOptions) {
+    this.#o = options;
+  }
+
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  /** True while this worker runs the job (its monitor is alive in this process). */
+  holds(jobId: number): boolean {
+    return this.#running.has(jobId);
+  }
+
+  async runOnce(): Promise<TickResult> {
+    const empty: TickResult = { claimed: [], blocked: [], preflightFailed: {} };
+    const free = this.#o.maxConcurrency - this.#running.size;
+    if (this.#stopping || free <= 0) return empty;
+    const gates = await this.#o.breakers.gates();
+    const blocked = new Set(gates.blocked);
+    const preflightFailed = await this.#preflight(
+      this.#o.kinds.filter((k) => !blocked.has(k) || gates.probe.some((p) => p.kind === k)),
+    );
+    const claimed: Job[] = [];
+    for (const p of gates.probe) {
+      if (claimed.length >= free || !this.#o.kinds.includes(p.kind) || preflightFailed[p.kind])
+        continue;
+      if (!(await this.#o.breakers.reserveProbe(p.kind, p.expectProbeJobId))) continue;
+      const [job] = await this.#claim([p.kind], [], 1);
+      await this.#o.breakers.settleProbe(p.kind, job?.id ?? null);
+      if (job) claimed.push(job);
+    }
+    const exclude = [...new Set([...blocked, ...Object.keys(preflightFailed)])];
+    const allowed = this.#o.kinds.filter((k) => !exclude.includes(k));
+    if (claimed.length < free && allowed.length > 0) {
+      claimed.push(...(await this.#claim(allowed, exclude, free - claimed.length)));
+    }
+    for (const job of claimed) this.#launch(job);
+    return { claimed, blocked: [...blocked], preflightFailed };
+  }
+
+  #claim(kinds: string[], excludeKinds: string[], max: number): Promise<Job[]> {
+    return this.#o.queue.claim({
+      kinds,
+      excludeKinds,
+      max,
+      leaseMs: this.#o.leaseMs,
+      owner: this.#o.owner,
+    });
+  }
+
+  async #preflight(kinds: readonly string[]): Promise<Record<string, string>> {
+    const failed: Record<string, string> = {};
+    for (const kind of kinds) {
+      const target = this.#o.launcher.preflightTarget(kind);
+      let r: PreflightResult;
+      try {
+        r = await this.#o.preflight.check(target.binary, target.versionArgv);
+      } catch (err) {
+        r = { ok: false, reason: err instanceof Error ? err.message : String(err) };
+      }
+      if (!r.ok) failed[kind] = r.reason;
+      const prev = this.#preflightLogged.get(kind);
+      const now = r.ok ? 'ok' : r.reason;
+      if (prev !== now) {
+        this.#preflightLogged.set(kind, now);
+        if (!r.ok)
+          this.#o.log.warn({ agent: kind, reason: r.reason }, 'preflight failed; jobs stay queued');
+        else if (prev !== undefined) this.#o.log.info({ agent: kind }, 'preflight ok again');
+      }
+    }
+    return failed;
+  }
+
+  /** Hands a job to the launcher; whatever happens, the slot is freed when the run settles. */
+  #launch(job: Job): void {
+    let run: RunningAgent;
+    try {
+      run = this.#o.launcher.start(job);
+    } catch (err) {
+      this.#o.log.error({ err, jobId: job.id }, 'launch error');
+      void this.#o.queue
+        .fail(job.id, job.leaseToken!, { kind: 'permanent', error: `launch error: ${String(err)}` })
+        .catch((e: unknown) =>
+          this.#o.log.error({ err: e, jobId: job.id }, 'could not record launch error'),
+        );
+      return;
+    }
+    this.#running.set(job.id, run);
+    void run.done
+      .catch((err: unknown) =>
+        this.#o.log.error(
+          { err, jobId: job.id },
+          'agent run crashed; lease expiry will recover the job',
+        ),
+      )
+      .finally(() => {
+        this.#running.delete(job.id);
+        this.#o.queue.wake.notify();
+      });
+  }
+
+  /** Resolves when no run is in flight (tests). */
+  async whenIdle(): Promise<void> {
+    while (this.#running.size > 0) {
+      await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+    }
+  }
+
+  start(): void {
+    if (this.#loop) return;
+    this.#stopping = false;
+    this.#abort = new AbortController();
+    this.#loop = this.#runLoop(this.#abort.signal);
+  }
+
+  async #runLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const waiter = this.#o.queue.wake.subscribe();
+      try {
+        await this.runOnce();
+      } catch (err) {
+        this.#o.log.error({ err, daemon: 'worker' }, 'worker tick failed');
+      }
+      try {
+        await waiter.wait(this.#o.pollIntervalMs, signal);
+      } finally {
+        waiter.dispose();
+      }
+    }
+  }
+
+  /**
+   * Stops claiming, lets running agents finish for up to `drainMs`, then stops the rest: their
+   * process groups are killed and their jobs are left `running` for recovery (lease expiry or
+   * startup `recoverRunning`), with the attempt counted.
+   */
+  async stop(options: { drainMs?: number } = {}): Promise<void> {
+    this.#stopping = true;
+    this.#abort?.abort();
+    await this.#loop;
+    this.#loop = null;
+    const drainMs = options.drainMs ?? 30_000;
+    if (this.#running.size > 0 && drainMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((r) => (timer = setTimeout(r, drainMs)));
+      await Promise.race([this.whenIdle(), timeout]);
+      clearTimeout(timer);
+    }
+    for (const run of this.#running.values()) run.stop();
+    await this.whenIdle();
+  }
+
+  status() {
+    return {
+      owner: this.#o.owner,
+      running: this.#running.size,
+      maxConcurrency: this.#o.maxConcurrency,
+      kinds: [...this.#o.kinds],
+      stopping: this.#stopping,
+      preflightFailed: Object.fromEntries([...this.#preflightLogged].filter(([, v]) => v !== 'ok')),
+    };
+  }
+}

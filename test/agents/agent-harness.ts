@@ -1,0 +1,165 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ManualClock } from '../../src/clock.js';
+import { parseEnv } from '../../src/config/env.js';
+import { childBaseEnv } from '../../src/config/child-env.js';
+import { silentLogger } from '../../src/log.js';
+import { AgentRunStore } from '../../src/agents/agent-run-store.js';
+import { AgentRunner, type OnFinished } from '../../src/agents/agent-runner.js';
+import { AgentProfiles, agentsSectionSchema } from '../../src/agents/agents-config.js';
+import { Preflight } from '../../src/agents/preflight.js';
+import { WorktreeManager } from '../../src/agents/worktrees.js';
+import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
+import { BreakerStore } from '../../src/queue/breaker-store.js';
+import { Worker } from '../../src/queue/worker.js';
+import type { Db } from '../../src/store/db.js';
+import { makeQueue } from '../helpers/queue.js';
+
+export const FAKE_CLAUDE = fileURLToPath(
+  new URL('../fixtures/agents/fake-claude.mjs', import.meta.url),
+);
+
+/** A real git repository with one commit on main, standing in for a product repo. */
+export function makeSampleRepo(dir: string): string {
+  const repo = join(dir, 'sample-app');
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' });
+  execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+  git('config', 'user.email', 'test@example.com');
+  git('config', 'user.name', 'Test');
+  writeFileSync(join(repo, 'README.md'), '# sample\n');
+  writeFileSync(
+    join(repo, 'package.json'),
+    '{"name":"sample-app","type":"module","scripts":{"test":"node --test"}}\n',
+  );
+  git('add', '.');
+  git('commit', '-q', '-m', 'initial');
+  return repo;
+}
+
+export interface HarnessOptions {
+  /** The `agents:` config section. Default: every role runs the fake Claude CLI. */
+  agents?: unknown;
+  env?: Record<string, string>;
+  maxConcurrency?: number;
+  leaseMs?: number;
+  onFinished?: OnFinished;
+}
+
+/** Everything the runner and worker need, on a real DB, real git repo and real processes. */
+export function makeHarness(db: Db, options: HarnessOptions = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-agents-'));
+  const clock = new ManualClock(Date.UTC(2026, 5, 1));
+  const { queue, admin } = makeQueue(db, clock);
+  const env = parseEnv(options.env ?? {});
+  const section = agentsSectionSchema.parse(
+    options.agents ?? {
+      defaults: {
+        adapter: 'claude-code',
+        command: [process.execPath, FAKE_CLAUDE],
+        killGraceS: 0.3,
+        exitGraceS: 0.5,
+        idleTimeoutS: 5,
+        timeoutS: 20,
+      },
+    },
+  );
+  const profiles = new AgentProfiles(section, env);
+  const notifier = new RecordingNotifier();
+  const breakers = new BreakerStore(db, clock, { threshold: 3, pauseMs: 300_000 });
+  const runs = new AgentRunStore(db);
+  const worktrees = new WorktreeManager({
+    reposDir: join(dir, 'repos'),
+    worktreesDir: join(dir, 'wt'),
+  });
+  const baseEnv = childBaseEnv({
+    ...process.env,
+    ORCH_ADMIN_TOKEN: 'super-secret',
+    ORCH_DB_URL: 'postgres://u:pw@h/db',
+  });
+  const runner = new AgentRunner({
+    queue,
+    runs,
+    breakers,
+    profiles,
+    worktrees,
+    notifier,
+    clock,
+    log: silentLogger,
+    dataDir: join(dir, 'data'),
+    leaseMs: options.leaseMs ?? 60_000,
+    baseEnv,
+    onFinished: options.onFinished,
+    pollMs: 50,
+  });
+  const preflight = new Preflight({ clock, ttlMs: 45_000, env: baseEnv });
+  const worker = new Worker({
+    queue,
+    breakers,
+    launcher: runner,
+    preflight,
+    clock,
+    log: silentLogger,
+    owner: 'test-worker',
+    kinds: profiles.kinds(),
+    maxConcurrency: options.maxConcurrency ?? 2,
+    leaseMs: options.leaseMs ?? 60_000,
+    pollIntervalMs: 50,
+  });
+  const repo = makeSampleRepo(dir);
+  return {
+    dir,
+    clock,
+    queue,
+    admin,
+    breakers,
+    runs,
+    worktrees,
+    notifier,
+    runner,
+    worker,
+    repo,
+    /** Enqueues an agent job for `role` on the sample repo. */
+    enqueue(
+      role: string,
+      extra: Record<string, unknown> = {},
+      opts: { maxAttempts?: number } = {},
+    ) {
+      return queue.enqueue({
+        kind: role,
+        payload: {
+          repo,
+          branch: 'feature/ET-1-demo',
+          role,
+          prompt: 'Do the thing',
+          workItemId: 'ET-1',
+          ...extra,
+        },
+        ...opts,
+      });
+    },
+    /** One worker tick, then wait until every launched run is finalized. */
+    async tick() {
+      const r = await worker.runOnce();
+      await worker.whenIdle();
+      return r;
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type Harness = ReturnType<typeof makeHarness>;
+
+/** A profile that runs the fake CLI with a scenario. */
+export function fakeRole(scenario: string, extra: Record<string, unknown> = {}) {
+  return {
+    adapter: 'claude-code',
+    command: [process.execPath, FAKE_CLAUDE],
+    env: { FAKE_SCENARIO: scenario },
+    ...extra,
+  };
+}

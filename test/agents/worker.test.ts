@@ -1,0 +1,133 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { BreakerStore } from '../../src/queue/breaker-store.js';
+import { describeEachDialect } from '../helpers/test-db.js';
+import { fakeRole, makeHarness, type Harness, type HarnessOptions } from './agent-harness.js';
+
+const FAST = { killGraceS: 0.3, exitGraceS: 0.5, idleTimeoutS: 5, timeoutS: 20 };
+
+describeEachDialect('queue worker', ({ current }) => {
+  let h: Harness | undefined;
+  const setup = (o: HarnessOptions) => (h = makeHarness(current().db, o));
+  afterEach(() => h?.cleanup());
+
+  it('opens the breaker after 3 transients, probes once when half-open, re-opens on a failed probe and closes on success', async () => {
+    const scenarioFile = join(tmpdir(), `orch-scenario-${process.pid}-${Date.now()}`);
+    writeFileSync(scenarioFile, 'rate_429');
+    const h = setup({
+      maxConcurrency: 3,
+      agents: {
+        defaults: FAST,
+        roles: { developer: fakeRole('x', { env: { FAKE_SCENARIO_FILE: scenarioFile } }) },
+      },
+    });
+    const jobs = [];
+    for (let i = 0; i < 4; i++) jobs.push((await h.enqueue('developer')).job);
+
+    expect((await h.tick()).claimed).toHaveLength(3);
+    const replica = new BreakerStore(current().db, h.clock, h.breakers.policy);
+    expect(await replica.get('developer')).toMatchObject({
+      state: 'open',
+      consecutiveTransient: 3,
+    });
+    expect(h.notifier.ofType('breaker_open')).toHaveLength(1);
+
+    h.clock.advance(60_000); // backoffs are over, the breaker is not
+    const blocked = await h.worker.runOnce();
+    expect(blocked.claimed).toEqual([]);
+    expect(blocked.blocked).toEqual(['developer']);
+
+    h.clock.advance(240_000); // pause over: exactly one probe although 4 jobs are available
+    expect((await h.tick()).claimed).toHaveLength(1);
+    expect(await replica.get('developer')).toMatchObject({ state: 'open' });
+    expect(h.notifier.ofType('breaker_open')).toHaveLength(2);
+    expect(h.notifier.ofType('breaker_open')[1]!.reason).toMatch(/re-opened/);
+
+    writeFileSync(scenarioFile, 'success');
+    h.clock.advance(300_000);
+    expect((await h.tick()).claimed).toHaveLength(1);
+    expect(await replica.get('developer')).toMatchObject({
+      state: 'closed',
+      consecutiveTransient: 0,
+    });
+    expect((await h.tick()).claimed).toHaveLength(3);
+    for (const j of jobs) expect((await h.queue.get(j.id))!.status).toBe('done');
+    rmSync(scenarioFile, { force: true });
+  });
+
+  it('leaves jobs queued when the agent binary fails preflight', async () => {
+    const h = setup({
+      agents: {
+        defaults: FAST,
+        roles: { developer: { adapter: 'claude-code', command: ['/nonexistent/claude'] } },
+      },
+    });
+    const { job } = await h.enqueue('developer');
+    const tick = await h.tick();
+    expect(tick.claimed).toEqual([]);
+    expect(tick.preflightFailed.developer).toMatch(/not found/);
+    expect(await h.queue.get(job.id)).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(h.worker.status().preflightFailed).toHaveProperty('developer');
+  });
+
+  it('claims other kinds while one kind fails preflight', async () => {
+    const h = setup({
+      agents: {
+        defaults: FAST,
+        roles: { developer: { command: ['/nonexistent/claude'] }, reviewer: fakeRole('success') },
+      },
+    });
+    const dev = await h.enqueue('developer');
+    const rev = await h.enqueue('reviewer');
+    const tick = await h.tick();
+    expect(tick.claimed.map((j) => j.id)).toEqual([rev.job.id]);
+    expect((await h.queue.get(dev.job.id))!.status).toBe('queued');
+  });
+
+  it('never wedges a slot on a launch error', async () => {
+    const h = setup({
+      maxConcurrency: 1,
+      agents: { defaults: FAST, roles: { developer: { adapter: 'command' } } },
+    });
+    const { job } = await h.enqueue('developer', {}, { maxAttempts: 1 });
+    await h.tick();
+    expect(h.worker.runningCount).toBe(0);
+    expect(await h.queue.get(job.id)).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('AGENT_CONFIG_INVALID') as string,
+    });
+    const next = await h.enqueue('developer', {}, { maxAttempts: 1 });
+    expect((await h.tick()).claimed.map((j) => j.id)).toEqual([next.job.id]);
+  });
+
+  it('on stop, kills what is still running and leaves the job to recovery', async () => {
+    const h = setup({
+      agents: { defaults: FAST, roles: { developer: fakeRole('hang_mid', { idleTimeoutS: 30 }) } },
+    });
+    const { job } = await h.enqueue('developer');
+    expect((await h.worker.runOnce()).claimed).toHaveLength(1);
+    await h.worker.stop({ drainMs: 200 });
+    const held = await h.queue.get(job.id);
+    expect(held).toMatchObject({ status: 'running', attempts: 1, leasedBy: 'test-worker' });
+    expect((await h.runs.listForJob(job.id))[0]).toMatchObject({
+      killReason: 'stop',
+      exitCode: -9,
+    });
+    const recovered = await h.admin.recoverRunning({ owner: 'test-worker' });
+    expect(recovered.map((j) => j.id)).toEqual([job.id]);
+    expect((await h.worker.runOnce()).claimed).toEqual([]); // stopped workers claim nothing
+  });
+
+  it('runs jobs on its own when started, and stops cleanly', async () => {
+    const h = setup({ agents: { defaults: FAST, roles: { reviewer: fakeRole('success') } } });
+    const { job } = await h.enqueue('reviewer');
+    h.worker.start();
+    for (let i = 0; i < 200 && (await h.queue.get(job.id))!.status !== 'done'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await h.worker.stop();
+    expect((await h.queue.get(job.id))!.status).toBe('done');
+  });
+});
