@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Db, Dialect, Queryable } from '../store/db.js';
 import { OrchError } from '../errors.js';
 import { claimSql } from './claim-sql.js';
+import { completeBatchSql } from './complete-batch-sql.js';
 import { normalizeEnqueue, payloadToJson, type EnqueueInput } from './enqueue-input.js';
 import { decideFailure, type FailureInput, type RetryPolicy } from './failure-policy.js';
 import { isJobStatus, jobFromRow, type Job, type JobRow, type JobStatus } from './job.js';
@@ -77,52 +78,66 @@ export class JobQueue {
     return first!;
   }
 
+  /**
+   * Enqueues inside the caller's transaction `q` (e.g. together with a task's stage change), so
+   * both commit or neither does. Claimers are not woken: call `wake.notify()` after the commit.
+   */
+  enqueueIn(q: Queryable, input: EnqueueInput): Promise<{ job: Job; created: boolean }> {
+    return this.#insert(q, [input]).then((r) => r[0]!);
+  }
+
   /** All-or-nothing: every input is validated before anything is written. */
   async enqueueBatch(inputs: readonly EnqueueInput[]): Promise<{ job: Job; created: boolean }[]> {
+    const result =
+      inputs.length <= 1
+        ? await this.#insert(this.db, inputs)
+        : await this.db.tx((q) => this.#insert(q, inputs));
+    if (result.some((r) => r.created)) this.wake.notify();
+    return result;
+  }
+
+  async #insert(
+    q: Queryable,
+    inputs: readonly EnqueueInput[],
+  ): Promise<{ job: Job; created: boolean }[]> {
     const nowMs = this.clock.now();
     const rows = inputs.map((i) =>
       normalizeEnqueue(i, { nowMs, maxAttempts: this.#opts.defaultMaxAttempts }),
     );
-    if (rows.length === 0) return [];
-    const run = async (q: Queryable) => {
-      const out: { job: Job; created: boolean }[] = [];
-      for (const r of rows) {
-        const inserted = await q.get<JobRow>(
-          `-- enqueue: insert one job unless its (tenant, idempotency key) exists
+    const out: { job: Job; created: boolean }[] = [];
+    for (const r of rows) {
+      const inserted = await q.get<JobRow>(
+        `-- enqueue: insert one job unless its (tenant, idempotency key) exists
            insert into jobs (tenant_id, kind, labels, task_id, run_id, payload, priority, max_attempts,
              available_at_ms, idempotency_key, created_at_ms, updated_at_ms)
            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
            on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
            returning *`,
-          [
-            r.tenantId,
-            r.kind,
-            r.labelsJson,
-            r.taskId,
-            r.runId,
-            r.payloadJson,
-            r.priority,
-            r.maxAttempts,
-            r.availableAtMs,
-            r.idempotencyKey,
-            nowMs,
-          ],
-        );
-        if (inserted) {
-          out.push({ job: jobFromRow(inserted), created: true });
-          continue;
-        }
-        const existing = await q.get<JobRow>(
-          '-- enqueue: the job an idempotency key already names\n select * from jobs where tenant_id = $1 and idempotency_key = $2',
-          [r.tenantId, r.idempotencyKey],
-        );
-        out.push({ job: jobFromRow(existing!), created: false });
+        [
+          r.tenantId,
+          r.kind,
+          r.labelsJson,
+          r.taskId,
+          r.runId,
+          r.payloadJson,
+          r.priority,
+          r.maxAttempts,
+          r.availableAtMs,
+          r.idempotencyKey,
+          nowMs,
+        ],
+      );
+      if (inserted) {
+        out.push({ job: jobFromRow(inserted), created: true });
+        continue;
       }
-      return out;
-    };
-    const result = rows.length === 1 ? await run(this.db) : await this.db.tx(run);
-    if (result.some((r) => r.created)) this.wake.notify();
-    return result;
+      const existing = await q.get<JobRow>(
+        '-- enqueue: the job an idempotency key already names\n select * from jobs where tenant_id = $1 and idempotency_key = $2',
+        [r.tenantId, r.idempotencyKey],
+      );
+      out.push({ job: jobFromRow(existing!), created: false });
+    }
+    return out;
   }
 
   /** Claims up to `max` jobs in one statement; see claim-sql.ts. */
@@ -222,6 +237,40 @@ export class JobQueue {
     const same = await this.get(id);
     if (same?.status === 'done' && same.leaseToken === leaseToken) return { kind: 'ok', job: same };
     return { kind: 'lease_lost' };
+  }
+
+  /**
+   * `complete` for many held jobs in one statement (one commit instead of one per job). Each job
+   * is fenced by its own token, exactly as `complete` is; result i belongs to item i. A job whose
+   * lease was lost is `lease_lost` and does not stop the others; a retry is idempotent.
+   */
+  async completeBatch(
+    items: readonly { id: number; leaseToken: string; result?: unknown }[],
+  ): Promise<FencedResult<object>[]> {
+    if (items.length > 1000) {
+      throw new OrchError('INVALID_COMPLETE', 'completeBatch takes at most 1000 jobs');
+    }
+    if (items.length === 0) return [];
+    const batch = items.map((i) => ({
+      id: i.id,
+      leaseToken: i.leaseToken,
+      result: i.result === undefined ? null : payloadToJson(i.result),
+    }));
+    const done = await this.db.all<{ id: number }>(completeBatchSql(this.db.dialect), [
+      JSON.stringify(batch),
+      this.clock.now(),
+    ]);
+    const finished = new Set(done.map((r) => Number(r.id)));
+    const out: FencedResult<object>[] = [];
+    for (const { id, leaseToken } of items) {
+      if (finished.has(id)) out.push({ kind: 'ok' });
+      else {
+        const same = await this.get(id);
+        const retried = same?.status === 'done' && same.leaseToken === leaseToken;
+        out.push(retried ? { kind: 'ok' } : { kind: 'lease_lost' });
+      }
+    }
+    return out;
   }
 
   /**

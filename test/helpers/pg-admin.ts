@@ -3,7 +3,6 @@ import pg from 'pg';
 /** The PostgreSQL server tests use (trust auth on these machines); override with ORCH_TEST_PG_URL. */
 export const PG_ADMIN_URL =
   process.env.ORCH_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const PG_TEMPLATE_DB = 'orch_test_template';
 
 export function pgUrlFor(database: string): string {
   const url = new URL(PG_ADMIN_URL);

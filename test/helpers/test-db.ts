@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, type TestContext } from 'vitest';
+import { afterEach, beforeEach, describe, inject, type TestContext } from 'vitest';
 import { DIALECTS, type Db, type Dialect } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { openDb } from '../../src/store/open-db.js';
-import { PG_TEMPLATE_DB, pgUrlFor, withPgAdmin } from './pg-admin.js';
+import { pgUrlFor, withPgAdmin } from './pg-admin.js';
 
 export interface TestDb {
   dialect: Dialect;
@@ -34,10 +34,9 @@ export async function createTestDb(dialect: Dialect): Promise<TestDb> {
       },
     };
   }
-  const name = `orch_t_${randomBytes(6).toString('hex')}`;
-  await withPgAdmin((admin) =>
-    admin.query(`create database "${name}" template "${PG_TEMPLATE_DB}"`),
-  );
+  const name = `orch_t_${Date.now().toString(36)}_${randomBytes(5).toString('hex')}`;
+  const template = inject('pgTemplate');
+  await withPgAdmin((admin) => admin.query(`create database "${name}" template "${template}"`));
   const url = pgUrlFor(name);
   const db = openDb(url, { maxConnections: 20 });
   return {

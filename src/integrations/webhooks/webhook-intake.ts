@@ -10,7 +10,6 @@ import {
 } from './classify-delivery.js';
 import type { WebhookHeaders } from './headers.js';
 import { verifySignature, type WebhookSource } from './signature.js';
-import { enqueueInTransaction } from './tx-enqueue.js';
 import { WEBHOOK_JOB_KINDS } from './webhook-event.js';
 import { insertInboxRow, setInboxJob } from './webhook-inbox.js';
 
@@ -140,7 +139,7 @@ export class WebhookIntake {
       });
       if (row.kind === 'duplicate') return { kind: 'duplicate' };
       if (decision.kind === 'ignore') return { kind: 'ignored', reason: decision.reason };
-      const { job } = await enqueueInTransaction(q, clock, {
+      const { job } = await queue.enqueueIn(q, {
         kind: WEBHOOK_JOB_KINDS[source],
         payload: decision.payload,
         idempotencyKey: `webhook:${source}:${decision.deliveryKey}`,

@@ -1,0 +1,33 @@
+import type { Forge } from '../integrations/forge/forge.js';
+
+/** What a gate may look at: the task's worktree (artifacts, code) and the forge. */
+export interface GateContext {
+  workItemId: string;
+  /** The task being evaluated (merge-lease holder identity); absent outside the pipeline. */
+  taskId?: number;
+  repo: string;
+  branch: string;
+  baseBranch: string;
+  worktree: string;
+  /** argv of the project's test command, run in the worktree by `check_tests_local`. */
+  testCommand: readonly string[];
+  testTimeoutMs: number;
+  forge: Forge;
+  /** The worktree's HEAD when the gates ran: what a merge may merge, and nothing newer. */
+  headSha?: string | null;
+}
+
+/** A gate's verdict. `evidence` is what a human needs to see why (output tail, file excerpt). */
+export interface GateResult {
+  gate: string;
+  passed: boolean;
+  reason: string;
+  evidence?: string;
+}
+
+export type Gate = (ctx: GateContext) => Promise<GateResult>;
+
+/** `docs/work-items/<ID>` inside the worktree: where agents write their artifacts. */
+export function workItemDir(ctx: Pick<GateContext, 'worktree' | 'workItemId'>): string {
+  return `${ctx.worktree}/docs/work-items/${ctx.workItemId}`;
+}

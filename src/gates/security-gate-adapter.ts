@@ -1,0 +1,38 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Gate } from './gate.js';
+import { runSecurityGate, type SecurityGateConfig } from './security/index.js';
+
+/**
+ * The security gate as a pipeline edge gate: scans what the branch adds over `origin/<base>`,
+ * writes `17-security-report.md` into the worktree and reads the verdict back. The masked
+ * findings become the gate's evidence, which a rollback hands verbatim to the developer.
+ * The report is not committed here: a commit would move the head the merge gate is pinned to.
+ */
+export function securityGate(
+  config: SecurityGateConfig,
+  deps: { clock: Clock; log: Logger },
+): Gate {
+  return async (ctx) => {
+    const r = await runSecurityGate({
+      repo: ctx.repo,
+      worktree: ctx.worktree,
+      workItemId: ctx.workItemId,
+      targetRef: `origin/${ctx.baseBranch}`,
+      config,
+      clock: deps.clock,
+      log: deps.log,
+    });
+    if (r.evidence.depsAuditDegraded)
+      deps.log.warn(
+        { workItemId: ctx.workItemId, detail: r.evidence.depAuditDetail },
+        'dependency audit degraded',
+      );
+    return {
+      gate: 'security_gate',
+      passed: r.passed,
+      reason: r.reason,
+      ...(r.findingsText && { evidence: r.findingsText }),
+    };
+  };
+}

@@ -1,0 +1,58 @@
+import type { OnFinished } from '../agents/agent-runner.js';
+import type { AgentJobPayload } from '../agents/job-payload.js';
+import type { Logger } from '../log.js';
+import type { Job } from '../queue/job.js';
+import type { AdvanceResult } from './engine.js';
+import type { GitWorkspace } from './git-workspace.js';
+import type { Pipeline } from './pipeline.js';
+
+/**
+ * What happens after a successful agent run of a pipeline job: commit and push the worktree to
+ * the task branch, open or reuse the PR, then let the engine evaluate the stage. Shared by the
+ * runner's hook and the reaper (which finishes this for a job whose finalizer died). Returns
+ * null for a job that is not a pipeline job.
+ */
+export async function afterAgentRun(
+  pipeline: Pipeline,
+  workspace: GitWorkspace,
+  a: { job: Job | { id: number }; payload: AgentJobPayload; worktreePath: string },
+): Promise<AdvanceResult | null> {
+  const { job, payload } = a;
+  if (payload.taskId === undefined || payload.stage === undefined) return null;
+  const task = await pipeline.core.deps.tasks.mustGet(payload.taskId);
+  const project = pipeline.core.project(task);
+  await workspace.commitAndPush(
+    a.worktreePath,
+    task.branch,
+    `${task.workItemId}: ${payload.role} (${payload.stage}, job ${job.id})`,
+  );
+  if (task.prNumber === null) {
+    const pr = await project.forge.ensurePullRequest(task.repo, {
+      head: task.branch,
+      base: task.baseBranch,
+      title: `${task.workItemId}: ${task.title}`,
+      body: `Work item ${task.workItemId}, driven by Orch.`,
+    });
+    await pipeline.core.deps.tasks.setPullRequest(task.id, { number: pr.number, url: pr.url });
+  }
+  return pipeline.onAgentFinished({ taskId: task.id, role: payload.role, stage: payload.stage });
+}
+
+/**
+ * The runner's OnFinished hook for pipeline jobs (see `afterAgentRun`). A throw fails the job
+ * (retried while attempts remain), so a push that failed is retried too.
+ */
+export function pipelineOnFinished(
+  pipeline: Pipeline,
+  workspace: GitWorkspace,
+  log: Logger,
+): OnFinished {
+  return async ({ job, payload, worktree }) => {
+    const result = await afterAgentRun(pipeline, workspace, {
+      job,
+      payload,
+      worktreePath: worktree.path,
+    });
+    if (result) log.info({ jobId: job.id, taskId: payload.taskId, result }, `pipeline: ${result.kind}`);
+  };
+}

@@ -1,0 +1,51 @@
+import type { ProjectsConfig } from '../config/projects.js';
+import { OrchError } from '../errors.js';
+import type { Forge } from '../integrations/forge/forge.js';
+import type { Tracker } from '../integrations/tracker/tracker.js';
+import type { Project } from './project.js';
+import { DEFAULT_PIPELINE } from './stages.js';
+
+export interface ProjectParts {
+  localForge: Forge;
+  localTracker: Tracker;
+  /** Set when ORCH_PLANE_URL / ORCH_PLANE_API_TOKEN are. */
+  plane: Tracker | null;
+  /** Set when ORCH_GITEA_URL / ORCH_GITEA_TOKEN are. */
+  gitea: Forge | null;
+}
+
+/**
+ * Projects from the `projects:` section of orch.config.yaml: each on the tracker and forge it
+ * names (local by default). A project naming Plane or Gitea without their credentials is a
+ * configuration error at startup, not a failure at the first webhook.
+ */
+export function buildProjects(config: ProjectsConfig, parts: ProjectParts): Project[] {
+  return config.projects.map((p) => {
+    const tracker = p.tracker.kind === 'plane' ? parts.plane : parts.localTracker;
+    const forge = p.forge.kind === 'gitea' ? parts.gitea : parts.localForge;
+    if (!tracker)
+      throw new OrchError(
+        'CONFIG_INVALID',
+        `project ${p.key} uses Plane but ORCH_PLANE_URL/ORCH_PLANE_API_TOKEN are not set`,
+      );
+    if (!forge)
+      throw new OrchError(
+        'CONFIG_INVALID',
+        `project ${p.key} uses Gitea but ORCH_GITEA_URL/ORCH_GITEA_TOKEN are not set`,
+      );
+    return {
+      key: p.key,
+      prefix: p.prefix ?? p.key,
+      repo: p.repo,
+      baseBranch: p.forge.baseBranch,
+      tracker,
+      trackerProjectId: p.tracker.kind === 'plane' ? p.tracker.projectId : p.key,
+      forge,
+      pipeline: DEFAULT_PIPELINE,
+      testCommand: p.testCommand,
+      testTimeoutMs: p.testTimeoutS * 1000,
+      approvers: p.tracker.approvers,
+      maxDeveloperRetries: p.maxDeveloperRetries,
+    };
+  });
+}

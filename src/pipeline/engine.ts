@@ -1,0 +1,251 @@
+import type { Clock } from '../clock.js';
+import type { GateContext, GateResult } from '../gates/gate.js';
+import type { GateRegistry } from '../gates/registry.js';
+import type { Notifier } from '../integrations/notify/notifier.js';
+import type { Logger } from '../log.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import type { Db } from '../store/db.js';
+import { Effects, type Effect } from './effects.js';
+import type { Project, ProjectRegistry } from './project.js';
+import { stagePrompt } from './prompts.js';
+import { agentFor, next, stageDef } from './stages.js';
+import type { Task } from './task.js';
+import type { TaskStore, TransitionGuard, TransitionSet } from './task-store.js';
+
+/** What one call into the engine did. Every path returns one of these; none throws for a red gate. */
+export type AdvanceResult =
+  | { kind: 'advanced'; from: string; to: string; jobId: number | null }
+  | { kind: 'rolled_back'; from: string; to: string; jobId: number | null; reason: string }
+  | { kind: 'rerun'; stage: string; role: string; jobId: number; reason: string }
+  | { kind: 'awaiting_approval' }
+  | { kind: 'needs_input' }
+  | { kind: 'blocked'; reason: string }
+  | { kind: 'cancelled'; reason: string }
+  | { kind: 'gate_failed'; gate: GateResult }
+  | { kind: 'warning'; reason: string }
+  | { kind: 'noop'; reason: string };
+
+/** The task's checkout: the worktree agents wrote into, at the branch head. */
+export interface Workspace {
+  ensure(task: Task, project: Project): Promise<string>;
+  headSha(worktree: string): Promise<string | null>;
+}
+
+export interface EngineDeps {
+  db: Db;
+  queue: JobQueue;
+  tasks: TaskStore;
+  gates: GateRegistry;
+  projects: ProjectRegistry;
+  workspace: Workspace;
+  notifier: Notifier;
+  log: Logger;
+  clock: Clock;
+}
+
+export interface JobSpec {
+  role: string;
+  stage: string;
+  prompt: string;
+}
+
+export interface Change {
+  guard: TransitionGuard;
+  set: TransitionSet;
+  event: { type: string; message: string; detail?: unknown };
+  gates?: GateResult[];
+  job?: JobSpec;
+  effects?: Effect[];
+}
+
+/**
+ * The one implementation of "a stage may have finished": used after an agent run, on tracker
+ * events (approve / reject / answer) and by the reconciler. Gates are evaluated first (read-only,
+ * slow); then the task's stage change, its timeline entry, the gate results and the next job are
+ * written in one transaction guarded on the stage that was evaluated, so of two concurrent
+ * callers exactly one moves the task. Tracker, chat and forge side effects follow the commit and
+ * never fail the step.
+ */
+export class CoreEngine {
+  readonly deps: EngineDeps;
+  readonly effects: Effects;
+
+  constructor(deps: EngineDeps) {
+    this.deps = deps;
+    this.effects = new Effects(deps.notifier, deps.log);
+  }
+
+  project(task: Task): Project {
+    return this.deps.projects.get(task.projectKey);
+  }
+
+  async gateContext(task: Task): Promise<GateContext> {
+    const project = this.project(task);
+    const worktree = await this.deps.workspace.ensure(task, project);
+    return {
+      workItemId: task.workItemId,
+      taskId: task.id,
+      repo: task.repo,
+      branch: task.branch,
+      baseBranch: task.baseBranch,
+      worktree,
+      testCommand: project.testCommand,
+      testTimeoutMs: project.testTimeoutMs,
+      forge: project.forge,
+      headSha: await this.deps.workspace.headSha(worktree),
+    };
+  }
+
+  /** Exit gate, then edge gates in order; stops at the first red one. */
+  async evaluateExit(
+    task: Task,
+    ctx: GateContext,
+  ): Promise<{ passed: boolean; results: GateResult[] }> {
+    const def = stageDef(this.project(task).pipeline, task.stage);
+    const names = [def.gate, ...(def.edgeGates ?? [])].filter((g): g is string => g !== null);
+    const results: GateResult[] = [];
+    for (const name of names) {
+      if (name !== def.gate && !this.deps.gates.has(name)) continue; // edge gate not configured
+      const r = await this.deps.gates.evaluate(name, ctx);
+      results.push(r);
+      if (!r.passed) return { passed: false, results };
+    }
+    return { passed: true, results };
+  }
+
+  /** Advances the task out of its stage (gates already green) and enqueues the next agent. */
+  async advance(task: Task, gates: GateResult[], states?: Task['state'][]): Promise<AdvanceResult> {
+    const p = this.project(task).pipeline;
+    const to = next(p, task.track, task.stage);
+    if (to === null) return { kind: 'noop', reason: 'terminal stage' };
+    const role = agentFor(p, task.track, task.stage);
+    const done = next(p, task.track, to) === null;
+    const applied = await this.apply(task, {
+      guard: { stage: task.stage, ...(states && { states }) },
+      set: { stage: to, state: done ? 'done' : 'active' },
+      event: {
+        type: 'stage_changed',
+        message: `${task.stage} → ${to}`,
+        detail: { from: task.stage, to },
+      },
+      gates,
+      ...(role && { job: { role, stage: to, prompt: stagePrompt(task, role, to) } }),
+      effects: [
+        { kind: 'tracker_state', state: done ? 'done' : 'in_progress' },
+        {
+          kind: 'comment',
+          author: 'orch',
+          body: `➡️ ${task.workItemId}: ${task.stage} → ${to}${role ? ` (${role} started)` : ''}`,
+        },
+        done
+          ? { kind: 'notify', event: { type: 'task_done', message: `${task.workItemId} is done` } }
+          : {
+              kind: 'notify',
+              event: { type: 'stage_changed', from: task.stage, message: `${task.stage} → ${to}` },
+            },
+      ],
+    });
+    if (!applied) return { kind: 'noop', reason: 'task moved meanwhile' };
+    return { kind: 'advanced', from: task.stage, to, jobId: applied.jobId };
+  }
+
+  /** Parks the task as blocked (retry cap, failed deploy, gate without a rollback rule). */
+  async block(task: Task, reason: string, gates: GateResult[] = []): Promise<AdvanceResult> {
+    const applied = await this.apply(task, {
+      guard: { stage: task.stage },
+      set: { state: 'blocked', lastError: reason },
+      event: { type: 'blocked', message: reason },
+      gates,
+      effects: [
+        { kind: 'tracker_state', state: 'blocked' },
+        { kind: 'comment', author: 'orch', body: `⛔ Blocked: ${reason}` },
+        { kind: 'notify', event: { type: 'task_blocked', message: reason } },
+      ],
+    });
+    return applied ? { kind: 'blocked', reason } : { kind: 'noop', reason: 'task moved meanwhile' };
+  }
+
+  /**
+   * Applies one guarded change in a transaction: the task row, its timeline, gate results and the
+   * next job commit together or not at all. Returns null when the guard no longer matches.
+   */
+  async apply(task: Task, c: Change): Promise<{ task: Task; jobId: number | null } | null> {
+    const { db, tasks, queue, clock } = this.deps;
+    const nowMs = clock.now();
+    const project = this.project(task);
+    const result = await db.tx(async (q) => {
+      const updated = await tasks.transition(q, task.id, c.guard, c.set, nowMs);
+      if (!updated) return null;
+      for (const g of c.gates ?? [])
+        await tasks.addGateResult(q, task.id, task.stage, {
+          ...g,
+          evidence: g.evidence ?? null,
+          evaluatedAtMs: nowMs,
+        });
+      await tasks.addEvent(q, {
+        taskId: task.id,
+        atMs: nowMs,
+        type: c.event.type,
+        stage: updated.stage,
+        message: c.event.message,
+        detail: c.event.detail,
+      });
+      let jobId: number | null = null;
+      if (c.job) {
+        const { job } = await queue.enqueueIn(q, {
+          kind: c.job.role,
+          taskId: task.id,
+          payload: {
+            taskId: task.id,
+            workItemId: task.workItemId,
+            repo: project.forge.cloneUrl(task.repo),
+            branch: task.branch,
+            role: c.job.role,
+            stage: c.job.stage,
+            prompt: c.job.prompt,
+            ...(project.scenario && { scenario: project.scenario }),
+          },
+        });
+        jobId = job.id;
+        await tasks.addEvent(q, {
+          taskId: task.id,
+          atMs: nowMs,
+          type: 'job_enqueued',
+          stage: updated.stage,
+          message: `${c.job.role} job ${job.id} enqueued`,
+          detail: { jobId: job.id, role: c.job.role },
+        });
+      }
+      return { task: updated, jobId };
+    });
+    if (!result) return null;
+    if (result.jobId !== null) queue.wake.notify();
+    await this.effects.run(result.task, project, c.effects ?? [], c.gates ?? []);
+    return result;
+  }
+
+  /** Records gate results and a timeline entry without moving the task. */
+  async record(
+    task: Task,
+    event: { type: string; message: string; detail?: unknown },
+    gates: GateResult[] = [],
+  ): Promise<void> {
+    const nowMs = this.deps.clock.now();
+    await this.deps.db.tx(async (q) => {
+      for (const g of gates)
+        await this.deps.tasks.addGateResult(q, task.id, task.stage, {
+          ...g,
+          evidence: g.evidence ?? null,
+          evaluatedAtMs: nowMs,
+        });
+      await this.deps.tasks.addEvent(q, {
+        taskId: task.id,
+        atMs: nowMs,
+        type: event.type,
+        stage: task.stage,
+        message: event.message,
+        detail: event.detail,
+      });
+    });
+  }
+}

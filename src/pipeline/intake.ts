@@ -1,0 +1,138 @@
+import type { Logger } from '../log.js';
+import type { CoreEngine } from './engine.js';
+import type { GitWorkspace } from './git-workspace.js';
+import type { Project } from './project.js';
+import { stagePrompt } from './prompts.js';
+import { agentFor } from './stages.js';
+import { branchName, type Task } from './task.js';
+
+export interface IntakeItem {
+  trackerItemId: string;
+  title: string;
+  description: string;
+  /** `bug` routes the task past architecture (bug fast-track). */
+  track?: string;
+}
+
+/** `00-business-request.md`, the first artifact of every work item (spec §5). */
+export function businessRequest(task: Task, description: string): string {
+  return `# Business Request: ${task.title}\n\nWork Item ID: ${task.workItemId}\n\n## Description\n\n${description.trim() || 'TBD'}\n`;
+}
+
+/**
+ * A new work item becomes a task (`PREFIX-NNN`, branch `feature/<ID>-<slug>`) in the analysis
+ * stage with its analyst job — one transaction, so an acknowledged item is never half-created and
+ * a redelivered "created" event finds the existing task. The branch and the business request
+ * are then written through the forge and the worktree (best effort: the analyst's prompt also
+ * carries the request).
+ */
+export async function intake(
+  engine: CoreEngine,
+  workspace: GitWorkspace,
+  project: Project,
+  item: IntakeItem,
+  log: Logger,
+): Promise<{ task: Task; created: boolean; jobId: number | null }> {
+  const { db, tasks, queue, clock } = engine.deps;
+  const track = item.track && project.pipeline.tracks[item.track] ? item.track : 'full';
+  const nowMs = clock.now();
+  const result = await db.tx(async (q) => {
+    const { task, created } = await tasks.create(
+      q,
+      {
+        projectKey: project.key,
+        prefix: project.prefix,
+        trackerKind: project.tracker.kind,
+        trackerProjectId: project.trackerProjectId,
+        trackerItemId: item.trackerItemId,
+        title: item.title,
+        repo: project.repo,
+        baseBranch: project.baseBranch,
+        stage: 'analysis',
+        track,
+        branchFor: (id) => branchName(id, item.title),
+      },
+      nowMs,
+    );
+    if (!created) return { task, created, jobId: null };
+    await tasks.addEvent(q, {
+      taskId: task.id,
+      atMs: nowMs,
+      type: 'created',
+      stage: 'created',
+      message: `work item ${task.workItemId} created`,
+      detail: { track },
+    });
+    const role = agentFor(project.pipeline, track, 'created') ?? 'analyst';
+    const prompt = `${stagePrompt(task, role, 'analysis')}\nBusiness request:\n${businessRequest(task, item.description)}`;
+    const { job } = await queue.enqueueIn(q, {
+      kind: role,
+      taskId: task.id,
+      payload: {
+        taskId: task.id,
+        workItemId: task.workItemId,
+        repo: project.forge.cloneUrl(project.repo),
+        branch: task.branch,
+        role,
+        stage: 'analysis',
+        prompt,
+        ...(project.scenario && { scenario: project.scenario }),
+      },
+    });
+    await tasks.addEvent(q, {
+      taskId: task.id,
+      atMs: nowMs,
+      type: 'job_enqueued',
+      stage: 'analysis',
+      message: `${role} job ${job.id} enqueued`,
+      detail: { jobId: job.id, role },
+    });
+    return { task, created, jobId: job.id };
+  });
+  if (!result.created) return result;
+  await prepareBranch(engine, workspace, project, result.task, item.description, log);
+  queue.wake.notify();
+  await engine.effects.run(
+    result.task,
+    project,
+    [
+      { kind: 'tracker_state', state: 'in_progress' },
+      {
+        kind: 'comment',
+        author: 'analyst',
+        body: `🔍 ${result.task.workItemId}: analyst started. BRD/TRZ/AC/TestPlan in progress.`,
+      },
+    ],
+    [],
+  );
+  return result;
+}
+
+async function prepareBranch(
+  engine: CoreEngine,
+  workspace: GitWorkspace,
+  project: Project,
+  task: Task,
+  description: string,
+  log: Logger,
+) {
+  try {
+    await project.forge.ensureBranch(task.repo, task.branch, task.baseBranch);
+    const worktree = await workspace.ensure(task, project);
+    await workspace.writeFile(
+      worktree,
+      `docs/work-items/${task.workItemId}/00-business-request.md`,
+      businessRequest(task, description),
+    );
+    await workspace.commitAndPush(worktree, task.branch, `${task.workItemId}: business request`);
+  } catch (err) {
+    log.warn(
+      { err, taskId: task.id },
+      'could not prepare the task branch; the analyst prompt carries the request',
+    );
+    await engine.record(task, {
+      type: 'warning',
+      message: `branch preparation failed: ${(err as Error).message}`,
+    });
+  }
+}

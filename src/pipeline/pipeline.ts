@@ -1,0 +1,296 @@
+import { readFile } from 'node:fs/promises';
+import type { GateResult } from '../gates/gate.js';
+import { interpretComment, type CommentIntent } from '../integrations/tracker/comment-intent.js';
+import type { QueueAdmin } from '../queue/queue-admin.js';
+import type { AdvanceResult, CoreEngine } from './engine.js';
+import { analystRerunPrompt, stagePrompt } from './prompts.js';
+import { rollback, rollbackToDevelopment } from './rollbacks.js';
+import { previous, stageDef } from './stages.js';
+import { isParked, type Task } from './task.js';
+
+/**
+ * The pipeline's entry points: after an agent run, on approvals, rejections and answers from the
+ * tracker, on cancel, and for the reconciler. Each loads the task, decides, and goes through the
+ * engine's guarded change, so calling it twice (a redelivered webhook, a re-run job) is harmless.
+ */
+export class Pipeline {
+  readonly core: CoreEngine;
+  readonly #admin: QueueAdmin;
+
+  constructor(core: CoreEngine, admin: QueueAdmin) {
+    this.core = core;
+    this.#admin = admin;
+  }
+
+  async #load(taskId: number): Promise<Task> {
+    return this.core.deps.tasks.mustGet(taskId);
+  }
+
+  /**
+   * An agent finished its stage's work successfully. A job for a stage the task has left (the
+   * reconciler or a duplicate run moved it on) changes nothing.
+   */
+  async onAgentFinished(input: {
+    taskId: number;
+    role: string;
+    stage: string;
+  }): Promise<AdvanceResult> {
+    const task = await this.#load(input.taskId);
+    if (isParked(task.state)) return { kind: 'noop', reason: `task is ${task.state}` };
+    if (task.stage !== input.stage)
+      return {
+        kind: 'noop',
+        reason: `stale: task is in ${task.stage}, job was for ${input.stage}`,
+      };
+    if (task.stage === 'analysis') return this.#analystFinished(task);
+    const ctx = await this.core.gateContext(task);
+    const exit = await this.core.evaluateExit(task, ctx);
+    if (exit.passed) return this.core.advance(task, exit.results);
+    return rollback(this.core, task, exit.results, ctx.worktree);
+  }
+
+  /** Analysis ends with a human: complete artifacts → In Review + approval request; questions → Needs Input. */
+  async #analystFinished(task: Task): Promise<AdvanceResult> {
+    const ctx = await this.core.gateContext(task);
+    const complete = await this.core.deps.gates.evaluate('check_analysis_complete', ctx);
+    if (complete.passed) {
+      const applied = await this.core.apply(task, {
+        guard: { stage: 'analysis', states: ['active'] },
+        set: { state: 'awaiting_approval' },
+        event: { type: 'approval_requested', message: 'analysis complete; waiting for approval' },
+        gates: [complete],
+        effects: [
+          { kind: 'tracker_state', state: 'in_review' },
+          {
+            kind: 'comment',
+            author: 'analyst',
+            body: '📋 BRD/TRZ/AC/TestPlan ready. Please review and comment :approved: to move to Architecture.',
+          },
+          {
+            kind: 'notify',
+            event: { type: 'approval_requested', message: 'analysis ready for approval' },
+          },
+        ],
+      });
+      return applied
+        ? { kind: 'awaiting_approval' }
+        : { kind: 'noop', reason: 'task moved meanwhile' };
+    }
+    const questions = await readQuestions(ctx.worktree, task.workItemId);
+    if (questions !== null) {
+      const applied = await this.core.apply(task, {
+        guard: { stage: 'analysis', states: ['active'] },
+        set: { state: 'needs_input' },
+        event: {
+          type: 'needs_input',
+          message: 'analyst needs clarification',
+          detail: { questions: questions.slice(0, 2000) },
+        },
+        gates: [complete],
+        effects: [
+          { kind: 'tracker_state', state: 'needs_input' },
+          {
+            kind: 'comment',
+            author: 'analyst',
+            body: `❓ Analyst needs clarification:\n\n${questions}`,
+          },
+          { kind: 'notify', event: { type: 'needs_input', message: 'analyst asked questions' } },
+        ],
+      });
+      return applied ? { kind: 'needs_input' } : { kind: 'noop', reason: 'task moved meanwhile' };
+    }
+    const reason = 'Analyst finished with no artifacts and no questions. Check the log.';
+    await this.core.record(task, { type: 'warning', message: reason }, [complete]);
+    await this.core.effects.run(
+      task,
+      this.core.project(task),
+      [
+        { kind: 'comment', author: 'orch', body: `⚠️ ${reason}` },
+        { kind: 'notify', event: { type: 'pipeline_warning', message: reason } },
+      ],
+      [],
+    );
+    return { kind: 'warning', reason };
+  }
+
+  /**
+   * Human approval of the analysis (spec §13 item 9, fixed): the artifacts are checked again and
+   * the task advances to the next stage with that stage's agent.
+   */
+  async approve(taskId: number, by: string): Promise<AdvanceResult> {
+    const task = await this.#load(taskId);
+    if (task.stage !== 'analysis' || task.state !== 'awaiting_approval') {
+      return {
+        kind: 'noop',
+        reason: `nothing to approve: ${task.workItemId} is ${task.state} in ${task.stage}`,
+      };
+    }
+    const ctx = await this.core.gateContext(task);
+    const complete = await this.core.deps.gates.evaluate('check_analysis_complete', ctx);
+    const approval: GateResult = {
+      gate: 'analysis_approval',
+      passed: complete.passed,
+      reason: `approved by ${by}`,
+    };
+    if (!complete.passed) return { kind: 'gate_failed', gate: complete };
+    return this.core.advance(task, [complete, approval], ['awaiting_approval']);
+  }
+
+  /** Rejection: at analysis the analyst reruns with the reason; elsewhere back to the previous stage. */
+  async reject(taskId: number, reason: string, by: string): Promise<AdvanceResult> {
+    const task = await this.#load(taskId);
+    if (isParked(task.state)) return { kind: 'noop', reason: `task is ${task.state}` };
+    const p = this.core.project(task).pipeline;
+    const target = task.stage === 'analysis' ? 'analysis' : previous(p, task.track, task.stage);
+    const role = target ? stageDef(p, target).worker : null;
+    if (!target || !role) return { kind: 'noop', reason: `cannot reject in ${task.stage}` };
+    const prompt =
+      role === 'analyst'
+        ? analystRerunPrompt(task, 'Stakeholder REJECTED your artifacts. Reason:', reason)
+        : `${stagePrompt(task, role, target)}\nRejected by ${by}: ${reason}\n`;
+    const applied = await this.core.apply(task, {
+      guard: { stage: task.stage },
+      set: { stage: target, state: 'active' },
+      event: {
+        type: 'rejected',
+        message: `rejected by ${by}: ${reason}`,
+        detail: { from: task.stage, to: target },
+      },
+      job: { role, stage: target, prompt },
+      effects: [
+        { kind: 'tracker_state', state: 'in_progress' },
+        {
+          kind: 'comment',
+          author: 'orch',
+          body: `🔄 ${role} restarted. Rejection reason: ${reason}`,
+        },
+      ],
+    });
+    if (!applied) return { kind: 'noop', reason: 'task moved meanwhile' };
+    return { kind: 'rolled_back', from: task.stage, to: target, jobId: applied.jobId, reason };
+  }
+
+  /** An answer while the analyst waits for input reruns the analyst with it. */
+  async answer(taskId: number, text: string, by: string): Promise<AdvanceResult> {
+    const task = await this.#load(taskId);
+    if (task.state !== 'needs_input') {
+      await this.core.record(task, { type: 'comment', message: `${by}: ${text.slice(0, 500)}` });
+      return { kind: 'noop', reason: 'comment recorded; nobody was waiting for input' };
+    }
+    const applied = await this.core.apply(task, {
+      guard: { stage: task.stage, states: ['needs_input'] },
+      set: { state: 'active' },
+      event: { type: 'answered', message: `answer from ${by}` },
+      job: {
+        role: 'analyst',
+        stage: 'analysis',
+        prompt: analystRerunPrompt(task, 'Read the latest comment and continue. Answer:', text),
+      },
+      effects: [{ kind: 'tracker_state', state: 'in_progress' }],
+    });
+    if (!applied) return { kind: 'noop', reason: 'task moved meanwhile' };
+    return {
+      kind: 'rerun',
+      stage: task.stage,
+      role: 'analyst',
+      jobId: applied.jobId!,
+      reason: 'answer received',
+    };
+  }
+
+  /** A human comment from the tracker: approval, rejection or answer, by the approver allowlist. */
+  async onComment(
+    taskId: number,
+    comment: { body: string; authorIds: readonly (string | null)[] },
+  ): Promise<{ intent: CommentIntent; result: AdvanceResult }> {
+    const task = await this.#load(taskId);
+    const approvers = this.core.project(task).approvers;
+    const intent = interpretComment(comment.body, { ids: comment.authorIds }, approvers);
+    const by = comment.authorIds.find((a) => a) ?? 'unknown';
+    switch (intent.kind) {
+      case 'approval':
+        return { intent, result: await this.approve(taskId, by) };
+      case 'rejection':
+        return {
+          intent,
+          result: await this.reject(taskId, intent.reason || 'no reason given', by),
+        };
+      case 'answer':
+        return { intent, result: await this.answer(taskId, intent.text, by) };
+      case 'unauthorized':
+        await this.core.record(task, {
+          type: 'comment',
+          message: `${intent.wanted} from ${by} ignored: not an approver`,
+        });
+        return { intent, result: { kind: 'noop', reason: `${by} is not an approver` } };
+    }
+  }
+
+  /**
+   * A human asked for changes on the pull request (forge review): from review onwards the task
+   * goes back to development with the review text, on the shared retry cap.
+   */
+  async changesRequested(taskId: number, body: string, by: string): Promise<AdvanceResult> {
+    const task = await this.#load(taskId);
+    if (isParked(task.state)) return { kind: 'noop', reason: `task is ${task.state}` };
+    const track = this.core.project(task).pipeline.tracks[task.track] ?? [];
+    if (track.indexOf(task.stage) < track.indexOf('review')) {
+      await this.core.record(task, {
+        type: 'comment',
+        message: `changes requested by ${by} before review; recorded`,
+      });
+      return { kind: 'noop', reason: `task is in ${task.stage}; the developer is still working` };
+    }
+    return rollbackToDevelopment(
+      this.core,
+      task,
+      { reason: `Changes requested by ${by}`, detail: 'PR review', gate: null },
+      body,
+      [],
+    );
+  }
+
+  /**
+   * Re-evaluates the task's stage without an agent having finished (lost webhook, crash between
+   * steps, a forge approval): advances if the gates are green, otherwise changes nothing. The
+   * human gate of analysis and parked / waiting tasks are left alone.
+   */
+  async reconcile(taskId: number): Promise<AdvanceResult> {
+    const task = await this.#load(taskId);
+    if (task.state !== 'active') return { kind: 'noop', reason: `task is ${task.state}` };
+    if (task.stage === 'analysis') return { kind: 'noop', reason: 'analysis waits for a human' };
+    const ctx = await this.core.gateContext(task);
+    const exit = await this.core.evaluateExit(task, ctx);
+    if (!exit.passed) return { kind: 'gate_failed', gate: exit.results.at(-1)! };
+    return this.core.advance(task, exit.results, ['active']);
+  }
+
+  /** STOP: the task is cancelled and its queued or running jobs are cancelled with it. */
+  async cancel(taskId: number, reason: string): Promise<AdvanceResult> {
+    const task = await this.#load(taskId);
+    if (isParked(task.state)) return { kind: 'noop', reason: `task is ${task.state}` };
+    const applied = await this.core.apply(task, {
+      guard: { stage: task.stage },
+      set: { state: 'cancelled', lastError: reason },
+      event: { type: 'cancelled', message: reason },
+      effects: [{ kind: 'comment', author: 'orch', body: `🛑 Cancelled: ${reason}` }],
+    });
+    if (!applied) return { kind: 'noop', reason: 'task moved meanwhile' };
+    for (const status of ['queued', 'running'] as const) {
+      for (const job of await this.#admin.list({ taskId, status }))
+        await this.#admin.requestCancel(job.id).catch(() => undefined);
+    }
+    return { kind: 'cancelled', reason };
+  }
+}
+
+async function readQuestions(worktree: string, workItemId: string): Promise<string | null> {
+  try {
+    const text = (
+      await readFile(`${worktree}/docs/work-items/${workItemId}/01-questions.md`, 'utf8')
+    ).trim();
+    return text.length > 0 ? text : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,52 @@
+import type { Forge } from '../integrations/forge/forge.js';
+import type { Tracker } from '../integrations/tracker/tracker.js';
+import { OrchError } from '../errors.js';
+import type { PipelineDef } from './stages.js';
+
+/**
+ * Everything the pipeline needs to know about one project: where its work items come from, where
+ * its code lives, how its tests run, and which stage machine it follows. Built by the runtime
+ * from `orch.config.yaml` (or the demo); the engine only reads it.
+ */
+export interface Project {
+  key: string;
+  /** Work-item id prefix: `ET` → `ET-001`. */
+  prefix: string;
+  repo: string;
+  baseBranch: string;
+  tracker: Tracker;
+  /** The tracker's id for this project (Plane project id; the key for the local tracker). */
+  trackerProjectId: string;
+  forge: Forge;
+  pipeline: PipelineDef;
+  testCommand: readonly string[];
+  testTimeoutMs: number;
+  /** Who may approve or reject by comment. */
+  approvers: readonly string[];
+  /** Shared cap on rollbacks to development (review changes, test failures, security, merge). */
+  maxDeveloperRetries: number;
+  /** Passed to the scripted demo agents through the job payload; ignored by real agents. */
+  scenario?: Record<string, string>;
+}
+
+export class ProjectRegistry {
+  readonly #byKey = new Map<string, Project>();
+
+  constructor(projects: readonly Project[]) {
+    for (const p of projects) this.#byKey.set(p.key, p);
+  }
+
+  get(key: string): Project {
+    const p = this.#byKey.get(key);
+    if (!p) throw new OrchError('UNKNOWN_PROJECT', `no project "${key}" is configured`);
+    return p;
+  }
+
+  find(predicate: (p: Project) => boolean): Project | undefined {
+    return [...this.#byKey.values()].find(predicate);
+  }
+
+  all(): Project[] {
+    return [...this.#byKey.values()];
+  }
+}

@@ -1,0 +1,269 @@
+import type { Db, Queryable } from '../store/db.js';
+import { OrchError } from '../errors.js';
+import { formatWorkItemId, taskFromRow, type Task, type TaskRow, type TaskState } from './task.js';
+
+export interface NewTask {
+  projectKey: string;
+  prefix: string;
+  trackerKind: string;
+  trackerProjectId: string;
+  trackerItemId: string;
+  title: string;
+  repo: string;
+  baseBranch: string;
+  stage: string;
+  track: string;
+  branchFor: (workItemId: string) => string;
+}
+
+export interface TaskEvent {
+  id: number;
+  taskId: number;
+  atMs: number;
+  type: string;
+  stage: string;
+  message: string;
+  detail: unknown;
+}
+
+export interface GateRecord {
+  id: number;
+  stage: string;
+  gate: string;
+  passed: boolean;
+  reason: string;
+  evidence: string | null;
+  evaluatedAtMs: number;
+}
+
+export interface TransitionGuard {
+  stage: string;
+  states?: readonly TaskState[];
+  /** Only while fewer than this many rollbacks to development have happened. */
+  devRetriesBelow?: number;
+}
+
+export interface TransitionSet {
+  stage?: string;
+  state?: TaskState;
+  devRetriesIncrement?: boolean;
+  lastError?: string | null;
+  track?: string;
+}
+
+/** Tasks, their timeline and gate results. Writes take a Queryable so callers compose transactions. */
+export class TaskStore {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /** Creates the task for a tracker item, or returns the one that exists (same tracker ref). */
+  async create(q: Queryable, t: NewTask, nowMs: number): Promise<{ task: Task; created: boolean }> {
+    const existing = await q.get<TaskRow>(
+      'select * from tasks where tracker_kind = $1 and tracker_project_id = $2 and tracker_item_id = $3',
+      [t.trackerKind, t.trackerProjectId, t.trackerItemId],
+    );
+    if (existing) return { task: taskFromRow(existing), created: false };
+    const counter = await q.get<{ last_number: number }>(
+      `-- next work-item number for a project
+       insert into work_item_counters (project_key, last_number) values ($1, 1)
+       on conflict (project_key) do update set last_number = work_item_counters.last_number + 1
+       returning last_number`,
+      [t.prefix],
+    );
+    const workItemId = formatWorkItemId(t.prefix, Number(counter!.last_number));
+    const row = await q.get<TaskRow>(
+      `insert into tasks (work_item_id, project_key, tracker_kind, tracker_project_id, tracker_item_id,
+         title, repo, branch, base_branch, stage, track, created_at_ms, updated_at_ms, stage_entered_at_ms)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12) returning *`,
+      [
+        workItemId,
+        t.projectKey,
+        t.trackerKind,
+        t.trackerProjectId,
+        t.trackerItemId,
+        t.title,
+        t.repo,
+        t.branchFor(workItemId),
+        t.baseBranch,
+        t.stage,
+        t.track,
+        nowMs,
+      ],
+    );
+    return { task: taskFromRow(row!), created: true };
+  }
+
+  /**
+   * The one way a task changes stage or state: a conditional update guarded on the stage (and
+   * states) the caller saw. Returns null when the task moved meanwhile — the caller lost the race.
+   */
+  async transition(
+    q: Queryable,
+    taskId: number,
+    guard: TransitionGuard,
+    set: TransitionSet,
+    nowMs: number,
+  ): Promise<Task | null> {
+    const states = guard.states ?? ['active', 'awaiting_approval', 'needs_input'];
+    const row = await q.get<TaskRow>(
+      `-- guarded task transition: only from the stage/state the caller evaluated
+       update tasks set
+         stage = coalesce($4, stage),
+         state = coalesce($5, state),
+         dev_retries = dev_retries + $6,
+         last_error = case when $7 = 1 then $8 else last_error end,
+         track = coalesce($9, track),
+         stage_entered_at_ms = case when $4 is not null and $4 <> stage then $10 else stage_entered_at_ms end,
+         updated_at_ms = $10
+       where id = $1 and stage = $2 and state in (select value from json_each($3))
+         and dev_retries < $11
+       returning *`.replace(
+        'select value from json_each($3)',
+        this.#db.dialect === 'postgres'
+          ? 'select jsonb_array_elements_text($3::jsonb)'
+          : 'select value from json_each($3)',
+      ),
+      [
+        taskId,
+        guard.stage,
+        JSON.stringify(states),
+        set.stage ?? null,
+        set.state ?? null,
+        set.devRetriesIncrement ? 1 : 0,
+        set.lastError === undefined ? 0 : 1,
+        set.lastError ?? null,
+        set.track ?? null,
+        nowMs,
+        guard.devRetriesBelow ?? 2_147_483_647,
+      ],
+    );
+    return row ? taskFromRow(row) : null;
+  }
+
+  async addEvent(q: Queryable, e: Omit<TaskEvent, 'id'>): Promise<void> {
+    await q.run(
+      'insert into task_events (task_id, at_ms, type, stage, message, detail) values ($1, $2, $3, $4, $5, $6)',
+      [
+        e.taskId,
+        e.atMs,
+        e.type,
+        e.stage,
+        e.message,
+        e.detail === undefined ? null : JSON.stringify(e.detail),
+      ],
+    );
+  }
+
+  async addGateResult(
+    q: Queryable,
+    taskId: number,
+    stage: string,
+    r: Omit<GateRecord, 'id' | 'stage'>,
+  ): Promise<void> {
+    await q.run(
+      `insert into gate_results (task_id, stage, gate, passed, reason, evidence, evaluated_at_ms)
+       values ($1, $2, $3, $4, $5, $6, $7)`,
+      [taskId, stage, r.gate, r.passed ? 1 : 0, r.reason, r.evidence ?? null, r.evaluatedAtMs],
+    );
+  }
+
+  async setPullRequest(taskId: number, pr: { number: number; url: string | null }): Promise<void> {
+    await this.#db.run('update tasks set pr_number = $2, pr_url = $3 where id = $1', [
+      taskId,
+      pr.number,
+      pr.url,
+    ]);
+  }
+
+  async setMergedSha(taskId: number, sha: string): Promise<void> {
+    await this.#db.run('update tasks set merged_sha = $2 where id = $1', [taskId, sha]);
+  }
+
+  async get(id: number): Promise<Task | undefined> {
+    const row = await this.#db.get<TaskRow>('select * from tasks where id = $1', [id]);
+    return row ? taskFromRow(row) : undefined;
+  }
+
+  async mustGet(id: number): Promise<Task> {
+    const task = await this.get(id);
+    if (!task) throw new OrchError('TASK_NOT_FOUND', `task ${id} does not exist`);
+    return task;
+  }
+
+  async byWorkItem(workItemId: string): Promise<Task | undefined> {
+    const row = await this.#db.get<TaskRow>('select * from tasks where work_item_id = $1', [
+      workItemId,
+    ]);
+    return row ? taskFromRow(row) : undefined;
+  }
+
+  async byBranch(repo: string, branch: string): Promise<Task | undefined> {
+    const row = await this.#db.get<TaskRow>('select * from tasks where repo = $1 and branch = $2', [
+      repo,
+      branch,
+    ]);
+    return row ? taskFromRow(row) : undefined;
+  }
+
+  async byTrackerItem(kind: string, projectId: string, itemId: string): Promise<Task | undefined> {
+    const row = await this.#db.get<TaskRow>(
+      'select * from tasks where tracker_kind = $1 and tracker_project_id = $2 and tracker_item_id = $3',
+      [kind, projectId, itemId],
+    );
+    return row ? taskFromRow(row) : undefined;
+  }
+
+  async list(options: { activeOnly?: boolean; limit?: number } = {}): Promise<Task[]> {
+    const rows = await this.#db.all<TaskRow>(
+      `select * from tasks ${options.activeOnly ? "where stage <> 'done' and state not in ('done', 'cancelled')" : ''}
+       order by id desc limit $1`,
+      [options.limit ?? 100],
+    );
+    return rows.map(taskFromRow);
+  }
+
+  async events(taskId: number): Promise<TaskEvent[]> {
+    const rows = await this.#db.all<{
+      id: number;
+      task_id: number;
+      at_ms: number;
+      type: string;
+      stage: string;
+      message: string;
+      detail: string | null;
+    }>('select * from task_events where task_id = $1 order by id', [taskId]);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      taskId: Number(r.task_id),
+      atMs: r.at_ms,
+      type: r.type,
+      stage: r.stage,
+      message: r.message,
+      detail: r.detail === null ? null : (JSON.parse(r.detail) as unknown),
+    }));
+  }
+
+  async gateResults(taskId: number): Promise<GateRecord[]> {
+    const rows = await this.#db.all<{
+      id: number;
+      stage: string;
+      gate: string;
+      passed: number;
+      reason: string;
+      evidence: string | null;
+      evaluated_at_ms: number;
+    }>('select * from gate_results where task_id = $1 order by id', [taskId]);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      stage: r.stage,
+      gate: r.gate,
+      passed: Boolean(r.passed),
+      reason: r.reason,
+      evidence: r.evidence,
+      evaluatedAtMs: r.evaluated_at_ms,
+    }));
+  }
+}

@@ -1,0 +1,136 @@
+import { assertNever } from '../errors.js';
+import type {
+  AcceptedGiteaEvent,
+  AcceptedPlaneEvent,
+  WebhookJobPayload,
+} from '../integrations/webhooks/webhook-event.js';
+import type { Logger } from '../log.js';
+import type { AdvanceResult } from './engine.js';
+import type { GitWorkspace } from './git-workspace.js';
+import { intake } from './intake.js';
+import type { Pipeline } from './pipeline.js';
+import type { Project } from './project.js';
+import type { Task } from './task.js';
+
+export type WebhookOutcome =
+  | { kind: 'intake'; workItemId: string; created: boolean }
+  | { kind: 'pipeline'; workItemId: string; result: AdvanceResult }
+  | { kind: 'recorded'; workItemId: string; note: string }
+  | { kind: 'ignored'; reason: string };
+
+/**
+ * Processes one accepted webhook delivery (a `webhook.plane` / `webhook.gitea` job): Plane items
+ * become tasks, Plane comments are approvals / rejections / answers, Gitea reviews and merges
+ * feed the pipeline. Every path is idempotent, because a job may run twice after a crash.
+ */
+export class WebhookHandler {
+  readonly #pipeline: Pipeline;
+  readonly #workspace: GitWorkspace;
+  readonly #log: Logger;
+
+  constructor(pipeline: Pipeline, workspace: GitWorkspace, log: Logger) {
+    this.#pipeline = pipeline;
+    this.#workspace = workspace;
+    this.#log = log;
+  }
+
+  handle(payload: WebhookJobPayload): Promise<WebhookOutcome> {
+    return payload.source === 'plane'
+      ? this.#plane(payload.projectKey, payload.event)
+      : this.#gitea(payload.projectKey, payload.event);
+  }
+
+  #projects(): Project[] {
+    return this.#pipeline.core.deps.projects.all();
+  }
+
+  async #planeTask(projectKey: string | null, itemId: string): Promise<Task | undefined> {
+    const { tasks } = this.#pipeline.core.deps;
+    for (const p of this.#projects()) {
+      if (p.tracker.kind !== 'plane' || (projectKey !== null && p.key !== projectKey)) continue;
+      const task = await tasks.byTrackerItem('plane', p.trackerProjectId, itemId);
+      if (task) return task;
+    }
+    return undefined;
+  }
+
+  async #plane(projectKey: string | null, e: AcceptedPlaneEvent): Promise<WebhookOutcome> {
+    switch (e.type) {
+      case 'work_item.created': {
+        const project = this.#projects().find(
+          (p) => p.key === projectKey && p.tracker.kind === 'plane',
+        );
+        if (!project) return { kind: 'ignored', reason: `no Plane project ${projectKey ?? '?'}` };
+        const track = e.labels.some((l) => l.toLowerCase() === 'bug') ? 'bug' : 'full';
+        const r = await intake(
+          this.#pipeline.core,
+          this.#workspace,
+          project,
+          { trackerItemId: e.itemId, title: e.title, description: e.description, track },
+          this.#log,
+        );
+        return { kind: 'intake', workItemId: r.task.workItemId, created: r.created };
+      }
+      case 'comment.created': {
+        const task = await this.#planeTask(projectKey, e.itemId);
+        if (!task) return { kind: 'ignored', reason: `no task for Plane item ${e.itemId}` };
+        const { result } = await this.#pipeline.onComment(task.id, {
+          body: e.body,
+          authorIds: [e.actor.id, e.actor.name],
+        });
+        return { kind: 'pipeline', workItemId: task.workItemId, result };
+      }
+      case 'work_item.updated':
+      case 'work_item.deleted':
+        return { kind: 'ignored', reason: `${e.type} needs no action` };
+      default:
+        return assertNever(e, 'plane event');
+    }
+  }
+
+  async #giteaTask(projectKey: string, branch: string): Promise<Task | undefined> {
+    const project = this.#projects().find((p) => p.key === projectKey);
+    if (!project) return undefined;
+    return this.#pipeline.core.deps.tasks.byBranch(project.repo, branch);
+  }
+
+  async #gitea(projectKey: string, e: AcceptedGiteaEvent): Promise<WebhookOutcome> {
+    switch (e.type) {
+      case 'pull_request.reviewed': {
+        const task = await this.#giteaTask(projectKey, e.pr.head);
+        if (!task) return { kind: 'ignored', reason: `no task for branch ${e.pr.head}` };
+        if (e.verdict === 'rejected') {
+          const result = await this.#pipeline.changesRequested(
+            task.id,
+            e.body || 'changes requested on the pull request',
+            e.actor.login ?? 'reviewer',
+          );
+          return { kind: 'pipeline', workItemId: task.workItemId, result };
+        }
+        if (e.verdict === 'approved') {
+          const result = await this.#pipeline.reconcile(task.id);
+          return { kind: 'pipeline', workItemId: task.workItemId, result };
+        }
+        return { kind: 'recorded', workItemId: task.workItemId, note: 'review comment' };
+      }
+      case 'pull_request.merged': {
+        const task = await this.#giteaTask(projectKey, e.pr.head);
+        if (!task) return { kind: 'ignored', reason: `no task for branch ${e.pr.head}` };
+        await this.#pipeline.core.record(task, {
+          type: 'merged',
+          message: `PR #${e.pr.number} merged${e.mergeSha ? ` as ${e.mergeSha.slice(0, 12)}` : ''}`,
+        });
+        return { kind: 'recorded', workItemId: task.workItemId, note: 'merged' };
+      }
+      case 'push':
+      case 'pull_request.opened':
+      case 'pull_request.synchronized':
+      case 'pull_request.closed':
+      case 'status':
+      case 'comment.created':
+        return { kind: 'ignored', reason: `${e.type}: nothing to do` };
+      default:
+        return assertNever(e, 'gitea event');
+    }
+  }
+}
