@@ -28,6 +28,9 @@ from c
 where j.id = c.id
 returning j.*`;
 
+// SQLite: `indexed by` because without sqlite_stat1 (SQLite never analyzes by itself) the planner
+// prefers jobs_status_idx (status = ?) and then sorts every queued row: a claim of 100 from 20,000
+// queued jobs took ~20 ms that way, ~7 ms walking jobs_claim_order_idx in claim order.
 const SQLITE_CLAIM = `
 -- claim: lease up to $4 available queued jobs, priority desc then FIFO (the write lock makes it atomic)
 update jobs
@@ -35,7 +38,7 @@ set status = 'running', attempts = attempts + 1, lease_token = lower(hex(randomb
     leased_by = $5, lease_expires_at_ms = $2 + $8, heartbeat_at_ms = $2, started_at_ms = $2,
     updated_at_ms = $2, finished_at_ms = null, pid = null, agent_run_id = null, cancel_requested = 0
 where id in (
-  select id from jobs
+  select id from jobs indexed by jobs_claim_order_idx
   where status = 'queued'
     and available_at_ms <= $2
     and ($1 is null or kind in (select value from json_each($1)))

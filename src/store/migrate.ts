@@ -63,8 +63,15 @@ async function applyPending(db: Db, migrations: Migration[], nowMs: number) {
       { details: { dbVersion: current, codeVersion: known } },
     );
   }
+  // Apply every migration missing from the ledger (not just those above the highest applied):
+  // a database migrated by a branch that lacked one still gets it.
+  const done = new Set(
+    (await db.all<{ version: number }>('select version from orch_migrations')).map((r) =>
+      Number(r.version),
+    ),
+  );
   for (const m of migrations) {
-    if (m.version <= current) continue;
+    if (done.has(m.version)) continue;
     await db.tx(async (q) => {
       // Re-check inside the transaction: another process may have applied it meanwhile (SQLite).
       const row = await q.get('select 1 as x from orch_migrations where version = $1', [m.version]);
@@ -76,7 +83,7 @@ async function applyPending(db: Db, migrations: Migration[], nowMs: number) {
       );
       applied.push(`${String(m.version).padStart(4, '0')}_${m.name}`);
     });
-    current = m.version;
+    current = Math.max(current, m.version);
   }
   return { applied, version: current };
 }

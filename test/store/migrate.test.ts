@@ -47,3 +47,24 @@ describeEachDialect('migrations', ({ current, dialect }) => {
     expect(isOrchError(err, 'DB_NEWER_THAN_CODE')).toBe(true);
   });
 });
+
+describeEachDialect('migrations with a gap', ({ current, dialect }) => {
+  it('applies a migration missing from the ledger even below the highest applied version', async () => {
+    const { db } = current();
+    const known = loadMigrations(dialect);
+    const top = known.at(-1)!.version;
+    const withGap = [
+      ...known,
+      { version: top + 2, name: 'later', sql: 'create table later_t (id integer);' },
+    ];
+    await migrate(db, { migrations: withGap });
+    const filled = [
+      ...withGap,
+      { version: top + 1, name: 'gap', sql: 'create table gap_t (id integer);' },
+    ].sort((a, b) => a.version - b.version);
+    expect((await migrate(db, { migrations: filled })).applied).toEqual([
+      `${String(top + 1).padStart(4, '0')}_gap`,
+    ]);
+    await db.run('insert into gap_t (id) values (1)');
+  });
+});
