@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import type { QueueAdmin } from '../queue/queue-admin.js';
+import type { Db } from '../store/db.js';
+import type { Authenticator } from './auth.js';
+import type { BreakerState, OrchMetrics } from './metrics.js';
+
+/** A `/queue` block (may return a promise): computed on every request; a throw becomes `{ error }` in that block only. */
+export type StatusBlock = () => unknown;
+
+/**
+ * Optional data sources of `GET /metrics` (each may be absent or return a promise; JSON blocks
+ * default to empty).
+ */
+export interface MetricsSources {
+  /** JSON `stages`: active task stages and ages (pipeline). */
+  stages?: () => unknown;
+  /** JSON `agents`: running agent processes (agent runner). */
+  agents?: () => unknown;
+  /** JSON `cost`: per-run and aggregate tokens / cost. */
+  cost?: () => unknown;
+  /** Circuit breaker state per kind: JSON `queue.breakers` and the `orch_breaker_state` gauge. */
+  breakerStates?: () =>
+    Promise<Readonly<Record<string, BreakerState>>> | Readonly<Record<string, BreakerState>>;
+}
+
+/** What every route module receives. */
+export interface HttpContext {
+  readonly deps: HttpDeps;
+  readonly auth: Authenticator;
+  readonly metrics: OrchMetrics;
+  readonly limits: Required<HttpLimits>;
+}
+
+/**
+ * A route module: registered in its own encapsulated plugin. Public modules go in
+ * `HttpDeps.routes`; admin modules in `HttpDeps.adminRoutes` are registered behind the admin
+ * bearer check (every route in them requires ORCH_ADMIN_TOKEN).
+ */
+export type HttpRoutes = (app: FastifyInstance, ctx: HttpContext) => void;
+
+export interface HttpLimits {
+  /** Largest JSON body (default 1 MiB) → 413 PAYLOAD_TOO_LARGE. */
+  bodyBytes?: number;
+  /** Largest artifact upload body (base64 JSON; default 32 MiB). */
+  artifactBodyBytes?: number;
+  /** Cap on a v2 lease long-poll (default 50 s). */
+  maxLeaseWaitMs?: number;
+}
+
+/** Everything `buildServer` needs; built once in the composition root. */
+export interface HttpDeps {
+  db: Db;
+  queue: JobQueue;
+  admin: QueueAdmin;
+  clock: Clock;
+  /** Artifacts are stored under `<dataDir>/artifacts/`. */
+  dataDir: string;
+  /** ORCH_ADMIN_TOKEN; unset → admin routes answer 403 ADMIN_DISABLED. */
+  adminToken?: string | undefined;
+  logger?: Logger;
+  /** Lease length granted to remote agents. */
+  leaseMs: number;
+  maxConcurrency: number;
+  pollIntervalMs: number;
+  limits?: HttpLimits;
+  /** Extra `/queue` blocks by name (reaper, reconciler, breakers, merge leases…). */
+  statusBlocks?: Readonly<Record<string, StatusBlock>>;
+  metricsSources?: MetricsSources;
+  /** Shared metrics (so daemons can count into the same registry); default: a new one. */
+  metrics?: OrchMetrics;
+  routes?: readonly HttpRoutes[];
+  adminRoutes?: readonly HttpRoutes[];
+}
+
+/** The HttpDeps fields that come straight from config. */
+export function httpConfig(config: Config) {
+  return {
+    dataDir: config.dataDir,
+    adminToken: config.env.ORCH_ADMIN_TOKEN,
+    leaseMs: config.queue.leaseMs,
+    maxConcurrency: config.queue.maxConcurrency,
+    pollIntervalMs: config.queue.pollIntervalMs,
+  } satisfies Partial<HttpDeps>;
+}

@@ -1,0 +1,91 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { QueueCounts } from '../queue/job-queue.js';
+import type { Job } from '../queue/job.js';
+
+export const BREAKER_STATES = ['closed', 'half_open', 'open'] as const;
+export type BreakerState = (typeof BREAKER_STATES)[number];
+
+/** Pure: the gauge value of a breaker state (0 closed, 1 half-open, 2 open). */
+export function breakerGaugeValue(state: BreakerState): number {
+  return BREAKER_STATES.indexOf(state);
+}
+
+/**
+ * The Prometheus metrics of one server instance (its own registry, so several servers in one
+ * process — tests — never collide). Event counters are incremented where things happen: the v2
+ * API counts claims and stale-lease rejections; the lease reaper should call
+ * `recordLeaseExpirations` on the same instance (pass it as `HttpDeps.metrics`). Queue gauges are
+ * refreshed from the store on every scrape (`refreshQueue`).
+ */
+export class OrchMetrics {
+  readonly registry = new Registry();
+  readonly claims = new Counter({
+    name: 'orch_job_claims_total',
+    help: 'Jobs leased, by kind and source (v2 = remote agents over HTTP)',
+    labelNames: ['kind', 'source'] as const,
+    registers: [this.registry],
+  });
+  readonly leaseExpirations = new Counter({
+    name: 'orch_lease_expirations_total',
+    help: 'Leases that expired and were reclaimed',
+    registers: [this.registry],
+  });
+  readonly staleLeaseRejections = new Counter({
+    name: 'orch_stale_lease_rejections_total',
+    help: 'v2 agent writes refused because the lease token was stale (HTTP 409 LEASE_LOST)',
+    labelNames: ['endpoint'] as const,
+    registers: [this.registry],
+  });
+  readonly leaseWait = new Histogram({
+    name: 'orch_v2_lease_duration_seconds',
+    help: 'Time a v2 lease request took (long-poll included), by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'orch_queue_depth',
+    help: 'Jobs by kind and status',
+    labelNames: ['kind', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly oldestQueuedAge = new Gauge({
+    name: 'orch_queue_oldest_queued_age_seconds',
+    help: 'Age of the oldest available queued job, by kind (0 when none is available)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly breakerState = new Gauge({
+    name: 'orch_breaker_state',
+    help: 'Circuit breaker state by kind: 0 closed, 1 half-open, 2 open',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  recordClaims(jobs: readonly Job[], source: 'v2' | 'local'): void {
+    for (const job of jobs) this.claims.inc({ kind: job.kind, source });
+  }
+
+  recordLeaseExpirations(count: number): void {
+    if (count > 0) this.leaseExpirations.inc(count);
+  }
+
+  refreshQueue(counts: QueueCounts, nowMs: number): void {
+    this.queueDepth.reset();
+    this.oldestQueuedAge.reset();
+    for (const row of counts.byKind) {
+      this.queueDepth.set({ kind: row.kind, status: row.status }, row.count);
+      if (row.status !== 'queued') continue;
+      const oldest = row.oldestAvailableAtMs;
+      const ageS = oldest === null ? 0 : Math.max(0, (nowMs - oldest) / 1000);
+      this.oldestQueuedAge.set({ kind: row.kind }, ageS);
+    }
+  }
+
+  refreshBreakers(states: Readonly<Record<string, BreakerState>>): void {
+    this.breakerState.reset();
+    for (const [kind, state] of Object.entries(states)) {
+      this.breakerState.set({ kind }, breakerGaugeValue(state));
+    }
+  }
+}

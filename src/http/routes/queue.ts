@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+import { OrchError } from '../../errors.js';
+import { JOB_STATUSES } from '../../queue/job.js';
+import type { HttpContext, StatusBlock } from '../deps.js';
+import { runBlocks } from '../status-blocks.js';
+import { jobView } from '../views.js';
+
+/** The blocks every `/queue` response has; registered blocks may not reuse these names. */
+export function builtinQueueBlocks(ctx: HttpContext): Record<string, StatusBlock> {
+  const { deps } = ctx;
+  return {
+    counts: async () => {
+      const counts = await deps.admin.counts();
+      // Every status is always present (spec §2.1), zero included.
+      return Object.fromEntries(JOB_STATUSES.map((s) => [s, counts.byStatus[s]]));
+    },
+    max_concurrency: () => deps.maxConcurrency,
+    poll_interval: () => deps.pollIntervalMs / 1000,
+    recent: async () => (await deps.admin.recent(10)).map(jobView),
+  };
+}
+
+/** All `/queue` blocks: the built-ins, then `deps.statusBlocks`. */
+export function queueBlocks(ctx: HttpContext): Record<string, StatusBlock> {
+  const builtin = builtinQueueBlocks(ctx);
+  const extra = ctx.deps.statusBlocks ?? {};
+  const clash = Object.keys(extra).filter((name) => name in builtin);
+  if (clash.length > 0) {
+    throw new OrchError(
+      'CONFIG_INVALID',
+      `status blocks reuse built-in names: ${clash.join(', ')}`,
+    );
+  }
+  return { ...builtin, ...extra };
+}
+
+/**
+ * `GET /queue`: queue and subsystem observability. Each block is computed independently; a
+ * failing block reports `{ error }` and the response is still 200.
+ */
+export function queueRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const blocks = queueBlocks(ctx);
+  app.get(
+    '/queue',
+    {
+      schema: {
+        tags: ['observability'],
+        summary: 'Queue counts, recent jobs and subsystem blocks',
+      },
+    },
+    () => runBlocks(blocks),
+  );
+}

@@ -1,0 +1,204 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isOrchError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { AgentClient, type LeasedJob } from './agent-client.js';
+import { listFiles, readBase64 } from './artifacts-dir.js';
+import { startJobProcess, type JobProcess } from './job-process.js';
+
+export interface RemoteAgentOptions {
+  url: string;
+  token: string;
+  kinds: string[];
+  labels: string[];
+  name?: string | undefined;
+  /** The command run once per job (argv). */
+  command: string[];
+  /** Jobs run at once (lease `max`). */
+  concurrency: number;
+  /** Long-poll length per lease request. */
+  waitMs: number;
+  /** SIGTERM → SIGKILL grace for a job's process group. */
+  killGraceMs: number;
+  logger: Logger;
+}
+
+/** Why a job's process is being stopped before it finished on its own. */
+type StopReason = 'cancelled' | 'lease_lost' | 'shutdown';
+
+interface Running {
+  proc?: JobProcess;
+  stopReason?: StopReason;
+  done: Promise<void>;
+}
+
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+/**
+ * `orch agent`: leases jobs over HTTP, runs the command for each (payload on stdin and in
+ * ORCH_JOB_PAYLOAD), heartbeats from a timer the job cannot starve, uploads the files the command
+ * wrote to ORCH_ARTIFACTS_DIR, and completes (exit 0 → succeeded, else failed). A cancel in a
+ * heartbeat response kills the job's process group and completes it as cancelled. `stop()`
+ * (SIGTERM) ends the long-poll, stops running jobs and hands them back as retryable failures.
+ */
+export class RemoteAgent {
+  readonly #o: RemoteAgentOptions;
+  readonly #client: AgentClient;
+  readonly #poll = new AbortController();
+  readonly #running = new Set<Running>();
+  #stopping = false;
+
+  constructor(options: RemoteAgentOptions) {
+    this.#o = options;
+    this.#client = new AgentClient(options.url, options.token);
+  }
+
+  /** Runs until `stop()`; resolves once every running job was reported. */
+  async run(): Promise<void> {
+    let retryMs = RETRY_MIN_MS;
+    while (!this.#stopping) {
+      const free = this.#o.concurrency - this.#running.size;
+      if (free <= 0) {
+        await Promise.race([...this.#running].map((r) => r.done));
+        continue;
+      }
+      try {
+        const res = await this.#client.lease(this.#leaseBody(free), this.#poll.signal);
+        retryMs = RETRY_MIN_MS;
+        for (const job of res.jobs) this.#track(job, res.heartbeat_interval_ms);
+      } catch (err) {
+        if (this.#stopping) break;
+        if (isOrchError(err) && [401, 403].includes(Number(err.details?.status))) throw err;
+        this.#o.logger.warn({ err }, 'lease failed; retrying');
+        await sleep(retryMs, this.#poll.signal);
+        retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+      }
+    }
+    await Promise.all([...this.#running].map((r) => r.done));
+  }
+
+  stop(): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#poll.abort();
+    for (const r of this.#running) this.#stopJob(r, 'shutdown');
+  }
+
+  #leaseBody(max: number) {
+    const { kinds, labels, waitMs, name } = this.#o;
+    return { kinds, labels, max, wait_ms: waitMs, ...(name ? { agent: name } : {}) };
+  }
+
+  #track(job: LeasedJob, heartbeatMs: number): void {
+    const r: Running = { done: Promise.resolve() };
+    r.done = this.#runJob(job, r, heartbeatMs)
+      .catch((err: unknown) => this.#o.logger.error({ err, jobId: job.id }, 'job handling failed'))
+      .finally(() => this.#running.delete(r));
+    this.#running.add(r);
+  }
+
+  #stopJob(r: Running, reason: StopReason): void {
+    r.stopReason ??= reason;
+    r.proc?.kill(this.#o.killGraceMs);
+  }
+
+  async #runJob(job: LeasedJob, r: Running, heartbeatMs: number): Promise<void> {
+    const log = this.#o.logger.child({ jobId: job.id, runId: job.run_id });
+    const artifactsDir = await mkdtemp(join(tmpdir(), `orch-agent-${job.id}-`));
+    try {
+      await this.#client.event(job.id, job.lease_token, 'job.started').catch((err: unknown) => {
+        if (isOrchError(err, 'LEASE_LOST')) r.stopReason = 'lease_lost';
+      });
+      if (leaseLost(r)) return;
+      r.proc = startJobProcess(this.#o.command, {
+        payloadJson: JSON.stringify(job.payload ?? {}),
+        env: jobEnv(job, artifactsDir),
+      });
+      if (this.#stopping) this.#stopJob(r, 'shutdown');
+      const timer = setInterval(() => void this.#heartbeat(job, r, log), heartbeatMs);
+      const exit = await r.proc.exited.finally(() => clearInterval(timer));
+      log.info({ exit, stopReason: r.stopReason }, 'job process ended');
+      if (leaseLost(r)) return;
+      if (job.run_id !== null) await this.#upload(job, artifactsDir, log);
+      await this.#client.complete(job.id, completion(job, exit, r.stopReason));
+    } finally {
+      await rm(artifactsDir, { recursive: true, force: true });
+    }
+  }
+
+  async #heartbeat(job: LeasedJob, r: Running, log: Logger): Promise<void> {
+    try {
+      const res = await this.#client.heartbeat(job.id, job.lease_token);
+      if (res.cancel) this.#stopJob(r, 'cancelled');
+    } catch (err) {
+      if (isOrchError(err, 'LEASE_LOST') || isOrchError(err, 'JOB_NOT_FOUND')) {
+        this.#stopJob(r, 'lease_lost');
+      } else {
+        log.warn({ err }, 'heartbeat failed; will retry on the next tick');
+      }
+    }
+  }
+
+  async #upload(job: LeasedJob, dir: string, log: Logger): Promise<void> {
+    for (const file of await listFiles(dir)) {
+      try {
+        await this.#client.uploadArtifact(job.run_id!, {
+          label: file,
+          kind: 'file',
+          path: file,
+          job_id: job.id,
+          content_base64: await readBase64(dir, file),
+        });
+      } catch (err) {
+        log.warn({ err, file }, 'artifact upload failed');
+      }
+    }
+  }
+}
+
+/** A function, not an inline check: the reason changes while the job's promise is pending. */
+function leaseLost(r: Running): boolean {
+  return r.stopReason === 'lease_lost';
+}
+
+function jobEnv(job: LeasedJob, artifactsDir: string): Record<string, string> {
+  return {
+    ORCH_JOB_ID: String(job.id),
+    ORCH_JOB_KIND: job.kind,
+    ORCH_RUN_ID: job.run_id === null ? '' : String(job.run_id),
+    ORCH_ARTIFACTS_DIR: artifactsDir,
+  };
+}
+
+/** Pure: the complete request for a finished process. */
+export function completion(
+  job: Pick<LeasedJob, 'lease_token'>,
+  exit: { code: number | null; signal: NodeJS.Signals | null },
+  stopReason: StopReason | undefined,
+) {
+  const lease_token = job.lease_token;
+  if (stopReason === 'cancelled')
+    return { lease_token, status: 'cancelled' as const, error: 'cancelled' };
+  if (stopReason === 'shutdown') {
+    return { lease_token, status: 'failed' as const, error: 'agent shut down', retryable: true };
+  }
+  if (exit.code === 0)
+    return { lease_token, status: 'succeeded' as const, result: { exit_code: 0 } };
+  const how = exit.signal ? `signal ${exit.signal}` : `exit code ${String(exit.code)}`;
+  return {
+    lease_token,
+    status: 'failed' as const,
+    error: `command failed: ${how}`,
+    result: { exit_code: exit.code },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+}

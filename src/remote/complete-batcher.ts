@@ -1,0 +1,65 @@
+import { payloadToJson } from '../queue/enqueue-input.js';
+import type { FencedResult, JobQueue } from '../queue/job-queue.js';
+
+interface Pending {
+  id: number;
+  leaseToken: string;
+  result: unknown;
+  settle: (r: FencedResult<object> | Error) => void;
+}
+
+/** A batch is flushed when it reaches this size, or BATCH_WINDOW_MS after its first request. */
+const MAX_BATCH = 200;
+/** Bounded exposure: a complete waits at most this long for company. */
+export const BATCH_WINDOW_MS = 2;
+
+/**
+ * Group commit for successful completes: requests arriving within BATCH_WINDOW_MS are written
+ * with one `completeBatch` statement (one commit instead of one each — on SQLite with
+ * synchronous=FULL each commit is an fsync). Each job stays fenced by its own token, and a
+ * repeated complete with the same token is `ok` (idempotent), as with `complete`. A result that
+ * cannot be stored is refused before batching, so it fails only its own request.
+ */
+export class CompleteBatcher {
+  readonly #queue: JobQueue;
+  #pending: Pending[] = [];
+  #scheduled = false;
+
+  constructor(queue: JobQueue) {
+    this.#queue = queue;
+  }
+
+  complete(id: number, leaseToken: string, result: unknown): Promise<FencedResult<object>> {
+    try {
+      payloadToJson(result);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.push({
+        id,
+        leaseToken,
+        result,
+        settle: (r) => (r instanceof Error ? reject(r) : resolve(r)),
+      });
+      if (this.#pending.length >= MAX_BATCH) void this.#flush();
+      else if (!this.#scheduled) {
+        this.#scheduled = true;
+        setTimeout(() => void this.#flush(), BATCH_WINDOW_MS);
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#scheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0) return;
+    try {
+      const results = await this.#queue.completeBatch(batch);
+      batch.forEach((p, i) => p.settle(results[i]!));
+    } catch (err) {
+      for (const p of batch) p.settle(err as Error);
+    }
+  }
+}
