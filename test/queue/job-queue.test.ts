@@ -51,6 +51,28 @@ describeEachDialect('job queue', ({ current }) => {
     expect(await queue.claim({ kinds: ['developer'], ...LEASE })).toEqual([]);
   });
 
+  it('completes a batch in one call, each job fenced by its own lease token', async () => {
+    const { queue } = setup();
+    for (let i = 0; i < 4; i++) await queue.enqueue({ kind: 'k' });
+    const [a, b, c, d] = await queue.claim({ kinds: ['k'], max: 4, ...LEASE });
+    await queue.snooze(d!.id, d!.leaseToken!, 1_000);
+    const results = await queue.completeBatch([
+      { id: a!.id, leaseToken: a!.leaseToken!, result: { n: 1 } },
+      { id: b!.id, leaseToken: 'not-the-token' },
+      { id: c!.id, leaseToken: c!.leaseToken! },
+      { id: d!.id, leaseToken: d!.leaseToken! },
+    ]);
+    expect(results.map((r) => r.kind)).toEqual(['ok', 'lease_lost', 'ok', 'lease_lost']);
+    expect(await queue.get(a!.id)).toMatchObject({ status: 'done', result: { n: 1 } });
+    expect(await queue.get(b!.id)).toMatchObject({ status: 'running' });
+    expect(await queue.get(d!.id)).toMatchObject({ status: 'queued' });
+    // A retried batch is idempotent for the jobs it completed; an empty batch does nothing.
+    expect((await queue.completeBatch([{ id: a!.id, leaseToken: a!.leaseToken! }]))[0]?.kind).toBe(
+      'ok',
+    );
+    expect(await queue.completeBatch([])).toEqual([]);
+  });
+
   it('claims by priority, then first in first out, and only the requested kinds', async () => {
     const { queue } = setup();
     const low1 = await queue.enqueue({ kind: 'k' });

@@ -1,0 +1,150 @@
+/**
+ * Queue benchmark: Orch (PostgreSQL and SQLite) against graphile-worker and pg-boss on the local
+ * PostgreSQL. Prints a Markdown table, ratios and the issue's targets:
+ * `npm run bench:queue [-- --all | --only orch_pg_batch,pgboss,…]`.
+ * See docs/benchmarks.md for the workload, the settings and the last results.
+ */
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { serverInfo } from './queue/bench-db.js';
+import {
+  measureDrain,
+  measureEnqueue,
+  measureLatency,
+  measurePrefill,
+  resetStore,
+} from './queue/phases.js';
+import type { RateResult } from './queue/phases.js';
+import { ratioLines, resultsTable, targetLines, type SystemResult } from './queue/report.js';
+import { now, withTimeout } from './queue/stats.js';
+import type { BenchSystem } from './queue/bench-system.js';
+import { WORKLOAD } from './queue/bench-system.js';
+import { GraphileSystem } from './queue/graphile-system.js';
+import { OrchSystem } from './queue/orch-system.js';
+import { PgBossSystem } from './queue/pgboss-system.js';
+
+/** The whole run must end by itself; every phase also has its own bound. */
+const RUN_LIMIT_MS = 6 * 60_000;
+const SYSTEM_LIMIT_MS = 150_000;
+
+/** The issue's five systems, then (`--only` or `--all`) Orch completing one job per statement. */
+function allSystems(): { sys: BenchSystem; byDefault: boolean }[] {
+  const orch = (dialect: 'postgres' | 'sqlite', completeMode: 'single' | 'batch') =>
+    new OrchSystem({ dialect, claimBatch: 100, completeMode });
+  return [
+    { sys: orch('postgres', 'batch'), byDefault: true },
+    { sys: orch('sqlite', 'batch'), byDefault: true },
+    { sys: new GraphileSystem({ batching: null }), byDefault: true },
+    {
+      sys: new GraphileSystem({ batching: { localQueueSize: 500, completeJobBatchDelayMs: 0 } }),
+      byDefault: true,
+    },
+    { sys: new PgBossSystem(), byDefault: true },
+    { sys: orch('postgres', 'single'), byDefault: false },
+    { sys: orch('sqlite', 'single'), byDefault: false },
+  ];
+}
+
+/** The faster of two measurements: other work on the host only ever slows a run down. */
+function faster(a: RateResult | undefined, b: RateResult): RateResult {
+  return a && a.jobsPerSec >= b.jobsPerSec ? a : b;
+}
+
+async function benchOne(sys: BenchSystem): Promise<SystemResult> {
+  const r: SystemResult = { system: sys, errors: [] };
+  const phase = async (name: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (err) {
+      r.errors.push(`${name}: ${(err as Error).message}`);
+    }
+  };
+  await phase('setup', () => sys.setup());
+  if (r.errors.length === 0) {
+    for (let round = 0; round < WORKLOAD.rounds; round++) {
+      await phase('enqueue', async () => {
+        await resetStore(sys);
+        r.enqueue = faster(r.enqueue, await measureEnqueue(sys));
+      });
+    }
+    await phase('latency', async () => {
+      await resetStore(sys);
+      r.latency = await measureLatency(sys);
+    });
+    for (let round = 0; round < WORKLOAD.rounds; round++) {
+      await phase('drain', async () => {
+        await resetStore(sys);
+        r.prefill = faster(r.prefill, await measurePrefill(sys));
+        r.drain = faster(r.drain, await measureDrain(sys));
+      });
+    }
+  }
+  await phase('teardown', () => sys.teardown());
+  return r;
+}
+
+async function machine(): Promise<string[]> {
+  const pg = await serverInfo();
+  const cpu = cpus();
+  return [
+    `machine: ${cpu.length} × ${cpu[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}`,
+    `node ${process.version}; PostgreSQL ${pg.server_version} on 127.0.0.1 (same host)`,
+    `pg: synchronous_commit=${pg.synchronous_commit} fsync=${pg.fsync} wal_sync_method=${pg.wal_sync_method} ` +
+      `shared_buffers=${pg.shared_buffers} autovacuum=${pg.autovacuum}`,
+  ];
+}
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+async function main(): Promise<void> {
+  const loadAtStart = load();
+  const onlyArg = process.argv.indexOf('--only');
+  const only = onlyArg > 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
+  const all = process.argv.includes('--all');
+  const systems = allSystems()
+    .filter(({ sys, byDefault }) => (only ? only.has(sys.id) : all || byDefault))
+    .map(({ sys }) => sys);
+  console.log((await machine()).join('\n'));
+  console.log(
+    `workload: N=${WORKLOAD.drainJobs} no-op jobs, ${WORKLOAD.workers} workers; ` +
+      `${WORKLOAD.singleEnqueues} sequential enqueues; ${WORKLOAD.latencyJobs} latency jobs; ` +
+      `enqueue and drain: best of ${WORKLOAD.rounds} rounds\n`,
+  );
+  const results: SystemResult[] = [];
+  for (const sys of systems) {
+    console.log(`… ${sys.label}: ${sys.settings}`);
+    const t0 = now();
+    const r = await withTimeout(sys.label, SYSTEM_LIMIT_MS, benchOne(sys)).catch(
+      (err: Error): SystemResult => ({ system: sys, errors: [err.message] }),
+    );
+    console.log(`  done in ${((now() - t0) / 1000).toFixed(1)} s`);
+    for (const e of r.errors) console.log(`  ! ${e}`);
+    results.push(r);
+  }
+  console.log(`\n${resultsTable(results)}\n`);
+  for (const line of ratioLines(results)) console.log(line);
+  console.log('\ntargets:');
+  for (const line of targetLines(results)) console.log(`  ${line}`);
+  console.log(
+    `\nload average at start ${loadAtStart}, at end ${load()} (other work on the host skews figures)`,
+  );
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`bench: still running after ${RUN_LIMIT_MS / 1000} s, giving up`);
+  process.exit(1);
+}, RUN_LIMIT_MS);
+watchdog.unref();
+
+main().then(
+  () => {
+    // Some peers keep timers after stop(); don't let them hold the process open.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

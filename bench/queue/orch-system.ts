@@ -1,0 +1,186 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../../src/clock.js';
+import { JobQueue } from '../../src/queue/job-queue.js';
+import type { Job } from '../../src/queue/job.js';
+import type { Db } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
+import { openDb } from '../../src/store/open-db.js';
+import { createBenchDb, dropBenchDb } from './bench-db.js';
+import { WORKLOAD, type BenchPayload, type BenchSystem } from './bench-system.js';
+
+const KIND = 'bench';
+const LEASE_MS = 60_000;
+/** Pool size, the same as graphile-worker's and pg-boss's defaults (10). */
+const POOL_SIZE = 10;
+/** Fallback poll of a waiting claimer when no hint arrives (graphile-worker's default, 2 s). */
+const POLL_INTERVAL_MS = 2_000;
+
+export interface OrchSystemOptions {
+  dialect: 'postgres' | 'sqlite';
+  /** Jobs per claim in the drain. */
+  claimBatch: number;
+  /** How a worker completes its claimed jobs: one fenced `complete` each, or one `completeBatch`. */
+  completeMode: 'single' | 'batch';
+}
+
+function makeQueue(db: Db): JobQueue {
+  return new JobQueue(db, {
+    clock: systemClock,
+    retry: { baseMs: 1_000, capMs: 60_000, transientBudget: 5 },
+    defaultMaxAttempts: 3,
+    pollIntervalMs: POLL_INTERVAL_MS,
+  });
+}
+
+/** Orch's JobQueue on PostgreSQL or on a SQLite file (WAL, synchronous=FULL). */
+export class OrchSystem implements BenchSystem {
+  readonly id: string;
+  readonly label: string;
+  readonly settings: string;
+  readonly completedRows = 'retained' as const;
+  readonly pgDatabase: string | null;
+  readonly #opts: OrchSystemOptions;
+  #db: Db | undefined;
+  #queue: JobQueue | undefined;
+  #dir: string | undefined;
+  #workers: Promise<void>[] = [];
+  #stop = new AbortController();
+  #consumer: { db: Db; queue: JobQueue } | undefined;
+
+  constructor(options: OrchSystemOptions) {
+    this.#opts = options;
+    this.id = `orch_${options.dialect === 'postgres' ? 'pg' : 'sqlite'}_${options.completeMode}`;
+    this.label =
+      (options.dialect === 'postgres' ? 'Orch on PG' : 'Orch on SQLite') +
+      (options.completeMode === 'batch' ? '' : ', complete per job');
+    this.pgDatabase = options.dialect === 'postgres' ? `orch_bench_${this.id}` : null;
+    this.settings =
+      `${WORKLOAD.workers} workers looping claim({max: ${options.claimBatch}}) + ` +
+      (options.completeMode === 'batch' ? 'one completeBatch per claim' : 'complete per job') +
+      (options.dialect === 'postgres'
+        ? `, one pg pool of ${POOL_SIZE}; waiting worker on its own pool + LISTEN`
+        : ', one better-sqlite3 connection; in-process wake-up');
+  }
+
+  get #q(): JobQueue {
+    if (!this.#queue) throw new Error('setup() first');
+    return this.#queue;
+  }
+
+  async setup(): Promise<void> {
+    let url: string;
+    if (this.#opts.dialect === 'postgres') url = await createBenchDb(this.id);
+    else {
+      this.#dir = mkdtempSync(join(tmpdir(), 'orch-bench-'));
+      url = `sqlite:${join(this.#dir, 'orch.db')}`;
+    }
+    this.#db = openDb(url, { maxConnections: POOL_SIZE, applicationName: 'orch-bench' });
+    await migrate(this.#db);
+    this.#queue = makeQueue(this.#db);
+  }
+
+  async enqueueOne(payload: BenchPayload): Promise<void> {
+    await this.#q.enqueue({ kind: KIND, payload });
+  }
+
+  async prefill(payloads: readonly BenchPayload[]): Promise<void> {
+    await this.#q.enqueueBatch(payloads.map((payload) => ({ kind: KIND, payload })));
+  }
+
+  async reset(): Promise<void> {
+    await this.#q.db.run('-- bench: empty the queue between phases\n delete from jobs');
+  }
+
+  startDrain(onStarted: (count: number) => void): Promise<void> {
+    this.#stop = new AbortController();
+    const stop = this.#stop.signal;
+    const worker = async (w: number) => {
+      while (!stop.aborted) {
+        const jobs = await this.#q.claim({
+          kinds: [KIND],
+          max: this.#opts.claimBatch,
+          leaseMs: LEASE_MS,
+          owner: `bench-${w}`,
+        });
+        if (jobs.length === 0) return;
+        onStarted(jobs.length); // the no-op handler
+        await this.#completeAll(jobs);
+      }
+    };
+    this.#workers = Array.from({ length: WORKLOAD.workers }, (_, w) => worker(w));
+    return Promise.resolve();
+  }
+
+  async #completeAll(jobs: readonly Job[]): Promise<void> {
+    if (this.#opts.completeMode === 'single') {
+      for (const j of jobs) {
+        const r = await this.#q.complete(j.id, j.leaseToken!);
+        if (r.kind !== 'ok') throw new Error('bench: a held lease was lost');
+      }
+      return;
+    }
+    const results = await this.#q.completeBatch(
+      jobs.map((j) => ({ id: j.id, leaseToken: j.leaseToken! })),
+    );
+    if (results.some((r) => r.kind !== 'ok')) throw new Error('bench: a held lease was lost');
+  }
+
+  async remaining(): Promise<number> {
+    const row = await this.#q.db.get<{ n: number }>(
+      "-- bench: jobs not yet done\n select count(*) as n from jobs where status <> 'done'",
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async stopWorkers(): Promise<void> {
+    this.#stop.abort();
+    await Promise.all(this.#workers);
+    this.#workers = [];
+    if (this.#consumer) {
+      await this.#consumer.queue.close();
+      if (this.#consumer.db !== this.#db) await this.#consumer.db.close();
+      this.#consumer = undefined;
+    }
+  }
+
+  async startLatencyWorker(onStart: (i: number) => void): Promise<void> {
+    this.#stop = new AbortController();
+    const stop = this.#stop.signal;
+    // PostgreSQL: the waiting worker has its own pool and LISTEN connection, as another process
+    // would. SQLite: one process owns the file, so producer and worker share the queue.
+    const consumer =
+      this.#opts.dialect === 'postgres'
+        ? (() => {
+            const db = openDb(this.#q.db.url, { maxConnections: 2 });
+            return { db, queue: makeQueue(db) };
+          })()
+        : { db: this.#q.db, queue: this.#q };
+    await consumer.queue.start();
+    this.#consumer = consumer;
+    const loop = async () => {
+      while (!stop.aborted) {
+        const opts = { kinds: [KIND], leaseMs: LEASE_MS, owner: 'bench-latency' };
+        const jobs = await consumer.queue.claimWait({ ...opts, waitMs: 30_000, signal: stop });
+        for (const job of jobs) {
+          onStart((job.payload as BenchPayload).i);
+          await consumer.queue.complete(job.id, job.leaseToken!);
+        }
+      }
+    };
+    this.#workers = [loop()];
+  }
+
+  async enqueueLatency(payload: BenchPayload): Promise<void> {
+    await this.#q.enqueue({ kind: KIND, payload });
+  }
+
+  async teardown(): Promise<void> {
+    await this.stopWorkers().catch(() => undefined);
+    await this.#queue?.close();
+    await this.#db?.close();
+    if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
+    if (this.#opts.dialect === 'postgres') await dropBenchDb(this.id);
+  }
+}
