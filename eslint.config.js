@@ -21,4 +21,45 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // Plain-JS scripts outside web/ (bin, fake agents and scanners) run in Node.
+    files: ['bin/**/*.js', 'scripts/**/*.mjs', 'test/fixtures/**/*.mjs', 'test/fixtures/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'process',
+          'console',
+          'Buffer',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'URL',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
+    // The dashboard (and the browser tests' page probes) run in the browser, not in Node.
+    files: ['web/**/*.js', 'test/web/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'sessionStorage',
+          'fetch',
+          'EventSource',
+          'CSS',
+          'Node',
+          'getComputedStyle',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -1,0 +1,70 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentRunStore } from '../../src/agents/agent-run-store.js';
+import { dashboardRoutes } from '../../src/http/dashboard-routes.js';
+import { buildServer } from '../../src/http/server.js';
+import { ProjectRegistry } from '../../src/pipeline/project.js';
+import type { Db } from '../../src/store/db.js';
+import { pipelineEnv } from '../helpers/pipeline-env.js';
+import { ADMIN_TOKEN } from './http-helpers.js';
+
+/** The dashboard's routes over a real pipeline (real git, local tracker and forge). */
+export async function dashboardEnv(db: Db) {
+  const env = await pipelineEnv(db);
+  const dataDir = join(env.root, 'data');
+  mkdirSync(join(dataDir, 'runs'), { recursive: true });
+  const dashboard = dashboardRoutes({
+    db,
+    tasks: env.tasks,
+    admin: env.admin,
+    projects: new ProjectRegistry([env.project]),
+    pipeline: env.pipeline,
+  });
+  const app = buildServer({
+    db,
+    queue: env.queue,
+    admin: env.admin,
+    clock: env.clock,
+    dataDir,
+    adminToken: ADMIN_TOKEN,
+    leaseMs: 60_000,
+    maxConcurrency: 2,
+    pollIntervalMs: 2000,
+    routes: dashboard.routes,
+    adminRoutes: dashboard.adminRoutes,
+  });
+  const runs = new AgentRunStore(db);
+  /** Records an agent run for a task with a log under the data dir. */
+  const agentRun = async (
+    taskId: number | null,
+    o: { kind?: string; costUsd?: number | null; finished?: boolean; logPath?: string } = {},
+  ) => {
+    const run = await runs.create({
+      jobId: 1,
+      taskId,
+      attempt: 1,
+      kind: o.kind ?? 'analyst',
+      adapter: 'scripted',
+      startedAtMs: 1000,
+    });
+    const logPath = o.logPath ?? join(dataDir, 'runs', `${run.id}.log`);
+    await runs.markStarted(run.id, { argv: ['x'], logPath, worktree: env.root, pid: 1 });
+    if (o.finished !== false) await finish(run.id, o.costUsd ?? null);
+    return { id: run.id, logPath };
+  };
+  const finish = (runId: number, costUsd: number | null = null) =>
+    runs.finish(runId, {
+      finishedAtMs: 4000,
+      exitCode: 0,
+      outcome: 'success',
+      isError: false,
+      subtype: 'success',
+      sessionId: null,
+      costUsd,
+      inputTokens: 10,
+      outputTokens: 20,
+      killReason: null,
+      error: null,
+    });
+  return { ...env, app, dataDir, runs, agentRun, finish };
+}

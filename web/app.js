@@ -1,0 +1,172 @@
+// Orch dashboard: hash routes, a 2 s poll of the current view, and the admin token form.
+import { admin } from './api.js';
+import { h } from './dom.js';
+import { queueView } from './views/queue.js';
+import { runsView, runView } from './views/runs.js';
+import { taskView } from './views/task.js';
+import { tasksView } from './views/tasks.js';
+
+const POLL_MS = 2000;
+
+const ROUTES = [
+  [/^#\/tasks\/?$/, () => tasksView()],
+  [/^#\/tasks\/([A-Za-z0-9_-]{1,40})$/, (m) => taskView(m[1])],
+  [/^#\/queue\/?$/, () => queueView()],
+  [/^#\/runs\/?$/, () => runsView()],
+  [/^#\/runs\/(\d{1,15})$/, (m) => runView(m[1])],
+];
+
+const main = document.getElementById('main');
+const announcer = document.getElementById('announcer');
+const updatedAt = document.getElementById('updated-at');
+
+let current = null; // { view, body, extra, timer, seq }
+let navigations = 0; // focus moves to the new page's heading on navigation, not on page load
+
+/** Says something to screen readers (and shows it briefly). */
+let announceTimer = null;
+export function announce(message) {
+  announcer.textContent = '';
+  clearTimeout(announceTimer);
+  // A fresh text node after a tick makes screen readers repeat an identical message.
+  setTimeout(() => (announcer.textContent = message), 30);
+  announceTimer = setTimeout(() => (announcer.textContent = ''), 8000);
+}
+
+function resolveRoute(hash) {
+  for (const [re, make] of ROUTES) {
+    const m = re.exec(hash);
+    if (m) return make(m);
+  }
+  return null;
+}
+
+/** Keeps focus, typed values and open <details> across a re-render (keyed by id / data-key). */
+function snapshot(root) {
+  const keyOf = (el) => el?.id || el?.dataset?.key || null;
+  const values = new Map();
+  for (const el of root.querySelectorAll('input, textarea, select')) {
+    const key = keyOf(el);
+    if (key) values.set(key, el.value);
+  }
+  const open = new Set([...root.querySelectorAll('details[open]')].map(keyOf).filter(Boolean));
+  const active = root.contains(document.activeElement) ? keyOf(document.activeElement) : null;
+  return { values, open, active };
+}
+
+function restore(root, snap) {
+  const find = (key) =>
+    root.querySelector(`[id="${CSS.escape(key)}"], [data-key="${CSS.escape(key)}"]`);
+  for (const [key, value] of snap.values) {
+    const el = find(key);
+    if (el && 'value' in el) el.value = value;
+  }
+  for (const key of snap.open) find(key)?.setAttribute('open', '');
+  if (snap.active) find(snap.active)?.focus({ preventScroll: true });
+}
+
+async function refresh(state, { first = false } = {}) {
+  const seq = ++state.seq;
+  let node;
+  try {
+    const data = await state.view.load();
+    if (seq !== state.seq || current !== state) return;
+    node = state.view.render(data, { extra: state.extra, refresh: () => refresh(state), announce });
+    state.error = null;
+  } catch (err) {
+    if (current !== state) return;
+    state.error = err;
+    if (!first && state.body.childElementCount > 0) {
+      showBanner(state, err);
+      return;
+    }
+    node = h('div', {}, h('h1', { text: state.view.title }), errorBox(err));
+  }
+  const snap = snapshot(state.body);
+  state.body.replaceChildren(node);
+  restore(state.body, snap);
+  document.title = `${state.view.title} · Orch`;
+  updatedAt.textContent = new Date().toLocaleTimeString();
+  if (first && state.moveFocus) state.body.querySelector('h1')?.focus?.({ preventScroll: false });
+}
+
+function errorBox(err) {
+  return h('p', { class: 'error', role: 'alert', text: `${err.code ?? 'ERROR'}: ${err.message}` });
+}
+
+function showBanner(state, err) {
+  const old = state.body.querySelector('.poll-error');
+  const banner = h('p', { class: 'error poll-error', text: `Update failed — ${err.message}` });
+  if (old) old.replaceWith(banner);
+  else state.body.prepend(banner);
+}
+
+function navigate() {
+  if (!location.hash || location.hash === '#' || location.hash === '#/') {
+    location.replace('#/tasks');
+    return;
+  }
+  if (current) {
+    clearInterval(current.timer);
+    current.view.dispose?.();
+  }
+  const view = resolveRoute(location.hash);
+  for (const a of document.querySelectorAll('[data-nav]')) {
+    const active = location.hash.startsWith(`#/${a.dataset.nav}`);
+    if (active) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  if (!view) {
+    current = null;
+    main.replaceChildren(
+      h('h1', { text: 'Not found', tabindex: '-1' }),
+      h('p', {}, h('a', { href: '#/tasks', text: 'Back to work items' })),
+    );
+    return;
+  }
+  const body = h('div', { class: 'view' });
+  const extra = h('div', { class: 'view-extra' });
+  main.replaceChildren(body, extra);
+  const state = {
+    view,
+    body,
+    extra,
+    timer: null,
+    seq: 0,
+    error: null,
+    moveFocus: navigations++ > 0,
+  };
+  current = state;
+  void refresh(state, { first: true });
+  state.timer = setInterval(() => void refresh(state), POLL_MS);
+}
+
+function setupAdminForm() {
+  const form = document.getElementById('admin-form');
+  const token = document.getElementById('admin-token');
+  const name = document.getElementById('admin-name');
+  const summary = document.querySelector('#admin-panel summary');
+  const sync = () => {
+    token.value = admin.token;
+    name.value = admin.name;
+    summary.textContent = admin.token ? 'Admin: token set' : 'Admin token';
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    admin.save(token.value.trim(), name.value.trim());
+    sync();
+    announce(admin.token ? 'Admin token saved for this tab.' : 'Admin token cleared.');
+    if (current) void refresh(current);
+  });
+  document.getElementById('admin-clear').addEventListener('click', () => {
+    admin.clear();
+    sync();
+    announce('Admin token forgotten.');
+    if (current) void refresh(current);
+  });
+  sync();
+}
+
+setupAdminForm();
+window.addEventListener('hashchange', navigate);
+navigate();

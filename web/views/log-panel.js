@@ -1,0 +1,101 @@
+// The live tail of one agent run's log, over server-sent events. Lives outside the polled view
+// so a re-render never interrupts it.
+import { api } from '../api.js';
+import { h } from '../dom.js';
+
+const TAIL_LINES = 300;
+const MAX_LINES = 3000;
+
+function panelElements() {
+  const title = h('h2', { id: 'log-heading', text: 'Agent log' });
+  const status = h('p', {
+    class: 'log-status muted',
+    role: 'status',
+    text: 'Pick a run to see its log.',
+  });
+  const pre = h('pre', {
+    class: 'log',
+    role: 'log',
+    'aria-live': 'polite',
+    'aria-labelledby': 'log-heading',
+    tabindex: '0',
+  });
+  const section = h(
+    'section',
+    { class: 'card log-panel', 'aria-labelledby': 'log-heading' },
+    title,
+    status,
+    pre,
+  );
+  return { title, status, pre, section };
+}
+
+/** Appends a line, keeps at most MAX_LINES, and sticks to the bottom if the reader was there. */
+function appendLine(pre, line) {
+  const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+  pre.append(`${line}\n`);
+  while (pre.childNodes.length > MAX_LINES) pre.firstChild.remove();
+  if (atBottom) pre.scrollTop = pre.scrollHeight;
+}
+
+/** The status line for the stream's `end` event (`{outcome, exit_code}`). */
+function endText(run, data) {
+  let info = {};
+  try {
+    info = JSON.parse(data) ?? {};
+  } catch {
+    info = {};
+  }
+  const outcome = info.outcome ? `: ${info.outcome}` : '';
+  const exit = typeof info.exit_code === 'number' ? ` (exit ${info.exit_code})` : '';
+  return `Run #${run.id} finished${outcome}${exit}.`;
+}
+
+/** Mounts the log panel in `container`; `follow(run)` switches the stream to another run. */
+export function createLogPanel(container) {
+  let runId = null;
+  let source = null;
+  let retryTimer = null;
+  const { title, status, pre, section } = panelElements();
+  container.replaceChildren(section);
+
+  const close = () => {
+    clearTimeout(retryTimer);
+    source?.close();
+    source = null;
+  };
+
+  const open = (run) => {
+    close();
+    pre.replaceChildren();
+    status.textContent = run.running
+      ? `Following run #${run.id} live…`
+      : `Run #${run.id} (finished): last ${TAIL_LINES} lines`;
+    source = new EventSource(api.runLogStreamUrl(run.id, TAIL_LINES));
+    source.onmessage = (event) => appendLine(pre, event.data);
+    source.addEventListener('end', (event) => {
+      close();
+      status.textContent = endText(run, event.data);
+    });
+    source.onerror = () => {
+      // The stream broke before its end event: reopen (the tail is sent again) in a moment.
+      close();
+      status.textContent = `Connection to the log of run #${run.id} lost; retrying…`;
+      retryTimer = setTimeout(() => runId === run.id && open(run), 3000);
+    };
+  };
+
+  return {
+    get runId() {
+      return runId;
+    },
+    /** Follows `run` (no-op when it is already the one shown). */
+    follow(run) {
+      if (!run || run.id === runId) return;
+      runId = run.id;
+      title.textContent = `Log of run #${run.id} (${run.kind})`;
+      open(run);
+    },
+    dispose: close,
+  };
+}
