@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { OrchError } from '../errors.js';
+import { git as runGit, gitMaybe } from '../git/git.js';
 
-const run = promisify(execFile);
 const GIT_TIMEOUT_MS = 60_000;
 
 /**
@@ -230,42 +228,13 @@ async function isDirty(path: string): Promise<boolean> {
   return (await git(['status', '--porcelain'], path)).trim() !== '';
 }
 
-/** Runs git; failure → OrchError with a code from its stderr. */
-export async function git(args: readonly string[], cwd: string): Promise<string> {
-  try {
-    const { stdout } = await run('git', [...args], {
-      cwd,
-      timeout: GIT_TIMEOUT_MS,
-      maxBuffer: 16 << 20,
-    });
-    return stdout;
-  } catch (err) {
-    const raw = (err as { stderr?: unknown }).stderr;
-    const stderr =
-      typeof raw === 'string' && raw !== ''
-        ? raw
-        : err instanceof Error
-          ? err.message
-          : 'unknown error';
-    if (/permission denied|unable to create|insufficient permission/i.test(stderr)) {
-      throw permissionError(cwd, err);
-    }
-    if (/not a git repository|does not appear to be a git repository/i.test(stderr)) {
-      throw new OrchError('REPO_NOT_A_GIT_REPO', `git ${args[0]}: ${stderr.trim().slice(0, 300)}`, {
-        cause: err,
-      });
-    }
-    throw new OrchError('GIT_FAILED', `git ${args[0]} failed: ${stderr.trim().slice(0, 300)}`, {
-      cause: err,
-    });
-  }
+/** git in `cwd`; a failure is an OrchError classified by src/git/git.ts. */
+function git(args: readonly string[], cwd: string): Promise<string> {
+  return runGit(args, { cwd, timeoutMs: GIT_TIMEOUT_MS });
 }
 
+/** git output, `'ok'` for a success without output, null for a failure (probes). */
 async function gitOk(args: readonly string[], cwd: string): Promise<string | null> {
-  try {
-    const { stdout } = await run('git', [...args], { cwd, timeout: GIT_TIMEOUT_MS });
-    return stdout || 'ok';
-  } catch {
-    return null;
-  }
+  const out = await gitMaybe(args, { cwd, timeoutMs: GIT_TIMEOUT_MS });
+  return out === null ? null : out || 'ok';
 }

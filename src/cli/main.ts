@@ -3,6 +3,11 @@ import { Command, CommanderError } from 'commander';
 import { isOrchError } from '../errors.js';
 import { dbCommand } from './db-command.js';
 import { jobsCommand } from './jobs-command.js';
+import { agentCommand } from './agent-command.js';
+import { simAgentCommand } from '../agents/sim-agent/sim-agent-command.js';
+import { demoCommand } from './demo-command.js';
+import { taskCommand } from './task-command.js';
+import { serveCommand } from './serve-command.js';
 
 /** Exit codes: 0 ok, 1 failure, 2 usage. */
 export function buildCli(): Command {
@@ -13,6 +18,11 @@ export function buildCli(): Command {
     .exitOverride();
   program.addCommand(dbCommand());
   program.addCommand(jobsCommand());
+  program.addCommand(agentCommand());
+  program.addCommand(simAgentCommand());
+  program.addCommand(demoCommand());
+  program.addCommand(taskCommand());
+  program.addCommand(serveCommand());
   applyToAll(program, (c) => c.exitOverride().showHelpAfterError());
   return program;
 }
@@ -25,7 +35,8 @@ function applyToAll(cmd: Command, fn: (c: Command) => void): void {
 export async function runCli(argv: string[]): Promise<number> {
   try {
     await buildCli().parseAsync(argv, { from: 'user' });
-    return 0;
+    // A command that finished but failed (e.g. a demo that did not reach done) set exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? 0 : 2;

@@ -39,9 +39,57 @@ export const envSchema = z.object({
   ORCH_AGENT_TIMEOUT_OVERRIDES_JSON: z.string().default(''),
   ORCH_REPOS_DIR: z.string().optional(),
   ORCH_WORKTREES_DIR: z.string().optional(),
+  // Recovery (docs/config.md "## Recovery"; src/recovery/).
   ORCH_REAPER_ENABLED: bool(true),
-  ORCH_RECONCILE_ENABLED: bool(true),
+  ORCH_REAPER_INTERVAL_S: int(60, 1),
+  /** Tier-1 consecutive dead-pid ticks; values below 1 count as 1. */
+  ORCH_REAPER_DEAD_TICKS: int(2, 0),
+  ORCH_REAPER_MAX_RUNNING_S: int(3600, 1),
+  ORCH_REAPER_FINALIZE_GRACE_S: int(300, 0),
   ORCH_LEASE_RECLAIM_ENABLED: bool(true),
+  /** Merge-lease TTL. */
+  ORCH_MERGE_LOCK_TIMEOUT_S: int(300, 1),
+  /** Merge lease busy: re-check after this long, at most ORCH_MERGE_DEFER_MAX_ATTEMPTS times. */
+  ORCH_MERGE_DEFER_DELAY_S: int(30, 1),
+  ORCH_MERGE_DEFER_MAX_ATTEMPTS: int(10, 1),
+  ORCH_RECONCILE_ENABLED: bool(true),
+  ORCH_RECONCILE_INTERVAL_S: int(60, 1),
+  ORCH_RECONCILE_GRACE_S: int(300, 0),
+  /** JSON object stage → grace seconds, e.g. {"deploy":900}. */
+  ORCH_RECONCILE_GRACE_OVERRIDES_JSON: z.string().default(''),
+  ORCH_ORPHAN_RUN_WINDOW_MINUTES: int(35, 1),
+  ORCH_LOG_KEEP_DAYS: int(14, 0),
+  ORCH_LOG_KEEP_MAX: int(1000, 0),
+  // Integrations (docs/config.md "## Integrations"). Unset URL/token = integration disabled.
+  ORCH_PLANE_URL: z.url().optional(),
+  ORCH_PLANE_API_TOKEN: z.string().optional(),
+  ORCH_PLANE_WEBHOOK_SECRET: z.string().optional(),
+  ORCH_PLANE_BOT_USER_ID: z.string().optional(),
+  ORCH_GITEA_URL: z.url().optional(),
+  ORCH_GITEA_TOKEN: z.string().optional(),
+  /** Git base URL for clone/push when it differs from ORCH_GITEA_URL (e.g. ssh://git@gitea:2222). */
+  ORCH_GITEA_GIT_URL: z.string().optional(),
+  ORCH_GITEA_WEBHOOK_SECRET: z.string().optional(),
+  ORCH_GITEA_BOT_USERNAME: z.string().optional(),
+  ORCH_TELEGRAM_BOT_TOKEN: z.string().optional(),
+  ORCH_TELEGRAM_CHAT_ID: z.string().optional(),
+  ORCH_TELEGRAM_API_URL: z.url().default('https://api.telegram.org'),
+  // Security gate (docs/config.md "## Security gate"; src/gates/security/config.ts).
+  ORCH_SECURITY_GATE_ENABLED: bool(true),
+  /** CSV of repos the gate runs for; empty = every repo (the reference meant self-hosting only). */
+  ORCH_SECURITY_GATE_REPOS: z.string().default(''),
+  ORCH_SECURITY_DEP_BLOCK_SEVERITY: z
+    .string()
+    .transform((s) => s.trim().toUpperCase())
+    .pipe(z.enum(['LOW', 'MEDIUM', 'MODERATE', 'HIGH', 'CRITICAL']))
+    .default('HIGH'),
+  ORCH_SECURITY_SCAN_TIMEOUT_S: int(300, 1),
+  ORCH_SECURITY_DEP_AUDIT_FAIL_CLOSED: bool(false),
+  ORCH_SECURITY_SECRETS_BLOCK: bool(true),
+  ORCH_SECURITY_DEP_BASELINE: bool(true),
+  ORCH_SECURITY_SECRET_SCANNER: z.enum(['auto', 'gitleaks', 'builtin']).default('auto'),
+  /** JSON object auditor → argv (or null to disable), e.g. {"npm":["npm","audit","--json"]}. */
+  ORCH_SECURITY_AUDIT_COMMANDS_JSON: z.string().default(''),
 });
 
 export type OrchEnv = z.infer<typeof envSchema>;

@@ -23,6 +23,11 @@ export interface GateResult {
   passed: boolean;
   reason: string;
   evidence?: string;
+  /**
+   * Set when the gate could not decide yet (e.g. the merge lease is busy): the engine records the
+   * result and checks again after this long instead of rolling back.
+   */
+  retryAfterMs?: number;
 }
 
 export type Gate = (ctx: GateContext) => Promise<GateResult>;

@@ -30,20 +30,37 @@ export function git(args: readonly string[], options: GitOptions): Promise<strin
         },
       },
       (err, stdout, stderr) => {
-        if (err) {
-          reject(
-            new OrchError(
-              'GIT_FAILED',
-              `git ${args[0] ?? ''} failed: ${String(stderr).trim() || err.message}`,
-              {
-                cause: err,
-                details: { args: args.slice(0, 3), cwd: options.cwd },
-              },
-            ),
-          );
-        } else resolve(String(stdout).trim());
+        if (err) reject(gitError(args, options.cwd, String(stderr).trim() || err.message, err));
+        else resolve(String(stdout).trim());
       },
     );
+  });
+}
+
+/**
+ * Classifies a git failure by its stderr: unwritable paths (GIT_PERMISSION_DENIED, with the
+ * chown that fixes them — reference incident 16), not a repository (REPO_NOT_A_GIT_REPO), or
+ * anything else (GIT_FAILED).
+ */
+export function gitError(
+  args: readonly string[],
+  cwd: string,
+  stderr: string,
+  cause: unknown,
+): OrchError {
+  const what = `git ${args[0] ?? ''}`;
+  if (/permission denied|unable to create|insufficient permission/i.test(stderr)) {
+    return new OrchError('GIT_PERMISSION_DENIED', `${what}: cannot write ${cwd}`, {
+      cause,
+      details: { hint: `fix ownership: sudo chown -R $(id -u):$(id -g) ${cwd}` },
+    });
+  }
+  if (/not a git repository|does not appear to be a git repository/i.test(stderr)) {
+    return new OrchError('REPO_NOT_A_GIT_REPO', `${what}: ${stderr.slice(0, 300)}`, { cause });
+  }
+  return new OrchError('GIT_FAILED', `${what} failed: ${stderr.slice(0, 300)}`, {
+    cause,
+    details: { args: args.slice(0, 3), cwd },
   });
 }
 

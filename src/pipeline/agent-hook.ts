@@ -53,6 +53,7 @@ export function pipelineOnFinished(
       payload,
       worktreePath: worktree.path,
     });
-    if (result) log.info({ jobId: job.id, taskId: payload.taskId, result }, `pipeline: ${result.kind}`);
+    if (result)
+      log.info({ jobId: job.id, taskId: payload.taskId, result }, `pipeline: ${result.kind}`);
   };
 }

@@ -22,6 +22,7 @@ export type AdvanceResult =
   | { kind: 'blocked'; reason: string }
   | { kind: 'cancelled'; reason: string }
   | { kind: 'gate_failed'; gate: GateResult }
+  | { kind: 'deferred'; gate: string; delayMs: number }
   | { kind: 'warning'; reason: string }
   | { kind: 'noop'; reason: string };
 
@@ -41,7 +42,12 @@ export interface EngineDeps {
   notifier: Notifier;
   log: Logger;
   clock: Clock;
+  /** How many times one stage visit may be deferred (busy merge lease) before it blocks. */
+  maxDefers?: number;
 }
+
+/** The job kind that re-evaluates a deferred stage (handled in-process). */
+export const RECHECK_JOB_KIND = 'pipeline.recheck';
 
 export interface JobSpec {
   role: string;
@@ -55,6 +61,8 @@ export interface Change {
   event: { type: string; message: string; detail?: unknown };
   gates?: GateResult[];
   job?: JobSpec;
+  /** Re-evaluate the stage after this long (a deferred gate). */
+  recheckAfterMs?: number;
   effects?: Effect[];
 }
 
@@ -149,6 +157,33 @@ export class CoreEngine {
     return { kind: 'advanced', from: task.stage, to, jobId: applied.jobId };
   }
 
+  /**
+   * A gate could not decide yet (the merge lease is busy): record it and re-check later, at most
+   * `maxDefers` times per stage visit; then the task is blocked rather than waiting forever.
+   */
+  async defer(task: Task, gates: GateResult[], delayMs: number): Promise<AdvanceResult> {
+    const max = this.deps.maxDefers ?? 10;
+    const previous = (await this.deps.tasks.events(task.id)).filter(
+      (e) => e.type === 'deferred' && e.atMs >= task.stageEnteredAtMs,
+    ).length;
+    const last = gates.at(-1)!;
+    if (previous >= max)
+      return this.block(task, `${last.reason}; still undecided after ${max} re-checks`, gates);
+    const applied = await this.apply(task, {
+      guard: { stage: task.stage, states: ['active'] },
+      set: {},
+      event: {
+        type: 'deferred',
+        message: `${last.gate}: ${last.reason}; re-check in ${Math.round(delayMs / 1000)}s (${previous + 1}/${max})`,
+      },
+      gates,
+      recheckAfterMs: delayMs,
+    });
+    return applied
+      ? { kind: 'deferred', gate: last.gate, delayMs }
+      : { kind: 'noop', reason: 'task moved meanwhile' };
+  }
+
   /** Parks the task as blocked (retry cap, failed deploy, gate without a rollback rule). */
   async block(task: Task, reason: string, gates: GateResult[] = []): Promise<AdvanceResult> {
     const applied = await this.apply(task, {
@@ -214,6 +249,14 @@ export class CoreEngine {
           stage: updated.stage,
           message: `${c.job.role} job ${job.id} enqueued`,
           detail: { jobId: job.id, role: c.job.role },
+        });
+      }
+      if (c.recheckAfterMs !== undefined) {
+        await queue.enqueueIn(q, {
+          kind: RECHECK_JOB_KIND,
+          taskId: task.id,
+          payload: { taskId: task.id, stage: updated.stage },
+          availableAtMs: nowMs + c.recheckAfterMs,
         });
       }
       return { task: updated, jobId };

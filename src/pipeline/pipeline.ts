@@ -46,6 +46,9 @@ export class Pipeline {
     const ctx = await this.core.gateContext(task);
     const exit = await this.core.evaluateExit(task, ctx);
     if (exit.passed) return this.core.advance(task, exit.results);
+    const last = exit.results.at(-1)!;
+    if (last.retryAfterMs !== undefined)
+      return this.core.defer(task, exit.results, last.retryAfterMs);
     return rollback(this.core, task, exit.results, ctx.worktree);
   }
 
@@ -261,8 +264,11 @@ export class Pipeline {
     if (task.stage === 'analysis') return { kind: 'noop', reason: 'analysis waits for a human' };
     const ctx = await this.core.gateContext(task);
     const exit = await this.core.evaluateExit(task, ctx);
-    if (!exit.passed) return { kind: 'gate_failed', gate: exit.results.at(-1)! };
-    return this.core.advance(task, exit.results, ['active']);
+    if (exit.passed) return this.core.advance(task, exit.results, ['active']);
+    const last = exit.results.at(-1)!;
+    if (last.retryAfterMs !== undefined)
+      return this.core.defer(task, exit.results, last.retryAfterMs);
+    return { kind: 'gate_failed', gate: last };
   }
 
   /** STOP: the task is cancelled and its queued or running jobs are cancelled with it. */

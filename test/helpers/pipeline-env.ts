@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ManualClock } from '../../src/clock.js';
 import { WorktreeManager } from '../../src/agents/worktrees.js';
-import { mergeGate } from '../../src/gates/merge/merge-gate.js';
+import { leasedMergeGate, mergeGate } from '../../src/gates/merge/merge-gate.js';
+import { MergeLeases } from '../../src/recovery/merge-leases.js';
 import { DEFAULT_SECURITY_GATE_CONFIG } from '../../src/gates/security/index.js';
 import { securityGate } from '../../src/gates/security-gate-adapter.js';
 import { GateRegistry } from '../../src/gates/registry.js';
@@ -44,7 +45,7 @@ export function seedSampleRepo(dir: string): void {
  */
 export async function pipelineEnv(
   db: Db,
-  options: { maxDeveloperRetries?: number; securityGate?: boolean } = {},
+  options: { maxDeveloperRetries?: number; securityGate?: boolean; leasedMerge?: boolean } = {},
 ) {
   const root = mkdtempSync(join(tmpdir(), 'orch-pipe-'));
   const clock = new ManualClock();
@@ -74,7 +75,19 @@ export async function pipelineEnv(
   });
   const workspace = new GitWorkspace(worktrees);
   const gates = new GateRegistry();
-  gates.register('merge_gate', mergeGate);
+  const leases = new MergeLeases(db, {
+    clock,
+    log: silentLogger,
+    host: 'test-host',
+    pid: process.pid,
+    instanceId: 'test-boot',
+    pidAlive: () => true,
+    reclaimEnabled: () => true,
+  });
+  gates.register(
+    'merge_gate',
+    options.leasedMerge ? leasedMergeGate(leases, { ttlMs: 300_000, deferMs: 30_000 }) : mergeGate,
+  );
   if (options.securityGate)
     gates.register(
       'security_gate',
@@ -117,6 +130,7 @@ export async function pipelineEnv(
     notifier,
     core,
     pipeline,
+    leases,
     file,
     artifact,
     async newItem(title = 'Export trails as GPX', description = 'Users want GPX export.') {

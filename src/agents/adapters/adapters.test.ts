@@ -84,11 +84,17 @@ describe('adapters', () => {
     expect(isOrchError(err, 'AGENT_CONFIG_INVALID')).toBe(true);
   });
 
-  it('scripted: runs this Orch CLI sim-agent', () => {
+  it('scripted: runs the sim-agent entry point, or `<command> sim-agent` when configured', () => {
+    const configured = adapterFor('scripted').buildArgv({
+      ...ctx,
+      command: ['orch'],
+      extraArgs: [],
+    });
+    expect(configured.slice(0, 3)).toEqual(['orch', 'sim-agent', '--role']);
     const argv = adapterFor('scripted').buildArgv({ ...ctx, extraArgs: [] });
+    expect(orchCliArgv().at(-1)).toMatch(/sim-agent[/\\]main\.(ts|js)$/);
     expect(argv.slice(0, orchCliArgv().length)).toEqual(orchCliArgv());
     expect(argv.slice(orchCliArgv().length)).toEqual([
-      'sim-agent',
       '--role',
       'developer',
       '--worktree',

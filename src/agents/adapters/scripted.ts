@@ -4,14 +4,15 @@ import type { AdapterContext, AgentAdapter } from '../runner.js';
 import { ClaudeCodeParser } from './claude-code-parser.js';
 
 /**
- * argv that runs this Orch's own CLI in a child process: `node dist/cli/main.js` when compiled,
- * `node --import <tsx> src/cli/main.ts` from source. tsx is given as an absolute URL because the
- * child's working directory is the worktree, where `tsx` would not resolve.
+ * argv that runs the scripted agent's light entry point (src/agents/sim-agent/main.ts) in a child
+ * process: `node …/main.js` when compiled, `node --import <tsx> …/main.ts` from source. tsx is
+ * given as an absolute URL because the child's working directory is the worktree, where `tsx`
+ * would not resolve.
  */
 export function orchCliArgv(): string[] {
-  const js = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+  const js = fileURLToPath(new URL('../sim-agent/main.js', import.meta.url));
   if (existsSync(js)) return [process.execPath, js];
-  const ts = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+  const ts = fileURLToPath(new URL('../sim-agent/main.ts', import.meta.url));
   return [process.execPath, '--import', import.meta.resolve('tsx'), ts];
 }
 
@@ -24,10 +25,10 @@ export const scriptedAdapter: AgentAdapter = {
   name: 'scripted',
   requiresResult: true,
   buildArgv(ctx: AdapterContext): string[] {
-    const prefix = ctx.command ? [...ctx.command] : orchCliArgv();
+    // A configured command (e.g. `['orch']`) runs the full CLI's `sim-agent` subcommand.
+    const prefix = ctx.command ? [...ctx.command, 'sim-agent'] : orchCliArgv();
     return [
       ...prefix,
-      'sim-agent',
       '--role',
       ctx.role,
       '--worktree',

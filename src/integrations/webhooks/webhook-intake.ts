@@ -127,7 +127,7 @@ export class WebhookIntake {
     log: Logger,
   ): Promise<IntakeResult> {
     const { source, decision, receivedAtMs } = d;
-    const { queue, clock } = this.#o;
+    const { queue } = this.#o;
     const result = await queue.db.tx(async (q): Promise<IntakeResult> => {
       const row = await insertInboxRow(q, {
         source,

@@ -1,0 +1,81 @@
+import { Command } from 'commander';
+import { loadConfig } from '../config/config.js';
+import { loadConfigFile } from '../config/config-file.js';
+import { serverForRuntime } from '../http/runtime-server.js';
+import { createLogger } from '../log.js';
+import { createRuntime } from '../runtime.js';
+import { redactDbUrl } from '../store/open-db.js';
+
+interface ServeFlags {
+  db?: string;
+  config?: string;
+  port?: string;
+  host?: string;
+  worker: boolean;
+}
+
+/** How long a graceful shutdown may take before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 30_000;
+
+/**
+ * `orch serve`: the pipeline as a service — HTTP API, queue worker and daemons on one store.
+ * SIGTERM/SIGINT stop it in reverse start order within a deadline; a second signal exits at once.
+ * Running agents are handed to recovery (their jobs are requeued at the next start).
+ */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run Orch as a service: HTTP API + queue worker')
+    .option('--db <url>', 'database URL (default: ORCH_DB_URL or sqlite:./.orch/orch.db)')
+    .option('--config <file>', 'orch.config.yaml (default: ./orch.config.yaml if present)')
+    .option('--port <port>', 'HTTP port (default: ORCH_PORT or 8500; 0 picks a free one)')
+    .option('--host <host>', 'HTTP host (default: ORCH_HOST or 127.0.0.1)')
+    .option('--no-worker', 'do not run agents in this process (API only)')
+    .action(async (flags: ServeFlags) => {
+      const config = loadConfig(process.env, { dbUrl: flags.db });
+      const log = createLogger(config.env.ORCH_LOG_LEVEL);
+      const rt = await createRuntime({ config, configFile: loadConfigFile(flags.config), log });
+      const app = serverForRuntime(rt);
+      await rt.start({ worker: flags.worker });
+      const address = await app.listen({
+        port: flags.port === undefined ? config.env.ORCH_PORT : Number(flags.port),
+        host: flags.host ?? config.env.ORCH_HOST,
+      });
+      log.info({ address, db: redactDbUrl(config.dbUrl), owner: rt.owner }, 'orch serving');
+      process.stdout.write(`orch listening on ${address}\n`);
+      await waitForShutdown(async () => {
+        await app.close();
+        await rt.stop({ drainMs: 10_000 });
+      }, log);
+    });
+}
+
+/** Resolves after SIGTERM/SIGINT once `stop` has run (a second signal exits at once). */
+export function waitForShutdown(
+  stop: () => Promise<void>,
+  log: { info: (m: string) => void; error: (o: object, m: string) => void },
+): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.info(`second ${signal}: exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      log.info(`${signal}: shutting down`);
+      const deadline = setTimeout(() => {
+        log.error({}, 'shutdown deadline passed; exiting');
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      stop()
+        .catch((err: unknown) => log.error({ err }, 'error during shutdown'))
+        .finally(() => {
+          clearTimeout(deadline);
+          resolve();
+        });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,85 @@
+import { OrchError } from '../errors.js';
+import type { Task } from '../pipeline/task.js';
+import type { Runtime } from '../runtime.js';
+
+/**
+ * Follows one task's timeline and gate results from the database and prints each new entry as a
+ * progress line (`+12.3s  development  ✔ check_tests_local: "node --test" passed`).
+ */
+export class TaskWatcher {
+  readonly #rt: Runtime;
+  readonly #taskId: number;
+  readonly #print: (line: string) => void;
+  readonly #startedMs: number;
+  #lastEvent = 0;
+  #lastGate = 0;
+  #lastRun = 0;
+
+  constructor(runtime: Runtime, taskId: number, print: (line: string) => void, startedMs: number) {
+    this.#rt = runtime;
+    this.#taskId = taskId;
+    this.#print = print;
+    this.#startedMs = startedMs;
+  }
+
+  #at(ms: number): string {
+    return `+${((ms - this.#startedMs) / 1000).toFixed(1)}s`.padStart(7);
+  }
+
+  async poll(): Promise<void> {
+    const lines: { atMs: number; text: string }[] = [];
+    for (const g of await this.#rt.tasks.gateResults(this.#taskId)) {
+      if (g.id <= this.#lastGate) continue;
+      this.#lastGate = g.id;
+      lines.push({
+        atMs: g.evaluatedAtMs,
+        text: `${g.stage.padEnd(14)} ${g.passed ? '✔' : '✘'} ${g.gate}: ${g.reason}`,
+      });
+    }
+    for (const e of await this.#rt.tasks.events(this.#taskId)) {
+      if (e.id <= this.#lastEvent) continue;
+      this.#lastEvent = e.id;
+      lines.push({ atMs: e.atMs, text: `${e.stage.padEnd(14)} ${e.message}` });
+    }
+    const runs = await this.#rt.db.all<{
+      id: number;
+      agent: string;
+      started_at_ms: number;
+      finished_at_ms: number | null;
+      outcome: string | null;
+    }>(
+      'select id, kind as agent, started_at_ms, finished_at_ms, outcome from agent_runs where task_id = $1 and finished_at_ms is not null and id > $2 order by id',
+      [this.#taskId, this.#lastRun],
+    );
+    for (const r of runs) {
+      this.#lastRun = Number(r.id);
+      const secs = (((r.finished_at_ms ?? r.started_at_ms) - r.started_at_ms) / 1000).toFixed(1);
+      lines.push({
+        atMs: r.finished_at_ms ?? r.started_at_ms,
+        text: `${''.padEnd(14)} agent ${r.agent} run ${r.id} finished: ${r.outcome ?? '?'} in ${secs}s`,
+      });
+    }
+    for (const l of lines.sort((a, b) => a.atMs - b.atMs))
+      this.#print(`${this.#at(l.atMs)}  ${l.text}`);
+  }
+
+  /** Polls until `done(task)` is true; `done` may act on the task (e.g. approve it). */
+  async until(done: (task: Task) => Promise<boolean>, timeoutMs: number): Promise<Task> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.poll();
+      const task = await this.#rt.tasks.mustGet(this.#taskId);
+      if (await done(task)) {
+        await this.poll();
+        return task;
+      }
+      if (Date.now() > deadline) {
+        throw new OrchError(
+          'DEMO_TIMEOUT',
+          `work item ${task.workItemId} did not finish within ${timeoutMs} ms (stage ${task.stage}, ${task.state})`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+}

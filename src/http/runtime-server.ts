@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../runtime.js';
+import { dashboardRoutes } from './dashboard-routes.js';
+import { httpConfig, type HttpRoutes, type StatusBlock } from './deps.js';
+import { statusRoutes } from './routes/status.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { buildServer } from './server.js';
+
+/**
+ * The HTTP server of a running Orch: `buildServer` fed from the runtime, with the pipeline's
+ * routes and `/queue` blocks. Never listens (the serve command does).
+ */
+export function serverForRuntime(
+  rt: Runtime,
+  extra: {
+    routes?: HttpRoutes[];
+    adminRoutes?: HttpRoutes[];
+    statusBlocks?: Record<string, StatusBlock>;
+  } = {},
+): FastifyInstance {
+  const dashboard = dashboardRoutes(rt);
+  return buildServer({
+    ...httpConfig(rt.config),
+    db: rt.db,
+    queue: rt.queue,
+    admin: rt.admin,
+    clock: rt.clock,
+    logger: rt.log,
+    routes: [
+      statusRoutes(rt.tasks),
+      // Webhooks parse their own raw bodies (HMAC over the exact bytes), in their own scope.
+      (app) => void app.register(webhookRoutes(rt.webhookIntake)),
+      ...dashboard.routes,
+      ...(extra.routes ?? []),
+    ],
+    adminRoutes: [...dashboard.adminRoutes, ...(extra.adminRoutes ?? [])],
+    statusBlocks: {
+      worker: () => rt.worker.status(),
+      resilience: async () => ({ breakers: await rt.breakers.list() }),
+      reaper: () => rt.recovery.reaper.status(),
+      reconciler: () => rt.recovery.reconciler.status(),
+      merge_leases: async () => ({
+        reclaim_enabled: rt.recovery.settings.leaseReclaimEnabled,
+        leases: await rt.recovery.leases.list(),
+      }),
+      ...extra.statusBlocks,
+    },
+  });
+}

@@ -1,0 +1,229 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import { isTerminal } from '../pipeline/stages.js';
+import type { Task } from '../pipeline/task.js';
+import type { Db } from '../store/db.js';
+import { assertNever } from '../errors.js';
+import type { DaemonTicks } from './daemon-ticks.js';
+import { IntervalLoop } from './interval-loop.js';
+import { decideReconcile, stageGraceMs } from './reconcile-decision.js';
+import { pollComments } from './comment-poller.js';
+
+export interface ReconcilerSettings {
+  enabled: boolean;
+  graceMs: number;
+  graceOverridesS: Readonly<Record<string, number>>;
+}
+
+export interface ReconcilerOptions {
+  db: Db;
+  pipeline: Pipeline;
+  clock: Clock;
+  log: Logger;
+  settings: () => ReconcilerSettings;
+  intervalMs: number;
+  ticks?: DaemonTicks;
+  owner: string;
+}
+
+interface JobBrief {
+  id: number;
+  task_id: number;
+  kind: string;
+  status: string;
+  error: string | null;
+  updated_at_ms: number;
+}
+
+/**
+ * The reconciler (spec system-inventory §1 row 11): re-drives what a lost webhook or a crash
+ * between steps left behind. A stuck task (active, no live job, grace passed) with a green exit
+ * gate is advanced through the engine's guarded path (a concurrent advance makes it a no-op); a
+ * red gate is left alone, unless the task's last job failed for good — then the task is blocked
+ * with that reason so it ends in a visible state. Tasks waiting for a human have their tracker
+ * comments polled and routed through `pipeline.onComment`, each comment at most once.
+ */
+export class Reconciler {
+  readonly #o: ReconcilerOptions;
+  readonly #loop: IntervalLoop;
+  #lastRunMs: number | null = null;
+  #advancedTotal = 0;
+  #blockedTotal = 0;
+  #commentsAppliedTotal = 0;
+  #lastAction: { task: string; action: string } | null = null;
+  #leader: boolean | null = null;
+
+  constructor(options: ReconcilerOptions) {
+    this.#o = options;
+    this.#loop = new IntervalLoop('reconciler', options.log);
+  }
+
+  async runOnce(): Promise<void> {
+    try {
+      if (!this.#o.settings().enabled) return;
+      if (this.#o.ticks) {
+        const nowMs = this.#o.clock.now();
+        this.#leader = await this.#o.ticks.tryTick('reconciler', {
+          owner: this.#o.owner,
+          nowMs,
+          takeoverMs: 2 * this.#o.intervalMs,
+        });
+        if (!this.#leader) return;
+      }
+      await this.#sweep();
+    } catch (err) {
+      this.#o.log.error({ err, daemon: 'reconciler' }, 'reconciler tick failed');
+    } finally {
+      this.#lastRunMs = this.#o.clock.now();
+    }
+  }
+
+  async #sweep(): Promise<void> {
+    const tasks = await this.#o.pipeline.core.deps.tasks.list({ activeOnly: true, limit: 10_000 });
+    const jobs = await this.#o.db.all<JobBrief>(
+      `-- reconciler: the live jobs and the latest job of every task
+       select id, task_id, kind, status, error, updated_at_ms from jobs
+       where task_id is not null and (status in ('queued', 'running')
+         or id in (select max(id) from jobs where task_id is not null group by task_id))`,
+    );
+    const live = new Set(
+      jobs
+        .filter((j) => j.status === 'queued' || j.status === 'running')
+        .map((j) => Number(j.task_id)),
+    );
+    const latest = new Map<number, JobBrief>();
+    for (const j of jobs) {
+      const prev = latest.get(Number(j.task_id));
+      if (!prev || Number(prev.id) < Number(j.id)) latest.set(Number(j.task_id), j);
+    }
+    for (const task of tasks) {
+      try {
+        await this.#reconcile(task, live.has(task.id), latest.get(task.id) ?? null);
+      } catch (err) {
+        this.#o.log.error({ err, taskId: task.id }, 'reconciler: task failed');
+      }
+    }
+  }
+
+  async #reconcile(task: Task, liveJob: boolean, last: JobBrief | null): Promise<void> {
+    const { pipeline, clock } = this.#o;
+    const project = pipeline.core.project(task);
+    const s = this.#o.settings();
+    const graceMs = stageGraceMs(task.stage, {
+      defaultMs: s.graceMs,
+      overridesS: s.graceOverridesS,
+    });
+    const nowMs = clock.now();
+    const action = decideReconcile(
+      {
+        stage: task.stage,
+        state: task.state,
+        devRetries: task.devRetries,
+        maxDeveloperRetries: project.maxDeveloperRetries,
+        terminalStage: isTerminal(project.pipeline, task.track, task.stage),
+      },
+      {
+        liveJob,
+        lastActivityMs: Math.max(task.updatedAtMs, last ? Number(last.updated_at_ms) : 0),
+        nowMs,
+        graceMs,
+      },
+    );
+    switch (action.kind) {
+      case 'skip':
+        return;
+      case 'poll_comments': {
+        const applied = await pollComments({
+          db: this.#o.db,
+          pipeline,
+          log: this.#o.log,
+          task,
+          nowMs,
+          graceMs,
+          staleClaimMs: Math.max(4 * this.#o.intervalMs, 10_000),
+        });
+        this.#commentsAppliedTotal += applied.length;
+        for (const a of applied)
+          this.#note(task, `comment ${a.commentId}: ${a.intent} → ${a.result}`);
+        return;
+      }
+      case 'evaluate':
+        return this.#evaluate(task, last);
+      default:
+        return assertNever(action, 'reconcile action');
+    }
+  }
+
+  async #evaluate(task: Task, last: JobBrief | null): Promise<void> {
+    const { core } = this.#o.pipeline;
+    const ctx = await core.gateContext(task);
+    if (task.stage === 'analysis') {
+      const complete = await core.deps.gates.evaluate('check_analysis_complete', ctx);
+      if (complete.passed) {
+        const r = await this.#o.pipeline.onAgentFinished({
+          taskId: task.id,
+          role: 'analyst',
+          stage: 'analysis',
+        });
+        this.#note(task, `analysis re-driven: ${r.kind}`);
+        return;
+      }
+      return this.#blockIfFailed(task, last);
+    }
+    const exit = await core.evaluateExit(task, ctx);
+    if (!exit.passed) return this.#blockIfFailed(task, last);
+    const r = await core.advance(task, exit.results);
+    if (r.kind === 'advanced') {
+      this.#advancedTotal++;
+      this.#note(task, `advanced ${r.from} → ${r.to}`);
+    }
+  }
+
+  async #blockIfFailed(task: Task, last: JobBrief | null): Promise<void> {
+    if (!last || last.status !== 'failed') return; // red gate, nothing failed: leave it alone
+    const reason = `job ${last.id} (${last.kind}) failed: ${last.error ?? 'no error recorded'}`;
+    const r = await this.#o.pipeline.core.block(task, reason);
+    if (r.kind === 'blocked') {
+      this.#blockedTotal++;
+      this.#note(task, `blocked: ${reason}`);
+    }
+  }
+
+  #note(task: Task, action: string): void {
+    this.#lastAction = { task: task.workItemId, action };
+    this.#o.log.warn(
+      { taskId: task.id, workItemId: task.workItemId, daemon: 'reconciler' },
+      `reconciler: ${action}`,
+    );
+  }
+
+  start(): void {
+    this.#loop.start(() => this.runOnce(), this.#o.intervalMs);
+  }
+
+  get running(): boolean {
+    return this.#loop.running;
+  }
+
+  async stop(timeoutMs = 5000): Promise<void> {
+    await this.#loop.stop(timeoutMs);
+  }
+
+  /** The `reconciler` block of GET /queue. */
+  status() {
+    const s = this.#o.settings();
+    return {
+      enabled: s.enabled,
+      interval: this.#o.intervalMs / 1000,
+      grace_s: s.graceMs / 1000,
+      grace_overrides_s: s.graceOverridesS,
+      last_run_ts: this.#lastRunMs === null ? null : this.#lastRunMs / 1000,
+      advanced_total: this.#advancedTotal,
+      blocked_total: this.#blockedTotal,
+      comments_applied_total: this.#commentsAppliedTotal,
+      last_action: this.#lastAction,
+      leader: this.#leader,
+    };
+  }
+}

@@ -1,0 +1,310 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { AgentRunStore } from './agents/agent-run-store.js';
+import { AgentRunner } from './agents/agent-runner.js';
+import { AgentProfiles } from './agents/agents-config.js';
+import { Preflight } from './agents/preflight.js';
+import { WorktreeManager } from './agents/worktrees.js';
+import { systemClock, type Clock } from './clock.js';
+import { childBaseEnv } from './config/child-env.js';
+import type { ConfigFile } from './config/config-file.js';
+import type { Config } from './config/config.js';
+import { leasedMergeGate, type MergeLock } from './gates/merge/merge-gate.js';
+import { GateRegistry } from './gates/registry.js';
+import { LocalForge } from './integrations/forge/local-forge.js';
+import { LogNotifier, type Notifier } from './integrations/notify/notifier.js';
+import { LocalTracker } from './integrations/tracker/local-tracker.js';
+import type { Logger } from './log.js';
+import { pipelineOnFinished } from './pipeline/agent-hook.js';
+import { CoreEngine, RECHECK_JOB_KIND } from './pipeline/engine.js';
+import { recheck } from './pipeline/recheck.js';
+import { GitWorkspace } from './pipeline/git-workspace.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import type { Project } from './pipeline/project.js';
+import { ProjectRegistry } from './pipeline/project.js';
+import { TaskStore } from './pipeline/task-store.js';
+import { BreakerStore } from './queue/breaker-store.js';
+import { JobQueue } from './queue/job-queue.js';
+import { QueueAdmin } from './queue/queue-admin.js';
+import { Worker } from './queue/worker.js';
+import type { Db } from './store/db.js';
+import { migrate } from './store/migrate.js';
+import { openDb } from './store/open-db.js';
+import { buildProjects } from './pipeline/build-projects.js';
+import { integrationSettings } from './config/integrations.js';
+import { parseProjects } from './config/projects.js';
+import { securityGateConfigFromEnv } from './gates/security/index.js';
+import { securityGate } from './gates/security-gate-adapter.js';
+import { GiteaClient } from './integrations/gitea/gitea-client.js';
+import { integrationRetry } from './integrations/http/integration-error.js';
+import { PlaneClient } from './integrations/plane/plane-client.js';
+import { TelegramNotifier } from './integrations/telegram/telegram-notifier.js';
+import { isWebhookJobPayload, WEBHOOK_JOB_KINDS } from './integrations/webhooks/webhook-event.js';
+import { WebhookIntake } from './integrations/webhooks/webhook-intake.js';
+import { WebhookHandler } from './pipeline/webhook-handler.js';
+import { HandlerWorker } from './queue/handler-worker.js';
+import { OrchError } from './errors.js';
+import { createRecovery } from './recovery/recovery.js';
+import { recoverySettings } from './recovery/recovery-settings.js';
+
+export interface RuntimeOptions {
+  config: Config;
+  configFile: ConfigFile;
+  log: Logger;
+  clock?: Clock;
+  notifier?: Notifier;
+  /** Projects built by the caller (the demo); otherwise from `projects:` in the config file. */
+  projects?: (parts: { db: Db; forge: LocalForge; tracker: LocalTracker }) => Project[];
+  /** Accept unsigned webhook deliveries when no secret is configured (local development). */
+  allowUnsignedWebhooks?: boolean;
+}
+
+/**
+ * The one composition root: store → integrations → queue → agents → gates → pipeline → worker.
+ * Plain constructor calls in dependency order; nothing here starts a timer until `start()`.
+ */
+export async function createRuntime(o: RuntimeOptions) {
+  const clock = o.clock ?? systemClock;
+  const { config, log } = o;
+  const db = openDb(config.dbUrl);
+  try {
+    await migrate(db, { nowMs: clock.now() });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const integrations = integrationSettings(config.env);
+  const projectsConfig = parseProjects((o.configFile as Record<string, unknown>).projects);
+  const notifier =
+    o.notifier ??
+    (integrations.telegram.botToken
+      ? new TelegramNotifier({
+          token: integrations.telegram.botToken,
+          chatId: integrations.telegram.chatId,
+          apiUrl: integrations.telegram.apiUrl,
+          clock,
+          log,
+        })
+      : new LogNotifier(log));
+  const forge = new LocalForge(db, join(config.dataDir, 'forge'), clock);
+  const tracker = new LocalTracker(db, clock);
+  const plane = integrations.plane
+    ? new PlaneClient({
+        baseUrl: integrations.plane.url,
+        apiToken: integrations.plane.apiToken,
+        clock,
+        projects: projectsConfig,
+        botUserId: integrations.plane.botUserId,
+      })
+    : null;
+  const gitea = integrations.gitea
+    ? new GiteaClient({
+        baseUrl: integrations.gitea.url,
+        token: integrations.gitea.token,
+        gitUrl: integrations.gitea.gitUrl,
+        projects: projectsConfig,
+      })
+    : null;
+  const queue = new JobQueue(db, {
+    clock,
+    retry: config.queue.retry,
+    defaultMaxAttempts: config.queue.defaultMaxAttempts,
+    pollIntervalMs: config.queue.pollIntervalMs,
+  });
+  const admin = new QueueAdmin(queue);
+  const projects = new ProjectRegistry(
+    o.projects
+      ? o.projects({ db, forge, tracker })
+      : buildProjects(projectsConfig, { localForge: forge, localTracker: tracker, plane, gitea }),
+  );
+
+  const worktrees = new WorktreeManager({
+    reposDir: config.env.ORCH_REPOS_DIR ?? join(config.dataDir, 'repos'),
+    worktreesDir: config.env.ORCH_WORKTREES_DIR ?? join(config.dataDir, 'worktrees'),
+  });
+  const workspace = new GitWorkspace(worktrees);
+  const gates = new GateRegistry();
+  const recoveryConfig = recoverySettings(config.env, log);
+  // The merge lease lives in recovery (created below, after the pipeline it needs); the gate
+  // only calls it at evaluation time.
+  const mergeLock: MergeLock = {
+    acquire: (input) => recovery.leases.acquire(input),
+    release: (repo, holder) => recovery.leases.release(repo, holder),
+  };
+  gates.register(
+    'merge_gate',
+    leasedMergeGate(mergeLock, {
+      ttlMs: recoveryConfig.mergeLockTtlMs,
+      deferMs: config.env.ORCH_MERGE_DEFER_DELAY_S * 1000,
+    }),
+  );
+  gates.register(
+    'security_gate',
+    securityGate(securityGateConfigFromEnv(config.env, process.env.PATH ?? ''), { clock, log }),
+  );
+  const tasks = new TaskStore(db);
+  const core = new CoreEngine({
+    db,
+    queue,
+    tasks,
+    gates,
+    projects,
+    workspace,
+    notifier,
+    log,
+    clock,
+    maxDefers: config.env.ORCH_MERGE_DEFER_MAX_ATTEMPTS,
+  });
+  const pipeline = new Pipeline(core, admin);
+
+  const baseEnv = childBaseEnv();
+  const profiles = new AgentProfiles(o.configFile.agents, config.env, log);
+  const breakers = new BreakerStore(db, clock, {
+    threshold: config.env.ORCH_BREAKER_THRESHOLD,
+    pauseMs: config.env.ORCH_BREAKER_PAUSE_SECONDS * 1000,
+  });
+  const runner = new AgentRunner({
+    queue,
+    runs: new AgentRunStore(db),
+    breakers,
+    profiles,
+    worktrees,
+    notifier,
+    clock,
+    log,
+    dataDir: config.dataDir,
+    leaseMs: config.queue.leaseMs,
+    baseEnv,
+    onFinished: pipelineOnFinished(pipeline, workspace, log),
+  });
+  const owner = `${hostname()}:${process.pid}`;
+  const webhookIntake = new WebhookIntake({
+    queue,
+    clock,
+    log,
+    projects: projectsConfig,
+    secrets: integrations.webhookSecrets,
+    allowUnsigned: o.allowUnsignedWebhooks ?? false,
+    bot: {
+      planeUserId: integrations.plane?.botUserId,
+      giteaUsername: integrations.gitea?.botUsername,
+    },
+  });
+  const webhookHandler = new WebhookHandler(pipeline, workspace, log);
+  const handleWebhook = async (job: { payload: unknown }) => {
+    if (!isWebhookJobPayload(job.payload))
+      throw new OrchError('WEBHOOK_PAYLOAD_INVALID', 'not a webhook job payload');
+    return webhookHandler.handle(job.payload);
+  };
+  const handlers = new HandlerWorker({
+    queue,
+    log,
+    owner,
+    handlers: {
+      [WEBHOOK_JOB_KINDS.plane]: handleWebhook,
+      [WEBHOOK_JOB_KINDS.gitea]: handleWebhook,
+      [RECHECK_JOB_KIND]: (job) => recheck(pipeline, job.payload),
+    },
+    classify: (err) => {
+      const r = integrationRetry(err);
+      return r.retryable
+        ? { kind: 'transient', retryAfterMs: r.retryAfterMs }
+        : { kind: 'permanent' };
+    },
+    leaseMs: config.queue.leaseMs,
+    pollIntervalMs: config.queue.pollIntervalMs,
+  });
+  const worker = new Worker({
+    queue,
+    breakers,
+    launcher: runner,
+    preflight: new Preflight({
+      clock,
+      ttlMs: config.env.ORCH_PREFLIGHT_CACHE_TTL * 1000,
+      env: baseEnv,
+    }),
+    clock,
+    log,
+    owner,
+    kinds: profiles.kinds(),
+    maxConcurrency: config.queue.maxConcurrency,
+    leaseMs: config.queue.leaseMs,
+    pollIntervalMs: config.queue.pollIntervalMs,
+  });
+
+  const recovery = createRecovery({
+    db,
+    queue,
+    admin,
+    tasks,
+    pipeline,
+    workspace,
+    notifier,
+    clock,
+    log,
+    settings: recoveryConfig,
+    dataDir: config.dataDir,
+    host: hostname(),
+    owner,
+    heldLocally: (jobId) => worker.holds(jobId),
+  });
+
+  return {
+    config,
+    db,
+    clock,
+    log,
+    queue,
+    admin,
+    forge,
+    tracker,
+    projects,
+    tasks,
+    core,
+    pipeline,
+    workspace,
+    breakers,
+    runner,
+    worker,
+    handlers,
+    webhookIntake,
+    owner,
+    notifier,
+    recovery,
+    /**
+     * Startup recovery (system-inventory §7; migrations ran in createRuntime): orphan agent runs →
+     * running jobs whose executor is gone → expired leases → merge-lease reclaim → run-log
+     * rotation; then the daemons: worker, handlers, reconciler, reaper last. `daemons: false`
+     * (tests) runs the recovery only, so a test drives the daemons with `runOnce()`.
+     */
+    async start(options: { worker?: boolean; daemons?: boolean } = {}) {
+      await queue.start();
+      const report = await recovery.startup.run();
+      const found =
+        report.orphanRuns.length +
+        report.requeued.length +
+        report.failed.length +
+        report.finished.length;
+      if (found + report.expired.length + report.leasesReclaimed.length > 0)
+        log.warn({ report }, 'startup recovery');
+      if (options.worker !== false) worker.start();
+      handlers.start();
+      if (options.daemons !== false) {
+        recovery.reconciler.start();
+        recovery.reaper.start();
+      }
+      return report;
+    },
+    /** Daemons in reverse order (reaper, reconciler, handlers, worker), then the store. */
+    async stop(options: { drainMs?: number } = {}): Promise<void> {
+      await recovery.reaper.stop();
+      await recovery.reconciler.stop();
+      await handlers.stop();
+      await worker.stop({ drainMs: options.drainMs ?? 0 });
+      await queue.close();
+      await db.close();
+    },
+  };
+}
+
+export type Runtime = Awaited<ReturnType<typeof createRuntime>>;

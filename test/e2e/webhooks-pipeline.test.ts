@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { parseConfigFile } from '../../src/config/config-file.js';
+import { createSampleRepo } from '../../src/demo/sample-repo.js';
+import { serverForRuntime } from '../../src/http/runtime-server.js';
+import { silentLogger } from '../../src/log.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { GiteaStub } from '../helpers/stubs/gitea-stub.js';
+import { PlaneStub } from '../helpers/stubs/plane-stub.js';
+import { TelegramStub } from '../helpers/stubs/telegram-stub.js';
+import {
+  planeCommentCreated,
+  planeDelivery,
+  planeIssueCreated,
+} from '../helpers/stubs/webhook-deliveries.js';
+import { describeEachDialect } from '../helpers/test-db.js';
+
+const PLANE_PROJECT = randomUUID();
+const SECRET = 'plane-webhook-secret';
+const APPROVER = 'c0ffee00-0000-4000-8000-000000000042';
+
+async function waitFor<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 150_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function seedGit(root: string): Promise<void> {
+  const seed = join(root, 'seed');
+  mkdirSync(seed, { recursive: true });
+  await createSampleRepo(seed);
+  const bare = join(root, 'git', 'acme', 'trails.git');
+  mkdirSync(join(root, 'git', 'acme'), { recursive: true });
+  execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch', 'main', bare]);
+  execFileSync('git', ['push', '--quiet', bare, 'HEAD:refs/heads/main'], { cwd: seed });
+}
+
+describeEachDialect('pipeline driven by Plane and Gitea webhooks', ({ current }) => {
+  it('files a Plane item by webhook, approves it by Plane comment, and merges through Gitea', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'orch-wh-'));
+    const plane = await new PlaneStub().start();
+    const gitea = await new GiteaStub().start();
+    const telegram = await new TelegramStub().start();
+    let rt: Runtime | undefined;
+    try {
+      plane.addProject(PLANE_PROJECT);
+      gitea.addRepo('acme/trails');
+      gitea.gitRoot = join(root, 'git');
+      await seedGit(root);
+      const env = {
+        ORCH_DATA_DIR: join(root, 'data'),
+        ORCH_QUEUE_POLL_INTERVAL_MS: '100',
+        ORCH_PLANE_URL: plane.url,
+        ORCH_PLANE_API_TOKEN: plane.apiKey,
+        ORCH_PLANE_WEBHOOK_SECRET: SECRET,
+        ORCH_PLANE_BOT_USER_ID: plane.userId,
+        ORCH_GITEA_URL: gitea.url,
+        ORCH_GITEA_TOKEN: gitea.token,
+        ORCH_GITEA_GIT_URL: join(root, 'git'),
+        ORCH_GITEA_WEBHOOK_SECRET: 'gitea-secret',
+        ORCH_TELEGRAM_BOT_TOKEN: telegram.token,
+        ORCH_TELEGRAM_CHAT_ID: '4242',
+        ORCH_TELEGRAM_API_URL: telegram.url,
+      };
+      const states = {
+        in_progress: 'In Progress',
+        in_review: 'In Review',
+        needs_input: 'Needs Input',
+        blocked: 'Blocked',
+        done: 'Done',
+      };
+      rt = await createRuntime({
+        config: loadConfig(env, { dbUrl: current().url }),
+        configFile: parseConfigFile({
+          agents: { defaults: { adapter: 'scripted' } },
+          projects: [
+            {
+              key: 'ET',
+              repo: 'trails',
+              tracker: {
+                kind: 'plane',
+                workspace: 'acme',
+                projectId: PLANE_PROJECT,
+                states,
+                approvers: [APPROVER],
+              },
+              forge: { kind: 'gitea', owner: 'acme', repo: 'trails' },
+              testCommand: ['node', '--test'],
+              testTimeoutS: 60,
+            },
+          ],
+        }),
+        log: silentLogger,
+      });
+      const app = serverForRuntime(rt);
+      await rt.start();
+
+      const itemId = randomUUID();
+      plane.addItem({
+        id: itemId,
+        projectId: PLANE_PROJECT,
+        name: 'Miles display',
+        descriptionHtml: '',
+        stateId: plane.states.get(PLANE_PROJECT)![0]!.id,
+        labels: [],
+      });
+      const created = planeDelivery(
+        planeIssueCreated({
+          projectId: PLANE_PROJECT,
+          itemId,
+          title: 'Miles display',
+          description: 'Show miles',
+          actorId: 'human',
+        }),
+        { secret: SECRET },
+      );
+      const post = (d: { headers: Record<string, string>; rawBody: Buffer }) =>
+        app.inject({
+          method: 'POST',
+          url: '/webhook/plane',
+          headers: d.headers,
+          payload: d.rawBody,
+        });
+
+      // A forged delivery writes nothing; the real one is accepted once, its redelivery is a duplicate.
+      const forged = await post({
+        headers: { ...created.headers, 'x-plane-signature': '0'.repeat(64) },
+        rawBody: created.rawBody,
+      });
+      expect(forged.statusCode).toBe(401);
+      expect(
+        Number((await rt.db.get<{ n: number }>('select count(*) as n from webhook_inbox'))!.n),
+      ).toBe(0);
+      expect((await post(created)).statusCode).toBe(202);
+      expect((await post(created)).statusCode).toBe(200);
+
+      const task = await waitFor(async () => {
+        const t = await rt!.tasks.byTrackerItem('plane', PLANE_PROJECT, itemId);
+        return t?.state === 'awaiting_approval' ? t : undefined;
+      }, 'analysis approval request');
+      expect(plane.stateName(itemId)).toBe('In Review');
+
+      // A comment from someone who is not an approver does nothing; the approver's advances.
+      await post(
+        planeDelivery(
+          planeCommentCreated({
+            projectId: PLANE_PROJECT,
+            itemId,
+            body: ':approved:',
+            actorId: 'stranger',
+          }),
+          { secret: SECRET },
+        ),
+      );
+      await post(
+        planeDelivery(
+          planeCommentCreated({
+            projectId: PLANE_PROJECT,
+            itemId,
+            body: 'Ship it :approved:',
+            actorId: APPROVER,
+          }),
+          { secret: SECRET },
+        ),
+      );
+
+      const done = await waitFor(async () => {
+        const t = await rt!.tasks.get(task.id);
+        return t?.state === 'done' || t?.state === 'blocked' ? t : undefined;
+      }, 'the item to finish');
+      expect(done).toMatchObject({ stage: 'done', state: 'done' });
+      expect(plane.stateName(itemId)).toBe('Done');
+
+      // Orch's Plane comments are tagged, so its own webhooks would be ignored.
+      const orchComments = plane.comments.filter(
+        (c) => c.issueId === itemId && c.externalSource !== null,
+      );
+      expect(orchComments.length).toBeGreaterThan(3);
+      // Gitea: one PR for the branch, gate statuses published, merged pinned to the head SHA.
+      const prs = gitea.requestsTo('POST', /\/pulls$/);
+      expect(prs).toHaveLength(1);
+      const merges = gitea.requestsTo('POST', /\/pulls\/\d+\/merge$/);
+      expect(merges).toHaveLength(1);
+      expect((merges[0]!.body as { head_commit_id?: string }).head_commit_id).toMatch(
+        /^[0-9a-f]{40}$/,
+      );
+      const contexts = gitea
+        .requestsTo('POST', /\/statuses\//)
+        .map((r) => (r.body as { context: string }).context);
+      expect(contexts).toEqual(
+        expect.arrayContaining([
+          'orch/check_tests_local',
+          'orch/check_reviewer_verdict',
+          'orch/merge_gate',
+        ]),
+      );
+      // Telegram heard about it (flood control delivers at ≤ 1 message/s, so at least the first).
+      await waitFor(
+        () => Promise.resolve(telegram.messages.length > 0 ? true : undefined),
+        'a Telegram message',
+        10_000,
+      );
+      expect(telegram.messages[0]!.chatId).toBe('4242');
+    } finally {
+      await rt?.stop();
+      await Promise.all([plane.close(), gitea.close(), telegram.close()]);
+    }
+  }, 240_000);
+});
