@@ -53,6 +53,8 @@ export const envSchema = z.object({
   ORCH_MERGE_DEFER_DELAY_S: int(30, 1),
   ORCH_MERGE_DEFER_MAX_ATTEMPTS: int(10, 1),
   ORCH_RECONCILE_ENABLED: bool(true),
+  /** The lessons journal (GET/POST /lessons); false → reads empty, writes ignored. */
+  ORCH_LESSONS_ENABLED: bool(true),
   ORCH_RECONCILE_INTERVAL_S: int(60, 1),
   ORCH_RECONCILE_GRACE_S: int(300, 0),
   /** JSON object stage → grace seconds, e.g. {"deploy":900}. */

@@ -40,6 +40,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   RUN_NOT_FOUND: 404,
   ARTIFACT_NOT_FOUND: 404,
   TASK_NOT_FOUND: 404,
+  LESSON_NOT_FOUND: 404,
   AGENT_RUN_NOT_FOUND: 404,
   RUN_LOG_UNAVAILABLE: 404,
   // state

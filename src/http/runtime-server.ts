@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { httpConfig, type HttpRoutes, type StatusBlock } from './deps.js';
+import { LessonStore } from '../lessons/lesson-store.js';
+import { escalateRoutes } from './routes/escalate.js';
+import { lessonRoutes } from './routes/lessons.js';
 import { statusRoutes } from './routes/status.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { buildServer } from './server.js';
@@ -33,7 +36,12 @@ export function serverForRuntime(
       ...dashboard.routes,
       ...(extra.routes ?? []),
     ],
-    adminRoutes: [...dashboard.adminRoutes, ...(extra.adminRoutes ?? [])],
+    adminRoutes: [
+      ...dashboard.adminRoutes,
+      lessonRoutes(new LessonStore(rt.db, rt.clock), rt.config.env.ORCH_LESSONS_ENABLED),
+      escalateRoutes(rt.pipeline),
+      ...(extra.adminRoutes ?? []),
+    ],
     statusBlocks: {
       worker: () => rt.worker.status(),
       resilience: async () => ({ breakers: await rt.breakers.list() }),

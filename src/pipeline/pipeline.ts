@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { GateResult } from '../gates/gate.js';
+import { OrchError } from '../errors.js';
 import { interpretComment, type CommentIntent } from '../integrations/tracker/comment-intent.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import type { AdvanceResult, CoreEngine } from './engine.js';
@@ -269,6 +270,47 @@ export class Pipeline {
     if (last.retryAfterMs !== undefined)
       return this.core.defer(task, exit.results, last.retryAfterMs);
     return { kind: 'gate_failed', gate: last };
+  }
+
+  /**
+   * Bug fast-track escalation (spec ORCH-019): a `bug` task goes back to the `full` track, so it
+   * will pass through architecture. Only while the task is still in analysis; idempotent.
+   */
+  async escalateToFullTrack(
+    taskId: number,
+    by: string,
+  ): Promise<{ was: string; changed: boolean }> {
+    const task = await this.#load(taskId);
+    if (task.track === 'full') return { was: 'full', changed: false };
+    if (task.stage !== 'analysis') {
+      throw new OrchError(
+        'INVALID_TRANSITION',
+        `${task.workItemId} is in ${task.stage}; escalate while it is still in analysis`,
+      );
+    }
+    const applied = await this.core.apply(task, {
+      guard: { stage: 'analysis', states: ['active', 'awaiting_approval', 'needs_input'] },
+      set: { track: 'full' },
+      event: {
+        type: 'escalated',
+        message: `escalated by ${by}: ${task.track} → full track`,
+        detail: { was: task.track },
+      },
+      effects: [
+        {
+          kind: 'comment',
+          author: 'analyst',
+          body: `⬆️ Escalated from the ${task.track} fast-track to the full pipeline by ${by}: architecture will not be skipped.`,
+        },
+        {
+          kind: 'notify',
+          event: { type: 'pipeline_warning', message: `escalated to the full track by ${by}` },
+        },
+      ],
+    });
+    if (!applied)
+      throw new OrchError('INVALID_TRANSITION', `${task.workItemId} moved on meanwhile`);
+    return { was: task.track, changed: true };
   }
 
   /** STOP: the task is cancelled and its queued or running jobs are cancelled with it. */
