@@ -30,7 +30,7 @@ import { Worker } from './queue/worker.js';
 import type { Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { openDb } from './store/open-db.js';
-import { buildProjects } from './pipeline/build-projects.js';
+import { assertGatesKnown, buildProjects } from './pipeline/build-projects.js';
 import { integrationSettings } from './config/integrations.js';
 import { parseProjects } from './config/projects.js';
 import { securityGateConfigFromEnv } from './gates/security/index.js';
@@ -142,6 +142,7 @@ export async function createRuntime(o: RuntimeOptions) {
     'security_gate',
     securityGate(securityGateConfigFromEnv(config.env, process.env.PATH ?? ''), { clock, log }),
   );
+  assertGatesKnown(projects.all(), (g) => gates.has(g));
   const tasks = new TaskStore(db);
   const core = new CoreEngine({
     db,

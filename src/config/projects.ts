@@ -58,6 +58,25 @@ export const projectSchema = z.preprocess(
     testTimeoutS: z.number().int().positive().default(600),
     /** Shared cap on rollbacks to development before the task is Blocked. */
     maxDeveloperRetries: z.number().int().min(0).max(20).default(3),
+    /**
+     * Overrides of the default stage machine (src/pipeline/stages.ts): replaced stage definitions
+     * and/or tracks. Validated again against the gate registry at startup.
+     */
+    pipeline: z
+      .object({
+        stages: z
+          .array(
+            z.object({
+              name: name,
+              worker: name.nullable(),
+              gate: name.nullable(),
+              edgeGates: z.array(name).optional(),
+            }),
+          )
+          .optional(),
+        tracks: z.record(z.string(), z.array(name).min(1)).optional(),
+      })
+      .optional(),
   }),
 );
 

@@ -3,7 +3,7 @@ import { OrchError } from '../errors.js';
 import type { Forge } from '../integrations/forge/forge.js';
 import type { Tracker } from '../integrations/tracker/tracker.js';
 import type { Project } from './project.js';
-import { DEFAULT_PIPELINE } from './stages.js';
+import { DEFAULT_PIPELINE, validatePipeline, type PipelineDef } from './stages.js';
 
 export interface ProjectParts {
   localForge: Forge;
@@ -41,11 +41,57 @@ export function buildProjects(config: ProjectsConfig, parts: ProjectParts): Proj
       tracker,
       trackerProjectId: p.tracker.kind === 'plane' ? p.tracker.projectId : p.key,
       forge,
-      pipeline: DEFAULT_PIPELINE,
+      pipeline: pipelineFor(p.key, p.pipeline),
       testCommand: p.testCommand,
       testTimeoutMs: p.testTimeoutS * 1000,
       approvers: p.tracker.approvers,
       maxDeveloperRetries: p.maxDeveloperRetries,
     };
   });
+}
+
+/**
+ * The project's stage machine: the default, with any stages the config redefines (by name, or
+ * appended) and any tracks it replaces. An invalid machine is a startup error.
+ */
+export function pipelineFor(
+  key: string,
+  override:
+    | { stages?: PipelineDef['stages'] | undefined; tracks?: PipelineDef['tracks'] | undefined }
+    | undefined,
+): PipelineDef {
+  if (!override) return DEFAULT_PIPELINE;
+  const stages = [...DEFAULT_PIPELINE.stages];
+  for (const s of override.stages ?? []) {
+    const i = stages.findIndex((d) => d.name === s.name);
+    if (i >= 0) stages[i] = s;
+    else stages.push(s);
+  }
+  const def = { stages, tracks: { ...DEFAULT_PIPELINE.tracks, ...override.tracks } };
+  try {
+    return validatePipeline(def);
+  } catch (err) {
+    throw new OrchError('CONFIG_INVALID', `project ${key}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Every gate a project's stage machine names must exist (the human analysis gate is the engine's). */
+export function assertGatesKnown(
+  projects: readonly Project[],
+  known: (gate: string) => boolean,
+): void {
+  for (const p of projects) {
+    for (const s of p.pipeline.stages) {
+      for (const g of [s.gate, ...(s.edgeGates ?? [])]) {
+        if (g && g !== 'analysis_approval' && !known(g)) {
+          throw new OrchError(
+            'CONFIG_INVALID',
+            `project ${p.key}: stage ${s.name} names unknown gate "${g}"`,
+          );
+        }
+      }
+    }
+  }
 }

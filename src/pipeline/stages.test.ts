@@ -63,3 +63,36 @@ describe('stage machine', () => {
     );
   });
 });
+
+describe('per-project pipeline overrides', () => {
+  it('replaces a stage’s gate and a track, keeping the rest of the default machine', async () => {
+    const { pipelineFor } = await import('./build-projects.js');
+    const p = pipelineFor('ET', {
+      stages: [{ name: 'development', worker: 'developer', gate: 'check_ci_green' }],
+      tracks: { hotfix: ['created', 'analysis', 'development', 'deploy', 'done'] },
+    });
+    expect(gateFor(p, 'development')).toBe('check_ci_green');
+    expect(gateFor(p, 'review')).toBe('check_reviewer_verdict');
+    expect(next(p, 'hotfix', 'development')).toBe('deploy');
+    expect(agentFor(p, 'hotfix', 'development')).toBe('deployer');
+    expect(next(p, 'full', 'development')).toBe('review');
+  });
+
+  it('rejects an override whose track names an unknown stage, naming the project', async () => {
+    const { pipelineFor } = await import('./build-projects.js');
+    expect(() => pipelineFor('ET', { tracks: { fast: ['created', 'nowhere'] } })).toThrow(
+      /project ET: .*unknown stage/,
+    );
+  });
+
+  it('refuses at startup a stage machine that names an unknown gate', async () => {
+    const { assertGatesKnown, pipelineFor } = await import('./build-projects.js');
+    const pipeline = pipelineFor('ET', {
+      stages: [{ name: 'review', worker: 'reviewer', gate: 'check_vibes' }],
+    });
+    const project = { key: 'ET', pipeline } as Parameters<typeof assertGatesKnown>[0][number];
+    expect(() => assertGatesKnown([project], (g) => g !== 'check_vibes')).toThrow(
+      /unknown gate "check_vibes"/,
+    );
+  });
+});

@@ -28,7 +28,7 @@ export interface StageDef {
   /** The exit gate (registry name); null = no gate (created) or terminal (done). */
   gate: string | null;
   /** Gates that run after `gate` on the edge out of this stage (security, merge). */
-  edgeGates?: readonly string[];
+  edgeGates?: readonly string[] | undefined;
 }
 
 export interface PipelineDef {
