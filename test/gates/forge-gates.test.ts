@@ -6,11 +6,12 @@ import { expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { checkCiGreen, checkReviewApproved, checkTestsLocal } from '../../src/gates/forge-gates.js';
 import { LocalForge } from '../../src/integrations/forge/local-forge.js';
+import type { Db } from '../../src/store/db.js';
 import { seedSampleRepo } from '../helpers/pipeline-env.js';
 import { describeEachDialect } from '../helpers/test-db.js';
 import { scratchWorkItem } from '../helpers/work-item.js';
 
-async function forgeWithBranch(db: Parameters<typeof LocalForge>[0]) {
+async function forgeWithBranch(db: Db) {
   const root = mkdtempSync(join(tmpdir(), 'orch-fg-'));
   const forge = new LocalForge(db, join(root, 'forge'), new ManualClock());
   mkdirSync(join(root, 'forge'));
