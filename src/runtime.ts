@@ -140,7 +140,11 @@ export async function createRuntime(o: RuntimeOptions) {
   );
   gates.register(
     'security_gate',
-    securityGate(securityGateConfigFromEnv(config.env, process.env.PATH ?? ''), { clock, log }),
+    securityGate(securityGateConfigFromEnv(config.env, process.env.PATH ?? ''), {
+      clock,
+      log,
+      notifier,
+    }),
   );
   assertGatesKnown(projects.all(), (g) => gates.has(g));
   const tasks = new TaskStore(db);

@@ -88,13 +88,14 @@ export async function pipelineEnv(
     'merge_gate',
     options.leasedMerge ? leasedMergeGate(leases, { ttlMs: 300_000, deferMs: 30_000 }) : mergeGate,
   );
-  if (options.securityGate)
+  const notifier = new RecordingNotifier();
+  if (options.securityGate) {
     gates.register(
       'security_gate',
-      securityGate(DEFAULT_SECURITY_GATE_CONFIG, { clock, log: silentLogger }),
+      securityGate(DEFAULT_SECURITY_GATE_CONFIG, { clock, log: silentLogger, notifier }),
     );
+  }
   const tasks = new TaskStore(db);
-  const notifier = new RecordingNotifier();
   const core = new CoreEngine({
     db,
     queue,

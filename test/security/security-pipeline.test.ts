@@ -107,6 +107,20 @@ describeEachDialect('security gate on the deploy-staging → deploy edge', ({ cu
     expect((await env.forge.findPullRequest('demo', t.branch))?.merged).toBe(false);
   });
 
+  it('passes with a warning and an alert when the dependency audit is degraded', async () => {
+    const env = await pipelineEnv(current().db, { securityGate: true });
+    const t = await toDevelopment(env);
+    // A manifest without a lockfile cannot be audited: degraded, fail-open by default.
+    const manifest = (x: Task) =>
+      env.file(x, 'package.json', '{"name":"demo","dependencies":{"left-pad":"1.0.0"}}\n');
+    const r = await throughStaging(env, t.id, manifest);
+    expect(r).toMatchObject({ kind: 'advanced', to: 'deploy' });
+    const sec = (await env.tasks.gateResults(t.id)).find((g) => g.gate === 'security_gate');
+    expect(sec?.reason).toMatch(/degraded/);
+    const warnings = env.notifier.ofType('pipeline_warning');
+    expect(warnings.map((w) => w.message).join('\n')).toMatch(/dependency audit degraded/);
+  });
+
   it('passes a clean branch quietly and the pipeline advances to deploy', async () => {
     const env = await pipelineEnv(current().db, { securityGate: true });
     const t = await toDevelopment(env);
