@@ -151,7 +151,12 @@ describeEachDialect('pipeline driven by Plane and Gitea webhooks', ({ current })
         const t = await rt!.tasks.byTrackerItem('plane', PLANE_PROJECT, itemId);
         return t?.state === 'awaiting_approval' ? t : undefined;
       }, 'analysis approval request');
-      expect(plane.stateName(itemId)).toBe('In Review');
+      // Tracker updates follow the commit: wait for the stub to see them.
+      await waitFor(
+        () => Promise.resolve(plane.stateName(itemId) === 'In Review' ? true : undefined),
+        'Plane state In Review',
+        10_000,
+      );
 
       // A comment from someone who is not an approver does nothing; the approver's advances.
       await post(
@@ -182,7 +187,11 @@ describeEachDialect('pipeline driven by Plane and Gitea webhooks', ({ current })
         return t?.state === 'done' || t?.state === 'blocked' ? t : undefined;
       }, 'the item to finish');
       expect(done).toMatchObject({ stage: 'done', state: 'done' });
-      expect(plane.stateName(itemId)).toBe('Done');
+      await waitFor(
+        () => Promise.resolve(plane.stateName(itemId) === 'Done' ? true : undefined),
+        'Plane state Done',
+        10_000,
+      );
 
       // Orch's Plane comments are tagged, so its own webhooks would be ignored.
       const orchComments = plane.comments.filter(
