@@ -29,7 +29,7 @@ const SYSTEM_LIMIT_MS = 150_000;
 /** The issue's five systems, then (`--only` or `--all`) Orch completing one job per statement. */
 function allSystems(): { sys: BenchSystem; byDefault: boolean }[] {
   const orch = (dialect: 'postgres' | 'sqlite', completeMode: 'single' | 'batch') =>
-    new OrchSystem({ dialect, claimBatch: 100, completeMode });
+    new OrchSystem({ dialect, claimBatch: 500, completeMode });
   return [
     { sys: orch('postgres', 'batch'), byDefault: true },
     { sys: orch('sqlite', 'batch'), byDefault: true },
