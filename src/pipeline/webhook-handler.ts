@@ -74,17 +74,49 @@ export class WebhookHandler {
       case 'comment.created': {
         const task = await this.#planeTask(projectKey, e.itemId);
         if (!task) return { kind: 'ignored', reason: `no task for Plane item ${e.itemId}` };
-        const { result } = await this.#pipeline.onComment(task.id, {
-          body: e.body,
-          authorIds: [e.actor.id, e.actor.name],
-        });
-        return { kind: 'pipeline', workItemId: task.workItemId, result };
+        return this.#comment(task, e.commentId, e.body, [e.actor.id, e.actor.name]);
       }
       case 'work_item.updated':
       case 'work_item.deleted':
         return { kind: 'ignored', reason: `${e.type} needs no action` };
       default:
         return assertNever(e, 'plane event');
+    }
+  }
+
+  /**
+   * Applies a tracker comment once: it is claimed in `processed_comments` first — the table the
+   * reconciler's comment polling claims in too — so a comment seen by both the webhook and the
+   * poller is acted on by exactly one of them. A failed action gives the claim back (the job retries).
+   */
+  async #comment(
+    task: Task,
+    commentId: string,
+    body: string,
+    authorIds: (string | null)[],
+  ): Promise<WebhookOutcome> {
+    const { db, clock } = this.#pipeline.core.deps;
+    const claimed = await db.run(
+      `-- claim comment $2 of task $1 for the webhook path before acting on it
+       insert into processed_comments (task_id, comment_id, processed_at_ms, outcome)
+       values ($1, $2, $3, 'webhook') on conflict (task_id, comment_id) do nothing`,
+      [task.id, commentId, clock.now()],
+    );
+    if (claimed.changes !== 1)
+      return { kind: 'ignored', reason: `comment ${commentId} already processed` };
+    try {
+      const { intent, result } = await this.#pipeline.onComment(task.id, { body, authorIds });
+      await db.run(
+        'update processed_comments set outcome = $3 where task_id = $1 and comment_id = $2',
+        [task.id, commentId, `${intent.kind}: ${result.kind}`],
+      );
+      return { kind: 'pipeline', workItemId: task.workItemId, result };
+    } catch (err) {
+      await db.run('delete from processed_comments where task_id = $1 and comment_id = $2', [
+        task.id,
+        commentId,
+      ]);
+      throw err;
     }
   }
 

@@ -170,17 +170,25 @@ describeEachDialect('pipeline driven by Plane and Gitea webhooks', ({ current })
           { secret: SECRET },
         ),
       );
-      await post(
-        planeDelivery(
-          planeCommentCreated({
-            projectId: PLANE_PROJECT,
-            itemId,
-            body: 'Ship it :approved:',
-            actorId: APPROVER,
-          }),
-          { secret: SECRET },
-        ),
+      const approval = planeCommentCreated({
+        projectId: PLANE_PROJECT,
+        itemId,
+        body: 'Ship it :approved:',
+        actorId: APPROVER,
+      });
+      await post(planeDelivery(approval, { secret: SECRET }));
+      // The same comment in another envelope (a second webhook firing for it) is accepted as a
+      // delivery but applied once: the handler finds it already claimed.
+      const again = await post(
+        planeDelivery({ ...approval, webhook_id: randomUUID() }, { secret: SECRET }),
       );
+      expect(again.statusCode).toBe(202);
+      const againJob = again.json<{ jobId: number }>().jobId;
+      const handled = await waitFor(async () => {
+        const j = await rt!.queue.get(againJob);
+        return j?.status === 'done' ? j : undefined;
+      }, 'the second delivery to be handled');
+      expect(handled.result).toMatchObject({ kind: 'ignored' });
 
       const done = await waitFor(async () => {
         const t = await rt!.tasks.get(task.id);
