@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { GateResult } from '../gates/gate.js';
 import type { AdvanceResult, CoreEngine } from './engine.js';
-import { analystRerunPrompt, clip, rollbackPrompt, stagePrompt } from './prompts.js';
+import { analystRerunPrompt, clip, rollbackPrompt } from './prompts.js';
 import type { Task } from './task.js';
 
 /**
@@ -188,9 +188,4 @@ export async function rollback(
     case 'block':
       return engine.block(task, rule.reason, gates);
   }
-}
-
-/** Re-enqueues the worker of the task's current stage (rejection, answers). */
-export function rerunPrompt(task: Task, role: string): string {
-  return stagePrompt(task, role, task.stage);
 }

@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../store/db.js';
+import { jsonTextArray, type Db, type Queryable } from '../store/db.js';
 import { OrchError } from '../errors.js';
 import { formatWorkItemId, taskFromRow, type Task, type TaskRow, type TaskState } from './task.js';
 
@@ -118,14 +118,9 @@ export class TaskStore {
          track = coalesce($9, track),
          stage_entered_at_ms = case when $4 is not null and $4 <> stage then $10 else stage_entered_at_ms end,
          updated_at_ms = $10
-       where id = $1 and stage = $2 and state in (select value from json_each($3))
+       where id = $1 and stage = $2 and state in ${jsonTextArray(q.dialect, 3)}
          and dev_retries < $11
-       returning *`.replace(
-        'select value from json_each($3)',
-        this.#db.dialect === 'postgres'
-          ? 'select jsonb_array_elements_text($3::jsonb)'
-          : 'select value from json_each($3)',
-      ),
+       returning *`,
       [
         taskId,
         guard.stage,

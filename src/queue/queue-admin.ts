@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { Db } from '../store/db.js';
+import { typedParam, type Db } from '../store/db.js';
 import { OrchError } from '../errors.js';
 import { JOB_STATUSES, jobFromRow, type Job, type JobRow, type JobStatus } from './job.js';
 import type { JobQueue, QueueCounts } from './job-queue.js';
@@ -86,15 +86,13 @@ export class QueueAdmin {
    */
   async recoverRunning(options: { owner?: string } = {}): Promise<Job[]> {
     const nowMs = this.#clock.now();
+    const owner = typedParam(this.#db.dialect, 2, 'text');
     const rows = await this.#db.all<JobRow>(
       `-- recover: running → queued after a restart ($2 = owner or null for all)
        update jobs set status = 'queued', available_at_ms = $1, lease_token = null, leased_by = null,
          lease_expires_at_ms = null, pid = null, cancel_requested = 0, updated_at_ms = $1,
          error = 'recovered after restart'
-       where status = 'running' and ($2::text is null or leased_by = $2::text) returning *`.replaceAll(
-        '::text',
-        this.#db.dialect === 'postgres' ? '::text' : '',
-      ),
+       where status = 'running' and (${owner} is null or leased_by = ${owner}) returning *`,
       [nowMs, options.owner ?? null],
     );
     if (rows.length > 0) this.#queue.wake.notify();
@@ -152,15 +150,18 @@ export class QueueAdmin {
 
   async list(filter: ListJobsFilter = {}): Promise<Job[]> {
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
+    const d = this.#db.dialect;
+    const [status, kind, taskId] = [
+      typedParam(d, 1, 'text'),
+      typedParam(d, 2, 'text'),
+      typedParam(d, 3, 'bigint'),
+    ];
     const rows = await this.#db.all<JobRow>(
       `-- list jobs, newest first, optionally by status / kind / task
        select * from jobs
-       where ($1::text is null or status = $1::text) and ($2::text is null or kind = $2::text)
-         and ($3::bigint is null or task_id = $3::bigint)
-       order by id desc limit $4`.replace(
-        /::(text|bigint)/g,
-        this.#db.dialect === 'postgres' ? '::$1' : '',
-      ),
+       where (${status} is null or status = ${status}) and (${kind} is null or kind = ${kind})
+         and (${taskId} is null or task_id = ${taskId})
+       order by id desc limit $4`,
       [filter.status ?? null, filter.kind ?? null, filter.taskId ?? null, limit],
     );
     return rows.map(jobFromRow);

@@ -34,3 +34,18 @@ export interface Db extends Queryable {
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/**
+ * `$n` with a type, for parameters PostgreSQL cannot infer (`$1 is null or col = $1`); SQLite
+ * binds untyped. Keeps one SQL text for both dialects.
+ */
+export function typedParam(dialect: Dialect, n: number, pgType: 'text' | 'bigint'): string {
+  return dialect === 'postgres' ? `$${n}::${pgType}` : `$${n}`;
+}
+
+/** The rows of a JSON array of strings passed as parameter `$n`, as a subquery. */
+export function jsonTextArray(dialect: Dialect, n: number): string {
+  return dialect === 'postgres'
+    ? `(select jsonb_array_elements_text($${n}::jsonb))`
+    : `(select value from json_each($${n}))`;
+}
