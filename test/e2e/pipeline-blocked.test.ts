@@ -71,6 +71,10 @@ describeEachDialect('pipeline with real agent processes', ({ current }) => {
       }
       expect(t).toMatchObject({ state: 'blocked', stage: 'testing', devRetries: 1 });
       expect(t.lastError).toContain('developer retries exhausted');
+      // The alert follows the commit that blocked the task: give it a moment to be delivered.
+      for (let i = 0; i < 50 && notifier.ofType('task_blocked').length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
       expect(notifier.ofType('task_blocked')).toHaveLength(1);
       const kinds = (await rt.admin.list({ taskId: task.id, limit: 50 }))
         .reverse()
