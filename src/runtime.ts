@@ -181,6 +181,7 @@ export async function createRuntime(o: RuntimeOptions) {
     leaseMs: config.queue.leaseMs,
     baseEnv,
     onFinished: pipelineOnFinished(pipeline, workspace, log),
+    onJobEnded: (job) => pipeline.onJobEnded(job.id).then(() => undefined),
   });
   const owner = `${hostname()}:${process.pid}`;
   const webhookIntake = new WebhookIntake({
@@ -210,6 +211,7 @@ export async function createRuntime(o: RuntimeOptions) {
       [WEBHOOK_JOB_KINDS.gitea]: handleWebhook,
       [RECHECK_JOB_KIND]: (job) => recheck(pipeline, job.payload),
     },
+    onJobEnded: (job) => pipeline.onJobEnded(job.id).then(() => undefined),
     classify: (err) => {
       const r = integrationRetry(err);
       return r.retryable
@@ -235,6 +237,11 @@ export async function createRuntime(o: RuntimeOptions) {
     maxConcurrency: config.queue.maxConcurrency,
     leaseMs: config.queue.leaseMs,
     pollIntervalMs: config.queue.pollIntervalMs,
+    preflightGraceMs: config.env.ORCH_PREFLIGHT_GRACE_SECONDS * 1000,
+    onUnrunnable: async (kind, reason) => {
+      const why = `${reason} (preflight failing for over ${config.env.ORCH_PREFLIGHT_GRACE_SECONDS} s)`;
+      for (const job of await admin.failQueuedKind(kind, why)) await pipeline.onJobEnded(job.id);
+    },
   });
 
   const recovery = createRecovery({
@@ -292,6 +299,8 @@ export async function createRuntime(o: RuntimeOptions) {
         report.finished.length;
       if (found + report.expired.length + report.leasesReclaimed.length > 0)
         log.warn({ report }, 'startup recovery');
+      // Jobs that recovery failed for good: their work items go to Blocked, like the runner's.
+      for (const id of [...report.failed, ...report.expired]) await pipeline.onJobEnded(id);
       if (options.worker !== false) worker.start();
       handlers.start();
       if (options.daemons !== false) {

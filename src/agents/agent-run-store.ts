@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import type { AdapterName, AgentOutcomeKind, KillReason } from './runner.js';
+import type { AdapterName, KillReason, RunOutcomeKind } from './runner.js';
 
 /** One process execution of a job (DESIGN.md "agent_run"). */
 export interface AgentRun {
@@ -16,7 +16,7 @@ export interface AgentRun {
   startedAtMs: number;
   finishedAtMs: number | null;
   exitCode: number | null;
-  outcome: AgentOutcomeKind | null;
+  outcome: RunOutcomeKind | null;
   isError: boolean | null;
   subtype: string | null;
   sessionId: string | null;
@@ -41,7 +41,7 @@ interface AgentRunRow {
   started_at_ms: number;
   finished_at_ms: number | null;
   exit_code: number | null;
-  outcome: AgentOutcomeKind | null;
+  outcome: RunOutcomeKind | null;
   is_error: number | boolean | null;
   subtype: string | null;
   session_id: string | null;
@@ -82,7 +82,7 @@ function fromRow(r: AgentRunRow): AgentRun {
 export interface RunFinish {
   finishedAtMs: number;
   exitCode: number | null;
-  outcome: AgentOutcomeKind;
+  outcome: RunOutcomeKind;
   isError: boolean | null;
   subtype: string | null;
   sessionId: string | null;

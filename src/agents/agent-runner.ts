@@ -51,6 +51,11 @@ export interface AgentRunnerOptions {
   /** The scrubbed environment agents inherit (config/child-env.ts `childBaseEnv`). */
   baseEnv: Readonly<Record<string, string>>;
   onFinished?: OnFinished | undefined;
+  /**
+   * Called once a run has settled and its job ended for good without success (failed, or
+   * cancelled): the pipeline blocks the job's work item with the reason.
+   */
+  onJobEnded?: ((job: Job) => Promise<void>) | undefined;
   /** Log read / watchdog poll interval (default 200 ms). */
   pollMs?: number;
   /** Quota pause when the CLI gives no reset time (default 1 h). */
@@ -102,6 +107,9 @@ export class AgentRunner {
     const done = this.#execute(job, (p) => {
       proc = p;
       if (stopped) p.kill('stop');
+    }).then(async (r) => {
+      await this.#reportEnd(job);
+      return r;
     });
     return {
       job,
@@ -111,6 +119,18 @@ export class AgentRunner {
       },
       done,
     };
+  }
+
+  /** After a run settles: a job that ended failed or cancelled goes to the onJobEnded hook. */
+  async #reportEnd(job: Job): Promise<void> {
+    if (!this.#o.onJobEnded) return;
+    try {
+      const now = await this.#o.queue.get(job.id);
+      if (now && (now.status === 'failed' || now.status === 'cancelled'))
+        await this.#o.onJobEnded(now);
+    } catch (err) {
+      this.#o.log.error({ err, jobId: job.id }, 'could not report the end of a failed job');
+    }
   }
 
   async #execute(
@@ -160,7 +180,17 @@ export class AgentRunner {
         runLog.error({ err }, 'agent launch failed');
         result = launchFailure(err);
       }
-      return await this.#conclude({ job, payload, worktree, adapter, run, result, log: runLog });
+      const limits = { wallMs: profile.timeoutMs, idleMs: profile.idleTimeoutMs };
+      return await this.#conclude({
+        job,
+        payload,
+        worktree,
+        adapter,
+        run,
+        result,
+        limits,
+        log: runLog,
+      });
     } finally {
       (heartbeat as Heartbeat | null)?.stop();
     }
@@ -258,10 +288,12 @@ export class AgentRunner {
     adapter: AgentAdapter;
     run: AgentRun;
     result: WatchedResult;
+    limits: { wallMs: number; idleMs: number };
     log: Logger;
   }): Promise<FinalizeResult | { kind: 'handed_off' }> {
     const { job, result } = a;
     let outcome = outcomeOf(result, {
+      limits: a.limits,
       requiresResult: a.adapter.requiresResult,
       nowMs: this.#o.clock.now(),
       defaultQuotaPauseMs: this.#o.defaultQuotaPauseMs ?? 3_600_000,

@@ -26,17 +26,48 @@ export function launchFailure(err: unknown): WatchedResult {
   };
 }
 
-/** The outcome of a finished process: launch failure, stop/cancel, else the classifier's. */
+/** A launch error in words: a missing binary says so ("claude not found on PATH"). */
+function launchReason(spawnError: string): string {
+  const m = /spawn (\S+) ENOENT/.exec(spawnError);
+  if (m) return `${m[1]} not found on PATH (launch failed: ${spawnError})`;
+  return `launch failed: ${spawnError}`;
+}
+
+/**
+ * A watchdog timeout in words ("timed out after 1800 s"); null when the run was not timed out
+ * or it produced a final result (then the result decides).
+ */
+export function timeoutReason(
+  result: Pick<WatchedResult, 'killReason' | 'parsed'>,
+  limits: { wallMs: number; idleMs: number },
+): string | null {
+  if (result.parsed.resultSeen) return null;
+  const s = (ms: number) => `${Math.round(ms / 1000)} s`;
+  if (result.killReason === 'wall_timeout') return `timed out after ${s(limits.wallMs)}`;
+  if (result.killReason === 'idle_timeout')
+    return `timed out: no output for ${s(limits.idleMs)} (idle hang)`;
+  return null;
+}
+
+/** The outcome of a finished process: launch failure, stop/cancel, timeout, else the classifier's. */
 export function outcomeOf(
   result: WatchedResult,
-  options: { requiresResult: boolean; nowMs: number; defaultQuotaPauseMs: number },
+  options: {
+    requiresResult: boolean;
+    nowMs: number;
+    defaultQuotaPauseMs: number;
+    limits?: { wallMs: number; idleMs: number };
+  },
 ): AgentOutcome {
   if (result.spawnError !== null) {
-    return { kind: 'permanent', reason: `launch failed: ${result.spawnError}` };
+    return { kind: 'permanent', reason: launchReason(result.spawnError) };
   }
   if (result.killReason === 'stop' || result.killReason === 'cancel') {
     return { kind: 'permanent', reason: `stopped (${result.killReason})` };
   }
+  const timedOut = options.limits ? timeoutReason(result, options.limits) : null;
+  // A hang is not evidence of an API problem: an attempt, not the transient budget.
+  if (timedOut !== null) return { kind: 'permanent', reason: timedOut };
   return classifyRun({
     parsed: result.parsed,
     exitCode: result.exitCode,
@@ -54,7 +85,11 @@ export function runFinish(result: WatchedResult, outcome: AgentOutcome, nowMs: n
   return {
     finishedAtMs: nowMs,
     exitCode: result.exitCode,
-    outcome: outcome.kind,
+    // A watchdog timeout is recorded as what it was, not as "permanent, exit -9".
+    outcome:
+      outcome.kind === 'permanent' && /^timed out\b/.test(outcome.reason)
+        ? 'timeout'
+        : outcome.kind,
     isError: p.isError,
     subtype: p.subtype,
     sessionId: p.sessionId,

@@ -100,3 +100,6 @@ export type AgentOutcome =
   | { kind: 'quota'; reason: string; resumeAtMs: number };
 
 export type AgentOutcomeKind = AgentOutcome['kind'];
+
+/** What an agent run is recorded as: its outcome, or `timeout` when the watchdog timed it out. */
+export type RunOutcomeKind = AgentOutcomeKind | 'timeout';

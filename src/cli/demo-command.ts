@@ -7,6 +7,7 @@ import { runDemo, type DemoSummary } from '../demo/demo.js';
 import { serverForRuntime } from '../http/runtime-server.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
+import { parseScenarioSpec } from '../agents/sim-agent/sim-agent-command.js';
 import { printJson } from './output.js';
 import { waitForShutdown } from './serve-command.js';
 
@@ -19,6 +20,7 @@ interface DemoFlags {
   timeout: string;
   serve?: boolean;
   port: string;
+  scenario?: string;
 }
 
 /** The demo's agents: the scripted ones unless a config file or `--agent` says otherwise. */
@@ -37,6 +39,8 @@ function printSummary(s: DemoSummary): void {
   out.write(
     `\n${s.workItem} "${s.title}": ${s.stage} (${s.state}) in ${(s.durationMs / 1000).toFixed(1)}s\n`,
   );
+  if (s.blocked_reason) out.write(`${s.state}: ${s.blocked_reason}\n`);
+  if (s.timed_out) out.write('the demo timed out before the item finished\n');
   out.write(`jobs: ${s.jobs.map((j) => `${j.kind}#${j.id} ${j.status}`).join(', ')}\n`);
   out.write(
     `rollbacks: ${s.rollbacks}; gates: ${s.gates.filter((g) => g.passed).length} passed, ${s.gates.filter((g) => !g.passed).length} failed\n`,
@@ -102,6 +106,10 @@ export function demoCommand(): Command {
       '--serve',
       'serve the dashboard while the item runs and keep serving after (Ctrl-C stops)',
     )
+    .option(
+      '--scenario <spec>',
+      'make scripted agents misbehave, e.g. developer=crash or tester=fail_always (see docs/pipeline.md)',
+    )
     .option('--port <port>', 'dashboard port with --serve (0 picks a free one)', '8500')
     .action(async (flags: DemoFlags) => {
       const env = parseEnv(process.env);
@@ -123,6 +131,7 @@ export function demoCommand(): Command {
         log,
         timeoutMs: Number(flags.timeout) * 1000,
         env: server?.env ?? process.env,
+        scenario: parseScenarioSpec(flags.scenario),
         serve: server !== null,
         ...(server && { onStarted: (rt: Runtime) => server.start(rt) }),
       }).catch(async (err: unknown) => {

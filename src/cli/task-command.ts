@@ -4,7 +4,9 @@ import { loadConfigFile } from '../config/config-file.js';
 import { OrchError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { intake } from '../pipeline/intake.js';
+import type { AdvanceResult } from '../pipeline/engine.js';
 import type { Task } from '../pipeline/task.js';
+import type { TaskEvent } from '../pipeline/task-store.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { formatTime, printJson, printTable } from './output.js';
 
@@ -53,8 +55,30 @@ function withCommon(c: Command): Command {
     .option('--json', 'print JSON');
 }
 
-/** A human's action on a work item, through the local tracker's comments like any other human. */
-async function humanComment(o: Common & { as: string }, ref: string, body: string) {
+/** Who the CLI acts as unless `--as` says otherwise: the login name, else "operator". */
+const DEFAULT_ACTOR = process.env.USER ?? 'operator';
+const AS_HELP = `who acts (default: $USER, here "${DEFAULT_ACTOR}"); for approve/reject it must be in the project's approvers`;
+
+type CommentAction = 'approval' | 'rejection' | 'answer' | 'comment';
+
+/** The error code of an action that changed nothing (exit 1, never a silent 0). */
+const NOOP_CODES: Record<CommentAction, string | null> = {
+  approval: 'NOTHING_TO_APPROVE',
+  rejection: 'NOTHING_TO_REJECT',
+  answer: 'NOT_WAITING_FOR_INPUT',
+  comment: null,
+};
+
+/**
+ * A human's action on a work item, through the tracker's comments like any other human's (so
+ * the approver allowlist applies). Refused or no-op actions throw with a code: exit 1.
+ */
+async function humanComment(
+  o: Common & { as: string },
+  ref: string,
+  body: string,
+  action: CommentAction,
+) {
   return withRuntime(o, async (rt) => {
     const task = await findTask(rt, ref);
     const project = rt.projects.get(task.projectKey);
@@ -66,15 +90,53 @@ async function humanComment(o: Common & { as: string }, ref: string, body: strin
       );
     }
     const { intent, result } = await rt.pipeline.onComment(task.id, { body, authorIds: [o.as] });
-    if (o.json) printJson({ intent: intent.kind, result });
-    else
-      process.stdout.write(
-        `${task.workItemId}: ${intent.kind} → ${result.kind}${'reason' in result ? ` (${result.reason})` : ''}\n`,
+    if (intent.kind === 'unauthorized') {
+      const list = project.approvers.length > 0 ? project.approvers.join(', ') : 'none configured';
+      throw new OrchError(
+        'NOT_AN_APPROVER',
+        `"${o.as}" is not an approver of project ${project.key} (approvers: ${list}); pass --as <name>`,
       );
+    }
+    const code = NOOP_CODES[action];
+    if (result.kind === 'noop' && code) throw new OrchError(code, result.reason);
+    if (result.kind === 'gate_failed')
+      throw new OrchError('GATE_FAILED', `${result.gate.gate}: ${result.gate.reason}`);
+    printResult(o, task, intent.kind, result);
   });
 }
 
-/** `orch task create|list|show|approve|reject|comment|cancel`. */
+function printResult(o: Common, task: Task, what: string, result: AdvanceResult) {
+  if (o.json) return printJson({ intent: what, result });
+  const why = 'reason' in result ? ` (${result.reason})` : '';
+  process.stdout.write(`${task.workItemId}: ${what} → ${result.kind}${why}\n`);
+}
+
+/** What a person can do about a task in its current state (shown by `task show`). */
+function wayOut(t: Task): string | null {
+  switch (t.state) {
+    case 'blocked':
+      return `orch task resume ${t.workItemId} [--note "…"] [--stage S] | orch task reject ${t.workItemId} "<reason>" | orch task cancel ${t.workItemId}`;
+    case 'needs_input':
+      return `orch task answer ${t.workItemId} "<answer>"`;
+    case 'awaiting_approval':
+      return `orch task approve ${t.workItemId} | orch task reject ${t.workItemId} "<reason>"`;
+    case 'cancelled':
+      return `orch task resume ${t.workItemId} [--stage S]`;
+    case 'active':
+    case 'done':
+      return null;
+  }
+}
+
+/** The analyst's open questions: the detail of the latest needs-input event. */
+function openQuestions(t: Task, events: TaskEvent[]): string | null {
+  if (t.state !== 'needs_input') return null;
+  const e = events.filter((x) => x.type === 'needs_input').at(-1);
+  const q = (e?.detail as { questions?: unknown } | null)?.questions;
+  return typeof q === 'string' ? q : null;
+}
+
+/** `orch task create|list|show|approve|reject|answer|comment|resume|cancel`. */
 export function taskCommand(): Command {
   const task = new Command('task').description(
     'work items: file, inspect, approve, reject, comment',
@@ -137,10 +199,17 @@ export function taskCommand(): Command {
         const t = await findTask(rt, ref);
         const events = await rt.tasks.events(t.id);
         const gates = await rt.tasks.gateResults(t.id);
-        if (o.json) return printJson({ task: t, events, gates });
+        const questions = openQuestions(t, events);
+        const next = wayOut(t);
+        if (o.json) return printJson({ task: t, events, gates, questions, way_out: next });
         process.stdout.write(
-          `${t.workItemId} "${t.title}" — ${t.stage} (${t.state}), branch ${t.branch}${t.prUrl ? `, PR ${t.prUrl}` : ''}\n\n`,
+          `${t.workItemId} "${t.title}" — ${t.stage} (${t.state}), branch ${t.branch}${t.prUrl ? `, PR ${t.prUrl}` : ''}\n`,
         );
+        if (t.state === 'blocked')
+          process.stdout.write(`Blocked: ${t.lastError ?? 'no reason recorded'}\n`);
+        if (questions) process.stdout.write(`Questions from the analyst:\n${questions}\n`);
+        if (next) process.stdout.write(`Way out: ${next}\n`);
+        process.stdout.write('\n');
         printTable(
           events.map((e) => ({
             at: formatTime(e.atMs),
@@ -164,30 +233,53 @@ export function taskCommand(): Command {
     );
   withCommon(task.command('approve <workItem>'))
     .description('approve the analysis (as a tracker comment ":approved:")')
-    .option(
-      '--as <user>',
-      'approver name (must be in the project’s approvers)',
-      process.env.USER ?? 'operator',
-    )
-    .action((ref: string, o: Common & { as: string }) => humanComment(o, ref, ':approved:'));
+    .option('--as <user>', AS_HELP, DEFAULT_ACTOR)
+    .action((ref: string, o: Common & { as: string }) =>
+      humanComment(o, ref, ':approved:', 'approval'),
+    );
   withCommon(task.command('reject <workItem> <reason>'))
-    .description('reject: at analysis the analyst reruns, elsewhere back to the previous stage')
-    .option('--as <user>', 'approver name', process.env.USER ?? 'operator')
+    .description(
+      'reject: at analysis the analyst reruns, elsewhere back to the previous stage (also from Blocked)',
+    )
+    .option('--as <user>', AS_HELP, DEFAULT_ACTOR)
     .action((ref: string, reason: string, o: Common & { as: string }) =>
-      humanComment(o, ref, `:rejected: ${reason}`),
+      humanComment(o, ref, `:rejected: ${reason}`, 'rejection'),
+    );
+  withCommon(task.command('answer <workItem> <text>'))
+    .description("answer the analyst's questions of a Needs-Input item (see `task show`)")
+    .option('--as <user>', AS_HELP, DEFAULT_ACTOR)
+    .action((ref: string, text: string, o: Common & { as: string }) =>
+      humanComment(o, ref, text, 'answer'),
     );
   withCommon(task.command('comment <workItem> <text>'))
-    .description('comment (answers an analyst waiting for input)')
-    .option('--as <user>', 'author name', process.env.USER ?? 'operator')
-    .action((ref: string, text: string, o: Common & { as: string }) => humanComment(o, ref, text));
+    .description('comment on a work item (answers an analyst waiting for input)')
+    .option('--as <user>', AS_HELP, DEFAULT_ACTOR)
+    .action((ref: string, text: string, o: Common & { as: string }) =>
+      humanComment(o, ref, text, 'comment'),
+    );
+  withCommon(task.command('resume <workItem>'))
+    .description(
+      "re-run a Blocked (or cancelled) item's stage agent with a fresh retry budget and your note",
+    )
+    .option('--stage <stage>', 'the stage to re-run (default: the stage it stopped in)')
+    .option('--note <text>', 'put into the agent’s prompt: what changed, what to do')
+    .option('--as <user>', AS_HELP, DEFAULT_ACTOR)
+    .action((ref: string, o: Common & { as: string; stage?: string; note?: string }) =>
+      withRuntime(o, async (rt) => {
+        const t = await findTask(rt, ref);
+        const result = await rt.pipeline.resume(t.id, { stage: o.stage, note: o.note, by: o.as });
+        if (result.kind === 'noop') throw new OrchError('NOTHING_TO_RESUME', result.reason);
+        printResult(o, t, 'resume', result);
+      }),
+    );
   withCommon(task.command('cancel <workItem> [reason]'))
     .description('stop a work item and cancel its jobs')
     .action((ref: string, reason: string | undefined, o: Common) =>
       withRuntime(o, async (rt) => {
         const t = await findTask(rt, ref);
         const result = await rt.pipeline.cancel(t.id, reason ?? 'cancelled by operator');
-        if (o.json) printJson(result);
-        else process.stdout.write(`${t.workItemId}: ${result.kind}\n`);
+        if (result.kind === 'noop') throw new OrchError('NOTHING_TO_CANCEL', result.reason);
+        printResult(o, t, 'cancel', result);
       }),
     );
   return task;

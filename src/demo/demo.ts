@@ -23,6 +23,8 @@ export interface DemoOptions {
   env: Record<string, string | undefined>;
   /** Keep the runtime running after the item finishes (`--serve`); the caller stops it. */
   serve?: boolean;
+  /** Scripted-agent scenarios by role (`{ developer: 'crash' }`), on top of the demo's own. */
+  scenario?: Record<string, string> | undefined;
   /** Called once the runtime has started, before the item runs (e.g. to serve the dashboard). */
   onStarted?: (runtime: Runtime) => Promise<void>;
 }
@@ -32,6 +34,10 @@ export interface DemoSummary {
   title: string;
   stage: string;
   state: string;
+  /** Why the item is Blocked (or cancelled); null when it is not. */
+  blocked_reason: string | null;
+  /** The demo gave up waiting (`--timeout`) before the item finished. */
+  timed_out: boolean;
   jobs: { id: number; kind: string; status: string; attempts: number }[];
   rollbacks: number;
   gates: { stage: string; gate: string; passed: boolean; reason: string }[];
@@ -79,7 +85,7 @@ export async function runDemo(
         testTimeoutMs: 120_000,
         approvers: [DEMO_APPROVER],
         maxDeveloperRetries: 3,
-        scenario: { reviewer: 'request_changes_once' },
+        scenario: { reviewer: 'request_changes_once', ...o.scenario },
       },
     ],
   });
@@ -96,8 +102,9 @@ export async function runDemo(
       if (t.state === 'awaiting_approval') await approveByComment(runtime, t, o.progress);
       return t.state === 'done' || t.state === 'blocked' || t.state === 'cancelled';
     }, o.timeoutMs);
+    if (final.timedOut) o.progress(`gave up after ${o.timeoutMs / 1000}s (--timeout)`);
     // The run that finished the item completes its job right after the pipeline hook returns.
-    await runtime.worker.whenIdle();
+    else await runtime.worker.whenIdle();
     const summary = await summarize(runtime, final, started, o.keep ? workspace : null);
     if (!o.serve) await cleanup();
     return { summary, runtime, cleanup };
@@ -144,10 +151,11 @@ async function approveByComment(
 
 async function summarize(
   runtime: Runtime,
-  task: Task,
+  final: { task: Task; timedOut: boolean },
   started: number,
   workspace: string | null,
 ): Promise<DemoSummary> {
+  const task = await runtime.tasks.mustGet(final.task.id);
   const jobs = await runtime.admin.list({ taskId: task.id, limit: 100 });
   const events = await runtime.tasks.events(task.id);
   const gates = await runtime.tasks.gateResults(task.id);
@@ -156,6 +164,9 @@ async function summarize(
     title: task.title,
     stage: task.stage,
     state: task.state,
+    blocked_reason:
+      task.state === 'blocked' || task.state === 'cancelled' ? (task.lastError ?? null) : null,
+    timed_out: final.timedOut,
     jobs: jobs
       .reverse()
       .map((j) => ({ id: j.id, kind: j.kind, status: j.status, attempts: j.attempts })),

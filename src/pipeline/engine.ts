@@ -184,12 +184,24 @@ export class CoreEngine {
       : { kind: 'noop', reason: 'task moved meanwhile' };
   }
 
-  /** Parks the task as blocked (retry cap, failed deploy, gate without a rollback rule). */
-  async block(task: Task, reason: string, gates: GateResult[] = []): Promise<AdvanceResult> {
+  /**
+   * Parks the task as blocked (retry cap, failed deploy, gate without a rollback rule, an agent job
+   * that failed for good). `states` narrows the guard (e.g. only while still `active`).
+   */
+  async block(
+    task: Task,
+    reason: string,
+    gates: GateResult[] = [],
+    o: { states?: Task['state'][]; detail?: unknown } = {},
+  ): Promise<AdvanceResult> {
     const applied = await this.apply(task, {
-      guard: { stage: task.stage },
+      guard: { stage: task.stage, ...(o.states && { states: o.states }) },
       set: { state: 'blocked', lastError: reason },
-      event: { type: 'blocked', message: reason },
+      event: {
+        type: 'blocked',
+        message: reason,
+        ...(o.detail !== undefined && { detail: o.detail }),
+      },
       gates,
       effects: [
         { kind: 'tracker_state', state: 'blocked' },

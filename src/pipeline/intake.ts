@@ -6,6 +6,9 @@ import { stagePrompt } from './prompts.js';
 import { agentFor } from './stages.js';
 import { branchName, type Task } from './task.js';
 
+/** How long a new analyst job waits for intake to push its branch before it starts anyway. */
+export const INTAKE_HOLD_MS = 10 * 60_000;
+
 export interface IntakeItem {
   trackerItemId: string;
   title: string;
@@ -22,9 +25,11 @@ export function businessRequest(task: Task, description: string): string {
 /**
  * A new work item becomes a task (`PREFIX-NNN`, branch `feature/<ID>-<slug>`) in the analysis
  * stage with its analyst job — one transaction, so an acknowledged item is never half-created and
- * a redelivered "created" event finds the existing task. The branch and the business request
- * are then written through the forge and the worktree (best effort: the analyst's prompt also
- * carries the request).
+ * a redelivered "created" event finds the existing task. The analyst job is enqueued *held*: the
+ * branch and the business request are written and pushed first (best effort: the analyst's prompt
+ * also carries the request), and only then is the job released. Otherwise the analyst could start
+ * writing while intake runs `git add -A` and a push in the same worktree. If Orch dies in between,
+ * the hold simply runs out (`INTAKE_HOLD_MS`) and the analyst starts anyway.
  */
 export async function intake(
   engine: CoreEngine,
@@ -78,6 +83,7 @@ export async function intake(
         prompt,
         ...(project.scenario && { scenario: project.scenario }),
       },
+      availableAtMs: nowMs + INTAKE_HOLD_MS,
     });
     await tasks.addEvent(q, {
       taskId: task.id,
@@ -91,7 +97,7 @@ export async function intake(
   });
   if (!result.created) return result;
   await prepareBranch(engine, workspace, project, result.task, item.description, log);
-  queue.wake.notify();
+  await queue.release(result.jobId);
   await engine.effects.run(
     result.task,
     project,

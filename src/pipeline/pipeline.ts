@@ -5,6 +5,8 @@ import { interpretComment, type CommentIntent } from '../integrations/tracker/co
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import type { AdvanceResult, CoreEngine } from './engine.js';
 import { analystRerunPrompt, stagePrompt } from './prompts.js';
+import { blockOnJobEnd } from './job-failures.js';
+import { resumeTask, type ResumeInput } from './resume.js';
 import { rollback, rollbackToDevelopment } from './rollbacks.js';
 import { previous, stageDef } from './stages.js';
 import { isParked, type Task } from './task.js';
@@ -140,10 +142,15 @@ export class Pipeline {
     return this.core.advance(task, [complete, approval], ['awaiting_approval']);
   }
 
-  /** Rejection: at analysis the analyst reruns with the reason; elsewhere back to the previous stage. */
+  /**
+   * Rejection: at analysis the analyst reruns with the reason; elsewhere back to the previous
+   * stage. Also a way out of Blocked (with a fresh retry budget); not of cancelled or done.
+   */
   async reject(taskId: number, reason: string, by: string): Promise<AdvanceResult> {
     const task = await this.#load(taskId);
-    if (isParked(task.state)) return { kind: 'noop', reason: `task is ${task.state}` };
+    if (task.state === 'cancelled' || task.state === 'done')
+      return { kind: 'noop', reason: `nothing to reject: ${task.workItemId} is ${task.state}` };
+    const fromBlocked = task.state === 'blocked';
     const p = this.core.project(task).pipeline;
     const target = task.stage === 'analysis' ? 'analysis' : previous(p, task.track, task.stage);
     const role = target ? stageDef(p, target).worker : null;
@@ -153,8 +160,15 @@ export class Pipeline {
         ? analystRerunPrompt(task, 'Stakeholder REJECTED your artifacts. Reason:', reason)
         : `${stagePrompt(task, role, target)}\nRejected by ${by}: ${reason}\n`;
     const applied = await this.core.apply(task, {
-      guard: { stage: task.stage },
-      set: { stage: target, state: 'active' },
+      guard: {
+        stage: task.stage,
+        states: fromBlocked ? ['blocked'] : ['active', 'awaiting_approval', 'needs_input'],
+      },
+      set: {
+        stage: target,
+        state: 'active',
+        ...(fromBlocked && { devRetriesReset: true, lastError: null }),
+      },
       event: {
         type: 'rejected',
         message: `rejected by ${by}: ${reason}`,
@@ -174,12 +188,19 @@ export class Pipeline {
     return { kind: 'rolled_back', from: task.stage, to: target, jobId: applied.jobId, reason };
   }
 
-  /** An answer while the analyst waits for input reruns the analyst with it. */
+  /**
+   * An answer while the analyst waits for input reruns the analyst with it. Any other time the
+   * comment is only recorded, and the result is a no-op that says so.
+   */
   async answer(taskId: number, text: string, by: string): Promise<AdvanceResult> {
     const task = await this.#load(taskId);
     if (task.state !== 'needs_input') {
       await this.core.record(task, { type: 'comment', message: `${by}: ${text.slice(0, 500)}` });
-      return { kind: 'noop', reason: 'comment recorded; nobody was waiting for input' };
+      const hint = task.state === 'blocked' ? ' (it is Blocked: resume or reject it)' : '';
+      return {
+        kind: 'noop',
+        reason: `comment recorded; ${task.workItemId} is ${task.state}, not waiting for input${hint}`,
+      };
     }
     const applied = await this.core.apply(task, {
       guard: { stage: task.stage, states: ['needs_input'] },
@@ -221,6 +242,8 @@ export class Pipeline {
         };
       case 'answer':
         return { intent, result: await this.answer(taskId, intent.text, by) };
+      case 'resume':
+        return { intent, result: await this.resume(taskId, { note: intent.note, by }) };
       case 'unauthorized':
         await this.core.record(task, {
           type: 'comment',
@@ -252,6 +275,16 @@ export class Pipeline {
       body,
       [],
     );
+  }
+
+  /** `orch task resume` / `:resume:`: re-runs a Blocked or cancelled task's stage (resume.ts). */
+  async resume(taskId: number, o: ResumeInput): Promise<AdvanceResult> {
+    return resumeTask(this.core, this.#admin, await this.#load(taskId), o);
+  }
+
+  /** A job ended for good without success: its task is Blocked with the reason (job-failures.ts). */
+  onJobEnded(jobId: number): Promise<AdvanceResult> {
+    return blockOnJobEnd(this.core, this.#admin, jobId);
   }
 
   /**

@@ -47,6 +47,8 @@ export interface TransitionSet {
   stage?: string;
   state?: TaskState;
   devRetriesIncrement?: boolean;
+  /** A person resumed or rejected a Blocked task: the shared retry cap starts again from 0. */
+  devRetriesReset?: boolean;
   lastError?: string | null;
   track?: string;
 }
@@ -113,7 +115,7 @@ export class TaskStore {
        update tasks set
          stage = coalesce($4, stage),
          state = coalesce($5, state),
-         dev_retries = dev_retries + $6,
+         dev_retries = case when $12 = 1 then 0 else dev_retries + $6 end,
          last_error = case when $7 = 1 then $8 else last_error end,
          track = coalesce($9, track),
          stage_entered_at_ms = case when $4 is not null and $4 <> stage then $10 else stage_entered_at_ms end,
@@ -133,6 +135,7 @@ export class TaskStore {
         set.track ?? null,
         nowMs,
         guard.devRetriesBelow ?? 2_147_483_647,
+        set.devRetriesReset ? 1 : 0,
       ],
     );
     return row ? taskFromRow(row) : null;

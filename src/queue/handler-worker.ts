@@ -13,6 +13,8 @@ export interface HandlerWorkerOptions {
   /** In-process handlers by job kind (e.g. `webhook.plane`). The result is stored on the job. */
   handlers: Readonly<Record<string, (job: Job) => Promise<unknown>>>;
   classify: (err: unknown) => HandlerErrorClass;
+  /** A job that failed for good (the pipeline blocks its work item). */
+  onJobEnded?: ((job: Job) => Promise<void>) | undefined;
   leaseMs: number;
   pollIntervalMs: number;
 }
@@ -58,13 +60,15 @@ export class HandlerWorker {
       const c = this.#o.classify(err);
       const error = err instanceof Error ? err.message : String(err);
       log.warn({ err, jobId: job.id, kind: job.kind, retry: c.kind }, 'handler failed');
-      await queue.fail(
+      const res = await queue.fail(
         job.id,
         token,
         c.kind === 'transient'
           ? { kind: 'transient', retryAfterMs: c.retryAfterMs, error }
           : { kind: 'permanent', error },
       );
+      if (res.kind === 'ok' && res.job.status === 'failed' && this.#o.onJobEnded)
+        await this.#o.onJobEnded(res.job);
     }
   }
 

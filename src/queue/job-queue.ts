@@ -140,6 +140,22 @@ export class JobQueue {
     return out;
   }
 
+  /**
+   * Makes a queued job that was enqueued held (available later) claimable now, e.g. once the
+   * work it waits for is in place. A job already claimable, claimed or finished is left alone.
+   */
+  async release(id: number): Promise<boolean> {
+    const nowMs = this.clock.now();
+    const res = await this.db.run(
+      `-- release: a held queued job ($1) becomes claimable at $2
+       update jobs set available_at_ms = $2, updated_at_ms = $2
+       where id = $1 and status = 'queued' and available_at_ms > $2`,
+      [id, nowMs],
+    );
+    if (res.changes === 1) await this.#hint('release');
+    return res.changes === 1;
+  }
+
   /** Claims up to `max` jobs in one statement; see claim-sql.ts. */
   async claim(options: ClaimOptions): Promise<Job[]> {
     const max = options.max ?? 1;

@@ -120,6 +120,21 @@ export class QueueAdmin {
     return rows.map(jobFromRow);
   }
 
+  /**
+   * Fails the queued pipeline jobs (task jobs) of a kind that cannot run here (its agent failed
+   * preflight past the grace), so their work items end visibly instead of waiting forever.
+   */
+  async failQueuedKind(kind: string, error: string): Promise<Job[]> {
+    const nowMs = this.#clock.now();
+    const rows = await this.#db.all<JobRow>(
+      `-- fail queued task jobs of kind $1 that cannot run (agent unavailable); $2 error, $3 now
+       update jobs set status = 'failed', error = $2, finished_at_ms = $3, updated_at_ms = $3
+       where kind = $1 and status = 'queued' and task_id is not null returning *`,
+      [kind, error.slice(0, 4000), nowMs],
+    );
+    return rows.map(jobFromRow);
+  }
+
   async counts(): Promise<QueueCounts> {
     const rows = await this.#db.all<{
       kind: string;

@@ -27,6 +27,13 @@ export interface WorkerOptions {
   maxConcurrency: number;
   leaseMs: number;
   pollIntervalMs: number;
+  /**
+   * How long a kind may fail preflight before `onUnrunnable` is called for it (each tick from
+   * then on, while it still fails). Default: never.
+   */
+  preflightGraceMs?: number;
+  /** A kind failed preflight past the grace: its queued work should fail visibly. */
+  onUnrunnable?: (kind: string, reason: string) => Promise<void>;
 }
 
 export interface TickResult {
@@ -48,6 +55,8 @@ export class Worker {
   readonly #o: WorkerOptions;
   readonly #running = new Map<number, RunningAgent>();
   readonly #preflightLogged = new Map<string, string>();
+  /** When each kind started failing preflight (cleared when it passes again). */
+  readonly #failingSinceMs = new Map<string, number>();
   #loop: Promise<void> | null = null;
   #abort: AbortController | null = null;
   #stopping = false;
@@ -113,6 +122,7 @@ export class Worker {
         r = { ok: false, reason: err instanceof Error ? err.message : String(err) };
       }
       if (!r.ok) failed[kind] = r.reason;
+      await this.#trackUnrunnable(kind, r);
       const prev = this.#preflightLogged.get(kind);
       const now = r.ok ? 'ok' : r.reason;
       if (prev !== now) {
@@ -123,6 +133,21 @@ export class Worker {
       }
     }
     return failed;
+  }
+
+  /** Past the grace, a kind that still fails preflight is reported (its jobs must not wait forever). */
+  async #trackUnrunnable(kind: string, r: PreflightResult): Promise<void> {
+    if (r.ok) return void this.#failingSinceMs.delete(kind);
+    const nowMs = this.#o.clock.now();
+    const since = this.#failingSinceMs.get(kind) ?? nowMs;
+    this.#failingSinceMs.set(kind, since);
+    const grace = this.#o.preflightGraceMs;
+    if (grace === undefined || !this.#o.onUnrunnable || nowMs - since < grace) return;
+    try {
+      await this.#o.onUnrunnable(kind, r.reason);
+    } catch (err) {
+      this.#o.log.error({ err, agent: kind }, 'could not fail the jobs of an unrunnable kind');
+    }
   }
 
   /** Hands a job to the launcher; whatever happens, the slot is freed when the run settles. */

@@ -53,6 +53,8 @@ export interface JobReaperOptions {
   /** Replica election; absent = this process always ticks. */
   ticks?: DaemonTicks;
   owner: string;
+  /** A job the reaper (or lease expiry) failed for good: the pipeline blocks its work item. */
+  onJobFailed?: (job: Job) => Promise<unknown>;
 }
 
 export interface ReapedInfo {
@@ -236,6 +238,11 @@ export class JobReaper {
       },
       this.#o.log,
     );
+    try {
+      await this.#o.onJobFailed?.(job);
+    } catch (err) {
+      this.#o.log.error({ err, jobId: job.id }, 'reaper: could not block the failed job’s task');
+    }
   }
 
   /** Remote agents have no pid here: a lease that expired without a heartbeat is their Tier-1. */

@@ -14,18 +14,35 @@ const task = (o: Partial<ReconcileTaskView> = {}): ReconcileTaskView => ({
   terminalStage: false,
   ...o,
 });
-const quiet = { liveJob: false, lastActivityMs: 0, nowMs: 1_000_000, graceMs: 300_000 };
+const quiet = {
+  liveJob: false,
+  lastJobFailed: false,
+  lastActivityMs: 0,
+  nowMs: 1_000_000,
+  graceMs: 300_000,
+};
 
 describe('decideReconcile', () => {
   it('evaluates a quiet active task with no live job', () => {
     expect(decideReconcile(task(), quiet)).toEqual({ kind: 'evaluate' });
   });
-  it.each(['blocked', 'cancelled', 'done'] as const)('skips %s tasks', (state) => {
+  it.each(['cancelled', 'done'] as const)('skips %s tasks', (state) => {
     expect(decideReconcile(task({ state }), quiet)).toEqual({ kind: 'skip', reason: state });
   });
-  it.each(['awaiting_approval', 'needs_input'] as const)('polls comments for %s', (state) => {
-    expect(decideReconcile(task({ state }), quiet)).toEqual({ kind: 'poll_comments' });
+  it('never evaluates a task whose last job failed: it blocks it, even within the grace', () => {
+    const failed = { ...quiet, lastJobFailed: true, lastActivityMs: quiet.nowMs };
+    expect(decideReconcile(task(), failed)).toEqual({ kind: 'block_failed' });
+    expect(decideReconcile(task({ terminalStage: true }), failed)).toEqual({
+      kind: 'block_failed',
+    });
+    expect(decideReconcile(task(), { ...failed, liveJob: true })).toMatchObject({ kind: 'skip' });
   });
+  it.each(['awaiting_approval', 'needs_input', 'blocked'] as const)(
+    'polls comments for %s',
+    (state) => {
+      expect(decideReconcile(task({ state }), quiet)).toEqual({ kind: 'poll_comments' });
+    },
+  );
   it('skips a task with a live job', () => {
     expect(decideReconcile(task(), { ...quiet, liveJob: true })).toMatchObject({ kind: 'skip' });
   });

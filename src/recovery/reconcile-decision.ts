@@ -2,8 +2,10 @@
  * The reconciler's per-task decision (pure). A task is "stuck" when it is active in a non-final
  * stage, has no live (queued/running) job, is not escalated, and nothing happened to it for the
  * stage's grace: then its exit gate decides (the same guarded engine path as after an agent
- * run). Tasks waiting for a human (approval, answers) are only polled for comments. Blocked,
- * cancelled and done tasks are never touched.
+ * run). A task whose last job failed or was cancelled is never evaluated — a green gate would
+ * advance work that no agent finished — it is blocked with the job's reason instead. Tasks
+ * waiting for a human (approval, answers, or Blocked: resume / reject) are only polled for
+ * comments. Cancelled and done tasks are never touched.
  */
 import type { TaskState } from '../pipeline/task.js';
 
@@ -17,23 +19,34 @@ export interface ReconcileTaskView {
 }
 
 export type ReconcileAction =
-  { kind: 'skip'; reason: string } | { kind: 'poll_comments' } | { kind: 'evaluate' };
+  | { kind: 'skip'; reason: string }
+  | { kind: 'poll_comments' }
+  | { kind: 'evaluate' }
+  | { kind: 'block_failed' };
 
 export function decideReconcile(
   task: ReconcileTaskView,
-  o: { liveJob: boolean; lastActivityMs: number; nowMs: number; graceMs: number },
+  o: {
+    liveJob: boolean;
+    /** The task's latest job ended failed or cancelled (its agent did not succeed). */
+    lastJobFailed: boolean;
+    lastActivityMs: number;
+    nowMs: number;
+    graceMs: number;
+  },
 ): ReconcileAction {
   switch (task.state) {
-    case 'blocked':
     case 'cancelled':
     case 'done':
       return { kind: 'skip', reason: task.state };
+    case 'blocked':
     case 'awaiting_approval':
     case 'needs_input':
       return { kind: 'poll_comments' };
     case 'active':
       break;
   }
+  if (!o.liveJob && o.lastJobFailed) return { kind: 'block_failed' };
   if (task.terminalStage) return { kind: 'skip', reason: 'terminal stage' };
   if (task.devRetries >= task.maxDeveloperRetries) return { kind: 'skip', reason: 'escalated' };
   if (o.liveJob) return { kind: 'skip', reason: 'job in flight' };

@@ -40,9 +40,10 @@ interface JobBrief {
  * The reconciler (spec system-inventory §1 row 11): re-drives what a lost webhook or a crash
  * between steps left behind. A stuck task (active, no live job, grace passed) with a green exit
  * gate is advanced through the engine's guarded path (a concurrent advance makes it a no-op); a
- * red gate is left alone, unless the task's last job failed for good — then the task is blocked
- * with that reason so it ends in a visible state. Tasks waiting for a human have their tracker
- * comments polled and routed through `pipeline.onComment`, each comment at most once.
+ * red gate is left alone. A task whose last job failed for good is never evaluated (a green
+ * gate must not advance work no agent finished): it is blocked with that job's reason. Tasks
+ * waiting for a human (approval, input, Blocked) have their tracker comments polled and routed
+ * through `pipeline.onComment`, each comment at most once.
  */
 export class Reconciler {
   readonly #o: ReconcilerOptions;
@@ -125,6 +126,7 @@ export class Reconciler {
       },
       {
         liveJob,
+        lastJobFailed: last !== null && (last.status === 'failed' || last.status === 'cancelled'),
         lastActivityMs: Math.max(task.updatedAtMs, last ? Number(last.updated_at_ms) : 0),
         nowMs,
         graceMs,
@@ -149,13 +151,15 @@ export class Reconciler {
         return;
       }
       case 'evaluate':
-        return this.#evaluate(task, last);
+        return this.#evaluate(task);
+      case 'block_failed':
+        return this.#blockFailed(task, last!);
       default:
         return assertNever(action, 'reconcile action');
     }
   }
 
-  async #evaluate(task: Task, last: JobBrief | null): Promise<void> {
+  async #evaluate(task: Task): Promise<void> {
     const { core } = this.#o.pipeline;
     const ctx = await core.gateContext(task);
     if (task.stage === 'analysis') {
@@ -169,10 +173,10 @@ export class Reconciler {
         this.#note(task, `analysis re-driven: ${r.kind}`);
         return;
       }
-      return this.#blockIfFailed(task, last);
+      return;
     }
     const exit = await core.evaluateExit(task, ctx);
-    if (!exit.passed) return this.#blockIfFailed(task, last);
+    if (!exit.passed) return; // a red gate with nothing failed: leave it alone
     const r = await core.advance(task, exit.results);
     if (r.kind === 'advanced') {
       this.#advancedTotal++;
@@ -180,13 +184,12 @@ export class Reconciler {
     }
   }
 
-  async #blockIfFailed(task: Task, last: JobBrief | null): Promise<void> {
-    if (!last || last.status !== 'failed') return; // red gate, nothing failed: leave it alone
-    const reason = `job ${last.id} (${last.kind}) failed: ${last.error ?? 'no error recorded'}`;
-    const r = await this.#o.pipeline.core.block(task, reason);
+  /** The last job failed for good: block with its reason (the same path the runner takes). */
+  async #blockFailed(task: Task, last: JobBrief): Promise<void> {
+    const r = await this.#o.pipeline.onJobEnded(Number(last.id));
     if (r.kind === 'blocked') {
       this.#blockedTotal++;
-      this.#note(task, `blocked: ${reason}`);
+      this.#note(task, `blocked: ${r.reason}`);
     }
   }
 

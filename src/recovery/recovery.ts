@@ -124,6 +124,7 @@ function daemons(
     leases: p.leases,
     ticks: p.ticks,
     owner: d.owner,
+    onJobFailed: (job) => d.pipeline.onJobEnded(job.id),
   });
   const reconciler = new Reconciler({
     db: d.db,

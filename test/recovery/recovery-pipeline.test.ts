@@ -197,8 +197,34 @@ describeEachDialect('recovery on the real pipeline', ({ current }) => {
     await reconciler.runOnce();
     const t = await env.task(task.id);
     expect(t).toMatchObject({ stage: 'architecture', state: 'blocked' });
-    expect(t.lastError).toContain(`job ${job.id} (architect) failed`);
+    expect(t.lastError).toBe('architect failed after 1 attempt: agent crashed');
     await reconciler.runOnce();
+    expect(reconciler.status()).toMatchObject({ blocked_total: 1, advanced_total: 0 });
+  });
+
+  it('never advances a green gate whose stage agent failed: it blocks the task instead', async () => {
+    const env = await pipelineEnv(current().db);
+    const task = await lostAdvance(env, true); // the ADR is there: the exit gate is green
+    const { job } = await env.queue.enqueue({
+      kind: 'architect',
+      taskId: task.id,
+      maxAttempts: 1,
+      payload: { stage: 'architecture' },
+    });
+    const [claimed] = await env.queue.claim({ kinds: ['architect'], leaseMs: 60_000, owner: 'w' });
+    await env.queue.fail(job.id, claimed!.leaseToken!, {
+      kind: 'permanent',
+      error: 'timed out after 1800 s',
+      retryAfterMs: null,
+    });
+    const { reconciler } = reconcilerFor(env, { graceMs: 0 });
+    env.clock.advance(600_000);
+    await reconciler.runOnce();
+    await reconciler.runOnce();
+    const t = await env.task(task.id);
+    expect(t).toMatchObject({ stage: 'architecture', state: 'blocked' });
+    expect(t.lastError).toBe('architect timed out after 1800 s');
+    expect(await stageChanges(env, task.id)).toEqual(['analysis → architecture']);
     expect(reconciler.status()).toMatchObject({ blocked_total: 1, advanced_total: 0 });
   });
 

@@ -23,6 +23,16 @@ const approveBody = z.object({ by: actorSchema.optional() }).strict();
 const rejectBody = z
   .object({ reason: z.string().trim().min(1).max(2000), by: actorSchema.optional() })
   .strict();
+const resumeBody = z
+  .object({
+    stage: z.string().trim().min(1).max(64).optional(),
+    note: z.string().trim().min(1).max(2000).optional(),
+    by: actorSchema.optional(),
+  })
+  .strict();
+const answerBody = z
+  .object({ text: z.string().trim().min(1).max(10_000), by: actorSchema.optional() })
+  .strict();
 const cancelBody = z
   .object({ reason: z.string().trim().min(1).max(2000).optional(), by: actorSchema.optional() })
   .strict();
@@ -53,7 +63,7 @@ function actionSchema<B extends ZodType>(summary: string, body: B) {
 
 /**
  * Admin actions on a work item (behind the admin bearer token): approve the analysis, reject
- * (rerun the stage's agent, or go back a stage), cancel. Each calls the same Pipeline method a
+ * (rerun the stage's agent, or go back a stage), resume a Blocked item, answer, cancel. Each calls the same Pipeline method a
  * tracker comment by an approver reaches, with the operator as the actor.
  */
 export function taskActionRoutes(pipeline: Pipeline, overview: TaskOverview): HttpRoutes {
@@ -83,6 +93,28 @@ export function taskActionRoutes(pipeline: Pipeline, overview: TaskOverview): Ht
         const id = await taskId(request.params.id);
         const by = dashboardActor(request.body.by);
         return outcome(await pipeline.reject(id, request.body.reason, by), 'NOTHING_TO_REJECT');
+      },
+    );
+    r.post(
+      '/admin/tasks/:id/resume',
+      actionSchema(
+        'Resume a Blocked (or cancelled) item: re-run its stage agent with a fresh retry budget',
+        resumeBody.nullish(),
+      ),
+      async (request) => {
+        const id = await taskId(request.params.id);
+        const by = dashboardActor(request.body?.by);
+        const { stage, note } = request.body ?? {};
+        return outcome(await pipeline.resume(id, { stage, note, by }), 'NOTHING_TO_RESUME');
+      },
+    );
+    r.post(
+      '/admin/tasks/:id/answer',
+      actionSchema("Answer the analyst's questions of a Needs-Input item", answerBody),
+      async (request) => {
+        const id = await taskId(request.params.id);
+        const by = dashboardActor(request.body.by);
+        return outcome(await pipeline.answer(id, request.body.text, by), 'NOT_WAITING_FOR_INPUT');
       },
     );
     r.post(

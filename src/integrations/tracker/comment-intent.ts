@@ -6,7 +6,9 @@
  * - rejection: the token `:rejected:` anywhere, or a line that starts with `REJECT` (upper case,
  *   e.g. `REJECT: the BRD misses the export`) or `Rejected:` (any case). The rest of the
  *   comment (token removed) is the reason.
- * - Approval and rejection count only from an author in the project's approver allowlist; the
+ * - resume: the token `:resume:` anywhere, or a line that starts with `/resume`; re-runs a
+ *   Blocked (or cancelled) item's stage, with the rest of the comment as the note.
+ * - Approval, rejection and resume count only from an author in the project's approver allowlist; the
  *   same comment from anyone else is `unauthorized` (the pipeline may answer, never act). An
  *   empty allowlist means nobody can approve by comment.
  * - Everything else is an `answer` (to open questions, or a free comment).
@@ -15,11 +17,14 @@
 export type CommentIntent =
   | { kind: 'approval'; text: string }
   | { kind: 'rejection'; reason: string }
-  | { kind: 'unauthorized'; wanted: 'approval' | 'rejection'; text: string }
+  | { kind: 'resume'; note: string }
+  | { kind: 'unauthorized'; wanted: 'approval' | 'rejection' | 'resume'; text: string }
   | { kind: 'answer'; text: string };
 
 export const APPROVE_TOKEN = ':approved:';
 export const REJECT_TOKEN = ':rejected:';
+export const RESUME_TOKEN = ':resume:';
+const RESUME_LINE = /^\s*\/resume\b/im;
 const REJECT_LINES = [/^\s*REJECT\b/m, /^\s*rejected:/im] as const;
 
 export interface CommentAuthor {
@@ -48,15 +53,28 @@ export function interpretComment(
 ): CommentIntent {
   const text = body.trim();
   const lower = text.toLowerCase();
-  const wanted =
-    lower.includes(REJECT_TOKEN) || REJECT_LINES.some((re) => re.test(text))
-      ? 'rejection'
-      : lower.includes(APPROVE_TOKEN)
-        ? 'approval'
-        : null;
+  const wanted = wantedAction(text, lower);
   if (wanted === null) return { kind: 'answer', text };
   if (!isApprover(author, approvers)) return { kind: 'unauthorized', wanted, text };
-  return wanted === 'approval'
-    ? { kind: 'approval', text }
-    : { kind: 'rejection', reason: rejectionReason(text) };
+  switch (wanted) {
+    case 'approval':
+      return { kind: 'approval', text };
+    case 'rejection':
+      return { kind: 'rejection', reason: rejectionReason(text) };
+    case 'resume':
+      return { kind: 'resume', note: resumeNote(text) };
+  }
+}
+
+function wantedAction(text: string, lower: string): 'approval' | 'rejection' | 'resume' | null {
+  if (lower.includes(REJECT_TOKEN) || REJECT_LINES.some((re) => re.test(text))) return 'rejection';
+  if (lower.includes(RESUME_TOKEN) || RESUME_LINE.test(text)) return 'resume';
+  return lower.includes(APPROVE_TOKEN) ? 'approval' : null;
+}
+
+function resumeNote(text: string): string {
+  return text
+    .replace(/:resume:/gi, '')
+    .replace(RESUME_LINE, '')
+    .trim();
 }
