@@ -68,7 +68,14 @@ export function outcomeOf(
   const timedOut = options.limits ? timeoutReason(result, options.limits) : null;
   // A hang is not evidence of an API problem: an attempt, not the transient budget.
   if (timedOut !== null) return { kind: 'permanent', reason: timedOut };
-  return classifyRun({
+  if (result.exitCode === null && result.signal !== null && !result.parsed.resultSeen) {
+    const words = lastWords(result.logTail);
+    return {
+      kind: 'permanent',
+      reason: `crashed: killed by ${result.signal}${words ? ` (${words})` : ''}`,
+    };
+  }
+  const outcome = classifyRun({
     parsed: result.parsed,
     exitCode: result.exitCode,
     killReason: result.killReason,
@@ -77,6 +84,23 @@ export function outcomeOf(
     nowMs: options.nowMs,
     defaultQuotaPauseMs: options.defaultQuotaPauseMs,
   });
+  // "exit code 3: <the whole JSON tail>" says little; the last plain line is what the CLI said.
+  if (outcome.kind === 'permanent' && /^exit code /.test(outcome.reason)) {
+    const words = lastWords(result.logTail);
+    if (words) return { ...outcome, reason: `exit code ${result.exitCode ?? 'unknown'}: ${words}` };
+  }
+  return outcome;
+}
+
+/** The last line of a log that is not a JSON event (what a CLI printed on stderr), clipped. */
+export function lastWords(logTail: string): string | null {
+  const lines = logTail
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('{'));
+  const last = lines.at(-1);
+  if (last === undefined) return null;
+  return last.length > 300 ? `${last.slice(0, 300)}…` : last;
 }
 
 /** The agent_runs fields recorded when a run ends. */

@@ -51,11 +51,13 @@ export async function blockOnJobEnd(
   const stage = payloadStage(job);
   if (stage !== null && stage !== task.stage)
     return { kind: 'noop', reason: `stale: job was for ${stage}, task is in ${task.stage}` };
+  // Another live job for this stage (a retry, a re-check) still decides; a job of the stage
+  // before, finishing its after-run step, does not.
   const live = [
     ...(await admin.list({ taskId: task.id, status: 'queued' })),
     ...(await admin.list({ taskId: task.id, status: 'running' })),
-  ];
-  if (live.length > 0) return { kind: 'noop', reason: 'another job of the task is live' };
+  ].filter((j) => j.id !== job.id && (payloadStage(j) ?? task.stage) === task.stage);
+  if (live.length > 0) return { kind: 'noop', reason: 'another job of the stage is live' };
   const reason = describeJobFailure(job);
   return core.block(task, reason, [], {
     states: ['active'],

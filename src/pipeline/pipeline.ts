@@ -354,7 +354,10 @@ export class Pipeline {
       guard: { stage: task.stage },
       set: { state: 'cancelled', lastError: reason },
       event: { type: 'cancelled', message: reason },
-      effects: [{ kind: 'comment', author: 'orch', body: `🛑 Cancelled: ${reason}` }],
+      effects: [
+        { kind: 'comment', author: 'orch', body: `🛑 Cancelled: ${reason}` },
+        { kind: 'notify', event: { type: 'task_cancelled', message: reason } },
+      ],
     });
     if (!applied) return { kind: 'noop', reason: 'task moved meanwhile' };
     for (const status of ['queued', 'running'] as const) {

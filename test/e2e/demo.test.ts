@@ -9,7 +9,7 @@ function runDemo(
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--json', ...args],
+      ['--import', import.meta.resolve('tsx'), 'src/cli/main.ts', 'demo', '--json', ...args],
       {
         env: { ...process.env, ORCH_LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,4 +61,39 @@ describeEachDialect('orch demo', ({ current }) => {
     expect(gates.some((g) => g.gate === 'merge_gate' && g.passed)).toBe(true);
     expect(summary!.durationMs).toBeLessThan(120_000);
   }, 180_000);
+
+  it('ends Blocked with its summary and exit 1 when the developer fails, long before the timeout', async () => {
+    const { code, summary } = await runDemo([
+      '--db',
+      current().url,
+      '--scenario',
+      'developer=crash',
+      '--timeout',
+      '300',
+    ]);
+    expect(code).toBe(1);
+    expect(summary).toMatchObject({
+      workItem: 'TRL-001',
+      stage: 'development',
+      state: 'blocked',
+      timed_out: false,
+    });
+    expect(summary!.blocked_reason).toMatch(/^developer failed after 2 attempts: exit code 3/);
+    expect(summary!.jobs).toContainEqual(
+      expect.objectContaining({ kind: 'developer', status: 'failed' }),
+    );
+  }, 180_000);
+
+  it('prints its summary and exits 1 when the timeout passes first', async () => {
+    const { code, summary } = await runDemo([
+      '--db',
+      current().url,
+      '--scenario',
+      'analyst=slow',
+      '--timeout',
+      '3',
+    ]);
+    expect(code).toBe(1);
+    expect(summary).toMatchObject({ stage: 'analysis', state: 'active', timed_out: true });
+  }, 120_000);
 });

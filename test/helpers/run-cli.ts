@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 export function runCli(args: string[], env: Record<string, string> = {}, cwd = process.cwd()) {
   const res = spawnSync(
     process.execPath,
-    ['--import', 'tsx', `${process.cwd()}/src/cli/main.ts`, ...args],
+    ['--import', import.meta.resolve('tsx'), `${process.cwd()}/src/cli/main.ts`, ...args],
     {
       cwd,
       env: { ...process.env, ORCH_LOG_LEVEL: 'silent', ...env },

@@ -116,8 +116,28 @@ async function finish(plan: SimPlan, worktree: string, sessionId: string): Promi
     case 'crash':
       process.stderr.write('sim-agent: simulated crash\n');
       return 3;
+    case 'sigkill':
+      process.stderr.write('sim-agent: dying mid-run\n');
+      process.kill(process.pid, 'SIGKILL');
+      return 137;
+    case 'is_error':
+      emit({
+        type: 'result',
+        subtype: 'error_during_execution',
+        is_error: true,
+        result: plan.summary,
+        session_id: sessionId,
+        total_cost_usd: 0,
+        usage,
+      });
+      return 0;
     case 'hang':
       await new Promise(() => setInterval(() => undefined, 60_000));
+      return 0;
+    case 'slow':
+      await new Promise(() =>
+        setInterval(() => emit({ type: 'system', subtype: 'progress', session_id: sessionId }), 200),
+      );
       return 0;
     default:
       return assertNever(plan.end, 'sim end');

@@ -9,7 +9,10 @@ import { stringify as stringifyYaml } from 'yaml';
  * analyst `questions` | `questions_once`; architect `conflict` | `conflict_once`;
  * developer `break_tests`; reviewer `request_changes_once` | `request_changes_always`;
  * tester `fail_once` | `fail_always`; deployer `staging_fail` | `deploy_fail`;
- * any role `crash` | `crash_once` (exit 3, no result), `rate_limit` (429 result), `hang`.
+ * developer `leak_secret` (also commits a config file holding a token-shaped string);
+ * any role `crash` | `crash_once` (exit 3, no result), `crash_mid` (writes its files, then dies by
+ * SIGKILL), `is_error` (an error result with exit 0), `rate_limit` (429 result), `hang` (silent
+ * forever: the idle watchdog), `slow` (prints progress forever: the wall-clock watchdog).
  */
 export interface SimInput {
   role: string;
@@ -22,7 +25,7 @@ export interface SimInput {
   read: (relPath: string) => string | null;
 }
 
-export type SimEnd = 'success' | 'crash' | 'rate_limit' | 'hang';
+export type SimEnd = 'success' | 'crash' | 'sigkill' | 'is_error' | 'rate_limit' | 'hang' | 'slow';
 
 export interface SimPlan {
   files: { path: string; content: string }[];
@@ -49,13 +52,24 @@ export function planSimRun(input: SimInput): SimPlan {
     return { files: [], end: 'crash', summary: 'crash' };
   if (s === 'rate_limit') return { files: [], end: 'rate_limit', summary: 'rate limited' };
   if (s === 'hang') return { files: [], end: 'hang', summary: 'hang' };
+  if (s === 'slow') return { files: [], end: 'slow', summary: 'working slowly' };
+  if (s === 'is_error')
+    return { files: [], end: 'is_error', summary: 'Error: the tool call failed: permission denied' };
   const dir = `docs/work-items/${input.workItemId}`;
   const files = roleFiles(input, dir);
+  if (s === 'crash_mid') return { files, end: 'sigkill', summary: 'crashed mid-run' };
+  if (s === 'leak_secret' && input.role === 'developer') files.push(leakedSecret(input));
   return {
     files,
     end: 'success',
     summary: `${input.role}: wrote ${files.map((f) => f.path).join(', ')}`,
   };
+}
+
+/** A config file with a token-shaped string the secret scan must catch (not a real token). */
+function leakedSecret(input: SimInput) {
+  const token = `ghp_${'0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, 36)}`;
+  return { path: `config/${slug(input.workItemId)}.env`, content: `GITHUB_TOKEN=${token}\n` };
 }
 
 function roleFiles(input: SimInput, dir: string): { path: string; content: string }[] {

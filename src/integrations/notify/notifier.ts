@@ -38,6 +38,7 @@ export type PipelineNotifyEvent = {
   | { type: 'rollback'; to: string }
   | { type: 'task_blocked' }
   | { type: 'task_done' }
+  | { type: 'task_cancelled' }
   | { type: 'pipeline_warning' }
 );
 

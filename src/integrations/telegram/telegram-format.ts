@@ -41,6 +41,8 @@ export function formatNotifyEvent(event: NotifyEvent): string {
       return `${item(event, '🧱')} blocked (${event.stage}). ${event.message}`;
     case 'task_done':
       return `${item(event, '✅')} done. ${event.message}`;
+    case 'task_cancelled':
+      return `${item(event, '🛑')} cancelled (${event.stage}). ${event.message}`;
     case 'pipeline_warning':
       return `${item(event, '⚠️')} warning (${event.stage}). ${event.message}`;
     default:

@@ -59,4 +59,20 @@ describe('interpretComment', () => {
     expect(isApprover({ ids: [null] }, ['ann'])).toBe(false);
     expect(isApprover(ann, ['  '])).toBe(false);
   });
+
+  it('reads :resume: and /resume from an approver as a resume with the rest as the note', () => {
+    expect(interpretComment(':resume: the CI runner is back', ann, APPROVERS)).toEqual({
+      kind: 'resume',
+      note: 'the CI runner is back',
+    });
+    expect(interpretComment('/resume\nuse the v2 endpoint', ann, APPROVERS)).toEqual({
+      kind: 'resume',
+      note: 'use the v2 endpoint',
+    });
+    expect(interpretComment(':resume:', { ids: ['eve'] }, APPROVERS)).toMatchObject({
+      kind: 'unauthorized',
+      wanted: 'resume',
+    });
+    expect(interpretComment('please do not /resume yet', ann, APPROVERS).kind).toBe('answer');
+  });
 });

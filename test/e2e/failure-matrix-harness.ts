@@ -1,0 +1,161 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/config.js';
+import { parseConfigFile } from '../../src/config/config-file.js';
+import { createSampleRepo, SAMPLE_TEST_COMMAND } from '../../src/demo/sample-repo.js';
+import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
+import { silentLogger } from '../../src/log.js';
+import { intake } from '../../src/pipeline/intake.js';
+import type { Project } from '../../src/pipeline/project.js';
+import { DEFAULT_PIPELINE } from '../../src/pipeline/stages.js';
+import type { Task } from '../../src/pipeline/task.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+
+/** One row of the failure matrix: a project whose scripted agents misbehave in one way. */
+export interface Scenario {
+  key: string;
+  scenario: Record<string, string>;
+  maxDeveloperRetries?: number;
+}
+
+export const APPROVER = 'alice';
+
+/**
+ * A runtime with one project per scenario (each with its own repository in the local forge and
+ * the local tracker), scripted agents as real processes with short watchdog limits, and a
+ * recording notifier. The reconciler and reaper are not started: tests call `runOnce()`.
+ */
+export async function matrixRuntime(
+  dbUrl: string,
+  scenarios: readonly Scenario[],
+  o: { env?: Record<string, string>; agents?: Record<string, unknown> } = {},
+) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orch-matrix-'));
+  const notifier = new RecordingNotifier();
+  const rt = await createRuntime({
+    config: loadConfig(
+      {
+        ORCH_DATA_DIR: dataDir,
+        ORCH_QUEUE_POLL_INTERVAL_MS: '100',
+        ORCH_MAX_CONCURRENCY: '6',
+        ORCH_RECONCILE_GRACE_S: '0',
+        ORCH_PREFLIGHT_CACHE_TTL: '0',
+        ...o.env,
+      },
+      { dbUrl },
+    ),
+    configFile: parseConfigFile({
+      agents: o.agents ?? {
+        defaults: { adapter: 'scripted', timeoutS: 20, idleTimeoutS: 12, killGraceS: 1 },
+      },
+    }),
+    log: silentLogger,
+    notifier,
+    projects: ({ forge, tracker }) =>
+      scenarios.map((s): Project => ({
+        key: s.key,
+        prefix: s.key,
+        repo: s.key.toLowerCase(),
+        baseBranch: 'main',
+        tracker,
+        trackerProjectId: s.key,
+        forge,
+        pipeline: DEFAULT_PIPELINE,
+        testCommand: SAMPLE_TEST_COMMAND,
+        testTimeoutMs: 60_000,
+        approvers: [APPROVER],
+        maxDeveloperRetries: s.maxDeveloperRetries ?? 3,
+        scenario: s.scenario,
+      })),
+  });
+  mkdirSync(join(dataDir, 'forge'), { recursive: true });
+  const seed = join(dataDir, 'seed');
+  mkdirSync(seed);
+  await createSampleRepo(seed);
+  for (const s of scenarios) await rt.forge.importRepo(s.key.toLowerCase(), seed);
+  return { rt, notifier, dataDir };
+}
+
+/** Files a work item in project `key` through intake, as `orch task create` does. */
+export async function fileItem(rt: Runtime, key: string): Promise<Task> {
+  const project = rt.projects.get(key);
+  const title = `Item of ${key}`;
+  const item = await rt.tracker.createItem(key, { title, description: 'matrix item' });
+  const { task } = await intake(
+    rt.core,
+    rt.workspace,
+    project,
+    { trackerItemId: item.ref.itemId, title, description: 'matrix item' },
+    silentLogger,
+  );
+  return task;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until every task satisfies `until`, approving analyses by comment on the way (as the
+ * approver would). Returns the tasks as they are then; throws with their states on timeout.
+ */
+export async function drive(
+  rt: Runtime,
+  ids: readonly number[],
+  until: (t: Task) => boolean,
+  timeoutMs: number,
+): Promise<Map<number, Task>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const tasks = new Map<number, Task>();
+    for (const id of ids) tasks.set(id, (await rt.tasks.get(id))!);
+    for (const t of tasks.values()) {
+      if (t.state === 'awaiting_approval')
+        await rt.pipeline.onComment(t.id, { body: ':approved:', authorIds: [APPROVER] });
+    }
+    if ([...tasks.values()].every(until)) return tasks;
+    if (Date.now() > deadline) {
+      const states = [...tasks.values()].map((t) => `${t.workItemId} ${t.stage}/${t.state}`);
+      throw new Error(`timed out waiting; tasks: ${states.join(', ')}`);
+    }
+    await sleep(200);
+  }
+}
+
+/** The head commit of a branch in the local forge's bare repository (null when absent). */
+export function remoteHead(rt: Runtime, repo: string, branch: string): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
+      cwd: rt.forge.cloneUrl(repo),
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** A person's commit on the base branch of a forge repository (clone, write, commit, push). */
+export function commitOnMain(rt: Runtime, repo: string, files: Record<string, string | null>) {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-person-'));
+  const g = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' });
+  g('clone', '--quiet', rt.forge.cloneUrl(repo), '.');
+  for (const [path, text] of Object.entries(files)) {
+    if (text === null) g('rm', '--quiet', path);
+    else {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), text);
+      g('add', path);
+    }
+  }
+  g(
+    '-c',
+    'user.name=person',
+    '-c',
+    'user.email=p@example.invalid',
+    'commit',
+    '--quiet',
+    '-m',
+    'by a person',
+  );
+  g('push', '--quiet', 'origin', 'HEAD:main');
+}
