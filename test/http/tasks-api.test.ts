@@ -182,6 +182,61 @@ describeEachDialect('dashboard read api and task actions', ({ current }) => {
     expect(errorCode(missing)).toBe('TASK_NOT_FOUND');
   });
 
+  it('resumes a Blocked item with a note and a stage, and refuses what cannot be resumed', async () => {
+    const e = await setup();
+    const { task } = await e.newItem();
+    const url = `/admin/tasks/${task.id}/resume`;
+    const early = await e.app.inject({ method: 'POST', url, headers: ADMIN });
+    expect([early.statusCode, errorCode(early)]).toEqual([409, 'NOTHING_TO_RESUME']);
+    for (const job of await e.admin.list({ taskId: task.id })) await e.admin.requestCancel(job.id);
+    await e.core.block(await e.task(task.id), 'analyst timed out after 1800 s');
+    const badStage = await e.app.inject({
+      method: 'POST',
+      url,
+      headers: ADMIN,
+      payload: { stage: 'done' },
+    });
+    expect([badStage.statusCode, errorCode(badStage)]).toEqual([400, 'INVALID_STAGE']);
+    const ok = await e.app.inject({
+      method: 'POST',
+      url,
+      headers: ADMIN,
+      payload: { note: 'model quota raised', by: 'dana' },
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({
+      result: { kind: 'rerun', stage: 'analysis', role: 'analyst' },
+    });
+    expect(await e.task(task.id)).toMatchObject({ state: 'active', lastError: null });
+    const queued = await e.admin.list({ taskId: task.id, status: 'queued' });
+    expect((queued[0]!.payload as { prompt: string }).prompt).toContain(
+      'Note from dana (dashboard): model quota raised',
+    );
+  });
+
+  it('answers a Needs-Input item, and says 409 NOT_WAITING_FOR_INPUT otherwise', async () => {
+    const e = await setup();
+    const { task } = await e.newItem();
+    const url = `/admin/tasks/${task.id}/answer`;
+    const early = await e.app.inject({
+      method: 'POST',
+      url,
+      headers: ADMIN,
+      payload: { text: 'miles' },
+    });
+    expect([early.statusCode, errorCode(early)]).toEqual([409, 'NOT_WAITING_FOR_INPUT']);
+    await e.agent(task.id, 'analyst', (t) => e.artifact(t, '01-questions.md', 'Which unit?\n'));
+    expect((await e.task(task.id)).state).toBe('needs_input');
+    const ok = await e.app.inject({
+      method: 'POST',
+      url,
+      headers: ADMIN,
+      payload: { text: 'miles' },
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ result: { kind: 'rerun', role: 'analyst' } });
+  });
+
   it('documents the dashboard routes in the OpenAPI document', async () => {
     const e = await setup();
     const res = await e.app.inject({ url: '/docs/json' });
@@ -197,6 +252,8 @@ describeEachDialect('dashboard read api and task actions', ({ current }) => {
       '/admin/tasks/{id}/approve',
       '/admin/tasks/{id}/reject',
       '/admin/tasks/{id}/cancel',
+      '/admin/tasks/{id}/resume',
+      '/admin/tasks/{id}/answer',
     ]) {
       expect(paths).toContain(path);
     }
