@@ -11,7 +11,7 @@ export type LeaseEndReason = (typeof LEASE_END_REASONS)[keyof typeof LEASE_END_R
 export interface LeaseKeeperOptions {
   /** One fenced lease extension (a `JobQueue.heartbeat`, or the v2 HTTP heartbeat). */
   beat: () => Promise<BeatResult>;
-  /** Time between the end of one heartbeat and the start of the next (about leaseMs / 3). */
+  /** Time from the start of one heartbeat to the start of the next (about leaseMs / 3). */
   intervalMs: number;
   log: Logger;
   /** Called once when the lease is lost (another holder may own the job now). */
@@ -95,13 +95,17 @@ export class LeaseKeeper {
     await this.#inFlight;
   }
 
-  #schedule(): void {
+  /** Chained, never overlapping; a slow heartbeat shortens the wait before the next one. */
+  #schedule(delayMs = this.#o.intervalMs): void {
     this.#timer = setTimeout(() => {
       this.#timer = null;
+      const startedAtMs = performance.now();
       void this.beat().then((held) => {
-        if (held && !this.#stopped) this.#schedule();
+        if (!held || this.#stopped) return;
+        const tookMs = performance.now() - startedAtMs;
+        this.#schedule(Math.max(0, this.#o.intervalMs - tookMs));
       });
-    }, this.#o.intervalMs);
+    }, delayMs);
   }
 
   async #beatOnce(): Promise<void> {
