@@ -25,6 +25,7 @@ import { ProjectRegistry } from './pipeline/project.js';
 import { TaskStore } from './pipeline/task-store.js';
 import { BreakerStore } from './queue/breaker-store.js';
 import { JobQueue } from './queue/job-queue.js';
+import type { Job } from './queue/job.js';
 import { QueueAdmin } from './queue/queue-admin.js';
 import { Worker } from './queue/worker.js';
 import type { Db } from './store/db.js';
@@ -43,6 +44,7 @@ import { isWebhookJobPayload, WEBHOOK_JOB_KINDS } from './integrations/webhooks/
 import { WebhookIntake } from './integrations/webhooks/webhook-intake.js';
 import { WebhookHandler } from './pipeline/webhook-handler.js';
 import { HandlerWorker } from './queue/handler-worker.js';
+import { stopAll } from './stop-all.js';
 import { OrchError } from './errors.js';
 import { createRecovery } from './recovery/recovery.js';
 import { recoverySettings } from './recovery/recovery-settings.js';
@@ -202,24 +204,36 @@ export async function createRuntime(o: RuntimeOptions) {
       throw new OrchError('WEBHOOK_PAYLOAD_INVALID', 'not a webhook job payload');
     return webhookHandler.handle(job.payload);
   };
-  const handlers = new HandlerWorker({
+  const handlerBase = {
     queue,
     log,
     owner,
-    handlers: {
-      [WEBHOOK_JOB_KINDS.plane]: handleWebhook,
-      [WEBHOOK_JOB_KINDS.gitea]: handleWebhook,
-      [RECHECK_JOB_KIND]: (job) => recheck(pipeline, job.payload),
-    },
-    onJobEnded: (job) => pipeline.onJobEnded(job.id).then(() => undefined),
-    classify: (err) => {
+    onJobEnded: (job: Job) => pipeline.onJobEnded(job.id).then(() => undefined),
+    classify: (err: unknown) => {
       const r = integrationRetry(err);
       return r.retryable
-        ? { kind: 'transient', retryAfterMs: r.retryAfterMs }
-        : { kind: 'permanent' };
+        ? { kind: 'transient' as const, retryAfterMs: r.retryAfterMs }
+        : { kind: 'permanent' as const };
     },
     leaseMs: config.queue.leaseMs,
     pollIntervalMs: config.queue.pollIntervalMs,
+  };
+  // Two pools: a recheck (security gate, merge re-test) may run for minutes and must never hold
+  // up webhook deliveries, which are short and wait in their own pool.
+  const webhookHandlers = new HandlerWorker({
+    ...handlerBase,
+    name: 'webhooks',
+    concurrency: config.env.ORCH_WEBHOOK_CONCURRENCY,
+    handlers: {
+      [WEBHOOK_JOB_KINDS.plane]: handleWebhook,
+      [WEBHOOK_JOB_KINDS.gitea]: handleWebhook,
+    },
+  });
+  const recheckHandlers = new HandlerWorker({
+    ...handlerBase,
+    name: 'rechecks',
+    concurrency: config.env.ORCH_RECHECK_CONCURRENCY,
+    handlers: { [RECHECK_JOB_KIND]: (job) => recheck(pipeline, job.payload) },
   });
   const worker = new Worker({
     queue,
@@ -278,7 +292,8 @@ export async function createRuntime(o: RuntimeOptions) {
     breakers,
     runner,
     worker,
-    handlers,
+    webhookHandlers,
+    recheckHandlers,
     webhookIntake,
     owner,
     notifier,
@@ -286,7 +301,7 @@ export async function createRuntime(o: RuntimeOptions) {
     /**
      * Startup recovery (system-inventory §7; migrations ran in createRuntime): orphan agent runs →
      * running jobs whose executor is gone → expired leases → merge-lease reclaim → run-log
-     * rotation; then the daemons: worker, handlers, reconciler, reaper last. `daemons: false`
+     * rotation; then the daemons: worker, handler pools (webhooks, rechecks), reconciler, reaper last. `daemons: false`
      * (tests) runs the recovery only, so a test drives the daemons with `runOnce()`.
      */
     async start(options: { worker?: boolean; daemons?: boolean } = {}) {
@@ -302,23 +317,49 @@ export async function createRuntime(o: RuntimeOptions) {
       // Jobs that recovery failed for good: their work items go to Blocked, like the runner's.
       for (const id of [...report.failed, ...report.expired]) await pipeline.onJobEnded(id);
       if (options.worker !== false) worker.start();
-      handlers.start();
+      webhookHandlers.start();
+      recheckHandlers.start();
       if (options.daemons !== false) {
         recovery.reconciler.start();
         recovery.reaper.start();
       }
       return report;
     },
-    /** Daemons in reverse order (reaper, reconciler, handlers, worker), then the store. */
+    /**
+     * Stops claiming first (agent worker and both handler pools, at once), then drains what runs
+     * for up to `drainMs`, then the daemons (reaper, reconciler), then the store. Every step runs
+     * even when an earlier one failed; the first failure is thrown at the end.
+     */
     async stop(options: { drainMs?: number } = {}): Promise<void> {
-      await recovery.reaper.stop();
-      await recovery.reconciler.stop();
-      await handlers.stop();
-      await worker.stop({ drainMs: options.drainMs ?? 0 });
-      await queue.close();
-      await db.close();
+      const drainMs = options.drainMs ?? 0;
+      await stopAll(
+        [
+          {
+            // Each stop() stops its claims synchronously before it awaits anything.
+            name: 'claimers',
+            run: () =>
+              settleAll([
+                worker.stop({ drainMs }),
+                webhookHandlers.stop({ drainMs }),
+                recheckHandlers.stop({ drainMs }),
+              ]),
+          },
+          { name: 'reaper', run: () => recovery.reaper.stop() },
+          { name: 'reconciler', run: () => recovery.reconciler.stop() },
+          { name: 'queue', run: () => queue.close() },
+          { name: 'db', run: () => db.close() },
+        ],
+        log,
+      );
     },
   };
+}
+
+/** Waits for every promise; rejects with the first rejection once all have settled. */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 export type Runtime = Awaited<ReturnType<typeof createRuntime>>;

@@ -6,6 +6,7 @@ import { safeNotify, type Notifier } from '../integrations/notify/notifier.js';
 import type { BreakerStore } from '../queue/breaker-store.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { Job } from '../queue/job.js';
+import { LeaseKeeper } from '../queue/lease-keeper.js';
 import { adapterFor } from './adapters/adapter-for.js';
 import type { AgentRun, AgentRunStore } from './agent-run-store.js';
 import type { AgentProfile, AgentProfiles } from './agents-config.js';
@@ -60,12 +61,6 @@ export interface AgentRunnerOptions {
   pollMs?: number;
   /** Quota pause when the CLI gives no reset time (default 1 h). */
   defaultQuotaPauseMs?: number;
-}
-
-/** The lease extender of one run: `lost()` says whether the lease was lost, `stop()` ends it. */
-interface Heartbeat {
-  lost(): boolean;
-  stop(): boolean;
 }
 
 /** A run in progress, as the worker sees it. */
@@ -133,11 +128,45 @@ export class AgentRunner {
     }
   }
 
+  /**
+   * The lease is kept from here (right after the claim) until the job is finalized: worktree
+   * preparation (a slow clone), the run and the after-run step (gates, tests, merge) may each take
+   * longer than a lease, and a live holder must never look dead to lease expiry.
+   */
   async #execute(
     job: Job,
     onProcess: (p: AgentProcess) => void,
   ): Promise<FinalizeResult | { kind: 'handed_off' }> {
     const log = this.#o.log.child({ jobId: job.id, agent: job.kind, taskId: job.taskId });
+    let proc: AgentProcess | null = null;
+    const keeper = LeaseKeeper.forJob(this.#o.queue, job, {
+      leaseMs: this.#o.leaseMs,
+      log,
+      onLost: () => {
+        log.warn('lease lost; stopping the run');
+        proc?.kill('stop');
+      },
+      onCancel: () => proc?.kill('cancel'),
+    }).start();
+    const track = (p: AgentProcess) => {
+      proc = p;
+      onProcess(p);
+      if (keeper.lost) p.kill('stop');
+      else if (keeper.cancelRequested) p.kill('cancel');
+    };
+    try {
+      return await this.#prepareAndRun(job, keeper, track, log);
+    } finally {
+      await keeper.stop();
+    }
+  }
+
+  async #prepareAndRun(
+    job: Job,
+    keeper: LeaseKeeper,
+    onProcess: (p: AgentProcess) => void,
+    log: Logger,
+  ): Promise<FinalizeResult | { kind: 'handed_off' }> {
     let payload: AgentJobPayload;
     let worktree: WorktreeInfo;
     try {
@@ -146,8 +175,11 @@ export class AgentRunner {
     } catch (err) {
       const reason = errorText(err);
       log.warn({ err }, 'agent job could not be prepared');
+      await keeper.stop();
       return finalizeJob(this.#deps(log), job, { kind: 'permanent', reason }, null);
     }
+    const early = await this.#leaseEnded(job, keeper, log);
+    if (early) return early;
     const { profile, adapter } = this.profileFor(job.kind);
     const run = await this.#o.runs.create({
       jobId: job.id,
@@ -158,42 +190,46 @@ export class AgentRunner {
       startedAtMs: this.#o.clock.now(),
     });
     const runLog = log.child({ runId: run.id });
-    // Heartbeats go on until the job is finalized: the after-run step (gates, tests, merge) may
-    // take longer than a lease, and a live finalizer must never look dead to lease expiry.
-    let heartbeat: Heartbeat | null = null;
     let result: WatchedResult;
     try {
-      try {
-        result = await this.#spawnAndWatch({
-          job,
-          payload,
-          worktree,
-          profile,
-          adapter,
-          run,
-          onProcess,
-          onHeartbeat: (h) => (heartbeat = h),
-          log: runLog,
-        });
-      } catch (err) {
-        // A launch error (bad command config, unwritable log dir) fails this attempt, never the slot.
-        runLog.error({ err }, 'agent launch failed');
-        result = launchFailure(err);
-      }
-      const limits = { wallMs: profile.timeoutMs, idleMs: profile.idleTimeoutMs };
-      return await this.#conclude({
-        job,
-        payload,
-        worktree,
-        adapter,
-        run,
-        result,
-        limits,
-        log: runLog,
-      });
-    } finally {
-      (heartbeat as Heartbeat | null)?.stop();
+      const a = { job, payload, worktree, profile, adapter, run, keeper, onProcess, log: runLog };
+      result = await this.#spawnAndWatch(a);
+    } catch (err) {
+      // A launch error (bad command config, unwritable log dir) fails this attempt, never the slot.
+      runLog.error({ err }, 'agent launch failed');
+      result = launchFailure(err);
     }
+    const limits = { wallMs: profile.timeoutMs, idleMs: profile.idleTimeoutMs };
+    return this.#conclude({
+      job,
+      payload,
+      worktree,
+      adapter,
+      run,
+      result,
+      limits,
+      keeper,
+      log: runLog,
+    });
+  }
+
+  /**
+   * After preparation: a lost lease (another holder may run the job now) or a cancel request
+   * ends the attempt before anything is spawned in the worktree.
+   */
+  async #leaseEnded(
+    job: Job,
+    keeper: LeaseKeeper,
+    log: Logger,
+  ): Promise<{ kind: 'handed_off' } | null> {
+    if (!keeper.lost && !keeper.cancelRequested && (await keeper.beat())) return null;
+    await keeper.stop();
+    if (keeper.lost) {
+      log.warn('lease lost while the worktree was prepared; not starting the agent');
+    } else {
+      await this.#o.queue.cancel(job.id, job.leaseToken!, 'cancelled by operator');
+    }
+    return { kind: 'handed_off' };
   }
 
   async #spawnAndWatch(a: {
@@ -203,8 +239,8 @@ export class AgentRunner {
     profile: AgentProfile;
     adapter: AgentAdapter;
     run: AgentRun;
+    keeper: LeaseKeeper;
     onProcess: (p: AgentProcess) => void;
-    onHeartbeat: (h: Heartbeat) => void;
     log: Logger;
   }): Promise<WatchedResult> {
     const { job, worktree, profile, adapter, run } = a;
@@ -238,7 +274,12 @@ export class AgentRunner {
       worktree: worktree.path,
       pid: proc.pid,
     });
-    await this.#o.queue.attach(job.id, job.leaseToken!, { pid: proc.pid, agentRunId: run.id });
+    const attached = await this.#o.queue.attach(job.id, job.leaseToken!, {
+      pid: proc.pid,
+      agentRunId: run.id,
+    });
+    // The fence failed: the job is someone else's now. A heartbeat confirms it and stops the run.
+    if (attached.kind === 'lease_lost') await a.keeper.beat();
     a.log.info({ pid: proc.pid, adapter: adapter.name }, 'agent started');
     const started = {
       type: 'agent_started',
@@ -248,37 +289,8 @@ export class AgentRunner {
       taskId: job.taskId,
     } as const;
     await safeNotify(this.#o.notifier, started, a.log);
-    const heartbeat = this.#heartbeat(job, proc, a.log);
-    a.onHeartbeat(heartbeat);
     const result = await proc.done;
-    return { ...result, leaseLost: heartbeat.lost() };
-  }
-
-  /** Extends the lease every third of its length; a lost lease or a cancel request kills the run. */
-  #heartbeat(job: Job, proc: AgentProcess, log: Logger): Heartbeat {
-    let lost = false;
-    const every = Math.max(50, Math.floor(this.#o.leaseMs / 3));
-    const timer = setInterval(() => {
-      void this.#o.queue.heartbeat(job.id, job.leaseToken!, this.#o.leaseMs).then(
-        (hb) => {
-          if (hb.kind === 'lease_lost') {
-            lost = true;
-            log.warn('lease lost while the agent ran; stopping it');
-            proc.kill('stop');
-          } else if (hb.cancelRequested) {
-            proc.kill('cancel');
-          }
-        },
-        (err: unknown) => log.warn({ err }, 'heartbeat failed'),
-      );
-    }, every);
-    return {
-      lost: () => lost,
-      stop: () => {
-        clearInterval(timer);
-        return lost;
-      },
-    };
+    return { ...result, leaseLost: a.keeper.lost };
   }
 
   async #conclude(a: {
@@ -289,6 +301,7 @@ export class AgentRunner {
     run: AgentRun;
     result: WatchedResult;
     limits: { wallMs: number; idleMs: number };
+    keeper: LeaseKeeper;
     log: Logger;
   }): Promise<FinalizeResult | { kind: 'handed_off' }> {
     const { job, result } = a;
@@ -304,6 +317,7 @@ export class AgentRunner {
     // A lost lease or a worker stop: the job is no longer (or not yet) ours to finalize.
     if (result.leaseLost || killReason === 'stop') return { kind: 'handed_off' };
     if (killReason === 'cancel') {
+      await a.keeper.stop();
       await this.#o.queue.cancel(job.id, job.leaseToken!, 'cancelled by operator');
       return { kind: 'handed_off' };
     }
@@ -311,8 +325,7 @@ export class AgentRunner {
     if (outcome.kind === 'success' && this.#o.onFinished) {
       // Hazard H-3 (spec reaper.md §14.1): the reaper or recovery may have taken the job while the
       // run ended; only the lease holder replays the pipeline step (a fenced lease extension).
-      const held = await this.#o.queue.heartbeat(job.id, job.leaseToken!, this.#o.leaseMs);
-      if (held.kind === 'lease_lost') {
+      if (!(await a.keeper.beat())) {
         a.log.warn('job taken over while the run finished; skipping the pipeline step');
         return { kind: 'handed_off' };
       }
@@ -322,6 +335,7 @@ export class AgentRunner {
         outcome = { kind: 'permanent', reason: `after-run step failed: ${errorText(err)}` };
       }
     }
+    await a.keeper.stop();
     return finalizeJob(this.#deps(a.log), job, outcome, run);
   }
 

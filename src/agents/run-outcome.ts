@@ -42,7 +42,7 @@ export function timeoutReason(
   limits: { wallMs: number; idleMs: number },
 ): string | null {
   if (result.parsed.resultSeen) return null;
-  const s = (ms: number) => `${Math.round(ms / 1000)} s`;
+  const s = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
   if (result.killReason === 'wall_timeout') return `timed out after ${s(limits.wallMs)}`;
   if (result.killReason === 'idle_timeout')
     return `timed out: no output for ${s(limits.idleMs)} (idle hang)`;

@@ -1,9 +1,11 @@
 import { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import { OrchError } from '../errors.js';
 import { loadConfig } from '../config/config.js';
 import { loadConfigFile } from '../config/config-file.js';
 import { serverForRuntime } from '../http/runtime-server.js';
 import { createLogger } from '../log.js';
-import { createRuntime } from '../runtime.js';
+import { createRuntime, type Runtime } from '../runtime.js';
 import { redactDbUrl } from '../store/open-db.js';
 
 interface ServeFlags {
@@ -19,7 +21,9 @@ const SHUTDOWN_DEADLINE_MS = 30_000;
 
 /**
  * `orch serve`: the pipeline as a service — HTTP API, queue worker and daemons on one store.
- * SIGTERM/SIGINT stop it in reverse start order within a deadline; a second signal exits at once.
+ * The port is bound before anything claims a job: a busy port exits 1 (`PORT_IN_USE`) having
+ * run nothing. SIGTERM/SIGINT stop it (claimers first) within a deadline; a second signal exits
+ * at once.
  * Running agents are handed to recovery (their jobs are requeued at the next start).
  */
 export function serveCommand(): Command {
@@ -35,11 +39,16 @@ export function serveCommand(): Command {
       const log = createLogger(config.env.ORCH_LOG_LEVEL);
       const rt = await createRuntime({ config, configFile: loadConfigFile(flags.config), log });
       const app = serverForRuntime(rt);
-      await rt.start({ worker: flags.worker });
-      const address = await app.listen({
+      const address = await listenOrClose(app, rt, {
         port: flags.port === undefined ? config.env.ORCH_PORT : Number(flags.port),
         host: flags.host ?? config.env.ORCH_HOST,
       });
+      try {
+        await rt.start({ worker: flags.worker });
+      } catch (err) {
+        await app.close().finally(() => rt.stop());
+        throw err;
+      }
       log.info({ address, db: redactDbUrl(config.dbUrl), owner: rt.owner }, 'orch serving');
       process.stdout.write(`orch listening on ${address}\n`);
       await waitForShutdown(async () => {
@@ -47,6 +56,32 @@ export function serveCommand(): Command {
         await rt.stop({ drainMs: 10_000 });
       }, log);
     });
+}
+
+/**
+ * Binds the HTTP port before any daemon starts. On failure the server and the runtime (store) are
+ * closed, so the process exits instead of running agents with no API; EADDRINUSE becomes
+ * `PORT_IN_USE` with the address in the message.
+ */
+async function listenOrClose(
+  app: FastifyInstance,
+  rt: Runtime,
+  at: { port: number; host: string },
+): Promise<string> {
+  try {
+    return await app.listen(at);
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    await rt.stop().catch(() => undefined);
+    if ((err as { code?: unknown }).code === 'EADDRINUSE') {
+      throw new OrchError(
+        'PORT_IN_USE',
+        `cannot listen on ${at.host}:${at.port}: address already in use (another orch serve? set --port or ORCH_PORT)`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
 }
 
 /** Resolves after SIGTERM/SIGINT once `stop` has run (a second signal exits at once). */

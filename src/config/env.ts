@@ -23,6 +23,10 @@ export const envSchema = z.object({
   ORCH_PORT: int(8500, 0),
   ORCH_ADMIN_TOKEN: z.string().optional(),
   ORCH_MAX_CONCURRENCY: int(1, 1),
+  /** Webhook deliveries handled at once (1: in delivery order). */
+  ORCH_WEBHOOK_CONCURRENCY: int(1, 1),
+  /** Pipeline rechecks (security gate, merge re-test…) run at once, off the webhook path. */
+  ORCH_RECHECK_CONCURRENCY: int(2, 1),
   ORCH_QUEUE_POLL_INTERVAL_MS: int(2000, 10),
   ORCH_LEASE_SECONDS: int(60, 1),
   ORCH_MAX_ATTEMPTS: int(2, 1),

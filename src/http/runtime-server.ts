@@ -44,6 +44,10 @@ export function serverForRuntime(
     ],
     statusBlocks: {
       worker: () => rt.worker.status(),
+      handlers: () => ({
+        webhooks: rt.webhookHandlers.status(),
+        rechecks: rt.recheckHandlers.status(),
+      }),
       resilience: async () => ({ breakers: await rt.breakers.list() }),
       reaper: () => rt.recovery.reaper.status(),
       reconciler: () => rt.recovery.reconciler.status(),

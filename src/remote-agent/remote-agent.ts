@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isOrchError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { LeaseKeeper, type BeatResult } from '../queue/lease-keeper.js';
 import { AgentClient, type LeasedJob } from './agent-client.js';
 import { listFiles, readBase64 } from './artifacts-dir.js';
 import { startJobProcess, type JobProcess } from './job-process.js';
@@ -38,8 +39,9 @@ const RETRY_MAX_MS = 30_000;
 
 /**
  * `orch agent`: leases jobs over HTTP, runs the command for each (payload on stdin and in
- * ORCH_JOB_PAYLOAD), heartbeats from a timer the job cannot starve, uploads the files the command
- * wrote to ORCH_ARTIFACTS_DIR, and completes (exit 0 → succeeded, else failed). A cancel in a
+ * ORCH_JOB_PAYLOAD), uploads the files the command wrote to ORCH_ARTIFACTS_DIR, and completes
+ * (exit 0 → succeeded, else failed). A LeaseKeeper heartbeats from the lease until the complete,
+ * so a slow upload never lets the lease expire. A cancel in a
  * heartbeat response kills the job's process group and completes it as cancelled. `stop()`
  * (SIGTERM) ends the long-poll, stops running jobs and hands them back as retryable failures.
  */
@@ -107,6 +109,13 @@ export class RemoteAgent {
   async #runJob(job: LeasedJob, r: Running, heartbeatMs: number): Promise<void> {
     const log = this.#o.logger.child({ jobId: job.id, runId: job.run_id });
     const artifactsDir = await mkdtemp(join(tmpdir(), `orch-agent-${job.id}-`));
+    const keeper = new LeaseKeeper({
+      beat: () => this.#beat(job),
+      intervalMs: heartbeatMs,
+      log,
+      onLost: () => this.#stopJob(r, 'lease_lost'),
+      onCancel: () => this.#stopJob(r, 'cancelled'),
+    }).start();
     try {
       await this.#client.event(job.id, job.lease_token, 'job.started').catch((err: unknown) => {
         if (isOrchError(err, 'LEASE_LOST')) r.stopReason = 'lease_lost';
@@ -117,27 +126,28 @@ export class RemoteAgent {
         env: jobEnv(job, artifactsDir),
       });
       if (this.#stopping) this.#stopJob(r, 'shutdown');
-      const timer = setInterval(() => void this.#heartbeat(job, r, log), heartbeatMs);
-      const exit = await r.proc.exited.finally(() => clearInterval(timer));
+      const exit = await r.proc.exited;
       log.info({ exit, stopReason: r.stopReason }, 'job process ended');
       if (leaseLost(r)) return;
       if (job.run_id !== null) await this.#upload(job, artifactsDir, log);
+      await keeper.stop();
+      if (leaseLost(r)) return;
       await this.#client.complete(job.id, completion(job, exit, r.stopReason));
     } finally {
+      await keeper.stop();
       await rm(artifactsDir, { recursive: true, force: true });
     }
   }
 
-  async #heartbeat(job: LeasedJob, r: Running, log: Logger): Promise<void> {
+  /** One heartbeat over HTTP, as the LeaseKeeper reads it (other errors: retried next tick). */
+  async #beat(job: LeasedJob): Promise<BeatResult> {
     try {
       const res = await this.#client.heartbeat(job.id, job.lease_token);
-      if (res.cancel) this.#stopJob(r, 'cancelled');
+      return { kind: 'ok', cancelRequested: res.cancel };
     } catch (err) {
-      if (isOrchError(err, 'LEASE_LOST') || isOrchError(err, 'JOB_NOT_FOUND')) {
-        this.#stopJob(r, 'lease_lost');
-      } else {
-        log.warn({ err }, 'heartbeat failed; will retry on the next tick');
-      }
+      if (isOrchError(err, 'LEASE_LOST') || isOrchError(err, 'JOB_NOT_FOUND'))
+        return { kind: 'lease_lost' };
+      throw err;
     }
   }
 

@@ -46,6 +46,40 @@ export interface HarnessOptions {
   maxConcurrency?: number;
   leaseMs?: number;
   onFinished?: OnFinished;
+  /** Awaited before every worktree preparation (a slow clone). */
+  ensureGate?: () => Promise<void>;
+  /** Awaited when a run's process was spawned, before the runner stamps the job (attach). */
+  afterSpawn?: (runId: number) => Promise<void>;
+}
+
+/** A WorktreeManager whose preparation waits for a gate, standing in for a slow clone. */
+class GatedWorktrees extends WorktreeManager {
+  readonly #gate: () => Promise<void>;
+
+  constructor(o: ConstructorParameters<typeof WorktreeManager>[0], gate: () => Promise<void>) {
+    super(o);
+    this.#gate = gate;
+  }
+
+  override async ensure(repo: string, branch: string) {
+    await this.#gate();
+    return super.ensure(repo, branch);
+  }
+}
+
+/** An AgentRunStore that lets a test act between spawn and attach. */
+class HookedRuns extends AgentRunStore {
+  readonly #hook: (runId: number) => Promise<void>;
+
+  constructor(db: Db, hook: (runId: number) => Promise<void>) {
+    super(db);
+    this.#hook = hook;
+  }
+
+  override async markStarted(id: number, fields: Parameters<AgentRunStore['markStarted']>[1]) {
+    await super.markStarted(id, fields);
+    await this.#hook(id);
+  }
 }
 
 /** Everything the runner and worker need, on a real DB, real git repo and real processes. */
@@ -69,11 +103,13 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
   const profiles = new AgentProfiles(section, env);
   const notifier = new RecordingNotifier();
   const breakers = new BreakerStore(db, clock, { threshold: 3, pauseMs: 300_000 });
-  const runs = new AgentRunStore(db);
-  const worktrees = new WorktreeManager({
-    reposDir: join(dir, 'repos'),
-    worktreesDir: join(dir, 'wt'),
-  });
+  const runs = options.afterSpawn
+    ? new HookedRuns(db, options.afterSpawn)
+    : new AgentRunStore(db);
+  const wtDirs = { reposDir: join(dir, 'repos'), worktreesDir: join(dir, 'wt') };
+  const worktrees = options.ensureGate
+    ? new GatedWorktrees(wtDirs, options.ensureGate)
+    : new WorktreeManager(wtDirs);
   const baseEnv = childBaseEnv({
     ...process.env,
     ORCH_ADMIN_TOKEN: 'super-secret',
@@ -162,4 +198,24 @@ export function fakeRole(scenario: string, extra: Record<string, unknown> = {}) 
     env: { FAKE_SCENARIO: scenario },
     ...extra,
   };
+}
+
+/** Polls `cond` until it holds; throws (naming `what`) if it never does within `limitMs`. */
+export async function until(
+  cond: () => Promise<boolean> | boolean,
+  what: string,
+  limitMs = 15_000,
+): Promise<void> {
+  const start = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - start > limitMs) throw new Error(`never happened: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A promise with its resolve, for gates a test opens by hand. */
+export function deferred(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
 }

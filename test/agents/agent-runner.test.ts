@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { describeEachDialect } from '../helpers/test-db.js';
-import { fakeRole, makeHarness, type Harness, type HarnessOptions } from './agent-harness.js';
+import {
+  deferred,
+  fakeRole,
+  makeHarness,
+  until,
+  type Harness,
+  type HarnessOptions,
+} from './agent-harness.js';
 
 const FAST = { killGraceS: 0.3, exitGraceS: 0.5, idleTimeoutS: 5, timeoutS: 20 };
 
@@ -139,7 +146,12 @@ describeEachDialect('agent runner', ({ current }) => {
     const { job } = await h.enqueue('developer', {}, { maxAttempts: 1 });
     await h.tick();
     const [run] = await h.runs.listForJob(job.id);
-    expect(run).toMatchObject({ exitCode: -9, killReason: 'idle_timeout', outcome: 'permanent' });
+    expect(run).toMatchObject({
+      exitCode: -9,
+      killReason: 'idle_timeout',
+      outcome: 'timeout',
+      error: 'timed out: no output for 0.6 s (idle hang)',
+    });
     expect(await h.queue.get(job.id)).toMatchObject({ status: 'failed' });
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
     expect(pidAlive(grandchild)).toBe(false);
@@ -254,6 +266,7 @@ describeEachDialect('agent runner', ({ current }) => {
     });
     const { job } = await h.enqueue('developer');
     await h.worker.runOnce();
+    await until(async () => (await h.queue.get(job.id))!.pid !== null, 'agent attached');
     await h.admin.requestCancel(job.id);
     await h.worker.whenIdle();
     expect(await h.queue.get(job.id)).toMatchObject({ status: 'cancelled' });
@@ -270,10 +283,74 @@ describeEachDialect('agent runner', ({ current }) => {
     });
     const { job } = await h.enqueue('developer');
     await h.worker.runOnce();
+    await until(async () => (await h.queue.get(job.id))!.pid !== null, 'agent attached');
     h.clock.advance(301);
     expect((await h.admin.expireLeases()).map((j) => j.id)).toEqual([job.id]);
     await h.worker.whenIdle();
     expect(await h.queue.get(job.id)).toMatchObject({ status: 'queued', leaseToken: null });
     expect((await h.runs.listForJob(job.id))[0]).toMatchObject({ killReason: 'stop' });
+  });
+
+  it('keeps the lease through a worktree preparation longer than the lease: no second claim', async () => {
+    const gate = deferred();
+    let preparing = false;
+    const h = setup({
+      leaseMs: 300,
+      agents: agents({ developer: fakeRole('success') }),
+      ensureGate: () => ((preparing = true), gate.promise),
+    });
+    const { job } = await h.enqueue('developer');
+    await h.worker.runOnce();
+    await until(() => preparing, 'preparation started');
+    const claimedAtMs = h.clock.now();
+    h.clock.advance(200);
+    await until(
+      async () => (await h.queue.get(job.id))!.heartbeatAtMs! >= claimedAtMs + 200,
+      'a heartbeat during preparation',
+    );
+    h.clock.advance(200); // past the claim's lease, within the heartbeat's
+    expect(await h.admin.expireLeases()).toEqual([]);
+    const second = await h.queue.claim({ kinds: ['developer'], leaseMs: 300, owner: 'second' });
+    expect(second).toEqual([]);
+    gate.open();
+    await h.worker.whenIdle();
+    expect(await h.queue.get(job.id)).toMatchObject({ status: 'done', attempts: 1 });
+    expect(await h.runs.listForJob(job.id)).toHaveLength(1);
+  });
+
+  it('does not start the agent when the lease was lost during worktree preparation', async () => {
+    const gate = deferred();
+    let preparing = false;
+    const h = setup({
+      leaseMs: 60_000,
+      agents: agents({ developer: fakeRole('success') }),
+      ensureGate: () => ((preparing = true), gate.promise),
+    });
+    const { job } = await h.enqueue('developer');
+    await h.worker.runOnce();
+    await until(() => preparing, 'preparation started');
+    h.clock.advance(60_001);
+    expect((await h.admin.expireLeases()).map((j) => j.id)).toEqual([job.id]);
+    gate.open();
+    await h.worker.whenIdle();
+    expect(await h.queue.get(job.id)).toMatchObject({ status: 'queued', leaseToken: null });
+    expect(await h.runs.listForJob(job.id)).toEqual([]);
+  });
+
+  it('stops the run when attach finds the lease already taken', async () => {
+    let jobId = 0;
+    const h: Harness = setup({
+      agents: agents({ developer: fakeRole('hang_mid', { idleTimeoutS: 30 }) }),
+      // Between spawn and attach, the job is taken away (a fenced snooze by its holder's token).
+      afterSpawn: async () => {
+        const held = (await h.queue.get(jobId))!;
+        await h.queue.snooze(held.id, held.leaseToken!, 0, 'taken over');
+      },
+    });
+    const { job } = await h.enqueue('developer');
+    jobId = job.id;
+    await h.tick();
+    expect((await h.runs.listForJob(job.id))[0]).toMatchObject({ killReason: 'stop' });
+    expect(await h.queue.get(job.id)).toMatchObject({ status: 'queued', leaseToken: null });
   });
 });

@@ -156,4 +156,34 @@ describeEachDialect('orch agent (end to end)', ({ current }) => {
     await expectCancelKillsGroup(e);
     await expectShutdownHandsBack(e, agent);
   });
+
+  it('keeps heartbeating while it uploads artifacts: a slow upload never lets the lease expire', async () => {
+    const leaseMs = 1000;
+    const s = makeServer(current().db, { leaseMs });
+    app = s.app;
+    let uploadStartedAtMs: number | null = null;
+    let openUploads!: () => void;
+    const uploadsOpen = new Promise<void>((r) => (openUploads = r));
+    s.app.addHook('onRequest', async (req) => {
+      if (req.method !== 'POST' || !/\/v2\/runs\/\d+\/artifacts/.test(req.url)) return;
+      uploadStartedAtMs ??= Date.now();
+      await uploadsOpen;
+    });
+    const url = await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const token = await createToken(s.app, { tenant_id: 'acme', kinds: ['scan'] });
+    const e: E2e = { s, h: bearer(token) };
+    const runId = await startRun(e, [{ mode: 'ok', target: 'a' }]);
+    agent = startAgent(url, token);
+    const startedAtMs = await until('upload to start', () => uploadStartedAtMs ?? undefined);
+    const jobId = (await getRun(e, runId)).jobs[0]!.id;
+    await until('a heartbeat a full lease into the upload', async () => {
+      const job = await s.queue.get(jobId);
+      return job!.heartbeatAtMs! >= startedAtMs + leaseMs ? job : undefined;
+    });
+    expect(await s.admin.expireLeases()).toEqual([]);
+    openUploads();
+    const run = await runFinished(e, runId);
+    expect(run.status).toBe('completed');
+    expect(await s.queue.get(jobId)).toMatchObject({ status: 'done', attempts: 1 });
+  });
 });

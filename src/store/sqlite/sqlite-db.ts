@@ -4,7 +4,15 @@ import Database from 'better-sqlite3';
 import type { Db, Queryable, RunResult, SqlParam } from '../db.js';
 import { OrchError } from '../../errors.js';
 
-const BUSY_RETRIES = 50;
+/**
+ * better-sqlite3 is synchronous: while SQLite's busy handler waits for another process's write
+ * lock, the whole event loop waits too (timers, HTTP, heartbeats). So the blocking wait is kept
+ * to a few milliseconds and longer waits are retried asynchronously, with backoff, up to a bound.
+ */
+const BLOCKING_BUSY_MS = 5;
+const DEFAULT_BUSY_WAIT_MS = 30_000;
+const BACKOFF_FIRST_MS = 1;
+const BACKOFF_MAX_MS = 50;
 
 interface Prepared {
   stmt: Database.Statement;
@@ -35,25 +43,31 @@ function isBusy(err: unknown): boolean {
   return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * SQLite through better-sqlite3: WAL, synchronous=FULL (an acknowledged write survives power loss,
- * not just a process crash), a busy timeout for other processes on the same file. Statements are
- * synchronous and so never interleave; a transaction holds an async lock so that statements from
- * other callers cannot slip into it while its body awaits.
+ * not just a process crash). Statements are synchronous and so never interleave; a transaction
+ * holds an async lock so that statements from other callers cannot slip into it while its body
+ * awaits. When another process holds the write lock, a statement (or BEGIN) is retried
+ * asynchronously with backoff for up to `busyWaitMs` (default 30 s), never blocking the event loop
+ * for more than a few milliseconds; after that it throws SQLITE_BUSY.
  */
 export class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
   readonly url: string;
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Prepared>();
+  readonly #busyWaitMs: number;
   #txTail: Promise<void> = Promise.resolve();
   #inTx = false;
 
-  constructor(url: string, path: string, options: { busyTimeoutMs?: number } = {}) {
+  constructor(url: string, path: string, options: { busyWaitMs?: number } = {}) {
     this.url = url;
+    this.#busyWaitMs = options.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     try {
-      this.#db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+      this.#db = new Database(path, { timeout: BLOCKING_BUSY_MS });
     } catch (err) {
       throw new OrchError('DB_OPEN_FAILED', `cannot open SQLite database at ${path}`, {
         cause: err,
@@ -89,48 +103,56 @@ export class SqliteDb implements Db {
     return { changes: p.stmt.run(...bindable(p, params)).changes };
   }
 
-  /** Retries a statement while another process holds the write lock past the busy timeout. */
-  #withBusyRetry<T>(fn: () => T): T {
-    for (let attempt = 0; ; attempt++) {
+  /**
+   * Runs `fn` with async retries while another process holds the write lock. Inside a transaction
+   * we already hold the lock (BEGIN IMMEDIATE), so a busy error there is not retried.
+   */
+  async #withBusyRetry<T>(fn: () => T, outsideTx: boolean): Promise<T> {
+    const deadlineMs = performance.now() + this.#busyWaitMs;
+    for (let delayMs = BACKOFF_FIRST_MS; ; delayMs = Math.min(delayMs * 2, BACKOFF_MAX_MS)) {
+      // A statement issued outside a transaction must not run inside one this connection opened
+      // while the statement slept (it would commit or roll back with it).
+      if (outsideTx) while (this.#inTx) await this.#txTail;
       try {
         return fn();
       } catch (err) {
-        if (!isBusy(err) || this.#inTx || attempt >= BUSY_RETRIES) throw err;
+        if (!isBusy(err) || this.#inTx || performance.now() >= deadlineMs) throw err;
       }
+      await sleep(delayMs);
     }
   }
 
-  #direct(): Queryable {
+  #queryable(outsideTx: boolean): Queryable {
+    const retry = <T>(fn: () => T) => this.#withBusyRetry(fn, outsideTx);
     return {
       dialect: 'sqlite',
       all: <T>(sql: string, params: readonly SqlParam[] = []) =>
-        Promise.resolve(this.#withBusyRetry(() => this.#all(sql, params) as T[])),
+        retry(() => this.#all(sql, params) as T[]),
       get: <T>(sql: string, params: readonly SqlParam[] = []) =>
-        Promise.resolve(this.#withBusyRetry(() => this.#get(sql, params) as T | undefined)),
-      run: (sql: string, params: readonly SqlParam[] = []) =>
-        Promise.resolve(this.#withBusyRetry(() => this.#run(sql, params))),
-      exec: (sql: string) => Promise.resolve(this.#withBusyRetry(() => void this.#db.exec(sql))),
+        retry(() => this.#get(sql, params) as T | undefined),
+      run: (sql: string, params: readonly SqlParam[] = []) => retry(() => this.#run(sql, params)),
+      exec: (sql: string) => retry(() => void this.#db.exec(sql)),
     };
   }
 
   async all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]> {
     await this.#txTail;
-    return this.#direct().all<T>(sql, params);
+    return this.#queryable(true).all<T>(sql, params);
   }
 
   async get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined> {
     await this.#txTail;
-    return this.#direct().get<T>(sql, params);
+    return this.#queryable(true).get<T>(sql, params);
   }
 
   async run(sql: string, params?: readonly SqlParam[]): Promise<RunResult> {
     await this.#txTail;
-    return this.#direct().run(sql, params);
+    return this.#queryable(true).run(sql, params);
   }
 
   async exec(sql: string): Promise<void> {
     await this.#txTail;
-    return this.#direct().exec(sql);
+    return this.#queryable(true).exec(sql);
   }
 
   async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
@@ -139,10 +161,10 @@ export class SqliteDb implements Db {
     this.#txTail = new Promise<void>((resolve) => (release = resolve));
     await previous;
     try {
-      this.#withBusyRetry(() => this.#db.exec('begin immediate'));
+      await this.#withBusyRetry(() => this.#db.exec('begin immediate'), false);
       this.#inTx = true;
       try {
-        const result = await fn(this.#direct());
+        const result = await fn(this.#queryable(false));
         this.#db.exec('commit');
         return result;
       } catch (err) {
