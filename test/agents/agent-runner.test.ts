@@ -139,7 +139,7 @@ describeEachDialect('agent runner', ({ current }) => {
       agents: agents({
         developer: fakeRole('hang_mid', {
           env: { FAKE_SCENARIO: 'hang_mid', FAKE_PID_FILE: pidFile },
-          idleTimeoutS: 0.6,
+          idleTimeoutS: 2,
         }),
       }),
     });
@@ -150,7 +150,7 @@ describeEachDialect('agent runner', ({ current }) => {
       exitCode: -9,
       killReason: 'idle_timeout',
       outcome: 'timeout',
-      error: 'timed out: no output for 0.6 s (idle hang)',
+      error: 'timed out: no output for 2 s (idle hang)',
     });
     expect(await h.queue.get(job.id)).toMatchObject({ status: 'failed' });
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
