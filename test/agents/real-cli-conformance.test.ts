@@ -122,7 +122,7 @@ describe.skipIf(!haveClaude)('real Claude Code 2.1.197 through the runner', () =
   it('a model API that never answers is killed by the idle watchdog, never a success', async () => {
     const { h } = await setup('hang');
     const { job, run } = await runOnce(h);
-    expect(run).toMatchObject({ outcome: 'permanent', killReason: 'idle_timeout', exitCode: -9 });
+    expect(run).toMatchObject({ outcome: 'timeout', killReason: 'idle_timeout', exitCode: -9 });
     expect(job).toMatchObject({ status: 'failed' });
   });
 });
@@ -191,7 +191,7 @@ describe.skipIf(!haveCodex)('real Codex 0.171.0 through the runner', () => {
   it('a model API that never answers is killed by the idle watchdog, never a success', async () => {
     const { h } = await setup('hang');
     const { job, run } = await runOnce(h);
-    expect(run).toMatchObject({ outcome: 'permanent', killReason: 'idle_timeout', exitCode: -9 });
+    expect(run).toMatchObject({ outcome: 'timeout', killReason: 'idle_timeout', exitCode: -9 });
     expect(job).toMatchObject({ status: 'failed' });
   });
 
