@@ -9,9 +9,10 @@ import type { Job } from '../queue/job.js';
 import { LeaseKeeper } from '../queue/lease-keeper.js';
 import { adapterFor } from './adapters/adapter-for.js';
 import type { AgentRun, AgentRunStore } from './agent-run-store.js';
-import type { AgentProfile, AgentProfiles } from './agents-config.js';
+import { argvContext, type AgentProfile, type AgentProfiles } from './agents-config.js';
 import { finalizeJob, type FinalizeResult } from './finalize.js';
 import { parseAgentJobPayload, payloadPrompt, type AgentJobPayload } from './job-payload.js';
+import { preflightTarget, type PreflightTarget } from './preflight.js';
 import { AgentProcess } from './process-runner.js';
 import {
   errorText,
@@ -89,11 +90,8 @@ export class AgentRunner {
   }
 
   /** What preflight should probe for a kind (see Preflight.check). */
-  preflightTarget(kind: string): { binary: string; versionArgv: string[] | null } {
-    const { profile, adapter } = this.profileFor(kind);
-    const versionArgv = adapter.versionArgv({ command: profile.command });
-    if (versionArgv) return { binary: versionArgv[0]!, versionArgv };
-    return { binary: profile.command?.[0] ?? process.execPath, versionArgv: null };
+  preflightTarget(kind: string): PreflightTarget {
+    return preflightTarget(this.#o.profiles.get(kind));
   }
 
   start(job: Job): RunningAgent {
@@ -253,7 +251,7 @@ export class AgentRunner {
       worktree: worktree.path,
       taskFile,
       prompt: `You are the ${job.kind} agent. Your task is in ${taskFile}; read it and do it in this repository.`,
-      ...profileArgs(profile),
+      ...argvContext(profile),
     });
     const runsDir = join(this.#o.dataDir, 'runs');
     mkdirSync(runsDir, { recursive: true });
@@ -261,7 +259,12 @@ export class AgentRunner {
     const proc = new AgentProcess({
       argv,
       cwd: worktree.path,
-      env: { ...this.#o.baseEnv, ...profile.env, ...runEnv(job, run, taskFile, worktree) },
+      env: {
+        ...this.#o.baseEnv,
+        ...adapter.runEnv(argvContext(profile)),
+        ...profile.env,
+        ...runEnv(job, run, taskFile, worktree),
+      },
       logPath,
       parser: adapter.createParser(),
       limits: watchLimits(profile),
@@ -343,16 +346,6 @@ export class AgentRunner {
     const o = this.#o;
     return { queue: o.queue, breakers: o.breakers, notifier: o.notifier, clock: o.clock, log };
   }
-}
-
-function profileArgs(profile: AgentProfile) {
-  return {
-    command: profile.command,
-    model: profile.model,
-    permissionMode: profile.permissionMode,
-    allowedTools: profile.allowedTools,
-    extraArgs: profile.extraArgs,
-  };
 }
 
 function watchLimits(profile: AgentProfile) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { OrchEnv } from '../config/env.js';
-import { ADAPTER_NAMES, type AdapterName } from './runner.js';
+import { ADAPTER_NAMES, type AdapterName, type ArgvContext } from './runner.js';
 
 /**
  * The `agents:` section of orch.config.yaml (docs/config.md): a `defaults` profile and one
@@ -47,6 +47,17 @@ export const agentProfileSchema = z
     permissionMode: z.enum(PERMISSION_MODES).optional(),
     allowedTools: z.array(z.string().min(1)).optional(),
     extraArgs: z.array(z.string()).optional(),
+    /**
+     * How often the CLI may retry a failed API call itself before it gives up and Orch's backoff,
+     * breaker and quota pause take over (Claude Code: `CLAUDE_CODE_MAX_RETRIES`; Codex: the
+     * provider's `request_max_retries` / `stream_max_retries`). Default 1.
+     */
+    cliMaxRetries: z.number().int().min(0).max(20).optional(),
+    /** Codex: the model provider id defined in `$CODEX_HOME/config.toml` (not `openai`). */
+    provider: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'provider must be a config.toml model_providers id')
+      .optional(),
   })
   .strict();
 
@@ -77,6 +88,24 @@ export interface AgentProfile {
   permissionMode: string;
   allowedTools: readonly string[];
   extraArgs: readonly string[];
+  cliMaxRetries: number;
+  provider: string | undefined;
+}
+
+/** The CLI's own retry budget when the profile sets none (see the schema's `cliMaxRetries`). */
+export const DEFAULT_CLI_MAX_RETRIES = 1;
+
+/** The argv-shaping fields of a profile, as adapters take them. */
+export function argvContext(profile: AgentProfile): ArgvContext {
+  return {
+    command: profile.command,
+    model: profile.model,
+    permissionMode: profile.permissionMode,
+    allowedTools: profile.allowedTools,
+    extraArgs: profile.extraArgs,
+    cliMaxRetries: profile.cliMaxRetries,
+    provider: profile.provider,
+  };
 }
 
 const DEFAULT_ALLOWED_TOOLS = ['Read', 'Edit', 'Write', 'Glob', 'Grep', 'Bash'] as const;
@@ -166,6 +195,8 @@ export class AgentProfiles {
       permissionMode: r.permissionMode ?? d.permissionMode ?? 'acceptEdits',
       allowedTools: r.allowedTools ?? d.allowedTools ?? DEFAULT_ALLOWED_TOOLS,
       extraArgs: [...(d.extraArgs ?? []), ...(r.extraArgs ?? [])],
+      cliMaxRetries: r.cliMaxRetries ?? d.cliMaxRetries ?? DEFAULT_CLI_MAX_RETRIES,
+      provider: r.provider ?? d.provider,
     };
   }
 }

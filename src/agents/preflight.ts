@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Clock } from '../clock.js';
-
-const run = promisify(execFile);
+import { adapterFor } from './adapters/adapter-for.js';
+import type { AgentProfile } from './agents-config.js';
+import { argvContext } from './agents-config.js';
 
 export type PreflightResult = { ok: true } | { ok: false; reason: string };
 
@@ -12,9 +12,28 @@ export interface PreflightOptions {
   clock: Clock;
   /** How long a result is reused (spec §6 ORCH_PREFLIGHT_CACHE_TTL, 45 s). */
   ttlMs: number;
-  /** `--version` timeout (spec: 5 s). */
+  /** Probe timeout. Default 15 s: Claude Code 2.1's native binary takes ~4 s to print help. */
   timeoutMs?: number;
   env: Readonly<Record<string, string>>;
+}
+
+/** What preflight checks for an agent kind: the binary, and the probe that proves our argv. */
+export interface PreflightTarget {
+  binary: string;
+  /** The run's flags plus `--help` (see AgentAdapter.probeArgv); null = existence only. */
+  probeArgv: string[] | null;
+  /** Environment the probe runs with (the adapter's and the profile's variables). */
+  env: Record<string, string>;
+}
+
+/** The preflight target of a resolved profile (also used by `orch doctor`). */
+export function preflightTarget(profile: AgentProfile): PreflightTarget {
+  const adapter = adapterFor(profile.adapter);
+  const ctx = argvContext(profile);
+  const probeArgv = adapter.probeArgv(ctx);
+  const env = { ...adapter.runEnv(ctx), ...profile.env };
+  if (probeArgv) return { binary: probeArgv[0]!, probeArgv, env };
+  return { binary: profile.command?.[0] ?? process.execPath, probeArgv: null, env };
 }
 
 /** The absolute path of an executable, searching PATH for bare names; null when not found. */
@@ -36,10 +55,49 @@ export function resolveBinary(name: string, path: string | undefined): string | 
   return null;
 }
 
+/** The line of a CLI's stderr that says what was wrong: the first `error…` line, else the start. */
+export function cliErrorText(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim());
+  const line = lines.find((l) => /^error\b/i.test(l)) ?? lines.filter(Boolean).join(' ');
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/**
+ * Runs a probe argv and reads the answer: exit 0 within the timeout → ok; otherwise not ok with
+ * the CLI's own error text (e.g. codex 0.171 on `--full-auto`: "error: unexpected argument
+ * '--full-auto' found", exit 2). Never throws.
+ */
+export function probeArgv(
+  argv: readonly string[],
+  options: { env: Readonly<Record<string, string>>; timeoutMs: number },
+): Promise<PreflightResult> {
+  return new Promise((resolve) => {
+    execFile(
+      argv[0]!,
+      argv.slice(1),
+      { timeout: options.timeoutMs, env: { ...options.env }, killSignal: 'SIGKILL' },
+      (err, _stdout, stderr) => {
+        if (!err) return resolve({ ok: true });
+        const why = err.killed
+          ? `timed out after ${options.timeoutMs} ms`
+          : typeof err.code === 'number'
+            ? `exit ${err.code}`
+            : err.message;
+        const text = cliErrorText(String(stderr));
+        resolve({
+          ok: false,
+          reason: `agent CLI rejected "${argv.join(' ')}" (${why})${text ? `: ${text}` : ''}`,
+        });
+      },
+    );
+  });
+}
+
 /**
  * The token-free check before claiming work for an agent kind (spec §1 row 9): the binary exists
- * and `<binary> --version` exits 0 within the timeout. Results are cached per argv for `ttlMs`, so
- * a missing CLI costs one probe per TTL, and jobs stay queued instead of failing one by one.
+ * and accepts the argv Orch will run it with (the probe: our flags plus `--help`). Results are
+ * cached per target for `ttlMs`, so a missing or mismatched CLI costs one probe per TTL, and jobs
+ * stay queued instead of failing one by one.
  */
 export class Preflight {
   readonly #opts: PreflightOptions;
@@ -49,36 +107,25 @@ export class Preflight {
     this.#opts = options;
   }
 
-  /**
-   * `binary`: the argv[0] that will be spawned; `versionArgv`: the probe command or null when the
-   * adapter has none (then only the binary's existence is checked).
-   */
-  async check(binary: string, versionArgv: readonly string[] | null): Promise<PreflightResult> {
-    const key = JSON.stringify([binary, versionArgv]);
+  async check(target: PreflightTarget): Promise<PreflightResult> {
+    const key = JSON.stringify(target);
     const nowMs = this.#opts.clock.now();
     const hit = this.#cache.get(key);
     if (hit && nowMs - hit.atMs < this.#opts.ttlMs) return hit.result;
-    const result = await this.#probe(binary, versionArgv);
+    const result = await this.#probe(target);
     this.#cache.set(key, { atMs: nowMs, result });
     return result;
   }
 
-  async #probe(binary: string, versionArgv: readonly string[] | null): Promise<PreflightResult> {
-    if (resolveBinary(binary, this.#opts.env.PATH) === null) {
-      return { ok: false, reason: `agent binary "${binary}" not found or not executable` };
+  async #probe(target: PreflightTarget): Promise<PreflightResult> {
+    if (resolveBinary(target.binary, this.#opts.env.PATH) === null) {
+      return { ok: false, reason: `agent binary "${target.binary}" not found or not executable` };
     }
-    if (!versionArgv) return { ok: true };
-    try {
-      await run(versionArgv[0]!, versionArgv.slice(1), {
-        timeout: this.#opts.timeoutMs ?? 5_000,
-        env: { ...this.#opts.env },
-        killSignal: 'SIGKILL',
-      });
-      return { ok: true };
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      return { ok: false, reason: `"${versionArgv.join(' ')}" failed: ${msg.slice(0, 200)}` };
-    }
+    if (!target.probeArgv) return { ok: true };
+    return probeArgv(target.probeArgv, {
+      env: { ...this.#opts.env, ...target.env },
+      timeoutMs: this.#opts.timeoutMs ?? 15_000,
+    });
   }
 
   clear(): void {

@@ -16,12 +16,25 @@ export interface ParsedRun {
   costUsd: number | null;
   inputTokens: number | null;
   outputTokens: number | null;
-  /** HTTP status of the API error behind an error result (claude `api_error_status`). */
+  /**
+   * HTTP status of the API error behind an error result (claude `api_error_status`, else the last
+   * `api_retry` status or the status in the error text; codex "last status: 429").
+   */
   apiErrorStatus: number | null;
+  /**
+   * The delay the model API asked for, as the CLI reported it (claude `api_retry.retry_delay_ms`
+   * of the last retry, which honours `retry-after`); null when the CLI gave none.
+   */
+  retryAfterMs: number | null;
   /** The most severe rate-limit event seen: a `rejected` one wins over warnings. */
   rateLimit: { status: string; resetsAtMs: number | null; type: string | null } | null;
   /** Error messages reported by the tool (codex `turn.failed`, aider exceptions). */
   errors: string[];
+  /**
+   * Non-fatal messages (codex `error` events such as "Reconnecting… 2/5" followed by a completed
+   * turn): they never fail a run, but help explain one that failed.
+   */
+  notices: string[];
 }
 
 export function emptyParsedRun(): ParsedRun {
@@ -35,8 +48,10 @@ export function emptyParsedRun(): ParsedRun {
     inputTokens: null,
     outputTokens: null,
     apiErrorStatus: null,
+    retryAfterMs: null,
     rateLimit: null,
     errors: [],
+    notices: [],
   };
 }
 
@@ -70,7 +85,23 @@ export interface AdapterContext {
   permissionMode: string | undefined;
   allowedTools: readonly string[];
   extraArgs: readonly string[];
+  /** How often the CLI itself may retry a failed API call before giving up (Orch owns the rest). */
+  cliMaxRetries: number;
+  /** Codex: the model provider id (config.toml `model_providers.<id>`) to select and tune. */
+  provider: string | undefined;
 }
+
+/** The argv-shaping part of a context: what preflight needs to build the probe command. */
+export type ArgvContext = Pick<
+  AdapterContext,
+  | 'command'
+  | 'model'
+  | 'permissionMode'
+  | 'allowedTools'
+  | 'extraArgs'
+  | 'cliMaxRetries'
+  | 'provider'
+>;
 
 /**
  * One agent CLI. `requiresResult`: whether a run without a parsed final result is a failure even
@@ -80,8 +111,16 @@ export interface AgentAdapter {
   readonly name: AdapterName;
   readonly requiresResult: boolean;
   buildArgv(ctx: AdapterContext): string[];
-  /** argv for the token-free preflight probe, e.g. `['claude', '--version']`; null = none. */
+  /** argv that prints the CLI's version, e.g. `['claude', '--version']`; null = none. */
   versionArgv(ctx: Pick<AdapterContext, 'command'>): string[] | null;
+  /**
+   * argv for the token-free preflight probe: the run's own flags plus `--help`, so a flag or value
+   * the installed CLI rejects fails preflight with the CLI's own error (exit ≠ 0) instead of
+   * failing jobs. Null = no probe (only the binary's existence is checked).
+   */
+  probeArgv(ctx: ArgvContext): string[] | null;
+  /** Environment the adapter sets for a run (the profile's `env` wins), e.g. retry budgets. */
+  runEnv(ctx: ArgvContext): Record<string, string>;
   createParser(): OutputParser;
 }
 

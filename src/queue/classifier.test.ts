@@ -57,6 +57,64 @@ describe('classifyRun', () => {
     expect(out).toMatchObject({ kind: 'transient', retryAfterMs: null });
   });
 
+  it('treats an HTTP 500 API error as transient and says so in the reason', () => {
+    const out = classifyRun(
+      input({
+        exitCode: 1,
+        parsed: {
+          ...okResult,
+          isError: true,
+          apiErrorStatus: 500,
+          resultText: 'API Error: 500 Internal server error. This is a server-side issue',
+        },
+      }),
+    );
+    expect(out).toEqual({
+      kind: 'transient',
+      reason: 'API error 500: Internal server error. This is a server-side issue',
+      retryAfterMs: null,
+    });
+  });
+
+  it('keeps a 4xx API error permanent even when its text mentions a limit', () => {
+    const out = classifyRun(
+      input({
+        parsed: { ...okResult, isError: true, apiErrorStatus: 400, resultText: 'rate limit x' },
+      }),
+    );
+    expect(out.kind).toBe('permanent');
+  });
+
+  it('takes the retry delay from the CLI-reported api_retry delay', () => {
+    const out = classifyRun(
+      input({
+        parsed: {
+          ...okResult,
+          isError: true,
+          apiErrorStatus: 429,
+          retryAfterMs: 7000,
+          resultText: 'API Error: Request rejected (429)',
+        },
+      }),
+    );
+    expect(out).toMatchObject({ kind: 'transient', retryAfterMs: 7000 });
+  });
+
+  it('pauses the kind on an account rate limit, until the delay the server asked for', () => {
+    const out = classifyRun(
+      input({
+        parsed: {
+          ...okResult,
+          isError: true,
+          apiErrorStatus: 429,
+          retryAfterMs: 60_000,
+          resultText: "API Error: Request rejected (429) · would exceed your account's rate limit.",
+        },
+      }),
+    );
+    expect(out).toMatchObject({ kind: 'quota', resumeAtMs: NOW + 60_000 });
+  });
+
   it('pauses until resetsAt on a rejected rate_limit_event', () => {
     const out = classifyRun(
       input({

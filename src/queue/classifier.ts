@@ -2,8 +2,10 @@ import type { AgentOutcome, KillReason, ParsedRun } from '../agents/runner.js';
 
 /**
  * Classifies a finished agent run (spec §12 "transient regex list", integrations §3.1 failure
- * table). Pure. Order: quota → parsed result → watchdog kill → exit code. Exit code 0 is never
- * proof of success for an adapter that promises a result line: `is_error: true` with exit 0 fails.
+ * table, checked against Claude Code 2.1.197 and Codex 0.171). Pure. Order: quota → parsed result
+ * → watchdog kill → exit code. Exit code 0 is never proof of success for an adapter that promises
+ * a result line: `is_error: true` with exit 0 fails. An API status decides before text: 408, 429
+ * and every 5xx (500 "usually temporary", 529 overloaded) are transient, other 4xx permanent.
  */
 export interface ClassifyInput {
   parsed: ParsedRun;
@@ -34,12 +36,23 @@ const TRANSIENT_PATTERNS: readonly RegExp[] = [
   /temporarily unavailable/i,
   /econnreset/i,
   /etimedout/i,
+  // Claude Code: "server-side issue, usually temporary"; Codex: "high demand … temporary errors".
+  /\btemporar(?:y|ily)\b/i,
+  /server[\s-]side issue/i,
+  /high demand/i,
+  /internal server error/i,
+  /(?:api error:?|status:?)\s*5\d\d\b/i,
 ];
 
-/** Subscription caps: Claude "usage limit reached|<epoch>", "hit your (session) limit", Codex. */
+/**
+ * Account and session caps (not per-minute organisation limits): Claude "usage limit
+ * reached|<epoch>", "hit your (session) limit", a 429 on the unified subscription limit ("would
+ * exceed your account's rate limit"), Codex's usage-limit message.
+ */
 const QUOTA_PATTERNS: readonly RegExp[] = [
   /usage limit reached/i,
   /hit your (?:session |usage |weekly )?limit/i,
+  /exceed your account'?s rate limit/i,
 ];
 
 const RETRY_AFTER_RE = /retry[\s_-]*after["']?\s*[:=]?\s*["']?\s*(\d+)/i;
@@ -59,6 +72,12 @@ export function retryAfterMsFromText(text: string): number | null {
   return m ? Number(m[1]) * 1000 : null;
 }
 
+/** Whether an HTTP status from a model API is worth retrying later. */
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** When a paused kind may run again: the CLI's reset time, else the server's delay, else default. */
 function quotaResumeAtMs(input: ClassifyInput, text: string): number {
   const reset = input.parsed.rateLimit?.resetsAtMs ?? null;
   if (reset !== null && reset > input.nowMs) return reset;
@@ -68,12 +87,19 @@ function quotaResumeAtMs(input: ClassifyInput, text: string): number {
     const ms = n > 1e11 ? n : n * 1000;
     if (ms > input.nowMs) return ms;
   }
+  const delayMs = retryDelayMs(input, text);
+  if (delayMs !== null && delayMs > 0) return input.nowMs + delayMs;
   return input.nowMs + input.defaultQuotaPauseMs;
+}
+
+/** The server's requested delay: as the CLI reported it (api_retry), else as echoed in text. */
+function retryDelayMs(input: ClassifyInput, text: string): number | null {
+  return input.parsed.retryAfterMs ?? retryAfterMsFromText(text);
 }
 
 function failureText(input: ClassifyInput): string {
   const p = input.parsed;
-  return [p.resultText ?? '', ...p.errors].join('\n');
+  return [p.resultText ?? '', ...p.errors, ...p.notices].join('\n');
 }
 
 function classifyFailure(input: ClassifyInput, reason: string, text: string): AgentOutcome {
@@ -81,10 +107,19 @@ function classifyFailure(input: ClassifyInput, reason: string, text: string): Ag
   if (isQuotaText(text)) {
     return { kind: 'quota', reason, resumeAtMs: quotaResumeAtMs(input, text) };
   }
-  if (status === 429 || status === 503 || status === 529 || isTransientText(text)) {
-    return { kind: 'transient', reason, retryAfterMs: retryAfterMsFromText(text) };
-  }
+  const transient = status !== null ? isTransientStatus(status) : isTransientText(text);
+  if (transient) return { kind: 'transient', reason, retryAfterMs: retryDelayMs(input, text) };
   return { kind: 'permanent', reason };
+}
+
+/** "API error 500: Internal server error…" for an API failure, else "agent result <subtype>: …". */
+function resultReason(p: ParsedRun): string {
+  const text = p.resultText ?? p.errors.at(-1) ?? null;
+  if (p.apiErrorStatus !== null) {
+    const bare = (text ?? '').replace(/^\s*API Error:\s*(?:\d{3}\b\s*)?/i, '');
+    return `API error ${p.apiErrorStatus}: ${short(bare)}`;
+  }
+  return `agent result ${p.subtype ?? 'error'}: ${short(text)}`;
 }
 
 function short(text: string | null): string {
@@ -102,8 +137,7 @@ export function classifyRun(input: ClassifyInput): AgentOutcome {
     if (p.isError === false && (p.subtype === null || p.subtype === 'success')) {
       return { kind: 'success' };
     }
-    const reason = `agent result ${p.subtype ?? 'error'}: ${short(p.resultText ?? p.errors.at(-1) ?? null)}`;
-    return classifyFailure(input, reason, failureText(input));
+    return classifyFailure(input, resultReason(p), failureText(input));
   }
   if (input.killReason !== null) {
     // A hang is not evidence of an API problem: it costs an attempt, not the transient budget,
@@ -111,11 +145,11 @@ export function classifyRun(input: ClassifyInput): AgentOutcome {
     return { kind: 'permanent', reason: `killed by watchdog: ${input.killReason}` };
   }
   if (p.errors.length > 0) {
-    return classifyFailure(
-      input,
-      `agent error: ${short(p.errors.at(-1) ?? null)}`,
-      failureText(input),
-    );
+    const reason =
+      p.apiErrorStatus !== null
+        ? resultReason(p)
+        : `agent error: ${short(p.errors.at(-1) ?? null)}`;
+    return classifyFailure(input, reason, failureText(input));
   }
   if (input.exitCode === 0) {
     if (!input.requiresResult) return { kind: 'success' };

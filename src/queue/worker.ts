@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { Preflight, PreflightResult } from '../agents/preflight.js';
+import type { Preflight, PreflightResult, PreflightTarget } from '../agents/preflight.js';
 import type { RunningAgent } from '../agents/agent-runner.js';
 import type { BreakerStore } from './breaker-store.js';
 import type { JobQueue } from './job-queue.js';
@@ -9,8 +9,8 @@ import type { Job } from './job.js';
 /** What the worker needs from the agent runner (AgentRunner implements it). */
 export interface JobLauncher {
   start(job: Job): RunningAgent;
-  /** The preflight probe for a kind: the binary to spawn and its `--version` argv (or null). */
-  preflightTarget(kind: string): { binary: string; versionArgv: string[] | null };
+  /** The preflight probe for a kind: the binary to spawn and the argv that proves it is accepted. */
+  preflightTarget(kind: string): PreflightTarget;
 }
 
 export interface WorkerOptions {
@@ -117,7 +117,7 @@ export class Worker {
       const target = this.#o.launcher.preflightTarget(kind);
       let r: PreflightResult;
       try {
-        r = await this.#o.preflight.check(target.binary, target.versionArgv);
+        r = await this.#o.preflight.check(target);
       } catch (err) {
         r = { ok: false, reason: err instanceof Error ? err.message : String(err) };
       }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../../src/clock.js';
 import { parseEnv } from '../../src/config/env.js';
@@ -37,6 +37,18 @@ export function makeSampleRepo(dir: string): string {
   git('add', '.');
   git('commit', '-q', '-m', 'initial');
   return repo;
+}
+
+/**
+ * PATH without `node_modules/.bin` (npx/vitest prepend it): roles a test leaves on the default
+ * `claude` must not find the real Claude Code installed as a devDependency (its preflight probe
+ * takes seconds); the conformance suite runs the real CLIs by absolute path.
+ */
+function pathWithoutNodeModulesBin(path: string | undefined): string {
+  return (path ?? '')
+    .split(delimiter)
+    .filter((d) => !d.endsWith(`${sep}node_modules${sep}.bin`))
+    .join(delimiter);
 }
 
 export interface HarnessOptions {
@@ -112,6 +124,7 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
     : new WorktreeManager(wtDirs);
   const baseEnv = childBaseEnv({
     ...process.env,
+    PATH: pathWithoutNodeModulesBin(process.env.PATH),
     ORCH_ADMIN_TOKEN: 'super-secret',
     ORCH_DB_URL: 'postgres://u:pw@h/db',
   });

@@ -16,6 +16,8 @@ const ctx: AdapterContext = {
   permissionMode: 'dontAsk',
   allowedTools: ['Read', 'Edit'],
   extraArgs: ['--max-turns', '40'],
+  cliMaxRetries: 1,
+  provider: undefined,
 };
 
 describe('adapters', () => {
@@ -42,13 +44,57 @@ describe('adapters', () => {
     ]);
   });
 
-  it('codex: exec --json in the worktree, prompt last', () => {
-    const argv = adapterFor('codex').buildArgv(ctx);
-    expect(argv.slice(0, 3)).toEqual(['codex', 'exec', '--json']);
-    expect(argv).toEqual(
-      expect.arrayContaining(['--full-auto', '-C', ctx.worktree, '-m', 'sonnet']),
-    );
+  it('claude-code: caps the CLI retries with CLAUDE_CODE_MAX_RETRIES from the profile', () => {
+    expect(adapterFor('claude-code').runEnv({ ...ctx, cliMaxRetries: 0 })).toEqual({
+      CLAUDE_CODE_MAX_RETRIES: '0',
+    });
+  });
+
+  it('claude-code: preflight probes the run flags with --help instead of running a prompt', () => {
+    const probe = adapterFor('claude-code').probeArgv(ctx)!;
+    expect(probe.at(-1)).toBe('--help');
+    expect(probe).toEqual(expect.arrayContaining(['--permission-mode', 'dontAsk', '--verbose']));
+    expect(probe).not.toContain('Do it');
+  });
+
+  it('codex: exec --json with the workspace-write sandbox in the worktree, prompt last', () => {
+    const argv = adapterFor('codex').buildArgv({ ...ctx, permissionMode: 'acceptEdits' });
+    expect(argv.slice(0, 5)).toEqual(['codex', 'exec', '--json', '--sandbox', 'workspace-write']);
+    expect(argv).toEqual(expect.arrayContaining(['-C', ctx.worktree, '-m', 'sonnet']));
+    expect(argv).not.toContain('--full-auto');
+    expect(argv).not.toContain('--dangerously-bypass-approvals-and-sandbox');
     expect(argv.at(-1)).toBe('Do it');
+  });
+
+  it('codex: bypasses the sandbox only when the profile asks for bypassPermissions', () => {
+    const argv = adapterFor('codex').buildArgv({ ...ctx, permissionMode: 'bypassPermissions' });
+    expect(argv).toContain('--dangerously-bypass-approvals-and-sandbox');
+    expect(argv).not.toContain('--sandbox');
+    expect(adapterFor('codex').buildArgv({ ...ctx, permissionMode: 'plan' })).toEqual(
+      expect.arrayContaining(['--sandbox', 'read-only']),
+    );
+  });
+
+  it('codex: selects the profile provider and sets its retry budgets', () => {
+    const argv = adapterFor('codex').buildArgv({ ...ctx, provider: 'stub', cliMaxRetries: 0 });
+    expect(argv).toEqual(
+      expect.arrayContaining([
+        '-c',
+        'model_provider="stub"',
+        '-c',
+        'model_providers.stub.request_max_retries=0',
+        '-c',
+        'model_providers.stub.stream_max_retries=0',
+      ]),
+    );
+    expect(adapterFor('codex').buildArgv(ctx)).not.toContain('-c');
+  });
+
+  it('codex: preflight probes the run flags with --help, no prompt', () => {
+    const probe = adapterFor('codex').probeArgv(ctx)!;
+    expect(probe.slice(0, 3)).toEqual(['codex', 'exec', '--json']);
+    expect(probe.at(-1)).toBe('--help');
+    expect(probe).not.toContain('Do it');
   });
 
   it('aider: message file, no auto commits', () => {

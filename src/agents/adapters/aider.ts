@@ -18,5 +18,7 @@ export const aiderAdapter: AgentAdapter = {
     return argv;
   },
   versionArgv: (ctx) => [...(ctx.command ?? ['aider']), '--version'],
+  probeArgv: (ctx) => [...(ctx.command ?? ['aider']), '--version'],
+  runEnv: () => ({}),
   createParser: () => new AiderParser(),
 };

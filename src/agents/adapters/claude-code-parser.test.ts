@@ -98,4 +98,38 @@ describe('ClaudeCodeParser', () => {
     const run = parse([msg(10, 1), msg(20, 2)]);
     expect(run).toMatchObject({ resultSeen: false, inputTokens: 30, outputTokens: 3 });
   });
+
+  it('reads the delay and status of the CLI own retries from api_retry lines', () => {
+    const retry = (delay: number) => ({
+      type: 'system',
+      subtype: 'api_retry',
+      attempt: 1,
+      max_retries: 1,
+      retry_delay_ms: delay,
+      error_status: 529,
+      error: 'overloaded',
+    });
+    const run = parse([
+      JSON.stringify(retry(600.4)),
+      JSON.stringify(retry(7000)),
+      JSON.stringify({
+        type: 'result',
+        subtype: 'success',
+        is_error: true,
+        api_error_status: null,
+        result: 'API Error: Overloaded',
+      }),
+    ]);
+    expect(run).toMatchObject({ isError: true, retryAfterMs: 7000, apiErrorStatus: 529 });
+  });
+
+  it('counts a message once when the CLI repeats it per content block', () => {
+    const block = (id: string, input: number) =>
+      JSON.stringify({
+        type: 'assistant',
+        message: { id, usage: { input_tokens: input, output_tokens: 2 } },
+      });
+    const run = parse([block('m1', 100), block('m1', 100), block('m1', 100), block('m2', 50)]);
+    expect(run).toMatchObject({ resultSeen: false, inputTokens: 150, outputTokens: 4 });
+  });
 });

@@ -46,8 +46,33 @@ describe('CodexParser', () => {
     });
   });
 
-  it('records a top-level error event', () => {
+  it('records a top-level error event nothing completed after as an error', () => {
     const run = parse([{ type: 'error', message: 'stream disconnected: 503' }]);
     expect(run).toMatchObject({ resultSeen: false, errors: ['stream disconnected: 503'] });
+  });
+
+  it('treats error events and error items before a completed turn as notices', () => {
+    const run = parse([
+      { type: 'item.completed', item: { id: 'i0', type: 'error', message: 'Model metadata …' } },
+      { type: 'error', message: 'Reconnecting... 1/5 (last status: 429 Too Many Requests)' },
+      { type: 'turn.completed', usage: { input_tokens: 5, output_tokens: 1 } },
+    ]);
+    expect(run).toMatchObject({ resultSeen: true, isError: false, subtype: 'success', errors: [] });
+    expect(run.notices).toHaveLength(2);
+  });
+
+  it('reads the status of retried requests and unwraps JSON API errors', () => {
+    const run = parse([
+      { type: 'error', message: 'Reconnecting... 1/5 (last status: 429 Too Many Requests)' },
+      {
+        type: 'turn.failed',
+        error: { message: '{"error":{"message":"bad","type":"invalid_request_error"}}' },
+      },
+    ]);
+    expect(run).toMatchObject({
+      isError: true,
+      apiErrorStatus: 429,
+      resultText: 'invalid_request_error: bad',
+    });
   });
 });

@@ -31,5 +31,7 @@ export const commandAdapter: AgentAdapter = {
     return ctx.command.map((a) => fillPlaceholders(a, ctx));
   },
   versionArgv: () => null,
+  probeArgv: () => null,
+  runEnv: () => ({}),
   createParser: () => new ClaudeCodeParser(),
 };

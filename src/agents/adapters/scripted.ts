@@ -39,5 +39,7 @@ export const scriptedAdapter: AgentAdapter = {
     ];
   },
   versionArgv: () => null,
+  probeArgv: () => null,
+  runEnv: () => ({}),
   createParser: () => new ClaudeCodeParser(),
 };
