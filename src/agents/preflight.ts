@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Clock } from '../clock.js';
-
-const run = promisify(execFile);
+import { runChildProcess, type ChildExit } from '../process/child-process.js';
 
 export type PreflightResult = { ok: true } | { ok: false; reason: string };
 
@@ -68,20 +65,28 @@ export class Preflight {
       return { ok: false, reason: `agent binary "${binary}" not found or not executable` };
     }
     if (!versionArgv) return { ok: true };
-    try {
-      await run(versionArgv[0]!, versionArgv.slice(1), {
-        timeout: this.#opts.timeoutMs ?? 5_000,
-        env: { ...this.#opts.env },
-        killSignal: 'SIGKILL',
-      });
-      return { ok: true };
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      return { ok: false, reason: `"${versionArgv.join(' ')}" failed: ${msg.slice(0, 200)}` };
-    }
+    const timeoutMs = this.#opts.timeoutMs ?? 5_000;
+    const r = await runChildProcess({
+      argv: versionArgv,
+      cwd: process.cwd(),
+      env: this.#opts.env,
+      output: { kind: 'tail', maxChars: 200 },
+      timeoutMs,
+      killGraceMs: 0,
+    });
+    if (r.exitCode === 0 && r.killReason === null) return { ok: true };
+    const why = probeFailure(r, timeoutMs);
+    return { ok: false, reason: `"${versionArgv.join(' ')}" failed: ${why.slice(0, 200)}` };
   }
 
   clear(): void {
     this.#cache.clear();
   }
+}
+
+function probeFailure(r: ChildExit, timeoutMs: number): string {
+  if (r.spawnError) return r.spawnError.message;
+  if (r.killReason === 'timeout') return `timed out after ${timeoutMs} ms`;
+  if (r.signal) return `killed by ${r.signal}`;
+  return `exit code ${String(r.exitCode)}: ${r.tail.trim()}`;
 }
