@@ -116,13 +116,7 @@ export class ChildProcess<R extends string = never> {
   }
 
   #signalGroup(signal: NodeJS.Signals): void {
-    if (this.pid === null) return;
-    try {
-      // Negative pid: the process group the leader heads (detached: its pgid is its pid).
-      process.kill(-this.pid, signal);
-    } catch {
-      // ESRCH: the group is already gone.
-    }
+    if (this.pid !== null) signalProcessGroup(this.pid, signal);
   }
 
   async #run(child: NodeChildProcess): Promise<ChildExit<R>> {
@@ -184,6 +178,21 @@ export class ChildProcess<R extends string = never> {
       stderr: Buffer.concat(this.#captured.stderr).toString('utf8'),
       tail: this.#tail,
     };
+  }
+}
+
+/**
+ * Sends `signal` to the process group `pgid` (a detached child's pid); false when the group is
+ * already gone. For groups Orch did not start in this process (startup recovery of a previous
+ * instance's agents); a running `ChildProcess` is stopped with its `kill()`.
+ */
+export function signalProcessGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  if (!Number.isInteger(pgid) || pgid <= 1) return false; // -1 and -0 would mean "everything"
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false; // ESRCH: no such group (EPERM: not ours)
   }
 }
 
