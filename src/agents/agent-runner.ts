@@ -271,10 +271,36 @@ export class AgentRunner {
       ...(this.#o.pollMs === undefined ? {} : { pollMs: this.#o.pollMs }),
     });
     a.onProcess(proc);
+    try {
+      await this.#recordStart({ ...a, proc, argv, logPath });
+    } catch (err) {
+      // The process is running but the run could not be recorded: it must not outlive this
+      // attempt (nor Orch). Kill its group and wait for it before failing the attempt.
+      proc.kill('stop');
+      await proc.done.catch(() => undefined);
+      throw err;
+    }
+    const result = await proc.done;
+    return { ...result, leaseLost: a.keeper.lost };
+  }
+
+  /** Records the started process on its run and job, and announces it. */
+  async #recordStart(a: {
+    job: Job;
+    run: AgentRun;
+    worktree: WorktreeInfo;
+    adapter: AgentAdapter;
+    keeper: LeaseKeeper;
+    proc: AgentProcess;
+    argv: readonly string[];
+    logPath: string;
+    log: Logger;
+  }): Promise<void> {
+    const { job, run, proc } = a;
     await this.#o.runs.markStarted(run.id, {
-      argv,
-      logPath,
-      worktree: worktree.path,
+      argv: a.argv,
+      logPath: a.logPath,
+      worktree: a.worktree.path,
       pid: proc.pid,
     });
     const attached = await this.#o.queue.attach(job.id, job.leaseToken!, {
@@ -283,7 +309,7 @@ export class AgentRunner {
     });
     // The fence failed: the job is someone else's now. A heartbeat confirms it and stops the run.
     if (attached.kind === 'lease_lost') await a.keeper.beat();
-    a.log.info({ pid: proc.pid, adapter: adapter.name }, 'agent started');
+    a.log.info({ pid: proc.pid, adapter: a.adapter.name }, 'agent started');
     const started = {
       type: 'agent_started',
       jobId: job.id,
@@ -292,8 +318,6 @@ export class AgentRunner {
       taskId: job.taskId,
     } as const;
     await safeNotify(this.#o.notifier, started, a.log);
-    const result = await proc.done;
-    return { ...result, leaseLost: a.keeper.lost };
   }
 
   async #conclude(a: {

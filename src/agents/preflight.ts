@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Clock } from '../clock.js';
+import { runChildProcess } from '../process/child-process.js';
 import { adapterFor } from './adapters/adapter-for.js';
 import type { AgentProfile } from './agents-config.js';
 import { argvContext } from './agents-config.js';
@@ -67,30 +67,31 @@ export function cliErrorText(stderr: string): string {
  * the CLI's own error text (e.g. codex 0.171 on `--full-auto`: "error: unexpected argument
  * '--full-auto' found", exit 2). Never throws.
  */
-export function probeArgv(
+export async function probeArgv(
   argv: readonly string[],
   options: { env: Readonly<Record<string, string>>; timeoutMs: number },
 ): Promise<PreflightResult> {
-  return new Promise((resolve) => {
-    execFile(
-      argv[0]!,
-      argv.slice(1),
-      { timeout: options.timeoutMs, env: { ...options.env }, killSignal: 'SIGKILL' },
-      (err, _stdout, stderr) => {
-        if (!err) return resolve({ ok: true });
-        const why = err.killed
-          ? `timed out after ${options.timeoutMs} ms`
-          : typeof err.code === 'number'
-            ? `exit ${err.code}`
-            : err.message;
-        const text = cliErrorText(String(stderr));
-        resolve({
-          ok: false,
-          reason: `agent CLI rejected "${argv.join(' ')}" (${why})${text ? `: ${text}` : ''}`,
-        });
-      },
-    );
+  const r = await runChildProcess({
+    argv,
+    cwd: process.cwd(),
+    env: options.env,
+    output: { kind: 'capture', maxBytes: 1 << 20 },
+    timeoutMs: options.timeoutMs,
+    killGraceMs: 0,
   });
+  if (r.exitCode === 0 && r.killReason === null) return { ok: true };
+  const why = r.spawnError
+    ? r.spawnError.message
+    : r.killReason === 'timeout'
+      ? `timed out after ${options.timeoutMs} ms`
+      : r.signal
+        ? `killed by ${r.signal}`
+        : `exit ${String(r.exitCode)}`;
+  const text = cliErrorText(r.stderr);
+  return {
+    ok: false,
+    reason: `agent CLI rejected "${argv.join(' ')}" (${why})${text ? `: ${text}` : ''}`,
+  };
 }
 
 /**

@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
+import { ChildProcess, type ChildExit } from '../process/child-process.js';
 import type { KillReason, OutputParser, ParsedRun } from './runner.js';
 import { watchdogVerdict, type WatchdogLimits } from './watchdog.js';
 
@@ -33,19 +32,18 @@ export interface ProcessResult {
 const TAIL_BYTES = 16_384;
 
 /**
- * One agent process: spawned detached (its own process group, so a kill reaches every child it
- * started), stdin closed, output appended to the log file. The log is read incrementally and fed
- * to the adapter's parser; the watchdog uses the monotonic clock because it measures a real
- * process, not application time. Kill: SIGTERM to the group → `killGraceMs` → SIGKILL.
+ * One agent process, run by the shared `ChildProcess` helper (own process group, stdin closed,
+ * stdout and stderr appended to the log file, the group killed when the agent exits). The log is
+ * read incrementally and fed to the adapter's parser; the watchdog uses the monotonic clock
+ * because it measures a real process, not application time. Kill: SIGTERM to the group →
+ * `killGraceMs` → SIGKILL. `done` rejects only when the log cannot be read, after the group was
+ * killed and has exited.
  */
 export class AgentProcess {
   readonly pid: number | null;
   readonly done: Promise<ProcessResult>;
   readonly #spec: ProcessSpec;
-  readonly #child: ChildProcess;
-  #killReason: KillReason | null = null;
-  #exited = false;
-  #spawnError: string | null = null;
+  readonly #child: ChildProcess<KillReason>;
   #startedAtMs = performance.now();
   #lastOutputAtMs = this.#startedAtMs;
   #resultSeenAtMs: number | null = null;
@@ -56,73 +54,53 @@ export class AgentProcess {
 
   constructor(spec: ProcessSpec) {
     this.#spec = spec;
-    const fd = openSync(spec.logPath, 'a');
-    try {
-      this.#child = spawn(spec.argv[0]!, spec.argv.slice(1), {
-        cwd: spec.cwd,
-        env: { ...spec.env },
-        detached: true,
-        stdio: ['ignore', fd, fd],
-      });
-    } finally {
-      closeSync(fd);
-    }
-    this.pid = this.#child.pid ?? null;
+    this.#child = new ChildProcess<KillReason>({
+      argv: spec.argv,
+      cwd: spec.cwd,
+      env: spec.env,
+      output: { kind: 'file', path: spec.logPath },
+      killGraceMs: spec.limits.killGraceMs,
+    });
+    this.pid = this.#child.pid;
     this.done = this.#run();
   }
 
-  /** Starts the kill sequence (idempotent); the first reason sticks. */
+  /** Starts the kill sequence for the whole group (idempotent); the first reason sticks. */
   kill(reason: KillReason): void {
-    if (this.#exited || this.#killReason !== null) return;
-    this.#killReason = reason;
-    this.#signalGroup('SIGTERM');
-    const timer = setTimeout(() => this.#signalGroup('SIGKILL'), this.#spec.limits.killGraceMs);
-    timer.unref();
-    void this.done.finally(() => clearTimeout(timer));
-  }
-
-  #signalGroup(signal: NodeJS.Signals): void {
-    if (this.pid === null) return;
-    try {
-      process.kill(-this.pid, signal);
-    } catch {
-      // ESRCH: the group is already gone.
-    }
+    this.#child.kill(reason);
   }
 
   async #run(): Promise<ProcessResult> {
-    const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-      this.#child.once('error', (err) => {
-        this.#spawnError = err.message;
-        resolve({ code: null, signal: null });
-      });
-      this.#child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
-    const log = await open(this.#spec.logPath, 'r');
+    const exit = this.#child.done;
+    let log: FileHandle | null = null;
     try {
-      const { code, signal } = await this.#watch(exit, log);
-      this.#exited = true;
-      // Children the agent left behind in its group die with it.
-      this.#signalGroup('SIGKILL');
-      await this.#readNew(log, true);
+      if (this.pid !== null) log = await open(this.#spec.logPath, 'r');
+      const ended = log ? await this.#watch(exit, log) : await exit;
+      if (log) await this.#readNew(log, true);
       return {
         pid: this.pid,
-        exitCode: this.#killReason !== null ? -9 : code,
-        signal,
-        killReason: this.#killReason,
+        exitCode: ended.killReason !== null ? -9 : ended.exitCode,
+        signal: ended.signal,
+        // The helper's own reasons never occur here: no timeout, no captured output.
+        killReason: ended.killReason as KillReason | null,
         parsed: this.#spec.parser.snapshot(),
         logTail: this.#tail,
-        spawnError: this.#spawnError,
+        spawnError: ended.spawnError?.message ?? null,
       };
+    } catch (err) {
+      // The log could not be read: the run cannot be watched, so it must not go on unwatched.
+      this.kill('stop');
+      await exit;
+      throw err;
     } finally {
-      await log.close();
+      await log?.close();
     }
   }
 
   async #watch(
-    exit: Promise<{ code: number | null; signal: string | null }>,
+    exit: Promise<ChildExit<KillReason>>,
     log: FileHandle,
-  ): Promise<{ code: number | null; signal: string | null }> {
+  ): Promise<ChildExit<KillReason>> {
     const pollMs = this.#spec.pollMs ?? 200;
     for (;;) {
       let timer: NodeJS.Timeout | undefined;

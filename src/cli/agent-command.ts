@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { childBaseEnv } from '../config/child-env.js';
 import { OrchError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { RemoteAgent } from '../remote-agent/remote-agent.js';
@@ -61,6 +62,7 @@ export function agentCommand(): Command {
         concurrency: flags.concurrency,
         waitMs: flags.waitMs,
         killGraceMs: flags.killGraceMs,
+        baseEnv: childBaseEnv(),
         logger: createLogger(flags.logLevel),
       });
       const stop = () => agent.stop();

@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import { childBaseEnv } from '../config/child-env.js';
 import { checkReviewerVerdict } from './artifact-gates.js';
 import { workItemDir, type GateContext, type GateResult } from './gate.js';
 import { runCommand } from './run-command.js';
@@ -9,6 +10,7 @@ export async function checkTestsLocal(ctx: GateContext): Promise<GateResult> {
   const res = await runCommand(ctx.testCommand, {
     cwd: ctx.worktree,
     timeoutMs: ctx.testTimeoutMs,
+    env: childBaseEnv(),
   });
   const cmd = ctx.testCommand.join(' ');
   if (res.error) return { gate, passed: false, reason: `could not run "${cmd}": ${res.error}` };

@@ -1,57 +1,40 @@
-import { spawn } from 'node:child_process';
+import { runChildProcess } from '../process/child-process.js';
 
 export interface CommandResult {
   exitCode: number | null;
   timedOut: boolean;
-  /** The last `tailBytes` of stdout and stderr, interleaved as they arrived. */
+  /** The last `tailChars` of stdout and stderr, interleaved as they arrived. */
   tail: string;
   error: string | null;
 }
 
 /**
- * Runs a command in its own process group with a timeout (SIGTERM, then SIGKILL after 2 s),
- * keeping only the tail of its output so a chatty test suite cannot exhaust memory.
+ * Runs a repository's command (its test suite) through the child-process helper: own process
+ * group, the given environment only, a timeout (SIGTERM, then SIGKILL after 2 s), and only the
+ * tail of its output kept so a chatty suite cannot exhaust memory. The verdict comes from the
+ * command's exit: a background process it leaves behind is killed, and does not hold the result.
  */
-export function runCommand(
+export async function runCommand(
   argv: readonly string[],
-  options: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; tailBytes?: number },
+  options: {
+    cwd: string;
+    timeoutMs: number;
+    env: Readonly<Record<string, string>>;
+    tailChars?: number;
+  },
 ): Promise<CommandResult> {
-  const tailBytes = options.tailBytes ?? 4000;
-  return new Promise((resolve) => {
-    const [cmd, ...args] = argv;
-    if (!cmd) return resolve({ exitCode: null, timedOut: false, tail: '', error: 'empty command' });
-    let tail = '';
-    let timedOut = false;
-    const child = spawn(cmd, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (d: Buffer) => {
-      tail = (tail + d.toString('utf8')).slice(-tailBytes);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const kill = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        // already gone
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill('SIGTERM');
-      setTimeout(() => kill('SIGKILL'), 2000).unref();
-    }, options.timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve({ exitCode: null, timedOut, tail, error: err.message });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ exitCode: code, timedOut, tail, error: null });
-    });
+  const r = await runChildProcess({
+    argv,
+    cwd: options.cwd,
+    env: options.env,
+    output: { kind: 'tail', maxChars: options.tailChars ?? 4000 },
+    timeoutMs: options.timeoutMs,
+    killGraceMs: 2_000,
   });
+  return {
+    exitCode: r.exitCode,
+    timedOut: r.killReason === 'timeout',
+    tail: r.tail,
+    error: r.spawnError?.message ?? null,
+  };
 }

@@ -1,40 +1,51 @@
-import { execFile } from 'node:child_process';
+import { childBaseEnv } from '../config/child-env.js';
 import { OrchError } from '../errors.js';
+import { runChildProcess, type ChildExit } from '../process/child-process.js';
 
 export interface GitOptions {
   cwd: string;
   timeoutMs?: number;
-  env?: NodeJS.ProcessEnv;
+  /** git's base environment; default `childBaseEnv()` (Orch's own secrets removed). */
+  env?: Readonly<Record<string, string>>;
 }
 
+/** git's stdout is kept whole (`git show`, `git log`); past this the command fails. */
+const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
 /**
- * Runs one git command and returns its trimmed stdout. A failure throws OrchError GIT_FAILED with
- * git's stderr (which never contains our secrets: credentials are not put on command lines).
+ * Runs one git command through the child-process helper and returns its trimmed stdout. A failure
+ * (non-zero exit, timeout, too much output, no git) throws OrchError GIT_FAILED with git's stderr
+ * (which never contains our secrets: credentials are not put on command lines).
  */
-export function git(args: readonly string[], options: GitOptions): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      [...args],
-      {
-        cwd: options.cwd,
-        timeout: options.timeoutMs ?? 60_000,
-        maxBuffer: 16 * 1024 * 1024,
-        env: {
-          ...(options.env ?? process.env),
-          GIT_TERMINAL_PROMPT: '0',
-          GIT_AUTHOR_NAME: 'Orch',
-          GIT_AUTHOR_EMAIL: 'orch@localhost',
-          GIT_COMMITTER_NAME: 'Orch',
-          GIT_COMMITTER_EMAIL: 'orch@localhost',
-        },
-      },
-      (err, stdout, stderr) => {
-        if (err) reject(gitError(args, options.cwd, String(stderr).trim() || err.message, err));
-        else resolve(String(stdout).trim());
-      },
-    );
+export async function git(args: readonly string[], options: GitOptions): Promise<string> {
+  const r = await runChildProcess({
+    argv: ['git', ...args],
+    cwd: options.cwd,
+    env: {
+      ...(options.env ?? childBaseEnv()),
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_AUTHOR_NAME: 'Orch',
+      GIT_AUTHOR_EMAIL: 'orch@localhost',
+      GIT_COMMITTER_NAME: 'Orch',
+      GIT_COMMITTER_EMAIL: 'orch@localhost',
+    },
+    output: { kind: 'capture', maxBytes: MAX_OUTPUT_BYTES },
+    timeoutMs: options.timeoutMs ?? 60_000,
   });
+  if (r.exitCode === 0 && r.killReason === null) return r.stdout.trim();
+  const why = failure(r);
+  const stderr = r.stderr.trim();
+  // A timeout or a failed start says so first; an ordinary failure is git's own words.
+  const detail =
+    r.exitCode === null || r.killReason ? `${why}${stderr ? `: ${stderr}` : ''}` : stderr || why;
+  throw gitError(args, options.cwd, detail, new Error(`git ${args[0] ?? ''}: ${why}`));
+}
+
+function failure(r: ChildExit): string {
+  if (r.spawnError) return `could not start git: ${r.spawnError.message}`;
+  if (r.killReason === 'timeout') return 'timed out';
+  if (r.killReason === 'overflow') return `output over ${MAX_OUTPUT_BYTES} bytes`;
+  return r.signal ? `killed by ${r.signal}` : `exit code ${String(r.exitCode)}`;
 }
 
 /**

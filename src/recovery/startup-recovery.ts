@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import { signalProcessGroup } from '../process/child-process.js';
 import type { Job } from '../queue/job.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import type { Db } from '../store/db.js';
@@ -207,9 +208,5 @@ function exitedOk(job: RunningJob): boolean {
 }
 
 function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGTERM');
-  } catch {
-    // already gone
-  }
+  signalProcessGroup(pid, 'SIGTERM');
 }

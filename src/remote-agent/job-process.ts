@@ -1,52 +1,36 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { ChildProcess } from '../process/child-process.js';
 
 export interface JobProcess {
-  readonly pid: number | undefined;
-  /** Resolves with the exit code, or null when killed by a signal. */
+  readonly pid: number | null;
+  /** Resolves with the exit code (127 when the command could not start), or null on a signal. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM to the whole process group, SIGKILL after `graceMs` if it is still there. */
-  kill(graceMs: number): void;
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    // Negative pid: the process group (the child is a group leader: detached).
-    process.kill(-child.pid, signal);
-  } catch {
-    // Already gone.
-  }
+  /** SIGTERM to the whole process group, SIGKILL after the grace if it is still there. */
+  kill(): void;
 }
 
 /**
- * Starts `command` for one job in its own process group, with the payload JSON on stdin and in
- * `ORCH_JOB_PAYLOAD`. Output goes to the agent's own stdout/stderr.
+ * Starts `command` for one job through the child-process helper (own process group, killed with
+ * the leader), with the payload JSON on stdin and in `ORCH_JOB_PAYLOAD`. Output goes to the
+ * agent's own stdout/stderr. `env` is the base environment plus the job's variables: nothing else
+ * from the agent's environment (its token) reaches the command.
  */
 export function startJobProcess(
   command: readonly string[],
-  input: { payloadJson: string; env: Record<string, string> },
+  input: { payloadJson: string; env: Readonly<Record<string, string>>; killGraceMs: number },
 ): JobProcess {
-  const [file, ...args] = command;
-  const child = spawn(file!, args, {
-    detached: true,
-    stdio: ['pipe', 'inherit', 'inherit'],
-    env: { ...process.env, ...input.env, ORCH_JOB_PAYLOAD: input.payloadJson },
+  const child = new ChildProcess<'stop'>({
+    argv: command,
+    cwd: process.cwd(),
+    env: { ...input.env, ORCH_JOB_PAYLOAD: input.payloadJson },
+    output: { kind: 'inherit' },
+    stdin: input.payloadJson,
+    killGraceMs: input.killGraceMs,
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('error', () => resolve({ code: 127, signal: null }));
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  child.stdin?.on('error', () => undefined);
-  child.stdin?.end(input.payloadJson);
-  let killTimer: NodeJS.Timeout | undefined;
   return {
     pid: child.pid,
-    exited,
-    kill(graceMs) {
-      signalGroup(child, 'SIGTERM');
-      // Not cleared when the leader exits: the rest of its group may still be running.
-      killTimer ??= setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
-      killTimer.unref();
-    },
+    exited: child.done.then((r) =>
+      r.spawnError ? { code: 127, signal: null } : { code: r.exitCode, signal: r.signal },
+    ),
+    kill: () => child.kill('stop'),
   };
 }

@@ -22,6 +22,8 @@ export interface RemoteAgentOptions {
   waitMs: number;
   /** SIGTERM → SIGKILL grace for a job's process group. */
   killGraceMs: number;
+  /** The environment job commands get, plus their job variables (config/child-env.ts `childBaseEnv`). */
+  baseEnv: Readonly<Record<string, string>>;
   logger: Logger;
 }
 
@@ -103,7 +105,7 @@ export class RemoteAgent {
 
   #stopJob(r: Running, reason: StopReason): void {
     r.stopReason ??= reason;
-    r.proc?.kill(this.#o.killGraceMs);
+    r.proc?.kill();
   }
 
   async #runJob(job: LeasedJob, r: Running, heartbeatMs: number): Promise<void> {
@@ -123,7 +125,8 @@ export class RemoteAgent {
       if (leaseLost(r)) return;
       r.proc = startJobProcess(this.#o.command, {
         payloadJson: JSON.stringify(job.payload ?? {}),
-        env: jobEnv(job, artifactsDir),
+        env: { ...this.#o.baseEnv, ...jobEnv(job, artifactsDir) },
+        killGraceMs: this.#o.killGraceMs,
       });
       if (this.#stopping) this.#stopJob(r, 'shutdown');
       const exit = await r.proc.exited;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { checkCiGreen, checkReviewApproved, checkTestsLocal } from '../../src/ga
 import { LocalForge } from '../../src/integrations/forge/local-forge.js';
 import type { Db } from '../../src/store/db.js';
 import { seedSampleRepo } from '../helpers/pipeline-env.js';
+import { processGone } from '../helpers/processes.js';
 import { describeEachDialect } from '../helpers/test-db.js';
 import { scratchWorkItem } from '../helpers/work-item.js';
 
@@ -102,5 +103,23 @@ describeEachDialect('forge gates', ({ current }) => {
     const missing = await checkTestsLocal({ ...ctx, testCommand: ['no-such-binary-orch'] });
     expect(missing.passed).toBe(false);
     expect(missing.reason).toMatch(/could not run/);
+  });
+
+  it('check_tests_local: a green suite that leaves a background process is green at once, and the process is killed', async () => {
+    const { forge, seed } = await forgeWithBranch(current().db);
+    const script = 'sleep 1000 & echo $! > bg.pid; echo "all tests pass"';
+    // The full default timeout: before the fix the background process held the output pipe and
+    // the verdict waited for it (red, "timed out after 600000 ms").
+    const ctx = scratchWorkItem().ctx(forge, {
+      worktree: seed,
+      testCommand: ['sh', '-c', script],
+      testTimeoutMs: 600_000,
+    });
+    expect(await checkTestsLocal(ctx)).toMatchObject({
+      passed: true,
+      evidence: 'all tests pass\n',
+    });
+    const bg = Number(readFileSync(join(seed, 'bg.pid'), 'utf8'));
+    expect(await processGone(bg)).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { childBaseEnv } from '../../config/child-env.js';
 import { git, gitMaybe } from '../../git/git.js';
 import type { GateContext } from '../gate.js';
 import { runCommand } from '../run-command.js';
@@ -29,7 +30,11 @@ export async function catchUp(ctx: GateContext): Promise<CatchUp> {
       detail: `rebase onto ${target} conflicts in: ${files.split('\n').filter(Boolean).join(', ') || 'unknown files'}`,
     };
   }
-  const tests = await runCommand(ctx.testCommand, { cwd, timeoutMs: ctx.testTimeoutMs });
+  const tests = await runCommand(ctx.testCommand, {
+    cwd,
+    timeoutMs: ctx.testTimeoutMs,
+    env: childBaseEnv(),
+  });
   if (tests.error || tests.timedOut || tests.exitCode !== 0) {
     // Keep the rebased tree: the developer's next run starts on top of the current target.
     const why = tests.error ?? (tests.timedOut ? 'timed out' : `exit code ${tests.exitCode}`);

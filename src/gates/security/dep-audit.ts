@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childBaseEnv } from '../../config/child-env.js';
 import type { Logger } from '../../log.js';
 import {
   DEFAULT_AUDIT_COMMANDS,
@@ -59,7 +60,11 @@ export async function auditDirectory(
     if (!bin && OPTIONAL_AUDITORS.has(name)) continue;
     ran.push(name);
     const o = bin
-      ? await runCommand([bin, ...argv.slice(1)], { cwd: dir, timeoutMs: opts.timeoutMs })
+      ? await runCommand([bin, ...argv.slice(1)], {
+          cwd: dir,
+          timeoutMs: opts.timeoutMs,
+          env: childBaseEnv(),
+        })
       : ({ kind: 'not-found' } as const);
     const r = interpretAudit(name, o, { timeoutMs: opts.timeoutMs, npmLock: detection.npmLock });
     degraded ||= r.status === 'degraded';

@@ -1,3 +1,4 @@
+import { childBaseEnv } from '../../config/child-env.js';
 import { assertNever } from '../../errors.js';
 import { outputTail, runCommand, type RunOutcome } from './process-runner.js';
 
@@ -33,7 +34,11 @@ export async function git(
   args: readonly string[],
   timeoutMs = GIT_TIMEOUT_MS,
 ): Promise<GitResult> {
-  const o = await runCommand([GIT, '-C', dir, ...args], { cwd: dir, timeoutMs });
+  const o = await runCommand([GIT, '-C', dir, ...args], {
+    cwd: dir,
+    timeoutMs,
+    env: childBaseEnv(),
+  });
   if (o.kind === 'exit' && o.rc === 0) return { ok: true, stdout: o.stdout };
   // Only stderr goes into the detail: stdout of `git log -p` holds raw patch text (secrets).
   const safe =

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { runChildProcess } from '../../process/child-process.js';
 
 /** How a scanner call ended; a non-zero exit code is a normal outcome, not an error. */
 export type RunOutcome =
@@ -14,6 +14,8 @@ export type RunOutcome =
 export interface RunOptions {
   readonly cwd: string;
   readonly timeoutMs: number;
+  /** The scanner's complete environment (config/child-env.ts `childBaseEnv`). */
+  readonly env: Readonly<Record<string, string>>;
   /** Output cap per stream; npm audit JSON can be several MB. */
   readonly maxBytes?: number;
 }
@@ -42,67 +44,30 @@ export function findExecutable(name: string, searchPath: string): string | null 
   return null;
 }
 
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    // Negative pid: the whole process group (npm, pip-audit and gitleaks spawn children).
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
 /**
- * Runs argv without a shell, in its own process group, and never rejects. On timeout or when an
- * output stream passes `maxBytes`, the whole group is killed with SIGKILL.
+ * Runs argv without a shell through the child-process helper (own process group — npm, pip-audit
+ * and gitleaks spawn children — and exactly `opts.env`), and never rejects. On timeout or when an
+ * output stream passes `maxBytes`, the whole group is killed.
  */
-export function runCommand(argv: readonly string[], opts: RunOptions): Promise<RunOutcome> {
-  const [cmd, ...args] = argv;
-  if (cmd === undefined) return Promise.resolve({ kind: 'spawn-error', message: 'empty argv' });
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-  return new Promise((resolve) => {
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const sizes = { out: 0, err: 0 };
-    let settled: RunOutcome | null = null;
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const text = () => ({
-      stdout: Buffer.concat(out).toString('utf8'),
-      stderr: Buffer.concat(err).toString('utf8'),
-    });
-    const finish = (o: RunOutcome) => {
-      if (settled) return;
-      settled = o;
-      clearTimeout(timer);
-      resolve(o);
-    };
-    const timer = setTimeout(() => {
-      killGroup(child.pid);
-      finish({ kind: 'timeout', ...text() });
-    }, opts.timeoutMs);
-    const onData = (into: Buffer[], which: 'out' | 'err') => (chunk: Buffer) => {
-      sizes[which] += chunk.length;
-      if (sizes[which] > maxBytes) {
-        killGroup(child.pid);
-        finish({ kind: 'overflow' });
-      } else into.push(chunk);
-    };
-    child.stdout.on('data', onData(out, 'out'));
-    child.stderr.on('data', onData(err, 'err'));
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      finish(
-        e.code === 'ENOENT' ? { kind: 'not-found' } : { kind: 'spawn-error', message: e.message },
-      );
-    });
-    child.on('close', (code, signal) => {
-      if (code !== null) finish({ kind: 'exit', rc: code, ...text() });
-      else finish({ kind: 'signal', signal: signal ?? 'unknown', ...text() });
-    });
+export async function runCommand(argv: readonly string[], opts: RunOptions): Promise<RunOutcome> {
+  if (argv.length === 0) return { kind: 'spawn-error', message: 'empty argv' };
+  const r = await runChildProcess({
+    argv,
+    cwd: opts.cwd,
+    env: opts.env,
+    output: { kind: 'capture', maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES },
+    timeoutMs: opts.timeoutMs,
   });
+  if (r.spawnError) {
+    return r.spawnError.code === 'ENOENT'
+      ? { kind: 'not-found' }
+      : { kind: 'spawn-error', message: r.spawnError.message };
+  }
+  const text = { stdout: r.stdout, stderr: r.stderr };
+  if (r.killReason === 'overflow') return { kind: 'overflow' };
+  if (r.killReason === 'timeout') return { kind: 'timeout', ...text };
+  if (r.exitCode !== null) return { kind: 'exit', rc: r.exitCode, ...text };
+  return { kind: 'signal', signal: r.signal ?? 'unknown', ...text };
 }
 
 /** The last 200 characters of stderr+stdout, for error details (spec §6.2). */

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childBaseEnv } from '../../config/child-env.js';
 import type { Logger } from '../../log.js';
 import { EMPTY_ALLOWLIST, parseGitleaksAllowlist } from './allowlist.js';
 import { describeOutcome, fetchTarget, git, resolveCommit, showFileAt } from './git.js';
@@ -80,7 +81,11 @@ async function runGitleaks(
     if (configPath && toml !== null) await writeFile(configPath, toml, { mode: 0o600 });
     const reportPath = join(scratch, 'report.json');
     const argv = gitleaksArgv(bin, { worktree: opts.worktree, base, reportPath, configPath });
-    const o = await runCommand(argv, { cwd: opts.worktree, timeoutMs: opts.timeoutMs });
+    const o = await runCommand(argv, {
+      cwd: opts.worktree,
+      timeoutMs: opts.timeoutMs,
+      env: childBaseEnv(),
+    });
     const report = await readFile(reportPath, 'utf8').catch(() => '');
     if (o.kind !== 'exit') return error('gitleaks', describeOutcome('gitleaks', o, opts.timeoutMs));
     if (o.rc === 0)
