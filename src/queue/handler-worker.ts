@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { ORCH_TENANT } from './enqueue-input.js';
 import type { JobQueue } from './job-queue.js';
 import type { Job } from './job.js';
 
@@ -41,7 +42,9 @@ export class HandlerWorker {
   /** Claims and runs at most one job; returns it, or null when there was none. */
   async runOnce(): Promise<Job | null> {
     const { queue, leaseMs, owner } = this.#o;
-    const [job] = await queue.claim({ kinds: this.kinds, max: 1, leaseMs, owner });
+    // Orch's own jobs only: a tenant cannot make Orch run a handler (issue 13).
+    const claim = { kinds: this.kinds, tenantId: ORCH_TENANT, max: 1, leaseMs, owner };
+    const [job] = await queue.claim(claim);
     if (!job) return null;
     await this.#run(job);
     return job;
