@@ -46,6 +46,7 @@ export interface HarnessOptions {
   maxConcurrency?: number;
   leaseMs?: number;
   onFinished?: OnFinished;
+  allowRepo?: (repo: string) => boolean;
 }
 
 /** Everything the runner and worker need, on a real DB, real git repo and real processes. */
@@ -92,6 +93,7 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
     leaseMs: options.leaseMs ?? 60_000,
     baseEnv,
     onFinished: options.onFinished,
+    ...(options.allowRepo && { allowRepo: options.allowRepo }),
     pollMs: 50,
   });
   const preflight = new Preflight({ clock, ttlMs: 45_000, env: baseEnv });

@@ -48,7 +48,7 @@ function adminJobRoutes(app: FastifyInstance, ctx: HttpContext): void {
 
 const createTokenBody = z.object({
   tenant_id: tenantSchema,
-  name: safeString(100),
+  name: safeString(100, 1),
   kinds: z.array(kindSchema).min(1).max(50),
   labels: z.array(labelSchema).max(32).optional(),
   /** Optional lifetime; the token stops working after it. */
