@@ -72,8 +72,10 @@ async function clientGone(reply: FastifyReply, signal: AbortSignal): Promise<boo
 
 /** Hands the jobs back if the connection closes before the response was fully written. */
 function handBackIfUndelivered(reply: FastifyReply, handBack: () => Promise<void>): void {
+  let finished = false;
+  reply.raw.once('finish', () => (finished = true));
   reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) void handBack().catch(() => undefined);
+    if (!finished) void handBack().catch(() => undefined);
   });
 }
 
