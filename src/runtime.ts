@@ -182,6 +182,7 @@ export async function createRuntime(o: RuntimeOptions) {
     dataDir: config.dataDir,
     leaseMs: config.queue.leaseMs,
     baseEnv,
+    allowRepo: (repo) => projects.all().some((p) => p.forge.cloneUrl(p.repo) === repo),
     onFinished: pipelineOnFinished(pipeline, workspace, log),
     onJobEnded: (job) => pipeline.onJobEnded(job.id).then(() => undefined),
   });

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
+import { OrchError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { safeNotify, type Notifier } from '../integrations/notify/notifier.js';
 import type { BreakerStore } from '../queue/breaker-store.js';
@@ -62,6 +63,11 @@ export interface AgentRunnerOptions {
   pollMs?: number;
   /** Quota pause when the CLI gives no reset time (default 1 h). */
   defaultQuotaPauseMs?: number;
+  /**
+   * Whether a payload's repository may be cloned: the runtime allows only configured projects'
+   * clone URLs, so no job can point Orch's git at a URL of its choosing (SSRF). Default: any.
+   */
+  allowRepo?: (repo: string) => boolean;
 }
 
 /** A run in progress, as the worker sees it. */
@@ -169,6 +175,9 @@ export class AgentRunner {
     let worktree: WorktreeInfo;
     try {
       payload = parseAgentJobPayload(job.payload);
+      if (this.#o.allowRepo && !this.#o.allowRepo(payload.repo)) {
+        throw new OrchError('REPO_NOT_CONFIGURED', 'the job names a repository of no project');
+      }
       worktree = await this.#o.worktrees.ensure(payload.repo, payload.branch);
     } catch (err) {
       const reason = errorText(err);

@@ -7,6 +7,7 @@ import { agentCommand } from './agent-command.js';
 import { simAgentCommand } from '../agents/sim-agent/sim-agent-command.js';
 import { demoCommand } from './demo-command.js';
 import { taskCommand } from './task-command.js';
+import { tokenCommand } from './token-command.js';
 import { serveCommand } from './serve-command.js';
 
 /** Exit codes: 0 ok, 1 failure, 2 usage. */
@@ -22,6 +23,7 @@ export function buildCli(): Command {
   program.addCommand(simAgentCommand());
   program.addCommand(demoCommand());
   program.addCommand(taskCommand());
+  program.addCommand(tokenCommand());
   program.addCommand(serveCommand());
   applyToAll(program, (c) => c.exitOverride().showHelpAfterError());
   return program;

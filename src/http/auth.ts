@@ -3,7 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/db.js';
 import { OrchError } from '../errors.js';
-import { findAgentToken, type AgentTokenGrant } from '../remote/agent-tokens.js';
+import { ORCH_TENANT } from '../queue/enqueue-input.js';
+import { findAgentToken, touchAgentToken, type AgentTokenGrant } from '../remote/agent-tokens.js';
 
 /** Who made a request: the operator (admin token) or a remote agent (tenant-scoped token). */
 export type Principal = { kind: 'admin' } | { kind: 'agent'; grant: AgentTokenGrant };
@@ -59,10 +60,21 @@ export class Authenticator {
     const nowMs = this.#clock.now();
     const hit = this.#cache.get(key);
     if (hit && hit.expiresAtMs > nowMs) return hit.grant;
-    const grant = await findAgentToken(this.#db, token);
+    const grant = await findAgentToken(this.#db, token, nowMs);
+    if (grant) await touchAgentToken(this.#db, grant.tokenId, nowMs);
     if (this.#cache.size > 10_000) this.#cache.clear();
-    this.#cache.set(key, { grant, expiresAtMs: nowMs + TOKEN_CACHE_MS });
+    // An expiring token leaves the cache when it expires, not up to TOKEN_CACHE_MS later.
+    const expiresAtMs = Math.min(nowMs + TOKEN_CACHE_MS, grant?.expiresAtMs ?? Infinity);
+    this.#cache.set(key, { grant, expiresAtMs });
     return grant;
+  }
+
+  /**
+   * Forgets every cached grant: called after a revocation, so a revoked token stops working at
+   * once in this process (other replicas within TOKEN_CACHE_MS).
+   */
+  forgetGrants(): void {
+    this.#cache.clear();
   }
 
   /** Resolves the request's principal; AUTH_REQUIRED / INVALID_TOKEN otherwise. */
@@ -112,7 +124,9 @@ export function tenantOf(request: FastifyRequest): string {
   const p = request.principal;
   if (p?.kind === 'agent') return p.grant.tenantId;
   const header = request.headers['x-tenant-id'];
-  if (p?.kind === 'admin' && typeof header === 'string' && TENANT_RE.test(header)) return header;
+  // Orch's own tenant is not a tenant route's: its jobs are made by Orch only (issue 13).
+  const valid = typeof header === 'string' && TENANT_RE.test(header) && header !== ORCH_TENANT;
+  if (p?.kind === 'admin' && valid) return header;
   throw new OrchError(
     'TENANT_REQUIRED',
     'admin requests to tenant routes need an X-Tenant-Id header',

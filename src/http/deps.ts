@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
+import type { KindPolicy } from '../remote/kind-policy.js';
 import type { Db } from '../store/db.js';
 import type { Authenticator } from './auth.js';
 import type { BreakerState, OrchMetrics } from './metrics.js';
@@ -33,6 +34,8 @@ export interface HttpContext {
   readonly auth: Authenticator;
   readonly metrics: OrchMetrics;
   readonly limits: Required<HttpLimits>;
+  /** Which kinds a caller may create or have granted (internal kinds are Orch's). */
+  readonly kinds: KindPolicy;
 }
 
 /**
@@ -74,6 +77,8 @@ export interface HttpDeps {
   metrics?: OrchMetrics;
   routes?: readonly HttpRoutes[];
   adminRoutes?: readonly HttpRoutes[];
+  /** Agent roles Orch runs itself (internal kinds); default: the pipeline roles. */
+  agentRoles?: readonly string[];
 }
 
 /** The HttpDeps fields that come straight from config. */

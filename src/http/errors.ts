@@ -36,6 +36,9 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ADMIN_DISABLED: 403,
   FORBIDDEN: 403,
   KIND_NOT_ALLOWED: 403,
+  // what a token may be granted (src/remote/kind-policy.ts)
+  KIND_RESERVED: 400,
+  TENANT_RESERVED: 400,
   // lookups (another tenant's rows are "not found", never "forbidden")
   ROUTE_NOT_FOUND: 404,
   JOB_NOT_FOUND: 404,
@@ -45,6 +48,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   LESSON_NOT_FOUND: 404,
   AGENT_RUN_NOT_FOUND: 404,
   RUN_LOG_UNAVAILABLE: 404,
+  TOKEN_NOT_FOUND: 404,
   // state
   LEASE_LOST: 409,
   WEBHOOK_SIGNATURE_INVALID: 401,

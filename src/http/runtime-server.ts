@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 import { dashboardRoutes } from './dashboard-routes.js';
-import { httpConfig, type HttpRoutes, type StatusBlock } from './deps.js';
+import { httpConfig, type HttpLimits, type HttpRoutes, type StatusBlock } from './deps.js';
 import { LessonStore } from '../lessons/lesson-store.js';
 import { escalateRoutes } from './routes/escalate.js';
 import { lessonRoutes } from './routes/lessons.js';
@@ -19,6 +19,7 @@ export function serverForRuntime(
     routes?: HttpRoutes[];
     adminRoutes?: HttpRoutes[];
     statusBlocks?: Record<string, StatusBlock>;
+    limits?: HttpLimits;
   } = {},
 ): FastifyInstance {
   const dashboard = dashboardRoutes(rt);
@@ -29,6 +30,12 @@ export function serverForRuntime(
     admin: rt.admin,
     clock: rt.clock,
     logger: rt.log,
+    ...(extra.limits && { limits: extra.limits }),
+    agentRoles: [
+      ...rt.worker.status().kinds,
+      ...rt.webhookHandlers.kinds,
+      ...rt.recheckHandlers.kinds,
+    ],
     routes: [
       statusRoutes(rt.tasks),
       // Webhooks parse their own raw bodies (HMAC over the exact bytes), in their own scope.

@@ -6,6 +6,7 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { silentLogger } from '../log.js';
+import { KindPolicy } from '../remote/kind-policy.js';
 import { Authenticator } from './auth.js';
 import type { HttpContext, HttpDeps, HttpLimits, HttpRoutes } from './deps.js';
 import { installErrorHandling } from './errors.js';
@@ -67,6 +68,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     auth: new Authenticator(deps.db, deps.clock, deps.adminToken),
     metrics: deps.metrics ?? new OrchMetrics(),
     limits,
+    kinds: new KindPolicy(deps.agentRoles),
   };
   for (const routes of [...ROUTE_MODULES, ...(deps.routes ?? [])]) {
     void app.register((scope, _opts, done) => {

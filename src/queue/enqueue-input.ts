@@ -30,6 +30,13 @@ export interface NormalizedEnqueue {
 }
 
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+/**
+ * The tenant of Orch's own jobs (pipeline agents, webhook deliveries, rechecks). Orch's local
+ * workers and handler workers claim only this tenant's jobs; no agent token can be issued for it
+ * (src/remote/kind-policy.ts), so no remote caller can create or lease them.
+ */
+export const ORCH_TENANT = 'default';
 const KIND_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
 const LABEL_RE = /^[A-Za-z0-9][A-Za-z0-9._:=/-]{0,99}$/;
 
@@ -88,7 +95,7 @@ export function normalizeEnqueue(
   if (key !== null && (typeof key !== 'string' || key.length === 0 || key.length > 200)) {
     fail('INVALID_IDEMPOTENCY_KEY', 'idempotencyKey must be 1-200 characters');
   }
-  const tenantId = input.tenantId ?? 'default';
+  const tenantId = input.tenantId ?? ORCH_TENANT;
   if (typeof tenantId !== 'string' || !KIND_RE.test(tenantId))
     fail('INVALID_TENANT', 'bad tenant id');
   for (const [name, v] of [

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { ORCH_TENANT } from './enqueue-input.js';
 import type { JobQueue } from './job-queue.js';
 import type { Job } from './job.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -72,7 +73,8 @@ export class HandlerWorker {
   #claim(max: number): Promise<Job[]> {
     if (this.#stopping || this.kinds.length === 0) return Promise.resolve([]);
     const { queue, leaseMs, owner } = this.#o;
-    return queue.claim({ kinds: this.kinds, max, leaseMs, owner });
+    // Orch's own jobs only: a tenant cannot make Orch run a handler (issue 13).
+    return queue.claim({ kinds: this.kinds, tenantId: ORCH_TENANT, max, leaseMs, owner });
   }
 
   async #run(job: Job, keeper: LeaseKeeper): Promise<void> {

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { Preflight, PreflightResult, PreflightTarget } from '../agents/preflight.js';
 import type { RunningAgent } from '../agents/agent-runner.js';
 import type { BreakerStore } from './breaker-store.js';
+import { ORCH_TENANT } from './enqueue-input.js';
 import type { JobQueue } from './job-queue.js';
 import type { Job } from './job.js';
 
@@ -102,9 +103,11 @@ export class Worker {
   }
 
   #claim(kinds: string[], excludeKinds: string[], max: number): Promise<Job[]> {
+    // Orch's own jobs only: a tenant's jobs are leased by that tenant's remote agents (issue 13).
     return this.#o.queue.claim({
       kinds,
       excludeKinds,
+      tenantId: ORCH_TENANT,
       max,
       leaseMs: this.#o.leaseMs,
       owner: this.#o.owner,

@@ -99,6 +99,14 @@ export class AgentProtocol {
   }
 
   /**
+   * Gives leased jobs back at once (no attempt used), for a long-poll whose client left before it
+   * got them; a job whose lease moved on meanwhile is left alone (the write is fenced).
+   */
+  async handBack(jobs: readonly Job[], reason: string): Promise<void> {
+    for (const job of jobs) await this.#o.queue.snooze(job.id, job.leaseToken!, 0, reason);
+  }
+
+  /**
    * Buffers the sighting; flushes all buffered sightings at most once per TOUCH_INTERVAL_MS, and at
    * once when this process has not seen the agent before (a new agent shows up immediately).
    */

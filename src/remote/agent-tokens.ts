@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { ORCH_TENANT } from '../queue/enqueue-input.js';
 import type { Db, Queryable } from '../store/db.js';
 
 /** What a valid agent token grants: one tenant and the kinds it may lease. */
@@ -8,6 +9,8 @@ export interface AgentTokenGrant {
   name: string;
   kinds: string[];
   labels: string[];
+  /** When the token stops working (epoch ms), or null for never. */
+  expiresAtMs: number | null;
 }
 
 interface TokenRow {
@@ -16,6 +19,7 @@ interface TokenRow {
   name: string;
   kinds: string;
   labels: string;
+  expires_at_ms: number | string | null;
 }
 
 const TOKEN_PREFIX = 'orch_at_';
@@ -38,19 +42,31 @@ export async function ensureTenant(q: Queryable, tenantId: string, nowMs: number
   );
 }
 
-/** Creates a token; the plaintext is returned once and only its hash is stored. */
+export interface NewAgentToken {
+  tenantId: string;
+  name: string;
+  kinds: string[];
+  labels: string[];
+  expiresAtMs?: number | null | undefined;
+}
+
+/**
+ * Creates a token; the plaintext is returned once and only its hash is stored. The caller checks
+ * the tenant and kinds first (KindPolicy.assertGrantable).
+ */
 export async function createAgentToken(
   db: Db,
-  input: { tenantId: string; name: string; kinds: string[]; labels: string[] },
+  input: NewAgentToken,
   nowMs: number,
 ): Promise<{ token: string; grant: AgentTokenGrant; createdAtMs: number }> {
   const token = newAgentToken();
+  const expiresAtMs = input.expiresAtMs ?? null;
   const row = await db.tx(async (q) => {
     await ensureTenant(q, input.tenantId, nowMs);
     return q.get<{ id: number }>(
-      `-- create agent token: ($1 tenant, $2 name, $3 hash, $4 kinds, $5 labels, $6 now)
-       insert into agent_tokens (tenant_id, name, token_hash, kinds, labels, created_at_ms)
-       values ($1, $2, $3, $4, $5, $6) returning id`,
+      `-- create agent token: ($1 tenant, $2 name, $3 hash, $4 kinds, $5 labels, $6 now, $7 expiry)
+       insert into agent_tokens (tenant_id, name, token_hash, kinds, labels, created_at_ms, expires_at_ms)
+       values ($1, $2, $3, $4, $5, $6, $7) returning id`,
       [
         input.tenantId,
         input.name,
@@ -58,6 +74,7 @@ export async function createAgentToken(
         JSON.stringify([...new Set(input.kinds)].sort()),
         JSON.stringify([...new Set(input.labels)].sort()),
         nowMs,
+        expiresAtMs,
       ],
     );
   });
@@ -70,18 +87,27 @@ export async function createAgentToken(
       name: input.name,
       kinds: input.kinds,
       labels: input.labels,
+      expiresAtMs,
     },
   };
 }
 
-/** The grant of a presented token, or undefined if unknown or revoked. */
-export async function findAgentToken(db: Db, token: string): Promise<AgentTokenGrant | undefined> {
+/**
+ * The grant of a presented token at `nowMs`, or undefined if unknown, revoked or expired. A token
+ * of Orch's own tenant is never honoured (none can be created; this covers rows from before 0010).
+ */
+export async function findAgentToken(
+  db: Db,
+  token: string,
+  nowMs: number,
+): Promise<AgentTokenGrant | undefined> {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
   const row = await db.get<TokenRow>(
-    `-- find agent token by hash ($1), unless revoked
-     select id, tenant_id, name, kinds, labels from agent_tokens
-     where token_hash = $1 and revoked_at_ms is null`,
-    [hashToken(token)],
+    `-- find agent token by hash ($1), unless revoked, expired at $2, or of Orch's tenant $3
+     select id, tenant_id, name, kinds, labels, expires_at_ms from agent_tokens
+     where token_hash = $1 and revoked_at_ms is null
+       and (expires_at_ms is null or expires_at_ms > $2) and tenant_id <> $3`,
+    [hashToken(token), nowMs, ORCH_TENANT],
   );
   if (!row) return undefined;
   return {
@@ -90,7 +116,18 @@ export async function findAgentToken(db: Db, token: string): Promise<AgentTokenG
     name: row.name,
     kinds: JSON.parse(row.kinds) as string[],
     labels: JSON.parse(row.labels) as string[],
+    expiresAtMs: row.expires_at_ms === null ? null : Number(row.expires_at_ms),
   };
+}
+
+/** Records that a token was used (`last_used_at_ms`); the authenticator calls it on a cache miss. */
+export async function touchAgentToken(db: Db, tokenId: number, nowMs: number): Promise<void> {
+  await db.run(
+    `-- token last used: token $1 at $2 (never moves backwards)
+     update agent_tokens set last_used_at_ms = $2
+     where id = $1 and (last_used_at_ms is null or last_used_at_ms < $2)`,
+    [tokenId, nowMs],
+  );
 }
 
 export interface AgentSighting {

@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Db } from '../store/db.js';
 import { OrchError } from '../errors.js';
+import { assertRunJob } from './job-access.js';
 import { assertRunVisible } from './runs-store.js';
 import { withTenant } from './tenant-scope.js';
 
@@ -79,6 +80,7 @@ export async function storeArtifact(
   const sha256 = createHash('sha256').update(input.content).digest('hex');
   return withTenant(db, input.tenantId, async (q) => {
     await assertRunVisible(q, input.tenantId, input.runId);
+    await assertRunJob(q, input);
     await mkdir(dirname(absolute), { recursive: true });
     await writeFile(absolute, input.content);
     try {

@@ -1,5 +1,6 @@
 import type { Db } from '../store/db.js';
 import { normalizeFinding, type Finding } from './findings.js';
+import { assertRunJob } from './job-access.js';
 import { assertRunVisible } from './runs-store.js';
 import { withTenant } from './tenant-scope.js';
 
@@ -36,6 +37,7 @@ export async function addFindings(
   const findings = input.findings.map(normalizeFinding);
   return withTenant(db, input.tenantId, async (q) => {
     await assertRunVisible(q, input.tenantId, input.runId);
+    await assertRunJob(q, input);
     for (const f of findings) {
       await q.run(
         `-- finding of run $2 (tenant $1)

@@ -54,3 +54,21 @@ export async function listJobEvents(
   );
   return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as unknown }));
 }
+
+/**
+ * Throws JOB_NOT_FOUND unless job `jobId` belongs to run `runId` of the tenant: an artifact or
+ * finding may only name a job of its own run (another run's or tenant's job is "not found").
+ */
+export async function assertRunJob(
+  q: Queryable,
+  ref: { tenantId: string; runId: number; jobId?: number | undefined },
+): Promise<void> {
+  if (ref.jobId === undefined) return;
+  const row = await q.get(
+    `-- job $1 is part of run $2 (tenant $3)
+     select 1 as x from jobs where id = $1 and run_id = $2 and tenant_id = $3`,
+    [ref.jobId, ref.runId, ref.tenantId],
+  );
+  if (!row)
+    throw new OrchError('JOB_NOT_FOUND', `job ${ref.jobId} is not part of run ${ref.runId}`);
+}

@@ -62,6 +62,7 @@ export interface HarnessOptions {
   ensureGate?: () => Promise<void>;
   /** Awaited when a run's process was spawned, before the runner stamps the job (attach). */
   afterSpawn?: (runId: number) => Promise<void>;
+  allowRepo?: (repo: string) => boolean;
 }
 
 /** A WorktreeManager whose preparation waits for a gate, standing in for a slow clone. */
@@ -141,6 +142,7 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
     leaseMs: options.leaseMs ?? 60_000,
     baseEnv,
     onFinished: options.onFinished,
+    ...(options.allowRepo && { allowRepo: options.allowRepo }),
     pollMs: 50,
   });
   const preflight = new Preflight({ clock, ttlMs: 45_000, env: baseEnv });

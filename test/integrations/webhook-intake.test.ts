@@ -261,8 +261,19 @@ describeEachDialect('webhook intake', ({ current }) => {
 
   it('rolls the inbox row back when the job cannot be written, so a redelivery is not a duplicate', async () => {
     const { db } = current();
-    const { intake } = makeIntake(db, { maxBodyBytes: 4 * 1024 * 1024 });
-    // The normalized event (with a 1.5 MB description) exceeds the queue's 1 MiB payload limit.
+    // A job the queue refuses (max attempts 0) fails inside the inbox transaction.
+    const { intake } = makeIntake(db, { jobMaxAttempts: 0 });
+    const payload = planeIssueCreated({ projectId: PLANE_PROJECT_ID, title: 't', actorId: HUMAN });
+    const d = planeDelivery(payload, { secret: PLANE_SECRET });
+    const err = await intake.receive({ source: 'plane', ...d }).catch((e: unknown) => e);
+    expect(isOrchError(err, 'INVALID_MAX_ATTEMPTS')).toBe(true);
+    expect(await countRows(db, 'webhook_inbox')).toBe(0);
+    expect(await countRows(db, 'jobs')).toBe(0);
+  });
+
+  it('accepts a body within the limit whose event would exceed the job payload limit, cutting the longest text', async () => {
+    const { db } = current();
+    const { intake, queue } = makeIntake(db, { maxBodyBytes: 4 * 1024 * 1024 });
     const payload = planeIssueCreated({
       projectId: PLANE_PROJECT_ID,
       title: 'huge',
@@ -270,10 +281,13 @@ describeEachDialect('webhook intake', ({ current }) => {
       actorId: HUMAN,
     });
     const d = planeDelivery(payload, { secret: PLANE_SECRET });
-    const err = await intake.receive({ source: 'plane', ...d }).catch((e: unknown) => e);
-    expect(isOrchError(err, 'PAYLOAD_TOO_LARGE')).toBe(true);
-    expect(await countRows(db, 'webhook_inbox')).toBe(0);
-    expect(await countRows(db, 'jobs')).toBe(0);
+    const res = await intake.receive({ source: 'plane', ...d });
+    expect(res.kind).toBe('accepted');
+    const job = await queue.get((res as { jobId: number }).jobId);
+    const event = (job!.payload as { event: { title: string; description: string } }).event;
+    expect(event.title).toBe('huge');
+    expect(event.description.endsWith('…[truncated]')).toBe(true);
+    expect(JSON.stringify(job!.payload).length).toBeLessThan(1024 * 1024);
   });
 
   it('keeps one job when the same delivery races itself', async () => {

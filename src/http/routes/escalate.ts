@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { OrchError } from '../../errors.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { HttpRoutes } from '../deps.js';
+import { safeTrimmed } from '../schemas.js';
 
 const query = z.object({
-  work_item: z.string().trim().min(1).max(100),
-  by: z.string().trim().min(1).max(100).optional(),
+  work_item: safeTrimmed(100),
+  by: safeTrimmed(100).optional(),
 });
 
 /**

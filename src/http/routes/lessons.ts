@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { OrchError } from '../../errors.js';
 import { LESSON_FIELDS, type LessonField, type LessonStore } from '../../lessons/lesson-store.js';
 import type { HttpRoutes } from '../deps.js';
+import { safeString, safeTrimmed } from '../schemas.js';
 
 const tags = ['admin', 'lessons'];
 const security = [{ bearer: [] }];
-const text = z.string().trim().min(1).max(4000);
+const text = safeTrimmed(4000);
 const fieldShape = Object.fromEntries(LESSON_FIELDS.map((f) => [f, text.optional()])) as Record<
   LessonField,
   z.ZodOptional<typeof text>
@@ -15,7 +16,7 @@ const fieldShape = Object.fromEntries(LESSON_FIELDS.map((f) => [f, text.optional
 
 const recordBody = z
   .object({
-    lesson_type: z.string().trim().min(1).max(100),
+    lesson_type: safeTrimmed(100),
     task_id: z.number().int().positive().optional(),
     ...fieldShape,
   })
@@ -25,10 +26,10 @@ const updateBody = z
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'nothing to update');
 const listQuery = z.object({
-  type: z.string().max(100).optional(),
-  status: z.string().max(100).optional(),
-  repo: z.string().max(200).optional(),
-  work_item: z.string().max(100).optional(),
+  type: safeString(100).optional(),
+  status: safeString(100).optional(),
+  repo: safeString(200).optional(),
+  work_item: safeString(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });
 

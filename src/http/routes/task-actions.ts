@@ -6,6 +6,7 @@ import type { AdvanceResult } from '../../pipeline/engine.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { TaskOverview } from '../../pipeline/task-overview.js';
 import type { HttpRoutes } from '../deps.js';
+import { isSafeText, safeTrimmed } from '../schemas.js';
 import { taskNotFound, taskRefParams } from './tasks.js';
 
 const tags = ['admin', 'dashboard'];
@@ -17,24 +18,21 @@ const actorSchema = z
   .trim()
   .min(1)
   .max(100)
-  .regex(/^[^\p{Cc}]+$/u, 'printable text');
+  .regex(/^[^\p{Cc}]+$/u, 'printable text')
+  .refine(isSafeText, 'no unpaired surrogates');
 
 const approveBody = z.object({ by: actorSchema.optional() }).strict();
-const rejectBody = z
-  .object({ reason: z.string().trim().min(1).max(2000), by: actorSchema.optional() })
-  .strict();
+const rejectBody = z.object({ reason: safeTrimmed(2000), by: actorSchema.optional() }).strict();
 const resumeBody = z
   .object({
-    stage: z.string().trim().min(1).max(64).optional(),
-    note: z.string().trim().min(1).max(2000).optional(),
+    stage: safeTrimmed(64).optional(),
+    note: safeTrimmed(2000).optional(),
     by: actorSchema.optional(),
   })
   .strict();
-const answerBody = z
-  .object({ text: z.string().trim().min(1).max(10_000), by: actorSchema.optional() })
-  .strict();
+const answerBody = z.object({ text: safeTrimmed(10_000), by: actorSchema.optional() }).strict();
 const cancelBody = z
-  .object({ reason: z.string().trim().min(1).max(2000).optional(), by: actorSchema.optional() })
+  .object({ reason: safeTrimmed(2000).optional(), by: actorSchema.optional() })
   .strict();
 
 /** The actor recorded for a dashboard action: the name given, marked as coming from the dashboard. */

@@ -5,7 +5,14 @@ import { OrchError } from '../../errors.js';
 import { AgentProtocol } from '../../remote/agent-protocol.js';
 import { grantOf, requireAgent } from '../auth.js';
 import type { HttpContext } from '../deps.js';
-import { idParams, kindSchema, labelSchema, leaseTokenSchema } from '../schemas.js';
+import {
+  idParams,
+  kindSchema,
+  labelSchema,
+  leaseTokenSchema,
+  safeJson,
+  safeString,
+} from '../schemas.js';
 import { leasedJobView } from '../views.js';
 
 const security = [{ bearer: [] }];
@@ -26,14 +33,14 @@ const heartbeatBody = z.object({ lease_token: leaseTokenSchema });
 const eventBody = z.object({
   lease_token: leaseTokenSchema,
   type: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'e.g. job.started, job.progress'),
-  data: z.unknown().optional(),
+  data: safeJson.optional(),
 });
 
 const completeBody = z.object({
   lease_token: leaseTokenSchema,
   status: z.enum(['succeeded', 'failed', 'cancelled']),
-  result: z.unknown().optional(),
-  error: z.string().max(4000).optional(),
+  result: safeJson.optional(),
+  error: safeString(4000).optional(),
   retryable: z.boolean().optional(),
   retry_after_ms: z.number().int().min(0).max(86_400_000).optional(),
 });
@@ -51,6 +58,25 @@ function abortOnClose(reply: FastifyReply, polls: Set<AbortController>): AbortCo
   polls.add(ac);
   reply.raw.once('close', () => ac.abort());
   return ac;
+}
+
+/**
+ * Whether the long-poll's client has gone. One turn of the event loop first, so that a
+ * disconnect that raced the claim (the socket's close is already queued) is seen now, before the
+ * jobs are written into a dead socket and held until their leases expire.
+ */
+async function clientGone(reply: FastifyReply, signal: AbortSignal): Promise<boolean> {
+  await new Promise((resolve) => setImmediate(resolve));
+  return signal.aborted || reply.raw.destroyed || reply.request.raw.destroyed;
+}
+
+/** Hands the jobs back if the connection closes before the response was fully written. */
+function handBackIfUndelivered(reply: FastifyReply, handBack: () => Promise<void>): void {
+  let finished = false;
+  reply.raw.once('finish', () => (finished = true));
+  reply.raw.once('close', () => {
+    if (!finished) void handBack().catch(() => undefined);
+  });
 }
 
 interface AgentRouteCtx {
@@ -81,6 +107,13 @@ function leaseRoute({ app, ctx, protocol, polls }: AgentRouteCtx): void {
           grantOf(request),
           { kinds: b.kinds, labels: b.labels, max: b.max, waitMs: b.wait_ms, agent: b.agent },
           ac.signal,
+        );
+        if (jobs.length > 0 && (await clientGone(reply, ac.signal))) {
+          await protocol.handBack(jobs, 'lease handed back: the long-poll client disconnected');
+          return { jobs: [], lease_ms: deps.leaseMs, heartbeat_interval_ms: 0 };
+        }
+        handBackIfUndelivered(reply, () =>
+          protocol.handBack(jobs, 'lease handed back: the response was not delivered'),
         );
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         metrics.leaseWait.observe({ outcome: jobs.length > 0 ? 'leased' : 'empty' }, seconds);

@@ -6,14 +6,14 @@ import { addFindings, listFindings } from '../../remote/findings-store.js';
 import { createRun, getRun } from '../../remote/runs-store.js';
 import { requireTenant, tenantOf } from '../auth.js';
 import type { HttpContext } from '../deps.js';
-import { idParams, kindSchema, labelSchema } from '../schemas.js';
+import { idParams, kindSchema, labelSchema, safeJson, safeString } from '../schemas.js';
 
 const security = [{ bearer: [] }];
 const tags = ['v2'];
 
 const planItem = z.object({
   kind: kindSchema,
-  payload: z.unknown().optional(),
+  payload: safeJson.optional(),
   labels: z.array(labelSchema).max(32).optional(),
   priority: z.number().int().min(0).max(1_000_000).optional(),
   max_attempts: z.number().int().min(1).max(100).optional(),
@@ -21,11 +21,14 @@ const planItem = z.object({
 const createRunBody = z.object({ plan: z.array(planItem).min(1).max(100) });
 
 const artifactBody = z.object({
-  label: z.string().min(1).max(200),
+  label: safeString(200, 1),
   kind: kindSchema,
-  path: z.string().min(1).max(500).optional(),
+  path: safeString(500, 1).optional(),
   job_id: z.number().int().min(1).optional(),
-  content_base64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'),
+  content_base64: z
+    .string()
+    .max(64 * 1024 * 1024)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'),
 });
 const artifactParams = idParams.extend({
   artifactId: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
@@ -33,10 +36,14 @@ const artifactParams = idParams.extend({
 
 const findingsBody = z.object({
   job_id: z.number().int().min(1).optional(),
-  findings: z.array(z.record(z.string(), z.unknown())).min(1).max(1000),
+  findings: z
+    .array(z.record(safeString(100), safeJson))
+    .min(1)
+    .max(1000),
 });
 
-function runRoutes(app: FastifyInstance, { deps }: HttpContext): void {
+function runRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  const { deps } = ctx;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -58,6 +65,12 @@ function runRoutes(app: FastifyInstance, { deps }: HttpContext): void {
         ...(p.max_attempts === undefined ? {} : { maxAttempts: p.max_attempts }),
       }));
       const tenantId = tenantOf(request);
+      const p = request.principal;
+      const granted = p?.kind === 'agent' ? p.grant.kinds : null;
+      ctx.kinds.assertCreatable(
+        plan.map((i) => i.kind),
+        granted,
+      );
       const created = await createRun(deps.db, { tenantId, plan }, deps.clock.now());
       deps.queue.wake.notify();
       return reply.code(201).send({ id: created.runId, status: 'queued', job_ids: created.jobIds });

@@ -37,20 +37,30 @@ function fromRow(r: RawInboxRow): InboxRow {
 }
 
 /**
- * Inserts the inbox row of a delivery unless `(source, delivery_key)` is already there. One
- * statement, so two concurrent copies of a delivery cannot both get `inserted`.
+ * Inserts the inbox row of a delivery unless `(source, delivery_key)` or `(source, body_sha256)`
+ * is already there: a body replayed under a new delivery id (Gitea "Redeliver", or a captured
+ * delivery re-sent with a new `X-Gitea-Delivery`, which the signature does not cover) is a
+ * duplicate too. One statement, so two concurrent copies cannot both get `inserted`.
  */
 export async function insertInboxRow(
   q: Queryable,
-  row: Omit<InboxRow, 'id' | 'jobId'>,
+  row: Omit<InboxRow, 'id' | 'jobId'> & { bodySha256: string },
 ): Promise<{ kind: 'inserted'; id: number } | { kind: 'duplicate' }> {
   const inserted = await q.get<{ id: number | string }>(
-    `-- inbox insert: record delivery ($1 source, $2 key) once; nothing if already recorded
-     insert into webhook_inbox (source, delivery_key, event, received_at_ms, outcome, reason)
-     values ($1, $2, $3, $4, $5, $6)
-     on conflict (source, delivery_key) do nothing
+    `-- inbox insert: record delivery ($1 source, $2 key, $7 body hash) once; nothing if either is known
+     insert into webhook_inbox (source, delivery_key, event, received_at_ms, outcome, reason, body_sha256)
+     values ($1, $2, $3, $4, $5, $6, $7)
+     on conflict do nothing
      returning id`,
-    [row.source, row.deliveryKey, row.event, row.receivedAtMs, row.outcome, row.reason],
+    [
+      row.source,
+      row.deliveryKey,
+      row.event,
+      row.receivedAtMs,
+      row.outcome,
+      row.reason,
+      row.bodySha256,
+    ],
   );
   return inserted ? { kind: 'inserted', id: Number(inserted.id) } : { kind: 'duplicate' };
 }

@@ -1,7 +1,10 @@
 import type { Clock } from '../../clock.js';
 import type { ProjectsConfig } from '../../config/projects.js';
 import type { Logger } from '../../log.js';
+import { createHash } from 'node:crypto';
+import { MAX_PAYLOAD_BYTES } from '../../queue/enqueue-input.js';
 import type { JobQueue } from '../../queue/job-queue.js';
+import { isSafeJson, isSafeText } from '../../store/safe-text.js';
 import {
   classifyGiteaDelivery,
   classifyPlaneDelivery,
@@ -10,6 +13,7 @@ import {
 } from './classify-delivery.js';
 import type { WebhookHeaders } from './headers.js';
 import { verifySignature, type WebhookSource } from './signature.js';
+import { fitPayload } from './fit-payload.js';
 import { WEBHOOK_JOB_KINDS } from './webhook-event.js';
 import { insertInboxRow, setInboxJob } from './webhook-inbox.js';
 
@@ -118,15 +122,26 @@ export class WebhookIntake {
       projects: this.#o.projects,
       bot: this.#o.bot,
     });
-    return this.#record({ source, decision, receivedAtMs }, log);
+    // Store-level guard: delivery ids, event names and every string the job carries are written
+    // as text (PostgreSQL refuses NUL: a signed Plane event_id with one used to be a 500).
+    if (!isSafeText(decision.deliveryKey) || !isSafeJson(decision)) {
+      return reject('INVALID_PAYLOAD', 400, 'body contains NUL bytes or unpaired surrogates');
+    }
+    const bodySha256 = createHash('sha256').update(rawBody).digest('hex');
+    return this.#record({ source, decision, receivedAtMs, bodySha256 }, log);
   }
 
   /** One transaction: inbox row (the dedup point) + processing job, or nothing on a duplicate. */
   async #record(
-    d: { source: WebhookSource; decision: DeliveryDecision; receivedAtMs: number },
+    d: {
+      source: WebhookSource;
+      decision: DeliveryDecision;
+      receivedAtMs: number;
+      bodySha256: string;
+    },
     log: Logger,
   ): Promise<IntakeResult> {
-    const { source, decision, receivedAtMs } = d;
+    const { source, decision, receivedAtMs, bodySha256 } = d;
     const { queue } = this.#o;
     const result = await queue.db.tx(async (q): Promise<IntakeResult> => {
       const row = await insertInboxRow(q, {
@@ -136,12 +151,14 @@ export class WebhookIntake {
         receivedAtMs,
         outcome: decision.kind === 'accept' ? 'accepted' : 'ignored',
         reason: decision.kind === 'ignore' ? decision.reason : null,
+        bodySha256,
       });
       if (row.kind === 'duplicate') return { kind: 'duplicate' };
       if (decision.kind === 'ignore') return { kind: 'ignored', reason: decision.reason };
       const { job } = await queue.enqueueIn(q, {
         kind: WEBHOOK_JOB_KINDS[source],
-        payload: decision.payload,
+        // Within the body limit, the job must fit the queue's payload limit too.
+        payload: fitPayload(decision.payload, MAX_PAYLOAD_BYTES - 1024),
         idempotencyKey: `webhook:${source}:${decision.deliveryKey}`,
         maxAttempts: this.#o.jobMaxAttempts ?? 5,
       });
