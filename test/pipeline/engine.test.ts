@@ -73,6 +73,7 @@ describeEachDialect('pipeline engine', ({ current }) => {
     const gates = await env.tasks.gateResults(task.id);
     expect(gates.filter((g) => g.gate === 'merge_gate')).toHaveLength(1);
     expect(gates.every((g) => g.passed)).toBe(true);
+    await env.effects();
     expect(env.notifier.ofType('task_done')).toHaveLength(1);
     expect(
       (await env.tracker.getItem({ projectId: 'ET', itemId: task.trackerItemId })).stateName,
@@ -106,6 +107,7 @@ describeEachDialect('pipeline engine', ({ current }) => {
       stage: 'analysis',
       state: 'awaiting_approval',
     });
+    await env.effects();
     expect(
       (await env.tracker.getItem({ projectId: 'ET', itemId: task.trackerItemId })).stateName,
     ).toBe('In Review');
@@ -123,6 +125,7 @@ describeEachDialect('pipeline engine', ({ current }) => {
       env.artifact(t, '01-questions.md', 'Which GPX version?'),
     );
     expect(r).toEqual({ kind: 'needs_input' });
+    await env.effects();
     const comments = await env.tracker.listComments({
       projectId: 'ET',
       itemId: task.trackerItemId,
@@ -143,6 +146,7 @@ describeEachDialect('pipeline engine', ({ current }) => {
     const env = await pipelineEnv(current().db);
     const { task } = await env.newItem();
     expect((await env.agent(task.id, 'analyst')).kind).toBe('warning');
+    await env.effects();
     expect(env.notifier.ofType('pipeline_warning')).toHaveLength(1);
   });
 
@@ -212,6 +216,7 @@ describeEachDialect('pipeline engine', ({ current }) => {
       stage: 'testing',
       devRetries: 2,
     });
+    await env.effects();
     expect(env.notifier.ofType('task_blocked')).toHaveLength(1);
     expect(
       (await env.tracker.getItem({ projectId: 'ET', itemId: t.trackerItemId })).stateName,

@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log.js';
+import { integrationError } from '../http/integration-error.js';
 import { httpJson, realSleep, type FetchFn, type HttpJsonResponse } from '../http/http-json.js';
 import { asNumber, asString, pick } from '../webhooks/loose-json.js';
 import type { Notifier, NotifyEvent } from '../notify/notifier.js';
@@ -60,6 +61,26 @@ export class TelegramNotifier implements Notifier {
   notify(event: NotifyEvent): Promise<void> {
     this.send(formatNotifyEvent(event));
     return Promise.resolve();
+  }
+
+  /**
+   * One message now, for the outbox: waits out the chat's gap, makes one attempt, and throws a
+   * classified integration error (retryable for 429 with its `retry_after`, 5xx and network
+   * errors) instead of retrying itself: the outbox row keeps the message across a crash.
+   */
+  async deliver(event: NotifyEvent): Promise<void> {
+    const chatId = this.#o.chatId;
+    if (!this.enabled || chatId === undefined) return;
+    const chat = this.#chat(chatId);
+    const waitMs = chat.lastSentAtMs + (this.#o.minIntervalMs ?? 1000) - this.#o.clock.now();
+    if (waitMs > 0) await this.#sleep(waitMs);
+    chat.lastSentAtMs = this.#o.clock.now();
+    const outcome = await this.#attempt(chatId, truncateForTelegram(formatNotifyEvent(event)), 0);
+    if (outcome.kind === 'sent') return;
+    throw integrationError('NOTIFIER_UNAVAILABLE', `sendMessage failed: ${outcome.reason}`, {
+      retryable: outcome.kind === 'retry',
+      retryAfterMs: outcome.kind === 'retry' ? outcome.waitMs : null,
+    });
   }
 
   /** Queues one message for the configured chat (or `chatId`); never throws, never waits. */
