@@ -136,7 +136,7 @@ export class OutboxStore {
       `-- outbox failed: row $1 under claim $2 at $3, error $4, retry at $5 (null = dead)
        update outbox set attempts = attempts + 1, last_error = $4, claim_token = null,
          claim_expires_at_ms = null, available_at_ms = coalesce(${retryAt}, available_at_ms),
-         dead_at_ms = case when ${retryAt} is null then $3 else null end
+         dead_at_ms = case when ${retryAt} is null then ${typedParam(this.#db.dialect, 3, 'bigint')} else null end
        where id = $1 and claim_token = $2`,
       [row.id, row.claimToken, o.nowMs, o.error.slice(0, 2000), o.retryAtMs],
     );

@@ -125,7 +125,11 @@ describeEachDialect('transactional outbox', ({ current }) => {
       stub.failNext({ status: 503, body: {} }, (r) => r.method === 'POST');
       stub.failNext({ status: 503, body: {} }, (r) => r.method === 'POST');
       await worker.runOnce();
-      expect(await worker.status()).toMatchObject({ pending: 1, retrying: 1, delivered_total: 0 });
+      expect(await worker.status()).toMatchObject({
+        pending: 1,
+        retrying: 1,
+        failed_attempts_total: 1,
+      });
       await worker.runOnce(); // backing off: nothing due yet
       expect(p.comments()).toHaveLength(1);
       env.clock.advance(1000);

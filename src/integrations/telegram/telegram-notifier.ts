@@ -29,6 +29,8 @@ interface ChatQueue {
   messages: string[];
   lastSentAtMs: number;
   draining: Promise<void> | null;
+  /** The last synchronous `deliver` of this chat (settled: never rejects). */
+  sending: Promise<void>;
 }
 
 /**
@@ -72,6 +74,13 @@ export class TelegramNotifier implements Notifier {
     const chatId = this.#o.chatId;
     if (!this.enabled || chatId === undefined) return;
     const chat = this.#chat(chatId);
+    // Concurrent deliveries (several tasks' outbox rows) take turns, so the gap holds.
+    const turn = chat.sending.then(() => this.#deliverOnce(chatId, chat, event));
+    chat.sending = turn.catch(() => undefined);
+    return turn;
+  }
+
+  async #deliverOnce(chatId: string, chat: ChatQueue, event: NotifyEvent): Promise<void> {
     const waitMs = chat.lastSentAtMs + (this.#o.minIntervalMs ?? 1000) - this.#o.clock.now();
     if (waitMs > 0) await this.#sleep(waitMs);
     chat.lastSentAtMs = this.#o.clock.now();
@@ -111,7 +120,12 @@ export class TelegramNotifier implements Notifier {
   #chat(chatId: string): ChatQueue {
     let chat = this.#chats.get(chatId);
     if (!chat) {
-      chat = { messages: [], lastSentAtMs: Number.NEGATIVE_INFINITY, draining: null };
+      chat = {
+        messages: [],
+        lastSentAtMs: Number.NEGATIVE_INFINITY,
+        draining: null,
+        sending: Promise.resolve(),
+      };
       this.#chats.set(chatId, chat);
     }
     return chat;
