@@ -8,7 +8,11 @@ const review = (verdict: string, findings = '') =>
 
 describeEachDialect('pipeline engine', ({ current }) => {
   /** Drives a fresh item to the given stage through the happy path. */
-  async function upTo(env: Awaited<ReturnType<typeof pipelineEnv>>, stage: string, taskId?: number) {
+  async function upTo(
+    env: Awaited<ReturnType<typeof pipelineEnv>>,
+    stage: string,
+    taskId?: number,
+  ) {
     const id = taskId ?? (await env.newItem()).task.id;
     const steps: [string, string, (t: Task) => void][] = [
       ['analysis', 'analyst', ANALYSIS(env)],
