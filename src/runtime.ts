@@ -48,6 +48,10 @@ import { stopAll } from './stop-all.js';
 import { OrchError } from './errors.js';
 import { createRecovery } from './recovery/recovery.js';
 import { recoverySettings } from './recovery/recovery-settings.js';
+import { OutboxStore } from './outbox/outbox-store.js';
+import { OutboxWorker } from './outbox/outbox-worker.js';
+import { DEFAULT_OUTBOX_RETRY } from './outbox/outbox-retry.js';
+import { effectDeliverer } from './pipeline/effects.js';
 
 export interface RuntimeOptions {
   config: Config;
@@ -150,6 +154,14 @@ export async function createRuntime(o: RuntimeOptions) {
   );
   assertGatesKnown(projects.all(), (g) => gates.has(g));
   const tasks = new TaskStore(db);
+  const outbox = new OutboxWorker({
+    store: new OutboxStore(db),
+    deliver: effectDeliverer({ projects, notifier, log }),
+    clock,
+    log,
+    enabled: () => config.env.ORCH_OUTBOX_ENABLED,
+    retry: { ...DEFAULT_OUTBOX_RETRY, maxAttempts: config.env.ORCH_OUTBOX_MAX_ATTEMPTS },
+  });
   const core = new CoreEngine({
     db,
     queue,
@@ -157,7 +169,7 @@ export async function createRuntime(o: RuntimeOptions) {
     gates,
     projects,
     workspace,
-    notifier,
+    outbox,
     log,
     clock,
     maxDefers: config.env.ORCH_MERGE_DEFER_MAX_ATTEMPTS,
@@ -267,6 +279,7 @@ export async function createRuntime(o: RuntimeOptions) {
     pipeline,
     workspace,
     notifier,
+    outbox,
     clock,
     log,
     settings: recoveryConfig,
@@ -298,12 +311,14 @@ export async function createRuntime(o: RuntimeOptions) {
     webhookIntake,
     owner,
     notifier,
+    outbox,
     recovery,
     /**
      * Startup recovery (system-inventory §7; migrations ran in createRuntime): orphan agent runs →
      * running jobs whose executor is gone → expired leases → merge-lease reclaim → run-log
-     * rotation; then the daemons: worker, handler pools (webhooks, rechecks), reconciler, reaper last. `daemons: false`
-     * (tests) runs the recovery only, so a test drives the daemons with `runOnce()`.
+     * rotation; then the daemons: outbox (first: it delivers what a crash left undelivered),
+     * worker, handler pools (webhooks, rechecks), reconciler, reaper last. `daemons: false` (tests)
+     * leaves the reconciler and the reaper to the test (`runOnce()`); the outbox always runs.
      */
     async start(options: { worker?: boolean; daemons?: boolean } = {}) {
       await queue.start();
@@ -317,6 +332,7 @@ export async function createRuntime(o: RuntimeOptions) {
         log.warn({ report }, 'startup recovery');
       // Jobs that recovery failed for good: their work items go to Blocked, like the runner's.
       for (const id of [...report.failed, ...report.expired]) await pipeline.onJobEnded(id);
+      outbox.start();
       if (options.worker !== false) worker.start();
       webhookHandlers.start();
       recheckHandlers.start();
@@ -328,7 +344,8 @@ export async function createRuntime(o: RuntimeOptions) {
     },
     /**
      * Stops claiming first (agent worker and both handler pools, at once), then drains what runs
-     * for up to `drainMs`, then the daemons (reaper, reconciler), then the store. Every step runs
+     * for up to `drainMs`, then the daemons (reaper, reconciler, outbox: its last pass delivers
+     * what the drained work committed), then the store. Every step runs
      * even when an earlier one failed; the first failure is thrown at the end.
      */
     async stop(options: { drainMs?: number } = {}): Promise<void> {
@@ -347,6 +364,7 @@ export async function createRuntime(o: RuntimeOptions) {
           },
           { name: 'reaper', run: () => recovery.reaper.stop() },
           { name: 'reconciler', run: () => recovery.reconciler.stop() },
+          { name: 'outbox', run: () => outbox.stop() },
           { name: 'queue', run: () => queue.close() },
           { name: 'db', run: () => db.close() },
         ],

@@ -26,6 +26,9 @@ async function withRuntime<T>(o: Common, fn: (rt: Runtime) => Promise<T>): Promi
   try {
     return await fn(rt);
   } finally {
+    // The command's side effects are in the outbox: deliver them before exiting (what fails
+    // stays there for `orch serve`).
+    await rt.outbox.runOnce().catch(() => undefined);
     await rt.stop();
   }
 }

@@ -58,6 +58,10 @@ export const envSchema = z.object({
   ORCH_MERGE_DEFER_DELAY_S: int(30, 1),
   ORCH_MERGE_DEFER_MAX_ATTEMPTS: int(10, 1),
   ORCH_RECONCILE_ENABLED: bool(true),
+  /** Outbox delivery kill-switch: false → side effects wait in the outbox, nothing is sent. */
+  ORCH_OUTBOX_ENABLED: bool(true),
+  /** Failed deliveries of one side effect before it is marked dead. */
+  ORCH_OUTBOX_MAX_ATTEMPTS: int(10, 1),
   /** The lessons journal (GET/POST /lessons); false → reads empty, writes ignored. */
   ORCH_LESSONS_ENABLED: bool(true),
   ORCH_RECONCILE_INTERVAL_S: int(60, 1),

@@ -58,6 +58,7 @@ export function serverForRuntime(
       resilience: async () => ({ breakers: await rt.breakers.list() }),
       reaper: () => rt.recovery.reaper.status(),
       reconciler: () => rt.recovery.reconciler.status(),
+      outbox: () => rt.outbox.status(),
       merge_leases: async () => ({
         reclaim_enabled: rt.recovery.settings.leaseReclaimEnabled,
         leases: await rt.recovery.leases.list(),

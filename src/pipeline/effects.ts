@@ -1,17 +1,19 @@
 import type { GateResult } from '../gates/gate.js';
-import {
-  safeNotify,
-  type Notifier,
-  type PipelineNotifyEvent,
+import type {
+  Notifier,
+  NotifyEvent,
+  PipelineNotifyEvent,
 } from '../integrations/notify/notifier.js';
-import type { TrackerState } from '../integrations/tracker/tracker.js';
+import type { TrackerItemRef, TrackerState } from '../integrations/tracker/tracker.js';
 import type { Logger } from '../log.js';
-import type { Project } from './project.js';
+import { OrchError } from '../errors.js';
+import type { OutboxEntry, OutboxRow } from '../outbox/outbox-store.js';
+import type { Project, ProjectRegistry } from './project.js';
 import type { Task } from './task.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** Side effects the pipeline asks for after a committed change. */
+/** Side effects the pipeline asks for with a change; delivered after it commits (the outbox). */
 export type Effect =
   | { kind: 'tracker_state'; state: TrackerState }
   | { kind: 'comment'; author: string; body: string }
@@ -21,74 +23,105 @@ export type Effect =
     };
 
 /**
- * Runs side effects best-effort: the database is the truth; a tracker or chat outage is logged and
- * never fails or repeats a pipeline step. Gate results are published as forge commit statuses
- * `orch/<gate>` on the branch head.
+ * What an outbox row of the pipeline carries: everything the delivery needs, snapshotted when
+ * the change committed (the task may have moved on by the time it is delivered).
  */
-export class Effects {
-  readonly #notifier: Notifier;
-  readonly #log: Logger;
+export type EffectPayload =
+  | { kind: 'tracker_state'; projectKey: string; ref: TrackerItemRef; state: TrackerState }
+  | { kind: 'comment'; projectKey: string; ref: TrackerItemRef; author: string; body: string }
+  | { kind: 'notify'; event: NotifyEvent }
+  | {
+      kind: 'forge_statuses';
+      projectKey: string;
+      repo: string;
+      branch: string;
+      statuses: { context: string; state: 'success' | 'failure'; description: string }[];
+    };
 
-  constructor(notifier: Notifier, log: Logger) {
-    this.#notifier = notifier;
-    this.#log = log;
-  }
-
-  async run(
-    task: Task,
-    project: Project,
-    effects: readonly Effect[],
-    gates: readonly GateResult[],
-  ): Promise<void> {
-    const ref = { projectId: task.trackerProjectId, itemId: task.trackerItemId };
-    const log = this.#log.child({ taskId: task.id, workItemId: task.workItemId });
-    for (const e of effects) {
-      try {
-        switch (e.kind) {
-          case 'tracker_state':
-            await project.tracker.setState(ref, e.state);
-            break;
-          case 'comment':
-            await project.tracker.comment(ref, e.body, { author: e.author });
-            break;
-          case 'notify':
-            await safeNotify(
-              this.#notifier,
-              {
-                ...e.event,
-                workItemId: task.workItemId,
-                taskId: task.id,
-                stage: task.stage,
-              },
-              log,
-            );
-            break;
-        }
-      } catch (err) {
-        log.warn({ err, effect: e.kind }, 'pipeline side effect failed; continuing');
-      }
+/**
+ * The outbox rows for a change's effects, in delivery order; the gate results become one
+ * `forge_statuses` row (commit statuses `orch/<gate>` on the branch's pull-request head). Pure.
+ */
+export function effectEntries(
+  task: Task,
+  effects: readonly Effect[],
+  gates: readonly GateResult[],
+): OutboxEntry[] {
+  const ref = { projectId: task.trackerProjectId, itemId: task.trackerItemId };
+  const projectKey = task.projectKey;
+  const payloads: EffectPayload[] = effects.map((e): EffectPayload => {
+    switch (e.kind) {
+      case 'tracker_state':
+        return { kind: 'tracker_state', projectKey, ref, state: e.state };
+      case 'comment':
+        return { kind: 'comment', projectKey, ref, author: e.author, body: e.body };
+      case 'notify':
+        return {
+          kind: 'notify',
+          event: { ...e.event, workItemId: task.workItemId, taskId: task.id, stage: task.stage },
+        };
     }
-    if (gates.length > 0) await this.publishStatuses(task, project, gates, log);
-  }
+  });
+  if (gates.length > 0)
+    payloads.push({
+      kind: 'forge_statuses',
+      projectKey,
+      repo: task.repo,
+      branch: task.branch,
+      statuses: gates.map((g) => ({
+        context: `orch/${g.gate}`,
+        state: g.passed ? 'success' : 'failure',
+        description: g.reason.slice(0, 140),
+      })),
+    });
+  return payloads.map((payload) => ({ taskId: task.id, kind: payload.kind, payload }));
+}
 
-  async publishStatuses(
-    task: Task,
-    project: Project,
-    gates: readonly GateResult[],
-    log: Logger,
-  ): Promise<void> {
+/**
+ * Delivers one pipeline outbox row through the project's tracker and forge or the notifier.
+ * Throws what the integration threw (the outbox retries or gives up). A comment carries the row
+ * id as its external id, so a tracker that dedups on it (Plane) keeps one copy on a redelivery.
+ */
+export function effectDeliverer(deps: {
+  projects: ProjectRegistry;
+  notifier: Notifier;
+  log: Logger;
+}) {
+  const project = (key: string): Project => {
     try {
-      const pr = await project.forge.findPullRequest(task.repo, task.branch);
-      if (!pr?.headSha) return;
-      for (const g of gates) {
-        await project.forge.setStatus(task.repo, pr.headSha, {
-          context: `orch/${g.gate}`,
-          state: g.passed ? 'success' : 'failure',
-          description: g.reason.slice(0, 140),
-        });
-      }
+      return deps.projects.get(key);
     } catch (err) {
-      log.warn({ err }, 'could not publish gate statuses');
+      throw new OrchError('OUTBOX_PROJECT_UNKNOWN', `project ${key} is not configured`, {
+        cause: err,
+        details: { retryable: false },
+      });
     }
-  }
+  };
+  return async (row: OutboxRow): Promise<void> => {
+    const p = row.payload as EffectPayload;
+    switch (p.kind) {
+      case 'tracker_state':
+        return project(p.projectKey).tracker.setState(p.ref, p.state);
+      case 'comment':
+        return project(p.projectKey).tracker.comment(p.ref, p.body, {
+          author: p.author,
+          externalId: `orch-outbox-${row.id}`,
+        });
+      case 'notify':
+        return deps.notifier.deliver
+          ? deps.notifier.deliver(p.event)
+          : deps.notifier.notify(p.event);
+      case 'forge_statuses': {
+        const { forge } = project(p.projectKey);
+        const pr = await forge.findPullRequest(p.repo, p.branch);
+        if (!pr?.headSha) return; // no pull request yet: nothing to annotate
+        for (const s of p.statuses) await forge.setStatus(p.repo, pr.headSha, s);
+        return;
+      }
+      default:
+        throw new OrchError('OUTBOX_KIND_UNKNOWN', `unknown outbox kind ${row.kind}`, {
+          details: { retryable: false },
+        });
+    }
+  };
 }

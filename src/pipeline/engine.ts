@@ -1,11 +1,11 @@
 import type { Clock } from '../clock.js';
 import type { GateContext, GateResult } from '../gates/gate.js';
 import type { GateRegistry } from '../gates/registry.js';
-import type { Notifier } from '../integrations/notify/notifier.js';
 import type { Logger } from '../log.js';
 import type { JobQueue } from '../queue/job-queue.js';
-import type { Db } from '../store/db.js';
-import { Effects, type Effect } from './effects.js';
+import type { OutboxWriter } from '../outbox/outbox-writer.js';
+import type { Db, Queryable } from '../store/db.js';
+import { effectEntries, type Effect } from './effects.js';
 import type { Project, ProjectRegistry } from './project.js';
 import { stagePrompt } from './prompts.js';
 import { agentFor, next, stageDef } from './stages.js';
@@ -39,7 +39,8 @@ export interface EngineDeps {
   gates: GateRegistry;
   projects: ProjectRegistry;
   workspace: Workspace;
-  notifier: Notifier;
+  /** Where a change's side effects go, in the change's transaction (delivered after commit). */
+  outbox: OutboxWriter;
   log: Logger;
   clock: Clock;
   /** How many times one stage visit may be deferred (busy merge lease) before it blocks. */
@@ -66,21 +67,28 @@ export interface Change {
   effects?: Effect[];
 }
 
+/** A timeline entry without a stage change, and what to tell humans about it. */
+export interface RecordEvent {
+  type: string;
+  message: string;
+  detail?: unknown;
+  effects?: Effect[];
+}
+
 /**
  * The one implementation of "a stage may have finished": used after an agent run, on tracker
  * events (approve / reject / answer) and by the reconciler. Gates are evaluated first (read-only,
  * slow); then the task's stage change, its timeline entry, the gate results and the next job are
  * written in one transaction guarded on the stage that was evaluated, so of two concurrent
- * callers exactly one moves the task. Tracker, chat and forge side effects follow the commit and
- * never fail the step.
+ * callers exactly one moves the task. Tracker, chat and forge side effects are written to the
+ * outbox in that same transaction and delivered after the commit by the outbox worker (woken at
+ * once): they never fail the step, and a crash between commit and delivery loses none.
  */
 export class CoreEngine {
   readonly deps: EngineDeps;
-  readonly effects: Effects;
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
-    this.effects = new Effects(deps.notifier, deps.log);
   }
 
   project(task: Task): Project {
@@ -219,7 +227,6 @@ export class CoreEngine {
   async apply(task: Task, c: Change): Promise<{ task: Task; jobId: number | null } | null> {
     const { db, tasks, queue, clock } = this.deps;
     const nowMs = clock.now();
-    const project = this.project(task);
     const result = await db.tx(async (q) => {
       const updated = await tasks.transition(q, task.id, c.guard, c.set, nowMs);
       if (!updated) return null;
@@ -237,32 +244,8 @@ export class CoreEngine {
         message: c.event.message,
         detail: c.event.detail,
       });
-      let jobId: number | null = null;
-      if (c.job) {
-        const { job } = await queue.enqueueIn(q, {
-          kind: c.job.role,
-          taskId: task.id,
-          payload: {
-            taskId: task.id,
-            workItemId: task.workItemId,
-            repo: project.forge.cloneUrl(task.repo),
-            branch: task.branch,
-            role: c.job.role,
-            stage: c.job.stage,
-            prompt: c.job.prompt,
-            ...(project.scenario && { scenario: project.scenario }),
-          },
-        });
-        jobId = job.id;
-        await tasks.addEvent(q, {
-          taskId: task.id,
-          atMs: nowMs,
-          type: 'job_enqueued',
-          stage: updated.stage,
-          message: `${c.job.role} job ${job.id} enqueued`,
-          detail: { jobId: job.id, role: c.job.role },
-        });
-      }
+      const jobId = c.job ? await this.#enqueueJob(q, updated, c.job, nowMs) : null;
+      await this.emit(q, updated, { effects: c.effects ?? [], gates: c.gates ?? [], nowMs });
       if (c.recheckAfterMs !== undefined) {
         await queue.enqueueIn(q, {
           kind: RECHECK_JOB_KIND,
@@ -275,16 +258,54 @@ export class CoreEngine {
     });
     if (!result) return null;
     if (result.jobId !== null) queue.wake.notify();
-    await this.effects.run(result.task, project, c.effects ?? [], c.gates ?? []);
+    this.deps.outbox.wake();
     return result;
   }
 
-  /** Records gate results and a timeline entry without moving the task. */
-  async record(
+  /** Enqueues the stage's agent job and its timeline entry inside the change's transaction. */
+  async #enqueueJob(q: Queryable, task: Task, spec: JobSpec, nowMs: number): Promise<number> {
+    const project = this.project(task);
+    const { job } = await this.deps.queue.enqueueIn(q, {
+      kind: spec.role,
+      taskId: task.id,
+      payload: {
+        taskId: task.id,
+        workItemId: task.workItemId,
+        repo: project.forge.cloneUrl(task.repo),
+        branch: task.branch,
+        role: spec.role,
+        stage: spec.stage,
+        prompt: spec.prompt,
+        ...(project.scenario && { scenario: project.scenario }),
+      },
+    });
+    await this.deps.tasks.addEvent(q, {
+      taskId: task.id,
+      atMs: nowMs,
+      type: 'job_enqueued',
+      stage: task.stage,
+      message: `${spec.role} job ${job.id} enqueued`,
+      detail: { jobId: job.id, role: spec.role },
+    });
+    return job.id;
+  }
+
+  /** Writes side effects to the outbox inside the caller's transaction (intake, apply, record). */
+  async emit(
+    q: Queryable,
     task: Task,
-    event: { type: string; message: string; detail?: unknown },
-    gates: GateResult[] = [],
+    o: { effects: readonly Effect[]; gates?: readonly GateResult[]; nowMs: number },
   ): Promise<void> {
+    const entries = effectEntries(task, o.effects, o.gates ?? []);
+    if (entries.length > 0) await this.deps.outbox.add(q, entries, o.nowMs);
+  }
+
+  /**
+   * Records gate results and a timeline entry without moving the task; the entry's effects (a
+   * warning comment, an alert) go to the outbox in the same transaction. Gate results recorded
+   * here are not published as commit statuses (the stage did not end).
+   */
+  async record(task: Task, event: RecordEvent, gates: GateResult[] = []): Promise<void> {
     const nowMs = this.deps.clock.now();
     await this.deps.db.tx(async (q) => {
       for (const g of gates)
@@ -301,6 +322,8 @@ export class CoreEngine {
         message: event.message,
         detail: event.detail,
       });
+      await this.emit(q, task, { effects: event.effects ?? [], nowMs });
     });
+    if (event.effects?.length) this.deps.outbox.wake();
   }
 }

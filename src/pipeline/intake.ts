@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { Effect } from './effects.js';
 import type { CoreEngine } from './engine.js';
 import type { GitWorkspace } from './git-workspace.js';
 import type { Project } from './project.js';
@@ -22,10 +23,20 @@ export function businessRequest(task: Task, description: string): string {
   return `# Business Request: ${task.title}\n\nWork Item ID: ${task.workItemId}\n\n## Description\n\n${description.trim() || 'TBD'}\n`;
 }
 
+const intakeEffects = (task: Task): Effect[] => [
+  { kind: 'tracker_state', state: 'in_progress' },
+  {
+    kind: 'comment',
+    author: 'analyst',
+    body: `🔍 ${task.workItemId}: analyst started. BRD/TRZ/AC/TestPlan in progress.`,
+  },
+];
+
 /**
  * A new work item becomes a task (`PREFIX-NNN`, branch `feature/<ID>-<slug>`) in the analysis
- * stage with its analyst job — one transaction, so an acknowledged item is never half-created and
- * a redelivered "created" event finds the existing task. The analyst job is enqueued *held*: the
+ * stage with its analyst job and its tracker effects (outbox) — one transaction, so an
+ * acknowledged item is never half-created and a redelivered "created" event finds the existing
+ * task. The analyst job is enqueued *held*: the
  * branch and the business request are written and pushed first (best effort: the analyst's prompt
  * also carries the request), and only then is the job released. Otherwise the analyst could start
  * writing while intake runs `git add -A` and a push in the same worktree. If Orch dies in between,
@@ -93,24 +104,13 @@ export async function intake(
       message: `${role} job ${job.id} enqueued`,
       detail: { jobId: job.id, role },
     });
+    await engine.emit(q, task, { effects: intakeEffects(task), nowMs });
     return { task, created, jobId: job.id };
   });
   if (!result.created) return result;
   await prepareBranch(engine, workspace, project, result.task, item.description, log);
   await queue.release(result.jobId);
-  await engine.effects.run(
-    result.task,
-    project,
-    [
-      { kind: 'tracker_state', state: 'in_progress' },
-      {
-        kind: 'comment',
-        author: 'analyst',
-        body: `🔍 ${result.task.workItemId}: analyst started. BRD/TRZ/AC/TestPlan in progress.`,
-      },
-    ],
-    [],
-  );
+  engine.deps.outbox.wake();
   return result;
 }
 

@@ -106,15 +106,17 @@ export class Pipeline {
       return applied ? { kind: 'needs_input' } : { kind: 'noop', reason: 'task moved meanwhile' };
     }
     const reason = 'Analyst finished with no artifacts and no questions. Check the log.';
-    await this.core.record(task, { type: 'warning', message: reason }, [complete]);
-    await this.core.effects.run(
+    await this.core.record(
       task,
-      this.core.project(task),
-      [
-        { kind: 'comment', author: 'orch', body: `⚠️ ${reason}` },
-        { kind: 'notify', event: { type: 'pipeline_warning', message: reason } },
-      ],
-      [],
+      {
+        type: 'warning',
+        message: reason,
+        effects: [
+          { kind: 'comment', author: 'orch', body: `⚠️ ${reason}` },
+          { kind: 'notify', event: { type: 'pipeline_warning', message: reason } },
+        ],
+      },
+      [complete],
     );
     return { kind: 'warning', reason };
   }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
-import { safeNotify, type Notifier } from '../integrations/notify/notifier.js';
+import type { Notifier } from '../integrations/notify/notifier.js';
 import type { Logger } from '../log.js';
+import type { OutboxWriter } from '../outbox/outbox-writer.js';
+import { effectEntries } from '../pipeline/effects.js';
 import type { GitWorkspace } from '../pipeline/git-workspace.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { TaskStore } from '../pipeline/task-store.js';
@@ -27,6 +29,8 @@ export interface RecoveryDeps {
   pipeline: Pipeline;
   workspace: GitWorkspace;
   notifier: Notifier;
+  /** Alerts about a task follow a committed recovery step: they go out through the outbox. */
+  outbox: OutboxWriter;
   clock: Clock;
   log: Logger;
   settings: RecoverySettings;
@@ -40,8 +44,9 @@ export interface RecoveryDeps {
 
 /**
  * Recovery's parts, wired (called from runtime.ts): merge leases, startup recovery, the job
- * reaper and the reconciler, sharing one replica election table. Alerts go to the notifier as
- * `pipeline_warning` (with the task) or `job_failed`; a recovery event without a task is logged.
+ * reaper and the reconciler, sharing one replica election table. Alerts about a task go to the
+ * outbox as `pipeline_warning`; job failures to the notifier as `job_failed`; a recovery event
+ * without a task is logged.
  */
 export function createRecovery(d: RecoveryDeps) {
   const pidAlive = d.pidAlive ?? realPidAlive;
@@ -85,22 +90,16 @@ export function createRecovery(d: RecoveryDeps) {
   return { settings: d.settings, instanceId, ticks, leases, store, startup, reaper, reconciler };
 }
 
-/** Alerts with a task go to the notifier as `pipeline_warning`; without one, to the log. */
+/** Alerts with a task go to the outbox as `pipeline_warning`; without one, to the log. */
 function recoveryAlert(d: RecoveryDeps, log: Logger) {
   return async (message: string, o: { taskId: number | null }): Promise<void> => {
     const task = o.taskId === null ? undefined : await d.tasks.get(o.taskId);
     if (!task) return void log.warn({ alert: message }, 'recovery alert');
-    await safeNotify(
-      d.notifier,
-      {
-        type: 'pipeline_warning',
-        workItemId: task.workItemId,
-        taskId: task.id,
-        stage: task.stage,
-        message,
-      },
-      log,
-    );
+    const effects = [
+      { kind: 'notify' as const, event: { type: 'pipeline_warning' as const, message } },
+    ];
+    await d.outbox.add(d.db, effectEntries(task, effects, []), d.clock.now());
+    d.outbox.wake();
   };
 }
 

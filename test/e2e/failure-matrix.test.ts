@@ -148,6 +148,7 @@ async function expectVisible(rt: Runtime, notifier: RecordingNotifier, row: Row,
 /** Waits for the side effects that follow a committed change (tracker comment, notification). */
 async function settle(rt: Runtime) {
   await rt.worker.whenIdle();
+  await rt.outbox.runOnce();
   await new Promise((r) => setTimeout(r, 500));
 }
 

@@ -214,10 +214,17 @@ describeEachDialect('pipeline driven by Plane and Gitea webhooks', ({ current })
       expect((merges[0]!.body as { head_commit_id?: string }).head_commit_id).toMatch(
         /^[0-9a-f]{40}$/,
       );
-      const contexts = gitea
-        .requestsTo('POST', /\/statuses\//)
-        .map((r) => (r.body as { context: string }).context);
-      expect(contexts).toEqual(
+      // Statuses are outbox rows behind the final comment and notification: wait for the last.
+      const contexts = () =>
+        gitea
+          .requestsTo('POST', /\/statuses\//)
+          .map((r) => (r.body as { context: string }).context);
+      await waitFor(
+        () => Promise.resolve(contexts().includes('orch/merge_gate') ? true : undefined),
+        'the merge gate status',
+        10_000,
+      );
+      expect(contexts()).toEqual(
         expect.arrayContaining([
           'orch/check_tests_local',
           'orch/check_reviewer_verdict',

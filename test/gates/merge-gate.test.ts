@@ -113,6 +113,7 @@ describeEachDialect('merge gate', ({ current }) => {
       to: 'deploy',
     });
     expect((await env.forge.findPullRequest('demo', t.branch))?.merged).toBe(true);
+    await env.effects();
     expect(env.notifier.ofType('rollback')).toHaveLength(0);
   });
 

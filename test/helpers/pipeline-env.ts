@@ -13,6 +13,9 @@ import { LocalForge } from '../../src/integrations/forge/local-forge.js';
 import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
 import { LocalTracker } from '../../src/integrations/tracker/local-tracker.js';
 import { silentLogger } from '../../src/log.js';
+import { OutboxStore } from '../../src/outbox/outbox-store.js';
+import { OutboxWorker } from '../../src/outbox/outbox-worker.js';
+import { effectDeliverer } from '../../src/pipeline/effects.js';
 import { CoreEngine } from '../../src/pipeline/engine.js';
 import { GitWorkspace } from '../../src/pipeline/git-workspace.js';
 import { intake } from '../../src/pipeline/intake.js';
@@ -96,14 +99,22 @@ export async function pipelineEnv(
     );
   }
   const tasks = new TaskStore(db);
+  const projects = new ProjectRegistry([project]);
+  const outbox = new OutboxWorker({
+    store: new OutboxStore(db),
+    deliver: effectDeliverer({ projects, notifier, log: silentLogger }),
+    clock,
+    log: silentLogger,
+    enabled: () => true,
+  });
   const core = new CoreEngine({
     db,
     queue,
     tasks,
     gates,
-    projects: new ProjectRegistry([project]),
+    projects,
     workspace,
-    notifier,
+    outbox,
     log: silentLogger,
     clock,
   });
@@ -129,6 +140,9 @@ export async function pipelineEnv(
     worktrees,
     tasks,
     notifier,
+    outbox,
+    /** Delivers the side effects committed so far (tracker, notifier, forge statuses). */
+    effects: () => outbox.runOnce(),
     core,
     pipeline,
     leases,

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
+import { integrationRetry } from '../../src/integrations/http/integration-error.js';
 import { silentLogger } from '../../src/log.js';
 import {
   TelegramNotifier,
@@ -50,6 +51,35 @@ describe('TelegramNotifier against the Telegram stub', () => {
       { chatId: '-10042', text: 'three' },
     ]);
     expect(sleeps).toEqual([1000, 1000]);
+  });
+
+  it('deliver() sends one message and resolves only once Telegram accepted it, spacing concurrent calls', async () => {
+    const n = make();
+    const event = (message: string) =>
+      ({
+        type: 'pipeline_warning',
+        workItemId: 'ET-001',
+        taskId: 1,
+        stage: 'review',
+        message,
+      }) as const;
+    await Promise.all([n.deliver(event('first')), n.deliver(event('second'))]);
+    expect(stub.messages.map((m) => m.text)).toEqual([
+      expect.stringContaining('first'),
+      expect.stringContaining('second'),
+    ]);
+    expect(sleeps).toEqual([1000]);
+  });
+
+  it('deliver() throws a retryable error carrying retry_after on 429 instead of waiting', async () => {
+    const n = make();
+    stub.floodNext(7);
+    const err = await n
+      .deliver({ type: 'task_done', workItemId: 'ET-001', taskId: 1, stage: 'done', message: 'x' })
+      .catch((e: unknown) => e);
+    expect(integrationRetry(err)).toEqual({ retryable: true, retryAfterMs: 7000 });
+    expect(stub.messages).toHaveLength(0);
+    expect(sleeps).toEqual([]);
   });
 
   it('honours retry_after on 429 and then delivers', async () => {

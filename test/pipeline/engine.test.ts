@@ -8,7 +8,11 @@ const review = (verdict: string, findings = '') =>
 
 describeEachDialect('pipeline engine', ({ current }) => {
   /** Drives a fresh item to the given stage through the happy path. */
-  async function upTo(env: Awaited<ReturnType<typeof pipelineEnv>>, stage: string, taskId?: number) {
+  async function upTo(
+    env: Awaited<ReturnType<typeof pipelineEnv>>,
+    stage: string,
+    taskId?: number,
+  ) {
     const id = taskId ?? (await env.newItem()).task.id;
     const steps: [string, string, (t: Task) => void][] = [
       ['analysis', 'analyst', ANALYSIS(env)],
@@ -73,6 +77,7 @@ describeEachDialect('pipeline engine', ({ current }) => {
     const gates = await env.tasks.gateResults(task.id);
     expect(gates.filter((g) => g.gate === 'merge_gate')).toHaveLength(1);
     expect(gates.every((g) => g.passed)).toBe(true);
+    await env.effects();
     expect(env.notifier.ofType('task_done')).toHaveLength(1);
     expect(
       (await env.tracker.getItem({ projectId: 'ET', itemId: task.trackerItemId })).stateName,
@@ -106,6 +111,7 @@ describeEachDialect('pipeline engine', ({ current }) => {
       stage: 'analysis',
       state: 'awaiting_approval',
     });
+    await env.effects();
     expect(
       (await env.tracker.getItem({ projectId: 'ET', itemId: task.trackerItemId })).stateName,
     ).toBe('In Review');
@@ -123,6 +129,7 @@ describeEachDialect('pipeline engine', ({ current }) => {
       env.artifact(t, '01-questions.md', 'Which GPX version?'),
     );
     expect(r).toEqual({ kind: 'needs_input' });
+    await env.effects();
     const comments = await env.tracker.listComments({
       projectId: 'ET',
       itemId: task.trackerItemId,
@@ -143,6 +150,7 @@ describeEachDialect('pipeline engine', ({ current }) => {
     const env = await pipelineEnv(current().db);
     const { task } = await env.newItem();
     expect((await env.agent(task.id, 'analyst')).kind).toBe('warning');
+    await env.effects();
     expect(env.notifier.ofType('pipeline_warning')).toHaveLength(1);
   });
 
@@ -212,6 +220,7 @@ describeEachDialect('pipeline engine', ({ current }) => {
       stage: 'testing',
       devRetries: 2,
     });
+    await env.effects();
     expect(env.notifier.ofType('task_blocked')).toHaveLength(1);
     expect(
       (await env.tracker.getItem({ projectId: 'ET', itemId: t.trackerItemId })).stateName,

@@ -253,6 +253,7 @@ describeEachDialect('recovery on the real pipeline', ({ current }) => {
     await current().db.run("update jobs set status = 'done' where task_id = $1", [task.id]);
     expect((await env.task(task.id)).state).toBe('awaiting_approval');
     const ref = { projectId: 'ET', itemId: task.trackerItemId };
+    await env.effects();
     // Orch's own approval request contains ":approved:"; it must never count.
     expect(
       (await env.tracker.listComments(ref)).some((c) => c.byOrch && c.body.includes(':approved:')),

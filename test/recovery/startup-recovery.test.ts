@@ -174,6 +174,7 @@ describeEachDialect('startup recovery', ({ current }) => {
       expect(body.reaper).toMatchObject({ enabled: true, interval: 60 });
       expect(body.reconciler).toMatchObject({ enabled: true, interval: 60 });
       expect(body.merge_leases).toMatchObject({ leases: [] });
+      expect(body.outbox).toMatchObject({ enabled: true, running: true, pending: 0, dead: 0 });
       await app.close();
     } finally {
       await rt.stop();

@@ -71,6 +71,7 @@ describeEachDialect('security gate on the deploy-staging → deploy edge', ({ cu
       `${env.worktree(t)}/docs/work-items/${t.workItemId}/17-security-report.md`,
       'utf8',
     );
+    await env.effects();
     const comments = await env.tracker.listComments({ projectId: 'ET', itemId: t.trackerItemId });
     for (const text of [prompt, report, JSON.stringify(gates), JSON.stringify(comments)]) {
       expect(text).not.toContain(FAKE.awsAccessKeyId);
@@ -103,6 +104,7 @@ describeEachDialect('security gate on the deploy-staging → deploy edge', ({ cu
     const r = await throughStaging(env, t.id);
     expect(r.kind).toBe('blocked');
     expect(await env.task(t.id)).toMatchObject({ state: 'blocked', stage: 'deploy-staging' });
+    await env.effects();
     expect(env.notifier.ofType('task_blocked')[0]?.message).toContain('Security gate FAILED');
     expect((await env.forge.findPullRequest('demo', t.branch))?.merged).toBe(false);
   });
@@ -117,6 +119,7 @@ describeEachDialect('security gate on the deploy-staging → deploy edge', ({ cu
     expect(r).toMatchObject({ kind: 'advanced', to: 'deploy' });
     const sec = (await env.tasks.gateResults(t.id)).find((g) => g.gate === 'security_gate');
     expect(sec?.reason).toMatch(/degraded/);
+    await env.effects();
     const warnings = env.notifier.ofType('pipeline_warning');
     expect(warnings.map((w) => w.message).join('\n')).toMatch(/dependency audit degraded/);
   });
@@ -129,6 +132,7 @@ describeEachDialect('security gate on the deploy-staging → deploy edge', ({ cu
     const sec = (await env.tasks.gateResults(t.id)).find((g) => g.gate === 'security_gate');
     expect(sec).toMatchObject({ passed: true });
     expect(sec?.reason).toMatch(/clean/);
+    await env.effects();
     expect(env.notifier.ofType('rollback')).toHaveLength(0);
   });
 });

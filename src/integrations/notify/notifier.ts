@@ -50,6 +50,12 @@ export type NotifyEventType = NotifyEvent['type'];
  */
 export interface Notifier {
   notify(event: NotifyEvent): Promise<void>;
+  /**
+   * Sends the event now and resolves only once it was delivered; throws a classified
+   * integration error otherwise (the outbox retries). Notifiers whose `notify` already resolves
+   * on delivery (or that cannot fail) need not implement it: the outbox then calls `notify`.
+   */
+  deliver?(event: NotifyEvent): Promise<void>;
 }
 
 /** Writes every event as one structured log line. */

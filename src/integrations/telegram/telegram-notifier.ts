@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log.js';
+import { integrationError } from '../http/integration-error.js';
 import { httpJson, realSleep, type FetchFn, type HttpJsonResponse } from '../http/http-json.js';
 import { asNumber, asString, pick } from '../webhooks/loose-json.js';
 import type { Notifier, NotifyEvent } from '../notify/notifier.js';
@@ -28,6 +29,8 @@ interface ChatQueue {
   messages: string[];
   lastSentAtMs: number;
   draining: Promise<void> | null;
+  /** The last synchronous `deliver` of this chat (settled: never rejects). */
+  sending: Promise<void>;
 }
 
 /**
@@ -62,6 +65,33 @@ export class TelegramNotifier implements Notifier {
     return Promise.resolve();
   }
 
+  /**
+   * One message now, for the outbox: waits out the chat's gap, makes one attempt, and throws a
+   * classified integration error (retryable for 429 with its `retry_after`, 5xx and network
+   * errors) instead of retrying itself: the outbox row keeps the message across a crash.
+   */
+  async deliver(event: NotifyEvent): Promise<void> {
+    const chatId = this.#o.chatId;
+    if (!this.enabled || chatId === undefined) return;
+    const chat = this.#chat(chatId);
+    // Concurrent deliveries (several tasks' outbox rows) take turns, so the gap holds.
+    const turn = chat.sending.then(() => this.#deliverOnce(chatId, chat, event));
+    chat.sending = turn.catch(() => undefined);
+    return turn;
+  }
+
+  async #deliverOnce(chatId: string, chat: ChatQueue, event: NotifyEvent): Promise<void> {
+    const waitMs = chat.lastSentAtMs + (this.#o.minIntervalMs ?? 1000) - this.#o.clock.now();
+    if (waitMs > 0) await this.#sleep(waitMs);
+    chat.lastSentAtMs = this.#o.clock.now();
+    const outcome = await this.#attempt(chatId, truncateForTelegram(formatNotifyEvent(event)), 0);
+    if (outcome.kind === 'sent') return;
+    throw integrationError('NOTIFIER_UNAVAILABLE', `sendMessage failed: ${outcome.reason}`, {
+      retryable: outcome.kind === 'retry',
+      retryAfterMs: outcome.kind === 'retry' ? outcome.waitMs : null,
+    });
+  }
+
   /** Queues one message for the configured chat (or `chatId`); never throws, never waits. */
   send(text: string, chatId: string | undefined = this.#o.chatId): void {
     if (!this.enabled || chatId === undefined) return;
@@ -90,7 +120,12 @@ export class TelegramNotifier implements Notifier {
   #chat(chatId: string): ChatQueue {
     let chat = this.#chats.get(chatId);
     if (!chat) {
-      chat = { messages: [], lastSentAtMs: Number.NEGATIVE_INFINITY, draining: null };
+      chat = {
+        messages: [],
+        lastSentAtMs: Number.NEGATIVE_INFINITY,
+        draining: null,
+        sending: Promise.resolve(),
+      };
       this.#chats.set(chatId, chat);
     }
     return chat;
