@@ -6,11 +6,12 @@ import { AgentProfiles } from './agents/agents-config.js';
 import { Preflight } from './agents/preflight.js';
 import { WorktreeManager } from './agents/worktrees.js';
 import { systemClock, type Clock } from './clock.js';
-import { childBaseEnv } from './config/child-env.js';
+import { agentBaseEnv } from './config/child-env.js';
+import { secretMasker, secretValues } from './config/secret-masker.js';
 import type { ConfigFile } from './config/config-file.js';
 import type { Config } from './config/config.js';
 import { leasedMergeGate, type MergeLock } from './gates/merge/merge-gate.js';
-import { GateRegistry } from './gates/registry.js';
+import { DEFAULT_GATES, GateRegistry } from './gates/registry.js';
 import { LocalForge } from './integrations/forge/local-forge.js';
 import { LogNotifier, type Notifier } from './integrations/notify/notifier.js';
 import { LocalTracker } from './integrations/tracker/local-tracker.js';
@@ -125,7 +126,9 @@ export async function createRuntime(o: RuntimeOptions) {
     worktreesDir: config.env.ORCH_WORKTREES_DIR ?? join(config.dataDir, 'worktrees'),
   });
   const workspace = new GitWorkspace(worktrees);
-  const gates = new GateRegistry();
+  // One masker for the process: gate evidence is stored, and run logs served, without secrets.
+  const mask = secretMasker(secretValues({ ...config.env, ORCH_DB_URL: config.dbUrl }));
+  const gates = new GateRegistry(DEFAULT_GATES, { mask });
   const recoveryConfig = recoverySettings(config.env, log);
   // The merge lease lives in recovery (created below, after the pipeline it needs); the gate
   // only calls it at evaluation time.
@@ -149,7 +152,7 @@ export async function createRuntime(o: RuntimeOptions) {
     }),
   );
   assertGatesKnown(projects.all(), (g) => gates.has(g));
-  const tasks = new TaskStore(db);
+  const tasks = new TaskStore(db, { mask });
   const core = new CoreEngine({
     db,
     queue,
@@ -164,7 +167,7 @@ export async function createRuntime(o: RuntimeOptions) {
   });
   const pipeline = new Pipeline(core, admin);
 
-  const baseEnv = childBaseEnv();
+  const baseEnv = agentBaseEnv();
   const profiles = new AgentProfiles(o.configFile.agents, config.env, log);
   const breakers = new BreakerStore(db, clock, {
     threshold: config.env.ORCH_BREAKER_THRESHOLD,
@@ -298,6 +301,7 @@ export async function createRuntime(o: RuntimeOptions) {
     owner,
     notifier,
     recovery,
+    mask,
     /**
      * Startup recovery (system-inventory §7; migrations ran in createRuntime): orphan agent runs →
      * running jobs whose executor is gone → expired leases → merge-lease reclaim → run-log

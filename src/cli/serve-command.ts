@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { OrchError } from '../errors.js';
 import { loadConfig } from '../config/config.js';
 import { loadConfigFile } from '../config/config-file.js';
+import { loginUrl } from '../http/login-url.js';
 import { serverForRuntime } from '../http/runtime-server.js';
 import { createLogger } from '../log.js';
 import { createRuntime, type Runtime } from '../runtime.js';
@@ -51,6 +52,8 @@ export function serveCommand(): Command {
       }
       log.info({ address, db: redactDbUrl(config.dbUrl), owner: rt.owner }, 'orch serving');
       process.stdout.write(`orch listening on ${address}\n`);
+      // A one-time code (spent on first use, 1 h): never the admin or viewer token in a URL.
+      process.stdout.write(`dashboard login (once): ${loginUrl(address, app.orchLoginCode())}\n`);
       await waitForShutdown(async () => {
         await app.close();
         await rt.stop({ drainMs: 10_000 });

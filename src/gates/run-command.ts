@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { childBaseEnv } from '../config/child-env.js';
 
 export interface CommandResult {
   exitCode: number | null;
@@ -24,7 +25,8 @@ export function runCommand(
     let timedOut = false;
     const child = spawn(cmd, args, {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      // The repo's (agent-written) tests get the allowlisted base, never Orch's environment.
+      env: options.env ?? childBaseEnv(),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

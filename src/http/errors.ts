@@ -35,6 +35,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   INVALID_TOKEN: 401,
   ADMIN_DISABLED: 403,
   FORBIDDEN: 403,
+  HOST_NOT_ALLOWED: 403,
+  ORIGIN_NOT_ALLOWED: 403,
   KIND_NOT_ALLOWED: 403,
   // lookups (another tenant's rows are "not found", never "forbidden")
   ROUTE_NOT_FOUND: 404,

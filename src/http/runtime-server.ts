@@ -29,6 +29,7 @@ export function serverForRuntime(
     admin: rt.admin,
     clock: rt.clock,
     logger: rt.log,
+    mask: rt.mask,
     routes: [
       statusRoutes(rt.tasks),
       // Webhooks parse their own raw bodies (HMAC over the exact bytes), in their own scope.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../../src/clock.js';
 import { parseEnv } from '../../src/config/env.js';
-import { childBaseEnv } from '../../src/config/child-env.js';
+import { agentBaseEnv } from '../../src/config/child-env.js';
 import { silentLogger } from '../../src/log.js';
 import { AgentRunStore } from '../../src/agents/agent-run-store.js';
 import { AgentRunner, type OnFinished } from '../../src/agents/agent-runner.js';
@@ -43,6 +43,8 @@ export interface HarnessOptions {
   /** The `agents:` config section. Default: every role runs the fake Claude CLI. */
   agents?: unknown;
   env?: Record<string, string>;
+  /** Variables added to Orch's own environment (default: two secrets the agent must not see). */
+  parentEnv?: Record<string, string>;
   maxConcurrency?: number;
   leaseMs?: number;
   onFinished?: OnFinished;
@@ -110,10 +112,12 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
   const worktrees = options.ensureGate
     ? new GatedWorktrees(wtDirs, options.ensureGate)
     : new WorktreeManager(wtDirs);
-  const baseEnv = childBaseEnv({
+  const baseEnv = agentBaseEnv({
     ...process.env,
-    ORCH_ADMIN_TOKEN: 'super-secret',
-    ORCH_DB_URL: 'postgres://u:pw@h/db',
+    ...(options.parentEnv ?? {
+      ORCH_ADMIN_TOKEN: 'super-secret',
+      ORCH_DB_URL: 'postgres://u:pw@h/db',
+    }),
   });
   const runner = new AgentRunner({
     queue,

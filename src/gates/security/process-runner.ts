@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { childBaseEnv } from '../../config/child-env.js';
 
 /** How a scanner call ended; a non-zero exit code is a normal outcome, not an error. */
 export type RunOutcome =
@@ -16,6 +17,8 @@ export interface RunOptions {
   readonly timeoutMs: number;
   /** Output cap per stream; npm audit JSON can be several MB. */
   readonly maxBytes?: number;
+  /** Default: the allowlisted base (config/child-env.ts), never Orch's own environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
@@ -67,6 +70,7 @@ export function runCommand(argv: readonly string[], opts: RunOptions): Promise<R
     let settled: RunOutcome | null = null;
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
+      env: { ...(opts.env ?? childBaseEnv()) },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
