@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AgentRunStore } from './agents/agent-run-store.js';
 import { AgentRunner } from './agents/agent-runner.js';
 import { AgentProfiles } from './agents/agents-config.js';
@@ -121,10 +121,9 @@ export async function createRuntime(o: RuntimeOptions) {
       : buildProjects(projectsConfig, { localForge: forge, localTracker: tracker, plane, gitea }),
   );
 
-  const worktrees = new WorktreeManager({
-    reposDir: config.env.ORCH_REPOS_DIR ?? join(config.dataDir, 'repos'),
-    worktreesDir: config.env.ORCH_WORKTREES_DIR ?? join(config.dataDir, 'worktrees'),
-  });
+  const reposDir = config.env.ORCH_REPOS_DIR ?? join(config.dataDir, 'repos');
+  const worktreesDir = config.env.ORCH_WORKTREES_DIR ?? join(config.dataDir, 'worktrees');
+  const worktrees = new WorktreeManager({ reposDir, worktreesDir });
   const workspace = new GitWorkspace(worktrees);
   // One masker for the process: gate evidence is stored, and run logs served, without secrets.
   const mask = secretMasker(secretValues({ ...config.env, ORCH_DB_URL: config.dbUrl }));
@@ -185,6 +184,8 @@ export async function createRuntime(o: RuntimeOptions) {
     dataDir: config.dataDir,
     leaseMs: config.queue.leaseMs,
     baseEnv,
+    // A sandboxed agent sees none of these (its own worktree and git dir are bound back in).
+    sandboxHiddenDirs: [config.dataDir, reposDir, worktreesDir, ...sqliteDir(config.dbUrl)],
     onFinished: pipelineOnFinished(pipeline, workspace, log),
     onJobEnded: (job) => pipeline.onJobEnded(job.id).then(() => undefined),
   });
@@ -364,6 +365,14 @@ async function settleAll(promises: Promise<unknown>[]): Promise<void> {
   const results = await Promise.allSettled(promises);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/** The directory of a SQLite database file (hidden from sandboxed agents); none for PostgreSQL. */
+function sqliteDir(dbUrl: string): string[] {
+  const path = dbUrl.startsWith('sqlite:') ? dbUrl.slice('sqlite:'.length) : '';
+  return path === '' || path === ':memory:'
+    ? []
+    : [dirname(resolve(path.replace(/^\/\/(?=\/)/, '')))];
 }
 
 export type Runtime = Awaited<ReturnType<typeof createRuntime>>;

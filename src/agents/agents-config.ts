@@ -1,3 +1,4 @@
+import { SANDBOX_KINDS, type SandboxKind } from './sandbox.js';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { OrchEnv } from '../config/env.js';
@@ -47,6 +48,8 @@ export const agentProfileSchema = z
     permissionMode: z.enum(PERMISSION_MODES).optional(),
     allowedTools: z.array(z.string().min(1)).optional(),
     extraArgs: z.array(z.string()).optional(),
+    /** `bubblewrap`: run the agent in a sandbox (src/agents/sandbox.ts, docs/operations.md). */
+    sandbox: z.enum(SANDBOX_KINDS).optional(),
   })
   .strict();
 
@@ -77,6 +80,7 @@ export interface AgentProfile {
   permissionMode: string;
   allowedTools: readonly string[];
   extraArgs: readonly string[];
+  sandbox: SandboxKind;
 }
 
 const DEFAULT_ALLOWED_TOOLS = ['Read', 'Edit', 'Write', 'Glob', 'Grep', 'Bash'] as const;
@@ -166,6 +170,7 @@ export class AgentProfiles {
       permissionMode: r.permissionMode ?? d.permissionMode ?? 'acceptEdits',
       allowedTools: r.allowedTools ?? d.allowedTools ?? DEFAULT_ALLOWED_TOOLS,
       extraArgs: [...(d.extraArgs ?? []), ...(r.extraArgs ?? [])],
+      sandbox: r.sandbox ?? d.sandbox ?? 'none',
     };
   }
 }

@@ -52,6 +52,8 @@ export interface HarnessOptions {
   ensureGate?: () => Promise<void>;
   /** Awaited when a run's process was spawned, before the runner stamps the job (attach). */
   afterSpawn?: (runId: number) => Promise<void>;
+  /** Work in this (empty) directory instead of a fresh temp dir. */
+  dir?: string;
 }
 
 /** A WorktreeManager whose preparation waits for a gate, standing in for a slow clone. */
@@ -86,7 +88,7 @@ class HookedRuns extends AgentRunStore {
 
 /** Everything the runner and worker need, on a real DB, real git repo and real processes. */
 export function makeHarness(db: Db, options: HarnessOptions = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'orch-agents-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'orch-agents-'));
   const clock = new ManualClock(Date.UTC(2026, 5, 1));
   const { queue, admin } = makeQueue(db, clock);
   const env = parseEnv(options.env ?? {});
@@ -105,9 +107,7 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
   const profiles = new AgentProfiles(section, env);
   const notifier = new RecordingNotifier();
   const breakers = new BreakerStore(db, clock, { threshold: 3, pauseMs: 300_000 });
-  const runs = options.afterSpawn
-    ? new HookedRuns(db, options.afterSpawn)
-    : new AgentRunStore(db);
+  const runs = options.afterSpawn ? new HookedRuns(db, options.afterSpawn) : new AgentRunStore(db);
   const wtDirs = { reposDir: join(dir, 'repos'), worktreesDir: join(dir, 'wt') };
   const worktrees = options.ensureGate
     ? new GatedWorktrees(wtDirs, options.ensureGate)
@@ -131,6 +131,7 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
     dataDir: join(dir, 'data'),
     leaseMs: options.leaseMs ?? 60_000,
     baseEnv,
+    sandboxHiddenDirs: [join(dir, 'data'), join(dir, 'repos'), join(dir, 'wt')],
     onFinished: options.onFinished,
     pollMs: 50,
   });

@@ -11,8 +11,12 @@ import { pipelineEnv } from '../helpers/pipeline-env.js';
 import { ADMIN_TOKEN } from './http-helpers.js';
 
 /** The dashboard's routes over a real pipeline (real git, local tracker and forge). */
-export async function dashboardEnv(db: Db, overrides: Partial<HttpDeps> = {}) {
-  const env = await pipelineEnv(db);
+export async function dashboardEnv(
+  db: Db,
+  overrides: Partial<HttpDeps> = {},
+  pipelineOptions: Parameters<typeof pipelineEnv>[1] = {},
+) {
+  const env = await pipelineEnv(db, pipelineOptions);
   const dataDir = join(env.root, 'data');
   mkdirSync(join(dataDir, 'runs'), { recursive: true });
   const dashboard = dashboardRoutes({
