@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { OrchError } from '../errors.js';
 import { loadConfig } from '../config/config.js';
 import { loadConfigFile } from '../config/config-file.js';
+import { allowedHostsFor } from '../http/allowed-hosts.js';
 import { loginUrl } from '../http/login-url.js';
 import { serverForRuntime } from '../http/runtime-server.js';
 import { createLogger } from '../log.js';
@@ -39,10 +40,14 @@ export function serveCommand(): Command {
       const config = loadConfig(process.env, { dbUrl: flags.db });
       const log = createLogger(config.env.ORCH_LOG_LEVEL);
       const rt = await createRuntime({ config, configFile: loadConfigFile(flags.config), log });
-      const app = serverForRuntime(rt);
+      const host = flags.host ?? config.env.ORCH_HOST;
+      // The Host allowlist follows the address actually bound (--host overrides ORCH_HOST).
+      const app = serverForRuntime(rt, {
+        allowedHosts: allowedHostsFor({ ...config.env, ORCH_HOST: host }),
+      });
       const address = await listenOrClose(app, rt, {
         port: flags.port === undefined ? config.env.ORCH_PORT : Number(flags.port),
-        host: flags.host ?? config.env.ORCH_HOST,
+        host,
       });
       try {
         await rt.start({ worker: flags.worker });

@@ -19,6 +19,8 @@ export function serverForRuntime(
     routes?: HttpRoutes[];
     adminRoutes?: HttpRoutes[];
     statusBlocks?: Record<string, StatusBlock>;
+    /** Replaces the allowlist from config (e.g. `orch serve --host` binds elsewhere). */
+    allowedHosts?: readonly string[];
   } = {},
 ): FastifyInstance {
   const dashboard = dashboardRoutes(rt);
@@ -30,6 +32,7 @@ export function serverForRuntime(
     clock: rt.clock,
     logger: rt.log,
     mask: rt.mask,
+    ...(extra.allowedHosts && { allowedHosts: extra.allowedHosts }),
     routes: [
       statusRoutes(rt.tasks),
       // Webhooks parse their own raw bodies (HMAC over the exact bytes), in their own scope.
