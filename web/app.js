@@ -75,7 +75,9 @@ async function refresh(state, { first = false } = {}) {
     state.error = null;
   } catch (err) {
     if (current !== state) return;
-    if (err.status === 401) return showLogin();
+    // Logged out (session expired, token rotated): the login page; else a view-level error
+    // (e.g. the admin-only v2 runs without the admin token).
+    if (err.status === 401 && (await loggedOut())) return showLogin();
     state.error = err;
     if (!first && state.body.childElementCount > 0) {
       showBanner(state, err);
@@ -221,15 +223,15 @@ function setupAdminForm() {
   sync();
 }
 
+async function loggedOut() {
+  const session = await api.session().catch(() => ({ read: 'unknown' }));
+  return session.read === null;
+}
+
 /** First page: the dashboard when this browser may read, else the login. */
 async function start() {
-  try {
-    await api.session();
-    navigate();
-  } catch (err) {
-    if (err.status === 401) showLogin();
-    else navigate();
-  }
+  if (await loggedOut()) showLogin();
+  else navigate();
 }
 
 setupAdminForm();

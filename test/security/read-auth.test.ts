@@ -33,7 +33,7 @@ describeEachDialect('read API authentication', ({ current }) => {
   const setup = async (o: Parameters<typeof dashboardEnv>[1] = {}) =>
     (env = await dashboardEnv(current().db, { viewerToken: VIEWER_TOKEN, ...o }));
 
-  it('answers 401 to an anonymous read on every GET route except /health and the login', async () => {
+  it('answers 401 to an anonymous read on every GET route except /health and the login ones', async () => {
     const e = await setup();
     const routes = await readRoutes(e.app);
     expect(routes).toEqual(
@@ -43,6 +43,7 @@ describeEachDialect('read API authentication', ({ current }) => {
     for (const url of routes) {
       const res = await e.app.inject({ url });
       if (url === '/health') expect(res.statusCode).toBe(200);
+      else if (url === '/api/session') expect(res.json()).toEqual({ read: null });
       else if (url === '/login') expect(res.statusCode).toBe(400);
       else expect([url, res.statusCode]).toEqual([url, 401]);
     }

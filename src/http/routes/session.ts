@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { OrchError } from '../../errors.js';
+import { isOrchError, OrchError } from '../../errors.js';
 import { bearerToken } from '../auth.js';
 import type { HttpContext } from '../deps.js';
+import { statusForCode } from '../errors.js';
 import { sessionCookie, type ReadAccess } from '../read-access.js';
 
 const tags = ['session'];
@@ -52,7 +53,8 @@ function exchangeRoutes(app: FastifyInstance, access: ReadAccess): void {
 }
 
 /**
- * The dashboard's login: `GET /api/session` (what this browser may read), the token exchange, and
+ * The dashboard's login: `GET /api/session` (what this browser may read; `read: null` when it
+ * must log in), the token exchange, and
  * `GET /login?code=` — a one-time code printed by `orch serve`/`orch demo --serve`, spent on first
  * use, that sets the cookie and redirects to the dashboard (the spent code left in the history is
  * useless).
@@ -62,9 +64,18 @@ export function sessionRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
     '/api/session',
-    { schema: { tags, summary: 'The read level of this request: full or public (else 401)' } },
+    {
+      schema: {
+        tags,
+        summary: 'What this request may read: full, public, or null (not logged in)',
+      },
+    },
     async (request, reply) => {
-      const level = await access.level(request);
+      // 200 either way: the dashboard asks this before it shows the login page.
+      const level = await access.level(request).catch((err: unknown) => {
+        if (isOrchError(err) && statusForCode(err.code) === 401) return null;
+        throw err;
+      });
       return reply.headers(NO_STORE).send({ read: level });
     },
   );
