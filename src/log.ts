@@ -18,9 +18,46 @@ const REDACT = [
 
 export type Logger = pino.Logger;
 
-/** Logs go to stderr so that `--json` output on stdout stays machine-readable. */
-export function createLogger(level: string = 'info'): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, pino.destination(2));
+/** Query keys whose values never reach a log line (`?token=…`, `?api_key=…`, `?sig=…`). */
+const AUTH_KEY = /token|key|secret|passw|pwd|sig|auth|code|session|cookie|credential/i;
+
+/** Pure: a request URL with the values of auth-like query keys replaced by `[redacted]`. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const parts = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const key = eq === -1 ? pair : pair.slice(0, eq);
+      let name = key;
+      try {
+        name = decodeURIComponent(key);
+      } catch {
+        // a malformed escape: judge the raw key
+      }
+      return eq !== -1 && AUTH_KEY.test(name) ? `${key}=[redacted]` : pair;
+    });
+  return `${url.slice(0, q)}?${parts.join('&')}`;
 }
 
-export const silentLogger: Logger = pino({ level: 'silent' });
+/** Fastify's request serializer, with auth-like query values redacted. */
+const serializers = {
+  req: (req: { method?: string; url?: string; host?: string; ip?: string }) => ({
+    method: req.method,
+    url: redactUrl(req.url ?? ''),
+    host: req.host,
+    remoteAddress: req.ip,
+  }),
+};
+
+/** Logs go to stderr so that `--json` output on stdout stays machine-readable. */
+export function createLogger(
+  level: string = 'info',
+  destination: pino.DestinationStream = pino.destination(2),
+): Logger {
+  return pino({ level, serializers, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
+}
+
+export const silentLogger: Logger = pino({ level: 'silent', serializers });

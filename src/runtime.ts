@@ -1,16 +1,17 @@
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AgentRunStore } from './agents/agent-run-store.js';
 import { AgentRunner } from './agents/agent-runner.js';
 import { AgentProfiles } from './agents/agents-config.js';
 import { Preflight } from './agents/preflight.js';
 import { WorktreeManager } from './agents/worktrees.js';
 import { systemClock, type Clock } from './clock.js';
-import { childBaseEnv } from './config/child-env.js';
+import { agentBaseEnv } from './config/child-env.js';
+import { secretMasker, secretValues } from './config/secret-masker.js';
 import type { ConfigFile } from './config/config-file.js';
 import type { Config } from './config/config.js';
 import { leasedMergeGate, type MergeLock } from './gates/merge/merge-gate.js';
-import { GateRegistry } from './gates/registry.js';
+import { DEFAULT_GATES, GateRegistry } from './gates/registry.js';
 import { LocalForge } from './integrations/forge/local-forge.js';
 import { LogNotifier, type Notifier } from './integrations/notify/notifier.js';
 import { LocalTracker } from './integrations/tracker/local-tracker.js';
@@ -124,12 +125,13 @@ export async function createRuntime(o: RuntimeOptions) {
       : buildProjects(projectsConfig, { localForge: forge, localTracker: tracker, plane, gitea }),
   );
 
-  const worktrees = new WorktreeManager({
-    reposDir: config.env.ORCH_REPOS_DIR ?? join(config.dataDir, 'repos'),
-    worktreesDir: config.env.ORCH_WORKTREES_DIR ?? join(config.dataDir, 'worktrees'),
-  });
+  const reposDir = config.env.ORCH_REPOS_DIR ?? join(config.dataDir, 'repos');
+  const worktreesDir = config.env.ORCH_WORKTREES_DIR ?? join(config.dataDir, 'worktrees');
+  const worktrees = new WorktreeManager({ reposDir, worktreesDir });
   const workspace = new GitWorkspace(worktrees);
-  const gates = new GateRegistry();
+  // One masker for the process: gate evidence is stored, and run logs served, without secrets.
+  const mask = secretMasker(secretValues({ ...config.env, ORCH_DB_URL: config.dbUrl }));
+  const gates = new GateRegistry(DEFAULT_GATES, { mask });
   const recoveryConfig = recoverySettings(config.env, log);
   // The merge lease lives in recovery (created below, after the pipeline it needs); the gate
   // only calls it at evaluation time.
@@ -153,7 +155,7 @@ export async function createRuntime(o: RuntimeOptions) {
     }),
   );
   assertGatesKnown(projects.all(), (g) => gates.has(g));
-  const tasks = new TaskStore(db);
+  const tasks = new TaskStore(db, { mask });
   const outbox = new OutboxWorker({
     store: new OutboxStore(db),
     deliver: effectDeliverer({ projects, notifier, log }),
@@ -176,7 +178,7 @@ export async function createRuntime(o: RuntimeOptions) {
   });
   const pipeline = new Pipeline(core, admin);
 
-  const baseEnv = childBaseEnv();
+  const baseEnv = agentBaseEnv();
   const profiles = new AgentProfiles(o.configFile.agents, config.env, log);
   const breakers = new BreakerStore(db, clock, {
     threshold: config.env.ORCH_BREAKER_THRESHOLD,
@@ -195,6 +197,8 @@ export async function createRuntime(o: RuntimeOptions) {
     leaseMs: config.queue.leaseMs,
     baseEnv,
     allowRepo: (repo) => projects.all().some((p) => p.forge.cloneUrl(p.repo) === repo),
+    // A sandboxed agent sees none of these (its own worktree and git dir are bound back in).
+    sandboxHiddenDirs: [config.dataDir, reposDir, worktreesDir, ...sqliteDir(config.dbUrl)],
     onFinished: pipelineOnFinished(pipeline, workspace, log),
     onJobEnded: (job) => pipeline.onJobEnded(job.id).then(() => undefined),
   });
@@ -313,6 +317,7 @@ export async function createRuntime(o: RuntimeOptions) {
     notifier,
     outbox,
     recovery,
+    mask,
     /**
      * Startup recovery (system-inventory §7; migrations ran in createRuntime): orphan agent runs →
      * running jobs whose executor is gone → expired leases → merge-lease reclaim → run-log
@@ -379,6 +384,14 @@ async function settleAll(promises: Promise<unknown>[]): Promise<void> {
   const results = await Promise.allSettled(promises);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/** The directory of a SQLite database file (hidden from sandboxed agents); none for PostgreSQL. */
+function sqliteDir(dbUrl: string): string[] {
+  const path = dbUrl.startsWith('sqlite:') ? dbUrl.slice('sqlite:'.length) : '';
+  return path === '' || path === ':memory:'
+    ? []
+    : [dirname(resolve(path.replace(/^\/\/(?=\/)/, '')))];
 }
 
 export type Runtime = Awaited<ReturnType<typeof createRuntime>>;

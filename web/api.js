@@ -55,6 +55,9 @@ async function request(method, path, options = {}) {
 }
 
 export const api = {
+  session: () => request('GET', '/api/session'),
+  login: (token) => request('POST', '/api/session', { body: { token } }),
+  logout: () => request('DELETE', '/api/session'),
   tasks: () => request('GET', '/api/tasks?limit=200'),
   task: (ref) => request('GET', `/api/tasks/${encodeURIComponent(ref)}`),
   queue: () => request('GET', '/queue'),

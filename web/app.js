@@ -1,5 +1,5 @@
-// Orch dashboard: hash routes, a 2 s poll of the current view, and the admin token form.
-import { admin } from './api.js';
+// Orch dashboard: hash routes, a 2 s poll of the current view, the login and the admin token form.
+import { admin, api } from './api.js';
 import { h } from './dom.js';
 import { queueView } from './views/queue.js';
 import { runsView, runView } from './views/runs.js';
@@ -75,6 +75,9 @@ async function refresh(state, { first = false } = {}) {
     state.error = null;
   } catch (err) {
     if (current !== state) return;
+    // Logged out (session expired, token rotated): the login page; else a view-level error
+    // (e.g. the admin-only v2 runs without the admin token).
+    if (err.status === 401 && (await loggedOut())) return showLogin();
     state.error = err;
     if (!first && state.body.childElementCount > 0) {
       showBanner(state, err);
@@ -141,6 +144,51 @@ function navigate() {
   state.timer = setInterval(() => void refresh(state), POLL_MS);
 }
 
+/** The login page: the viewer or admin token is exchanged once for an HttpOnly session cookie. */
+function showLogin(message) {
+  if (current) {
+    clearInterval(current.timer);
+    current.view.dispose?.();
+    current = null;
+  }
+  const input = h('input', {
+    id: 'login-token',
+    name: 'token',
+    type: 'password',
+    autocomplete: 'current-password',
+    spellcheck: 'false',
+    required: true,
+  });
+  const status = h('p', { class: 'error', role: 'alert', text: message ?? '' });
+  const form = h(
+    'form',
+    { class: 'login-form', 'aria-labelledby': 'login-title' },
+    h('label', { for: 'login-token', text: 'Access token' }),
+    input,
+    h('button', { type: 'submit', text: 'Log in' }),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api.login(input.value.trim());
+      announce('Logged in.');
+      navigate();
+    } catch (err) {
+      status.textContent = err.status === 401 ? 'That token is not valid.' : err.message;
+    }
+  });
+  main.replaceChildren(
+    h('h1', { id: 'login-title', text: 'Log in', tabindex: '-1' }),
+    h('p', {
+      class: 'hint',
+      text: 'Enter the viewer token (ORCH_VIEWER_TOKEN) or the admin token, or open the one-time login link that orch serve printed. The browser keeps an HttpOnly session cookie, not the token.',
+    }),
+    form,
+    status,
+  );
+  document.title = 'Log in · Orch';
+}
+
 function setupAdminForm() {
   const form = document.getElementById('admin-form');
   const token = document.getElementById('admin-token');
@@ -151,9 +199,11 @@ function setupAdminForm() {
     name.value = admin.name;
     summary.textContent = admin.token ? 'Admin: token set' : 'Admin token';
   };
-  form.addEventListener('submit', (event) => {
+  form.addEventListener('submit', async (event) => {
     event.preventDefault();
     admin.save(token.value.trim(), name.value.trim());
+    // The admin token also reads: log this browser in with it when it is not yet.
+    if (admin.token) await api.login(admin.token).catch(() => undefined);
     sync();
     announce(admin.token ? 'Admin token saved for this tab.' : 'Admin token cleared.');
     if (current) void refresh(current);
@@ -164,9 +214,26 @@ function setupAdminForm() {
     announce('Admin token forgotten.');
     if (current) void refresh(current);
   });
+  document.getElementById('logout').addEventListener('click', async () => {
+    admin.clear();
+    sync();
+    await api.logout().catch(() => undefined);
+    showLogin('Logged out.');
+  });
   sync();
+}
+
+async function loggedOut() {
+  const session = await api.session().catch(() => ({ read: 'unknown' }));
+  return session.read === null;
+}
+
+/** First page: the dashboard when this browser may read, else the login. */
+async function start() {
+  if (await loggedOut()) showLogin();
+  else navigate();
 }
 
 setupAdminForm();
 window.addEventListener('hashchange', navigate);
-navigate();
+void start();

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
-import { OrchError } from '../errors.js';
+import { assertNever, OrchError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { safeNotify, type Notifier } from '../integrations/notify/notifier.js';
 import type { BreakerStore } from '../queue/breaker-store.js';
@@ -23,6 +23,7 @@ import {
   type WatchedResult,
 } from './run-outcome.js';
 import type { AgentAdapter, AgentOutcome } from './runner.js';
+import { assertBubblewrap, bubblewrapArgv, gitCommonDir, SANDBOX_HOME } from './sandbox.js';
 import { taskFilePath, writeTaskFile } from './task-file.js';
 import type { WorktreeInfo, WorktreeManager } from './worktrees.js';
 
@@ -51,8 +52,10 @@ export interface AgentRunnerOptions {
   /** Run logs go to `<dataDir>/runs/<runId>.log`. */
   dataDir: string;
   leaseMs: number;
-  /** The scrubbed environment agents inherit (config/child-env.ts `childBaseEnv`). */
+  /** The allowlisted environment agents get (config/child-env.ts `agentBaseEnv`). */
   baseEnv: Readonly<Record<string, string>>;
+  /** Hidden from sandboxed agents (default: the data dir): repos, worktrees, the DB's dir. */
+  sandboxHiddenDirs?: readonly string[];
   onFinished?: OnFinished | undefined;
   /**
    * Called once a run has settled and its job ended for good without success (failed, or
@@ -266,7 +269,7 @@ export class AgentRunner {
     mkdirSync(runsDir, { recursive: true });
     const logPath = join(runsDir, `${run.id}.log`);
     const proc = new AgentProcess({
-      argv,
+      argv: this.#sandboxed(argv, profile, worktree.path),
       cwd: worktree.path,
       env: {
         ...this.#o.baseEnv,
@@ -327,6 +330,24 @@ export class AgentRunner {
       taskId: job.taskId,
     } as const;
     await safeNotify(this.#o.notifier, started, a.log);
+  }
+
+  /** The argv in the profile's sandbox; SANDBOX_UNAVAILABLE (a failed launch) if it cannot run. */
+  #sandboxed(argv: string[], profile: AgentProfile, worktree: string): string[] {
+    switch (profile.sandbox) {
+      case 'none':
+        return argv;
+      case 'bubblewrap':
+        assertBubblewrap();
+        return bubblewrapArgv(argv, {
+          worktree,
+          gitCommonDir: gitCommonDir(worktree),
+          home: SANDBOX_HOME,
+          hiddenDirs: this.#o.sandboxHiddenDirs ?? [this.#o.dataDir],
+        });
+      default:
+        return assertNever(profile.sandbox);
+    }
   }
 
   async #conclude(a: {

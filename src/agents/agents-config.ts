@@ -1,3 +1,4 @@
+import { SANDBOX_KINDS, type SandboxKind } from './sandbox.js';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { OrchEnv } from '../config/env.js';
@@ -58,6 +59,8 @@ export const agentProfileSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'provider must be a config.toml model_providers id')
       .optional(),
+    /** `bubblewrap`: run the agent in a sandbox (src/agents/sandbox.ts, docs/operations.md). */
+    sandbox: z.enum(SANDBOX_KINDS).optional(),
   })
   .strict();
 
@@ -88,6 +91,7 @@ export interface AgentProfile {
   permissionMode: string;
   allowedTools: readonly string[];
   extraArgs: readonly string[];
+  sandbox: SandboxKind;
   cliMaxRetries: number;
   provider: string | undefined;
 }
@@ -197,6 +201,7 @@ export class AgentProfiles {
       extraArgs: [...(d.extraArgs ?? []), ...(r.extraArgs ?? [])],
       cliMaxRetries: r.cliMaxRetries ?? d.cliMaxRetries ?? DEFAULT_CLI_MAX_RETRIES,
       provider: r.provider ?? d.provider,
+      sandbox: r.sandbox ?? d.sandbox ?? 'none',
     };
   }
 }

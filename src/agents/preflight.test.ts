@@ -97,6 +97,7 @@ describe('preflight', () => {
       extraArgs: [],
       cliMaxRetries: 0,
       provider: 'gateway',
+      sandbox: 'none',
     });
     expect(t.binary).toBe('/opt/codex');
     expect(t.probeArgv).toEqual(

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfigFile, parseConfigFile, type ConfigFile } from '../config/config-file.js';
 import { parseEnv } from '../config/env.js';
 import { runDemo, type DemoSummary } from '../demo/demo.js';
+import { loginUrl } from '../http/login-url.js';
 import { serverForRuntime } from '../http/runtime-server.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
@@ -62,6 +63,7 @@ function dashboardServer(flags: DemoFlags, say: (line: string) => void) {
       app = serverForRuntime(rt);
       const address = await app.listen({ port: Number(flags.port), host: rt.config.env.ORCH_HOST });
       say(`dashboard: ${address}/`);
+      say(`dashboard login (once, this machine): ${loginUrl(address, app.orchLoginCode())}`);
       say(
         generated
           ? `admin token (for the dashboard's actions): ${generated}`

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { OrchError } from '../errors.js';
 import { loadConfig } from '../config/config.js';
 import { loadConfigFile } from '../config/config-file.js';
+import { allowedHostsFor } from '../http/allowed-hosts.js';
+import { loginUrl } from '../http/login-url.js';
 import { serverForRuntime } from '../http/runtime-server.js';
 import { createLogger } from '../log.js';
 import { createRuntime, type Runtime } from '../runtime.js';
@@ -38,10 +40,14 @@ export function serveCommand(): Command {
       const config = loadConfig(process.env, { dbUrl: flags.db });
       const log = createLogger(config.env.ORCH_LOG_LEVEL);
       const rt = await createRuntime({ config, configFile: loadConfigFile(flags.config), log });
-      const app = serverForRuntime(rt);
+      const host = flags.host ?? config.env.ORCH_HOST;
+      // The Host allowlist follows the address actually bound (--host overrides ORCH_HOST).
+      const app = serverForRuntime(rt, {
+        allowedHosts: allowedHostsFor({ ...config.env, ORCH_HOST: host }),
+      });
       const address = await listenOrClose(app, rt, {
         port: flags.port === undefined ? config.env.ORCH_PORT : Number(flags.port),
-        host: flags.host ?? config.env.ORCH_HOST,
+        host,
       });
       try {
         await rt.start({ worker: flags.worker });
@@ -51,6 +57,8 @@ export function serveCommand(): Command {
       }
       log.info({ address, db: redactDbUrl(config.dbUrl), owner: rt.owner }, 'orch serving');
       process.stdout.write(`orch listening on ${address}\n`);
+      // A one-time code (spent on first use, 1 h): never the admin or viewer token in a URL.
+      process.stdout.write(`dashboard login (once): ${loginUrl(address, app.orchLoginCode())}\n`);
       await waitForShutdown(async () => {
         await app.close();
         await rt.stop({ drainMs: 10_000 });

@@ -22,6 +22,12 @@ export const envSchema = z.object({
   ORCH_HOST: z.string().default('127.0.0.1'),
   ORCH_PORT: int(8500, 0),
   ORCH_ADMIN_TOKEN: z.string().optional(),
+  /** Read-only token for the dashboard and read API (docs/http-api.md "Authentication"). */
+  ORCH_VIEWER_TOKEN: z.string().min(16).optional(),
+  /** Anonymous reads of the public subset (no tenant data, log text or gate evidence). */
+  ORCH_PUBLIC_READ: bool(false),
+  /** CSV of host names the Host/Origin headers may name; `*` = any. Default: bind + loopback. */
+  ORCH_ALLOWED_HOSTS: z.string().default(''),
   ORCH_MAX_CONCURRENCY: int(1, 1),
   /** Webhook deliveries handled at once (1: in delivery order). */
   ORCH_WEBHOOK_CONCURRENCY: int(1, 1),

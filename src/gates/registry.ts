@@ -12,9 +12,18 @@ import type { Gate, GateContext, GateResult } from './gate.js';
 /** Gates by name. Edge gates (security, merge) are added by the runtime when configured. */
 export class GateRegistry {
   readonly #gates = new Map<string, Gate>();
+  readonly #mask: (text: string) => string;
 
-  constructor(gates: Record<string, Gate> = DEFAULT_GATES) {
+  /**
+   * `mask` (config/secret-masker.ts) is applied to every result's reason and evidence: they carry
+   * captured output (the repo's test suite, scanners) and go to the store, prompts and comments.
+   */
+  constructor(
+    gates: Record<string, Gate> = DEFAULT_GATES,
+    o: { mask?: (text: string) => string } = {},
+  ) {
     for (const [name, gate] of Object.entries(gates)) this.#gates.set(name, gate);
+    this.#mask = o.mask ?? ((text) => text);
   }
 
   register(name: string, gate: Gate): void {
@@ -27,6 +36,12 @@ export class GateRegistry {
 
   /** An unknown gate never passes (spec §4.3: "Unknown QG" → no advance). A throwing gate fails. */
   async evaluate(name: string, ctx: GateContext): Promise<GateResult> {
+    const r = await this.#evaluate(name, ctx);
+    const masked = { ...r, reason: this.#mask(r.reason) };
+    return r.evidence === undefined ? masked : { ...masked, evidence: this.#mask(r.evidence) };
+  }
+
+  async #evaluate(name: string, ctx: GateContext): Promise<GateResult> {
     const gate = this.#gates.get(name);
     if (!gate) return { gate: name, passed: false, reason: `Unknown gate: ${name}` };
     try {

@@ -7,7 +7,9 @@ import type { QueueAdmin } from '../queue/queue-admin.js';
 import type { KindPolicy } from '../remote/kind-policy.js';
 import type { Db } from '../store/db.js';
 import type { Authenticator } from './auth.js';
+import { allowedHostsFor } from './allowed-hosts.js';
 import type { BreakerState, OrchMetrics } from './metrics.js';
+import type { ReadAccess } from './read-access.js';
 
 /** A `/queue` block (may return a promise): computed on every request; a throw becomes `{ error }` in that block only. */
 export type StatusBlock = () => unknown;
@@ -32,6 +34,7 @@ export interface MetricsSources {
 export interface HttpContext {
   readonly deps: HttpDeps;
   readonly auth: Authenticator;
+  readonly readAccess: ReadAccess;
   readonly metrics: OrchMetrics;
   readonly limits: Required<HttpLimits>;
   /** Which kinds a caller may create or have granted (internal kinds are Orch's). */
@@ -64,6 +67,14 @@ export interface HttpDeps {
   dataDir: string;
   /** ORCH_ADMIN_TOKEN; unset → admin routes answer 403 ADMIN_DISABLED. */
   adminToken?: string | undefined;
+  /** ORCH_VIEWER_TOKEN: reads everything the admin reads, writes nothing. */
+  viewerToken?: string | undefined;
+  /** ORCH_PUBLIC_READ: anonymous reads get the public subset (no tenant data, logs, evidence). */
+  publicRead?: boolean;
+  /** Host/Origin allowlist (lower-case names, `*` = any); default: the loopback names. */
+  allowedHosts?: readonly string[];
+  /** Masks configured secret values in captured output (run logs served by the API). */
+  mask?: (text: string) => string;
   logger?: Logger;
   /** Lease length granted to remote agents. */
   leaseMs: number;
@@ -86,6 +97,9 @@ export function httpConfig(config: Config) {
   return {
     dataDir: config.dataDir,
     adminToken: config.env.ORCH_ADMIN_TOKEN,
+    viewerToken: config.env.ORCH_VIEWER_TOKEN,
+    publicRead: config.env.ORCH_PUBLIC_READ,
+    allowedHosts: allowedHostsFor(config.env),
     leaseMs: config.queue.leaseMs,
     maxConcurrency: config.queue.maxConcurrency,
     pollIntervalMs: config.queue.pollIntervalMs,

@@ -35,6 +35,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   INVALID_TOKEN: 401,
   ADMIN_DISABLED: 403,
   FORBIDDEN: 403,
+  HOST_NOT_ALLOWED: 403,
+  ORIGIN_NOT_ALLOWED: 403,
   KIND_NOT_ALLOWED: 403,
   // what a token may be granted (src/remote/kind-policy.ts)
   KIND_RESERVED: 400,

@@ -11,6 +11,8 @@ export interface LogStreamOptions {
   pollMs?: number;
   /** A comment line keeps proxies from closing an idle stream (default 15 s). */
   keepAliveMs?: number;
+  /** Masks secrets in each line before it is sent (default: none). */
+  mask?: (line: string) => string;
 }
 
 /** Pure: one server-sent event (`data` lines may not contain newlines, so each is split). */
@@ -38,7 +40,7 @@ export class LogStream {
 
   constructor(res: ServerResponse, o: LogStreamOptions) {
     this.#res = res;
-    this.#o = { pollMs: 300, keepAliveMs: 15_000, ...o };
+    this.#o = { pollMs: 300, keepAliveMs: 15_000, mask: (line) => line, ...o };
   }
 
   /** Sends the headers and the tail; `onDone` runs once when the stream has ended. */
@@ -95,15 +97,19 @@ export class LogStream {
         return true;
       }
       const tail = await readLogTail(file, this.#o.tail);
-      for (const line of tail.lines) this.#write(sseEvent(line));
+      for (const line of tail.lines) this.#line(line);
       this.#follower = new LogFollower(file, tail.endOffset);
       return false;
     }
-    for (const line of await this.#follower.next()) this.#write(sseEvent(line));
+    for (const line of await this.#follower.next()) this.#line(line);
     if (run.finishedAtMs === null || (await this.#follower.pending())) return false;
-    for (const line of this.#follower.flush()) this.#write(sseEvent(line));
+    for (const line of this.#follower.flush()) this.#line(line);
     this.#end({ outcome: run.outcome, exit_code: run.exitCode });
     return true;
+  }
+
+  #line(line: string): void {
+    this.#write(sseEvent(this.#o.mask(line)));
   }
 
   #end(info: Record<string, unknown>): void {

@@ -20,6 +20,8 @@ export function serverForRuntime(
     adminRoutes?: HttpRoutes[];
     statusBlocks?: Record<string, StatusBlock>;
     limits?: HttpLimits;
+    /** Replaces the allowlist from config (e.g. `orch serve --host` binds elsewhere). */
+    allowedHosts?: readonly string[];
   } = {},
 ): FastifyInstance {
   const dashboard = dashboardRoutes(rt);
@@ -36,6 +38,8 @@ export function serverForRuntime(
       ...rt.webhookHandlers.kinds,
       ...rt.recheckHandlers.kinds,
     ],
+    mask: rt.mask,
+    ...(extra.allowedHosts && { allowedHosts: extra.allowedHosts }),
     routes: [
       statusRoutes(rt.tasks),
       // Webhooks parse their own raw bodies (HMAC over the exact bytes), in their own scope.

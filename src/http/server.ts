@@ -16,8 +16,18 @@ import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { queueRoutes } from './routes/queue.js';
+import { sessionRoutes } from './routes/session.js';
+import { LOOPBACK_HOSTS } from './allowed-hosts.js';
+import { ReadAccess, readAccessHook } from './read-access.js';
 import { v2AgentRoutes } from './routes/v2-agents.js';
 import { v2RunRoutes } from './routes/v2-runs.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** A one-time code for `GET /login?code=` (the URL `orch serve` prints). */
+    orchLoginCode: () => string;
+  }
+}
 
 export const DEFAULT_LIMITS: Required<HttpLimits> = {
   bodyBytes: 1024 * 1024,
@@ -35,6 +45,7 @@ export const ROUTE_MODULES: readonly HttpRoutes[] = [
   queueRoutes,
   metricsRoutes,
   docsRoutes,
+  sessionRoutes,
   adminRoutes,
   v2AgentRoutes,
   v2RunRoutes,
@@ -55,6 +66,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
+  app.decorateRequest('readLevel', null);
   installErrorHandling(app as unknown as FastifyInstance);
   void app.register(fastifySwagger, {
     openapi: {
@@ -63,9 +75,22 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     },
     transform: jsonSchemaTransform,
   });
+  const auth = new Authenticator(deps.db, deps.clock, deps.adminToken);
+  const readAccess = new ReadAccess({
+    auth,
+    clock: deps.clock,
+    adminToken: deps.adminToken,
+    viewerToken: deps.viewerToken,
+    publicRead: deps.publicRead ?? false,
+    allowedHosts: deps.allowedHosts ?? LOOPBACK_HOSTS,
+  });
+  // Before any route plugin: Host/Origin allowlist and read access apply to every route.
+  app.addHook('onRequest', readAccessHook(readAccess));
+  app.decorate('orchLoginCode', () => readAccess.issueLoginCode());
   const ctx: HttpContext = {
     deps,
-    auth: new Authenticator(deps.db, deps.clock, deps.adminToken),
+    auth,
+    readAccess,
     metrics: deps.metrics ?? new OrchMetrics(),
     limits,
     kinds: new KindPolicy(deps.agentRoles),

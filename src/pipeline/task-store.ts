@@ -56,9 +56,12 @@ export interface TransitionSet {
 /** Tasks, their timeline and gate results. Writes take a Queryable so callers compose transactions. */
 export class TaskStore {
   readonly #db: Db;
+  readonly #mask: (text: string) => string;
 
-  constructor(db: Db) {
+  /** `mask`: applied to gate reasons and evidence before they are stored (captured output). */
+  constructor(db: Db, o: { mask?: (text: string) => string } = {}) {
     this.#db = db;
+    this.#mask = o.mask ?? ((text) => text);
   }
 
   /** Creates the task for a tracker item, or returns the one that exists (same tracker ref). */
@@ -164,7 +167,15 @@ export class TaskStore {
     await q.run(
       `insert into gate_results (task_id, stage, gate, passed, reason, evidence, evaluated_at_ms)
        values ($1, $2, $3, $4, $5, $6, $7)`,
-      [taskId, stage, r.gate, r.passed ? 1 : 0, r.reason, r.evidence ?? null, r.evaluatedAtMs],
+      [
+        taskId,
+        stage,
+        r.gate,
+        r.passed ? 1 : 0,
+        this.#mask(r.reason),
+        r.evidence == null ? null : this.#mask(r.evidence),
+        r.evaluatedAtMs,
+      ],
     );
   }
 

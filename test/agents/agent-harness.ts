@@ -5,7 +5,7 @@ import { delimiter, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../../src/clock.js';
 import { parseEnv } from '../../src/config/env.js';
-import { childBaseEnv } from '../../src/config/child-env.js';
+import { agentBaseEnv } from '../../src/config/child-env.js';
 import { silentLogger } from '../../src/log.js';
 import { AgentRunStore } from '../../src/agents/agent-run-store.js';
 import { AgentRunner, type OnFinished } from '../../src/agents/agent-runner.js';
@@ -55,6 +55,8 @@ export interface HarnessOptions {
   /** The `agents:` config section. Default: every role runs the fake Claude CLI. */
   agents?: unknown;
   env?: Record<string, string>;
+  /** Variables added to Orch's own environment (default: two secrets the agent must not see). */
+  parentEnv?: Record<string, string>;
   maxConcurrency?: number;
   leaseMs?: number;
   onFinished?: OnFinished;
@@ -63,6 +65,8 @@ export interface HarnessOptions {
   /** Awaited when a run's process was spawned, before the runner stamps the job (attach). */
   afterSpawn?: (runId: number) => Promise<void>;
   allowRepo?: (repo: string) => boolean;
+  /** Work in this (empty) directory instead of a fresh temp dir. */
+  dir?: string;
 }
 
 /** A WorktreeManager whose preparation waits for a gate, standing in for a slow clone. */
@@ -97,7 +101,7 @@ class HookedRuns extends AgentRunStore {
 
 /** Everything the runner and worker need, on a real DB, real git repo and real processes. */
 export function makeHarness(db: Db, options: HarnessOptions = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'orch-agents-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'orch-agents-'));
   const clock = new ManualClock(Date.UTC(2026, 5, 1));
   const { queue, admin } = makeQueue(db, clock);
   const env = parseEnv(options.env ?? {});
@@ -116,18 +120,18 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
   const profiles = new AgentProfiles(section, env);
   const notifier = new RecordingNotifier();
   const breakers = new BreakerStore(db, clock, { threshold: 3, pauseMs: 300_000 });
-  const runs = options.afterSpawn
-    ? new HookedRuns(db, options.afterSpawn)
-    : new AgentRunStore(db);
+  const runs = options.afterSpawn ? new HookedRuns(db, options.afterSpawn) : new AgentRunStore(db);
   const wtDirs = { reposDir: join(dir, 'repos'), worktreesDir: join(dir, 'wt') };
   const worktrees = options.ensureGate
     ? new GatedWorktrees(wtDirs, options.ensureGate)
     : new WorktreeManager(wtDirs);
-  const baseEnv = childBaseEnv({
+  const baseEnv = agentBaseEnv({
     ...process.env,
     PATH: pathWithoutNodeModulesBin(process.env.PATH),
-    ORCH_ADMIN_TOKEN: 'super-secret',
-    ORCH_DB_URL: 'postgres://u:pw@h/db',
+    ...(options.parentEnv ?? {
+      ORCH_ADMIN_TOKEN: 'super-secret',
+      ORCH_DB_URL: 'postgres://u:pw@h/db',
+    }),
   });
   const runner = new AgentRunner({
     queue,
@@ -141,6 +145,7 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
     dataDir: join(dir, 'data'),
     leaseMs: options.leaseMs ?? 60_000,
     baseEnv,
+    sandboxHiddenDirs: [join(dir, 'data'), join(dir, 'repos'), join(dir, 'wt')],
     onFinished: options.onFinished,
     ...(options.allowRepo && { allowRepo: options.allowRepo }),
     pollMs: 50,

@@ -8,7 +8,7 @@ import { leasedMergeGate, mergeGate } from '../../src/gates/merge/merge-gate.js'
 import { MergeLeases } from '../../src/recovery/merge-leases.js';
 import { DEFAULT_SECURITY_GATE_CONFIG } from '../../src/gates/security/index.js';
 import { securityGate } from '../../src/gates/security-gate-adapter.js';
-import { GateRegistry } from '../../src/gates/registry.js';
+import { DEFAULT_GATES, GateRegistry } from '../../src/gates/registry.js';
 import { LocalForge } from '../../src/integrations/forge/local-forge.js';
 import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
 import { LocalTracker } from '../../src/integrations/tracker/local-tracker.js';
@@ -48,7 +48,13 @@ export function seedSampleRepo(dir: string): void {
  */
 export async function pipelineEnv(
   db: Db,
-  options: { maxDeveloperRetries?: number; securityGate?: boolean; leasedMerge?: boolean } = {},
+  options: {
+    maxDeveloperRetries?: number;
+    securityGate?: boolean;
+    leasedMerge?: boolean;
+    /** The runtime's secret masker (config/secret-masker.ts) for gate results. */
+    mask?: (text: string) => string;
+  } = {},
 ) {
   const root = mkdtempSync(join(tmpdir(), 'orch-pipe-'));
   const clock = new ManualClock();
@@ -77,7 +83,8 @@ export async function pipelineEnv(
     worktreesDir: join(root, 'wt'),
   });
   const workspace = new GitWorkspace(worktrees);
-  const gates = new GateRegistry();
+  const mask = options.mask ? { mask: options.mask } : {};
+  const gates = new GateRegistry(DEFAULT_GATES, mask);
   const leases = new MergeLeases(db, {
     clock,
     log: silentLogger,
@@ -98,7 +105,7 @@ export async function pipelineEnv(
       securityGate(DEFAULT_SECURITY_GATE_CONFIG, { clock, log: silentLogger, notifier }),
     );
   }
-  const tasks = new TaskStore(db);
+  const tasks = new TaskStore(db, mask);
   const projects = new ProjectRegistry([project]);
   const outbox = new OutboxWorker({
     store: new OutboxStore(db),

@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentRunStore } from '../../src/agents/agent-run-store.js';
 import { dashboardRoutes } from '../../src/http/dashboard-routes.js';
+import type { HttpDeps } from '../../src/http/deps.js';
+import { statusRoutes } from '../../src/http/routes/status.js';
 import { buildServer } from '../../src/http/server.js';
 import { ProjectRegistry } from '../../src/pipeline/project.js';
 import type { Db } from '../../src/store/db.js';
@@ -9,8 +11,12 @@ import { pipelineEnv } from '../helpers/pipeline-env.js';
 import { ADMIN_TOKEN } from './http-helpers.js';
 
 /** The dashboard's routes over a real pipeline (real git, local tracker and forge). */
-export async function dashboardEnv(db: Db) {
-  const env = await pipelineEnv(db);
+export async function dashboardEnv(
+  db: Db,
+  overrides: Partial<HttpDeps> = {},
+  pipelineOptions: Parameters<typeof pipelineEnv>[1] = {},
+) {
+  const env = await pipelineEnv(db, pipelineOptions);
   const dataDir = join(env.root, 'data');
   mkdirSync(join(dataDir, 'runs'), { recursive: true });
   const dashboard = dashboardRoutes({
@@ -30,8 +36,9 @@ export async function dashboardEnv(db: Db) {
     leaseMs: 60_000,
     maxConcurrency: 2,
     pollIntervalMs: 2000,
-    routes: dashboard.routes,
+    routes: [statusRoutes(env.tasks), ...dashboard.routes],
     adminRoutes: dashboard.adminRoutes,
+    ...overrides,
   });
   const runs = new AgentRunStore(db);
   /** Records an agent run for a task with a log under the data dir. */

@@ -13,7 +13,7 @@ import { ADMIN, errorCode } from './http-helpers.js';
 /** Reads a server-sent event stream until `until(text)` holds or the stream ends. */
 function readSse(url: string, onData: (text: string) => void): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, (res) => {
+    const req = httpRequest(url, { headers: ADMIN }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -39,7 +39,7 @@ describeEachDialect('dashboard run logs and v2 runs', ({ current }) => {
     const e = await setup();
     const run = await e.agentRun(null);
     writeFileSync(run.logPath, 'one\ntwo\nthree\n');
-    const res = await e.app.inject({ url: `/api/runs/${run.id}/log?tail=2` });
+    const res = await e.app.inject({ url: `/api/runs/${run.id}/log?tail=2`, headers: ADMIN });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ run_id: run.id, running: false, lines: ['two', 'three'] });
   });
@@ -47,20 +47,26 @@ describeEachDialect('dashboard run logs and v2 runs', ({ current }) => {
   it('never reads a log path outside <dataDir>/runs and answers 4xx for bad input', async () => {
     const e = await setup();
     const outside = await e.agentRun(null, { logPath: join(e.root, 'seed', 'README.md') });
-    const tail = await e.app.inject({ url: `/api/runs/${outside.id}/log` });
+    const tail = await e.app.inject({ url: `/api/runs/${outside.id}/log`, headers: ADMIN });
     expect(tail.json()).toMatchObject({ available: false, lines: [] });
-    const stream = await e.app.inject({ url: `/api/runs/${outside.id}/log/stream` });
+    const stream = await e.app.inject({
+      url: `/api/runs/${outside.id}/log/stream`,
+      headers: ADMIN,
+    });
     expect(stream.statusCode).toBe(404);
     expect(errorCode(stream)).toBe('RUN_LOG_UNAVAILABLE');
-    const missing = await e.app.inject({ url: '/api/runs/999/log' });
+    const missing = await e.app.inject({ url: '/api/runs/999/log', headers: ADMIN });
     expect(missing.statusCode).toBe(404);
     expect(errorCode(missing)).toBe('AGENT_RUN_NOT_FOUND');
     for (const url of ['/api/runs/abc/log', '/api/runs/..%2F..%2Fetc/log']) {
-      const bad = await e.app.inject({ url });
+      const bad = await e.app.inject({ url, headers: ADMIN });
       expect(bad.statusCode).toBe(400);
       expect(errorCode(bad)).toBe('INVALID_PARAMS');
     }
-    const badTail = await e.app.inject({ url: `/api/runs/${outside.id}/log?tail=-1` });
+    const badTail = await e.app.inject({
+      url: `/api/runs/${outside.id}/log?tail=-1`,
+      headers: ADMIN,
+    });
     expect(badTail.statusCode).toBe(400);
     expect(errorCode(badTail)).toBe('INVALID_QUERY');
   });
@@ -69,7 +75,7 @@ describeEachDialect('dashboard run logs and v2 runs', ({ current }) => {
     const e = await setup();
     const run = await e.agentRun(null);
     writeFileSync(run.logPath, 'alpha\nbeta\n');
-    const res = await e.app.inject({ url: `/api/runs/${run.id}/log/stream` });
+    const res = await e.app.inject({ url: `/api/runs/${run.id}/log/stream`, headers: ADMIN });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
     expect(res.body).toContain('data: alpha\n\ndata: beta\n\n');

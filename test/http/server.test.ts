@@ -27,7 +27,7 @@ describeEachDialect('http server', ({ current }) => {
     await queue.enqueue({ kind: 'semgrep' });
     await queue.enqueue({ kind: 'semgrep' });
     await queue.claim({ kinds: ['semgrep'], leaseMs: 60_000, owner: 'w' });
-    const res = await app.inject({ method: 'GET', url: '/queue' });
+    const res = await app.inject({ method: 'GET', url: '/queue', headers: ADMIN });
     expect(res.statusCode).toBe(200);
     const body = res.json<Record<string, unknown>>();
     expect(body.counts).toEqual({ queued: 1, running: 1, done: 0, failed: 0, cancelled: 0 });
@@ -47,7 +47,7 @@ describeEachDialect('http server', ({ current }) => {
         slow_fail: () => Promise.reject(new Error('later')),
       },
     });
-    const res = await app.inject({ method: 'GET', url: '/queue' });
+    const res = await app.inject({ method: 'GET', url: '/queue', headers: ADMIN });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
       reaper: { enabled: true, reaped_total: 3 },
@@ -62,7 +62,7 @@ describeEachDialect('http server', ({ current }) => {
       metricsSources: { breakerStates: () => ({ developer: 'open' as const }) },
     });
     await queue.enqueue({ kind: 'zap' });
-    const text = await app.inject({ method: 'GET', url: '/metrics' });
+    const text = await app.inject({ method: 'GET', url: '/metrics', headers: ADMIN });
     expect(text.statusCode).toBe(200);
     expect(text.headers['content-type']).toContain('text/plain');
     expect(text.body).toContain('orch_queue_depth{kind="zap",status="queued"} 1');
@@ -73,7 +73,7 @@ describeEachDialect('http server', ({ current }) => {
     const json = await app.inject({
       method: 'GET',
       url: '/metrics',
-      headers: { accept: 'application/json' },
+      headers: { ...ADMIN, accept: 'application/json' },
     });
     expect(json.json()).toMatchObject({
       schema_version: 1,

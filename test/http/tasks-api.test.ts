@@ -30,7 +30,7 @@ describeEachDialect('dashboard read api and task actions', ({ current }) => {
     await e.agentRun(first.id, { costUsd: 0.25 });
     await e.agentRun(first.id, { costUsd: 0.5, kind: 'architect' });
     await e.agentRun(first.id, { costUsd: null, kind: 'developer', finished: false });
-    const res = await e.app.inject({ url: '/api/tasks' });
+    const res = await e.app.inject({ url: '/api/tasks', headers: ADMIN });
     expect(res.statusCode).toBe(200);
     const body = res.json<{ now_ms: number; tasks: TaskJson[] }>();
     expect(body.tasks.map((t) => t.work_item_id)).toEqual([second.workItemId, first.workItemId]);
@@ -50,7 +50,7 @@ describeEachDialect('dashboard read api and task actions', ({ current }) => {
     await e.agentRun(task.id, { costUsd: 0.1 });
     await e.agent(task.id, 'analyst', ANALYSIS(e));
     for (const ref of [String(task.id), task.workItemId]) {
-      const res = await e.app.inject({ url: `/api/tasks/${ref}` });
+      const res = await e.app.inject({ url: `/api/tasks/${ref}`, headers: ADMIN });
       expect(res.statusCode).toBe(200);
       const body = res.json<Record<string, unknown>>();
       expect(body.task).toMatchObject({
@@ -78,15 +78,15 @@ describeEachDialect('dashboard read api and task actions', ({ current }) => {
 
   it('answers 404 TASK_NOT_FOUND for an unknown item and 400 for a malformed id or query', async () => {
     const e = await setup();
-    const missing = await e.app.inject({ url: '/api/tasks/ET-999' });
+    const missing = await e.app.inject({ url: '/api/tasks/ET-999', headers: ADMIN });
     expect(missing.statusCode).toBe(404);
     expect(errorCode(missing)).toBe('TASK_NOT_FOUND');
-    const huge = await e.app.inject({ url: '/api/tasks/999999999999999' });
+    const huge = await e.app.inject({ url: '/api/tasks/999999999999999', headers: ADMIN });
     expect(huge.statusCode).toBe(404);
-    const bad = await e.app.inject({ url: '/api/tasks/..%2F..%2Fetc' });
+    const bad = await e.app.inject({ url: '/api/tasks/..%2F..%2Fetc', headers: ADMIN });
     expect(bad.statusCode).toBe(400);
     expect(errorCode(bad)).toBe('INVALID_PARAMS');
-    const query = await e.app.inject({ url: '/api/tasks?limit=0' });
+    const query = await e.app.inject({ url: '/api/tasks?limit=0', headers: ADMIN });
     expect(query.statusCode).toBe(400);
     expect(errorCode(query)).toBe('INVALID_QUERY');
   });
@@ -264,7 +264,7 @@ describeEachDialect('dashboard read api and task actions', ({ current }) => {
     const e = await setup();
     await e.newItem();
     e.clock.advance(5000);
-    const res = await e.app.inject({ url: '/api/queue' });
+    const res = await e.app.inject({ url: '/api/queue', headers: ADMIN });
     expect(res.statusCode).toBe(200);
     const body = res.json<{ by_kind: unknown[]; oldest_queued_age_ms: number }>();
     expect(body.by_kind).toEqual([

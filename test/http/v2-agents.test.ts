@@ -98,7 +98,7 @@ describeEachDialect('v2 agent protocol', ({ current }) => {
     const stale = await post(app, `/v2/jobs/${job!.id}/heartbeat`, token, { lease_token: 'stale' });
     expect(stale.statusCode).toBe(409);
     expect(errorCode(stale)).toBe('LEASE_LOST');
-    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    const metrics = await app.inject({ method: 'GET', url: '/metrics', headers: ADMIN });
     expect(metrics.body).toContain('orch_stale_lease_rejections_total{endpoint="heartbeat"} 1');
     expect(metrics.body).toContain('orch_job_claims_total{kind="k",source="v2"} 1');
   });

@@ -146,7 +146,10 @@ describeEachDialect('startup recovery', ({ current }) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'orch-rt-'));
     mkdirSync(join(dataDir, 'runs'));
     const rt = await createRuntime({
-      config: loadConfig({ ORCH_DATA_DIR: dataDir }, { dbUrl: current().url }),
+      config: loadConfig(
+        { ORCH_DATA_DIR: dataDir, ORCH_VIEWER_TOKEN: 'viewer-token-0123456789' },
+        { dbUrl: current().url },
+      ),
       configFile: parseConfigFile({ agents: { defaults: { adapter: 'scripted' } } }),
       log: silentLogger,
       projects: () => [],
@@ -159,7 +162,11 @@ describeEachDialect('startup recovery', ({ current }) => {
       expect(rt.recovery.reconciler.running).toBe(true);
       expect(rt.recovery.reaper.running).toBe(true);
       const app = serverForRuntime(rt);
-      const res = await app.inject({ method: 'GET', url: '/queue' });
+      const res = await app.inject({
+        method: 'GET',
+        url: '/queue',
+        headers: { authorization: 'Bearer viewer-token-0123456789' },
+      });
       const body = res.json<Record<string, Record<string, unknown>>>();
       expect(Object.keys(body.reaper!)).toEqual(
         expect.arrayContaining([

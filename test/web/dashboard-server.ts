@@ -75,6 +75,8 @@ export async function startDashboardServer() {
   return {
     rt,
     url: `http://127.0.0.1:${port}`,
+    /** The one-time login link `orch demo --serve` prints. */
+    loginUrl: () => `http://127.0.0.1:${port}/login?code=${app.orchLoginCode()}`,
     fileItem: (key: string, title: string) => fileItem(rt, key, title),
     async stop() {
       approver.stop();

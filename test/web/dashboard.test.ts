@@ -70,8 +70,23 @@ describe('dashboard in Chromium', () => {
       if (msg.type() === 'error') errors.push(msg.text());
     });
 
+    // Not logged in: the login page, and no data (the read API answers 401 without a session).
     await page.goto(`${s.url}/`);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    expect((await fetch(`${s.url}/api/tasks`)).status).toBe(401);
+    await page.getByLabel('Access token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('That token is not valid.').waitFor();
+    // The refused login is the one expected console error (Chromium logs the 401 response).
+    expect(errors.map((e) => /status of 401/.test(e))).toEqual([true]);
+    errors.length = 0;
+    await page.getByLabel('Access token').fill(WEB_ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Work items' }).waitFor();
+    const cookies = await page.context().cookies();
+    expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([
+      ['orch_session', true, 'Strict'],
+    ]);
     await page.locator('#admin-panel summary').click();
     await page.getByLabel('Admin token').fill(WEB_ADMIN_TOKEN);
     await page.getByLabel(/Your name/).fill('ops-lead');
@@ -104,7 +119,11 @@ describe('dashboard in Chromium', () => {
     await page.locator('.log').filter({ hasText: '"type":"result"' }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(SHOTS, '04-timeline.png'), fullPage: true });
     await expectAccessible(page);
-    const detail = await (await fetch(`${s.url}/api/tasks/${auto.workItemId}`)).json();
+    const detail = await (
+      await fetch(`${s.url}/api/tasks/${auto.workItemId}`, {
+        headers: { authorization: `Bearer ${WEB_ADMIN_TOKEN}` },
+      })
+    ).json();
     expect(detail).toMatchObject({ task: { status: 'done', stage: 'done' } });
 
     await page.setViewportSize({ width: 390, height: 844 });
@@ -115,6 +134,13 @@ describe('dashboard in Chromium', () => {
 
   it('shows the queue and v2 runs pages with named controls', async () => {
     const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    // The printed login link logs the browser in once and leaves no code in the address bar.
+    const link = server!.loginUrl();
+    await page.goto(link);
+    await page.getByRole('heading', { name: 'Work items' }).waitFor();
+    expect(page.url()).toBe(`${server!.url}/#/tasks`);
+    const again = await fetch(link, { redirect: 'manual' });
+    expect(again.status).toBe(401);
     await page.goto(`${server!.url}/#/queue`);
     await page.getByRole('heading', { name: 'Circuit breakers' }).waitFor();
     await page.screenshot({ path: join(SHOTS, '06-queue.png'), fullPage: true });

@@ -172,6 +172,10 @@ function manageTokenRoutes(app: FastifyInstance, ctx: HttpContext): void {
 export const ADMIN_ROUTES = [adminJobRoutes, createTokenRoute, manageTokenRoutes] as const;
 
 export function adminRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  app.addHook('onRoute', (route) => {
+    // The read-access hook leaves these routes to requireAdmin (src/http/read-access.ts).
+    route.config = { ...route.config, orchOwnAuth: true };
+  });
   app.addHook('onRequest', requireAdmin(ctx.auth));
   for (const routes of [...ADMIN_ROUTES, ...(ctx.deps.adminRoutes ?? [])]) routes(app, ctx);
 }

@@ -34,6 +34,21 @@ export function queueBlocks(ctx: HttpContext): Record<string, StatusBlock> {
   return { ...builtin, ...extra };
 }
 
+type RecentJob = { tenant_id: string | null; run_id: number | null; error: string | null };
+
+/** Pure: Orch's own jobs (no v2 run, no tenant but the internal one). */
+function isInternalJob(j: RecentJob): boolean {
+  return j.run_id === null && (j.tenant_id === null || j.tenant_id === 'default');
+}
+
+/** Pure: `/queue` for a public reader — no tenant's jobs, no job error text. */
+export function publicQueueView(out: Record<string, unknown>): Record<string, unknown> {
+  const recent = out.recent;
+  if (!Array.isArray(recent)) return out;
+  const jobs = (recent as RecentJob[]).filter(isInternalJob).map((j) => ({ ...j, error: null }));
+  return { ...out, recent: jobs };
+}
+
 /**
  * `GET /queue`: queue and subsystem observability. Each block is computed independently; a
  * failing block reports `{ error }` and the response is still 200.
@@ -48,6 +63,9 @@ export function queueRoutes(app: FastifyInstance, ctx: HttpContext): void {
         summary: 'Queue counts, recent jobs and subsystem blocks',
       },
     },
-    () => runBlocks(blocks),
+    async (request) => {
+      const out = await runBlocks(blocks);
+      return request.readLevel === 'public' ? publicQueueView(out) : out;
+    },
   );
 }

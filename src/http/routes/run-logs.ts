@@ -4,8 +4,9 @@ import { z } from 'zod';
 import type { AgentRun, AgentRunStore } from '../../agents/agent-run-store.js';
 import { readLogTail, runLogFile } from '../../agents/run-log.js';
 import { OrchError } from '../../errors.js';
-import type { HttpRoutes } from '../deps.js';
+import type { HttpContext, HttpRoutes } from '../deps.js';
 import { LogStream } from '../log-stream.js';
+import { requireFullRead } from '../read-access.js';
 
 const tags = ['dashboard'];
 
@@ -25,7 +26,9 @@ async function mustGetRun(runs: AgentRunStore, runId: number): Promise<AgentRun>
 }
 
 /** `GET /api/runs/:runId/log?tail=N`: the last N lines as JSON. */
-function tailRoute(app: FastifyInstance, runs: AgentRunStore, dataDir: string): void {
+function tailRoute(app: FastifyInstance, runs: AgentRunStore, ctx: HttpContext): void {
+  const { dataDir } = ctx.deps;
+  const mask = ctx.deps.mask ?? ((text: string) => text);
   app.withTypeProvider<ZodTypeProvider>().get(
     '/api/runs/:runId/log',
     {
@@ -37,6 +40,7 @@ function tailRoute(app: FastifyInstance, runs: AgentRunStore, dataDir: string): 
       },
     },
     async (request) => {
+      requireFullRead(request);
       const run = await mustGetRun(runs, request.params.runId);
       const file = runLogFile(dataDir, run.logPath);
       const tail = file
@@ -49,14 +53,15 @@ function tailRoute(app: FastifyInstance, runs: AgentRunStore, dataDir: string): 
         exit_code: run.exitCode,
         available: file !== null,
         truncated: tail.truncated,
-        lines: tail.lines,
+        lines: tail.lines.map(mask),
       };
     },
   );
 }
 
 /** `GET /api/runs/:runId/log/stream?tail=N`: server-sent events until the run finishes. */
-function streamRoute(app: FastifyInstance, runs: AgentRunStore, dataDir: string): void {
+function streamRoute(app: FastifyInstance, runs: AgentRunStore, ctx: HttpContext): void {
+  const { dataDir } = ctx.deps;
   const streams = new Set<LogStream>();
   app.addHook('onClose', (_app, done) => {
     for (const s of streams) s.stop();
@@ -73,6 +78,7 @@ function streamRoute(app: FastifyInstance, runs: AgentRunStore, dataDir: string)
       },
     },
     async (request, reply) => {
+      requireFullRead(request);
       const run = await mustGetRun(runs, request.params.runId);
       if (run.logPath !== '' && runLogFile(dataDir, run.logPath) === null) {
         throw new OrchError(
@@ -87,6 +93,7 @@ function streamRoute(app: FastifyInstance, runs: AgentRunStore, dataDir: string)
         dataDir,
         runId: run.id,
         tail: request.query.tail ?? DEFAULT_TAIL_LINES,
+        ...(ctx.deps.mask && { mask: ctx.deps.mask }),
       });
       streams.add(stream);
       await stream.start(() => streams.delete(stream));
@@ -102,7 +109,7 @@ function streamRoute(app: FastifyInstance, runs: AgentRunStore, dataDir: string)
  */
 export function runLogRoutes(runs: AgentRunStore): HttpRoutes {
   return (app, ctx) => {
-    tailRoute(app, runs, ctx.deps.dataDir);
-    streamRoute(app, runs, ctx.deps.dataDir);
+    tailRoute(app, runs, ctx);
+    streamRoute(app, runs, ctx);
   };
 }

@@ -92,7 +92,12 @@ export function taskRoutes(overview: TaskOverview, admin: QueueAdmin): HttpRoute
       async (request) => {
         const detail = await overview.detail(request.params.id);
         if (!detail) throw taskNotFound(request.params.id);
-        return { now_ms: ctx.deps.clock.now(), ...taskDetailView(detail) };
+        const view = taskDetailView(detail);
+        // Public read (ORCH_PUBLIC_READ) shows no gate evidence (it carries test output).
+        if (request.readLevel === 'public') {
+          view.gates = view.gates.map((g) => ({ ...g, evidence: null }));
+        }
+        return { now_ms: ctx.deps.clock.now(), ...view };
       },
     );
     queueKindsRoute(app, admin, ctx.deps.clock);

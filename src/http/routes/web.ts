@@ -18,7 +18,7 @@ export const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /** Same-origin only: the dashboard loads nothing from elsewhere and runs no inline script. */
-const SECURITY_HEADERS = {
+export const SECURITY_HEADERS = {
   'content-security-policy':
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
