@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { safeNotify, type Notifier } from '../integrations/notify/notifier.js';
 import type { Logger } from '../log.js';
-import type { Job } from '../queue/job.js';
+import type { Job, JobStatus } from '../queue/job.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import { assertNever } from '../errors.js';
 import type { DaemonTicks } from './daemon-ticks.js';
@@ -60,7 +60,7 @@ export interface JobReaperOptions {
 export interface ReapedInfo {
   job_id: number;
   agent: string;
-  outcome: ReapStatus;
+  outcome: JobStatus;
 }
 
 /**
@@ -182,13 +182,17 @@ export class JobReaper {
       view = { kind: 'gate', passed: false, reason: 'gate pre-evaluation failed' };
     }
     if (view.kind === 'already_advanced') {
-      if (await this.#claim(job, 'done', null)) this.#note(job, 'done', `exit0, ${view.reason}`);
+      const claimed = await this.#claim(job, 'done', null);
+      if (claimed) this.#note(job, claimed.status, `exit0, ${view.reason}`);
       return;
     }
     // Never fabricate done: a red gate (e.g. the finalizer died before the push) is a retry.
     if (!view.passed) return this.#reapUnknown(job, `exit0 but gate red: ${view.reason}`);
-    if (!(await this.#claim(job, 'done', null))) return; // lost the race: no side effects
-    this.#note(job, 'done', 'exit0, gate green');
+    const claimed = await this.#claim(job, 'done', null);
+    if (!claimed) return; // lost the race: no side effects
+    this.#note(job, claimed.status, 'exit0, gate green');
+    // A pending cancel won the claim: the cancelled job's work is never committed or advanced.
+    if (claimed.status === 'cancelled') return;
     try {
       const summary = await this.#o.pipeline.advance(job);
       this.#o.log.info({ jobId: job.id, taskId: job.taskId }, `reaper: advance: ${summary}`);
@@ -203,9 +207,9 @@ export class JobReaper {
     const error = `reaped: ${reason} (run_id=${job.agentRunId ?? 'none'})`;
     const claimed = await this.#claim(job, to, error);
     if (!claimed) return;
-    this.#note(job, to, reason);
-    if (to === 'queued') this.#o.wake();
-    else await this.#notifyFailed(claimed, error);
+    this.#note(job, claimed.status, reason);
+    if (claimed.status === 'queued') this.#o.wake();
+    else if (claimed.status === 'failed') await this.#notifyFailed(claimed, error);
   }
 
   async #claim(job: RunningJob, to: ReapStatus, error: string | null): Promise<Job | null> {
@@ -216,7 +220,7 @@ export class JobReaper {
     });
   }
 
-  #note(job: RunningJob, outcome: ReapStatus, reason: string): void {
+  #note(job: RunningJob, outcome: JobStatus, reason: string): void {
     this.#reapedTotal++;
     this.#lastReaped = { job_id: job.id, agent: job.kind, outcome };
     this.#o.log.warn(

@@ -184,8 +184,9 @@ export class StartupRecovery {
       const claimed = await store.claim(job.id, job.leaseToken, to, { nowMs: clock.now(), error });
       if (!claimed) continue;
       out.push(claimed);
-      log.warn({ jobId: job.id, agent: job.kind, status: to }, `recovered running job -> ${to}`);
-      if (to === 'failed') {
+      const status = claimed.status; // cancelled when a cancel was pending
+      log.warn({ jobId: job.id, agent: job.kind, status }, `recovered running job -> ${status}`);
+      if (status === 'failed') {
         await this.#o.alert(`job ${job.id} (${job.kind}) failed: ${error}`, {
           taskId: job.taskId,
           jobId: job.id,
