@@ -7,6 +7,7 @@ import { normalizeEnqueue, payloadToJson, type EnqueueInput } from './enqueue-in
 import { decideFailure, type FailureInput, type RetryPolicy } from './failure-policy.js';
 import { isJobStatus, jobFromRow, type Job, type JobRow, type JobStatus } from './job.js';
 import { FENCE, jobQueueSql, type JobQueueSql } from './job-queue-sql.js';
+import { transitionSet } from './job-transition-sql.js';
 import { WakeSignal } from './wake-signal.js';
 
 export interface QueueOptions {
@@ -149,7 +150,10 @@ export class JobQueue {
     const nowMs = this.clock.now();
     const res = await this.db.run(
       `-- release: a held queued job ($1) becomes claimable at $2
-       update jobs set available_at_ms = $2, updated_at_ms = $2
+       update jobs set ${transitionSet([{ from: 'queued', event: 'release' }], {
+         dialect: this.db.dialect,
+         params: { now: '$2' },
+       })}
        where id = $1 and status = 'queued' and available_at_ms > $2`,
       [id, nowMs],
     );

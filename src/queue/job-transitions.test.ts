@@ -12,6 +12,7 @@ import {
 
 /** Every (status, event) pair the table defines; every other pair must be refused. */
 const DEFINED: Record<JobEvent, JobStatus[]> = {
+  release: ['queued'],
   claim: ['queued'],
   heartbeat: ['running'],
   attach: ['running'],
@@ -28,9 +29,11 @@ const DEFINED: Record<JobEvent, JobStatus[]> = {
   reap_requeue: ['running'],
   reap_done: ['running'],
   reap_failed: ['running'],
+  fail_unrunnable: ['queued'],
 };
 
 const EXPECTED_TO: Record<JobEvent, Partial<Record<JobStatus, JobStatus>>> = {
+  release: { queued: 'queued' },
   claim: { queued: 'running' },
   heartbeat: { running: 'running' },
   attach: { running: 'running' },
@@ -47,6 +50,7 @@ const EXPECTED_TO: Record<JobEvent, Partial<Record<JobStatus, JobStatus>>> = {
   reap_requeue: { running: 'queued' },
   reap_done: { running: 'done' },
   reap_failed: { running: 'failed' },
+  fail_unrunnable: { queued: 'failed' },
 };
 
 const PAIRS = JOB_STATUSES.flatMap((from) =>
@@ -87,7 +91,8 @@ describe('job transition table', () => {
   it('never puts a job with a pending cancel back to queued, except an admin retry', () => {
     for (const { from, event } of PAIRS) {
       const out = transition(from, event, { cancelRequested: true });
-      if (out.kind === 'refused' || event === 'admin_retry') continue;
+      // `release` moves a queued job's available time only; the claim then cancels it (below).
+      if (out.kind === 'refused' || event === 'admin_retry' || from === 'queued') continue;
       expect(out.spec.to, `${event} from ${from}`).not.toBe('queued');
     }
   });
@@ -136,12 +141,14 @@ describe('job transition table', () => {
       Object.values(JOB_TRANSITIONS[e]).some((s) => s.pendingCancel === 'proceed'),
     );
     expect(proceed).toEqual([
+      'release',
       'heartbeat',
       'attach',
       'complete',
       'holder_cancel',
       'request_cancel',
       'admin_retry',
+      'fail_unrunnable',
     ]);
   });
 

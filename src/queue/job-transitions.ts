@@ -13,6 +13,7 @@ import { JOB_STATUSES, type JobStatus } from './job.js';
  * explicit admin retry proceed.
  */
 export const JOB_EVENTS = [
+  'release',
   'claim',
   'heartbeat',
   'attach',
@@ -29,6 +30,7 @@ export const JOB_EVENTS = [
   'reap_requeue',
   'reap_done',
   'reap_failed',
+  'fail_unrunnable',
 ] as const;
 export type JobEvent = (typeof JOB_EVENTS)[number];
 
@@ -85,7 +87,7 @@ export type FieldEffect =
 export type FieldEffects = Partial<Record<JobField, FieldEffect>>;
 
 /** Who makes the change; `holder` writes are fenced by `(id, lease_token, status='running')`. */
-export type JobActor = 'claimer' | 'holder' | 'operator' | 'maintenance';
+export type JobActor = 'pipeline' | 'claimer' | 'holder' | 'operator' | 'maintenance';
 
 export interface TransitionSpec {
   to: JobStatus;
@@ -136,6 +138,15 @@ const ADMIN_RETRY: TransitionSpec = {
 export const JOB_TRANSITIONS: Readonly<
   Record<JobEvent, Readonly<Partial<Record<JobStatus, TransitionSpec>>>>
 > = {
+  release: {
+    // A job enqueued held (intake: until its branch is pushed) becomes claimable now.
+    queued: {
+      to: 'queued',
+      actor: 'pipeline',
+      pendingCancel: 'proceed',
+      set: { available_at_ms: NOW },
+    },
+  },
   claim: {
     queued: {
       to: 'running',
@@ -287,6 +298,15 @@ export const JOB_TRANSITIONS: Readonly<
   },
   reap_done: {
     running: { to: 'done', actor: 'maintenance', pendingCancel: 'cancel', set: REAP_ENDING },
+  },
+  fail_unrunnable: {
+    // Its agent failed preflight past the grace: the queued job fails visibly instead of waiting.
+    queued: {
+      to: 'failed',
+      actor: 'maintenance',
+      pendingCancel: 'proceed',
+      set: { finished_at_ms: NOW, error: param('error') },
+    },
   },
   reap_failed: {
     running: { to: 'failed', actor: 'maintenance', pendingCancel: 'cancel', set: REAP_ENDING },

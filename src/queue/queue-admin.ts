@@ -140,7 +140,10 @@ export class QueueAdmin {
     const nowMs = this.#clock.now();
     const rows = await this.#db.all<JobRow>(
       `-- fail queued task jobs of kind $1 that cannot run (agent unavailable); $2 error, $3 now
-       update jobs set status = 'failed', error = $2, finished_at_ms = $3, updated_at_ms = $3
+       update jobs set ${transitionSet([{ from: 'queued', event: 'fail_unrunnable' }], {
+         dialect: this.#db.dialect,
+         params: { error: '$2', now: '$3' },
+       })}
        where kind = $1 and status = 'queued' and task_id is not null returning *`,
       [kind, error.slice(0, 4000), nowMs],
     );

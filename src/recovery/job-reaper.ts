@@ -53,7 +53,10 @@ export interface JobReaperOptions {
   /** Replica election; absent = this process always ticks. */
   ticks?: DaemonTicks;
   owner: string;
-  /** A job the reaper (or lease expiry) failed for good: the pipeline blocks its work item. */
+  /**
+   * A job the reaper (or lease expiry) failed, or ended cancelled for a pending cancel: the
+   * pipeline blocks its work item (a task that is itself cancelled is left alone).
+   */
   onJobFailed?: (job: Job) => Promise<unknown>;
 }
 
@@ -184,6 +187,7 @@ export class JobReaper {
     if (view.kind === 'already_advanced') {
       const claimed = await this.#claim(job, 'done', null);
       if (claimed) this.#note(job, claimed.status, `exit0, ${view.reason}`);
+      if (claimed?.status === 'cancelled') await this.#ended(claimed);
       return;
     }
     // Never fabricate done: a red gate (e.g. the finalizer died before the push) is a retry.
@@ -192,7 +196,7 @@ export class JobReaper {
     if (!claimed) return; // lost the race: no side effects
     this.#note(job, claimed.status, 'exit0, gate green');
     // A pending cancel won the claim: the cancelled job's work is never committed or advanced.
-    if (claimed.status === 'cancelled') return;
+    if (claimed.status === 'cancelled') return this.#ended(claimed);
     try {
       const summary = await this.#o.pipeline.advance(job);
       this.#o.log.info({ jobId: job.id, taskId: job.taskId }, `reaper: advance: ${summary}`);
@@ -210,6 +214,7 @@ export class JobReaper {
     this.#note(job, claimed.status, reason);
     if (claimed.status === 'queued') this.#o.wake();
     else if (claimed.status === 'failed') await this.#notifyFailed(claimed, error);
+    else await this.#ended(claimed);
   }
 
   async #claim(job: RunningJob, to: ReapStatus, error: string | null): Promise<Job | null> {
@@ -242,6 +247,11 @@ export class JobReaper {
       },
       this.#o.log,
     );
+    await this.#ended(job);
+  }
+
+  /** A job the reaper ended for good (failed, or cancelled by a pending cancel). */
+  async #ended(job: Job): Promise<void> {
     try {
       await this.#o.onJobFailed?.(job);
     } catch (err) {
@@ -259,6 +269,7 @@ export class JobReaper {
         `reaper: lease expired -> ${job.status}`,
       );
       if (job.status === 'failed') await this.#notifyFailed(job, job.error ?? 'lease expired');
+      else if (job.status === 'cancelled') await this.#ended(job);
     }
   }
 
