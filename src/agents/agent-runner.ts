@@ -357,8 +357,9 @@ export class AgentRunner {
         return { kind: 'handed_off' };
       }
       // Cancelled while the run ended: its work is never committed, pushed or turned into a PR.
-      if (held.cancelRequested) {
+      if (a.keeper.cancelRequested) {
         a.log.info('cancel requested while the run finished; skipping the pipeline step');
+        await a.keeper.stop();
         const reason = 'cancelled by operator (the run ended; its work is not committed)';
         const res = await this.#o.queue.cancel(job.id, job.leaseToken!, reason);
         return res.kind === 'ok' ? { kind: 'cancelled' } : res;
