@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { AgentRunStore } from '../../src/agents/agent-run-store.js';
@@ -99,8 +99,7 @@ describeEachDialect('a cancelled task', ({ current }) => {
       status: 'cancelled',
       error: expect.stringContaining('cancelled by operator') as string,
     });
-    // The agent did work in its worktree; none of it reached the forge.
-    expect(existsSync(join(env.worktree(task), 'agent-was-here.txt'))).toBe(true);
+    // Whether the cancel is seen before the spawn or after the run, nothing reaches the forge.
     expect(branchHead(env, task.branch)).toBe(before);
     expect(await env.forge.findPullRequest('demo', task.branch)).toBeNull();
     expect(await env.task(task.id)).toMatchObject({ prNumber: null, stage: 'analysis' });
