@@ -332,11 +332,13 @@ export async function createRuntime(o: RuntimeOptions) {
         report.orphanRuns.length +
         report.requeued.length +
         report.failed.length +
+        report.cancelled.length +
         report.finished.length;
       if (found + report.expired.length + report.leasesReclaimed.length > 0)
         log.warn({ report }, 'startup recovery');
       // Jobs that recovery failed for good: their work items go to Blocked, like the runner's.
-      for (const id of [...report.failed, ...report.expired]) await pipeline.onJobEnded(id);
+      for (const id of [...report.failed, ...report.cancelled, ...report.expired])
+        await pipeline.onJobEnded(id);
       outbox.start();
       if (options.worker !== false) worker.start();
       webhookHandlers.start();

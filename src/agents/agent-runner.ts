@@ -386,6 +386,14 @@ export class AgentRunner {
         a.log.warn('job taken over while the run finished; skipping the pipeline step');
         return { kind: 'handed_off' };
       }
+      // Cancelled while the run ended: its work is never committed, pushed or turned into a PR.
+      if (a.keeper.cancelRequested) {
+        a.log.info('cancel requested while the run finished; skipping the pipeline step');
+        await a.keeper.stop();
+        const reason = 'cancelled by operator (the run ended; its work is not committed)';
+        const res = await this.#o.queue.cancel(job.id, job.leaseToken!, reason);
+        return res.kind === 'ok' ? { kind: 'cancelled' } : res;
+      }
       try {
         await this.#o.onFinished({ job, run, outcome, worktree: a.worktree, payload: a.payload });
       } catch (err) {

@@ -21,6 +21,8 @@ export type FinalizeResult =
   | { kind: 'requeued'; availableAtMs: number }
   | { kind: 'failed' }
   | { kind: 'paused'; resumeAtMs: number }
+  /** A cancel was pending: the failure or snooze ended the job cancelled instead. */
+  | { kind: 'cancelled' }
   | { kind: 'lease_lost' };
 
 /**
@@ -54,6 +56,7 @@ export async function finalizeJob(
       });
       if (res.kind === 'lease_lost') return res;
       await recordBreaker(deps, job.kind, outcome.kind);
+      if (res.job.status === 'cancelled') return { kind: 'cancelled' };
       if (res.job.status === 'failed') {
         await safeNotify(
           deps.notifier,
@@ -86,6 +89,7 @@ async function pauseForQuota(
   const delayMs = Math.max(0, outcome.resumeAtMs - deps.clock.now());
   const res = await deps.queue.snooze(job.id, job.leaseToken!, delayMs, outcome.reason);
   if (res.kind === 'lease_lost') return res;
+  // The quota is exhausted for the kind either way, also when a pending cancel ended this job.
   const extended = await deps.breakers.pauseKind(job.kind, outcome.resumeAtMs, outcome.reason);
   if (extended) {
     deps.log.warn(
@@ -103,6 +107,7 @@ async function pauseForQuota(
       deps.log,
     );
   }
+  if (res.job.status === 'cancelled') return { kind: 'cancelled' };
   return { kind: 'paused', resumeAtMs: outcome.resumeAtMs };
 }
 

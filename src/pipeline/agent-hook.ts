@@ -10,7 +10,7 @@ import type { Pipeline } from './pipeline.js';
  * What happens after a successful agent run of a pipeline job: commit and push the worktree to
  * the task branch, open or reuse the PR, then let the engine evaluate the stage. Shared by the
  * runner's hook and the reaper (which finishes this for a job whose finalizer died). Returns
- * null for a job that is not a pipeline job.
+ * null for a job that is not a pipeline job, and a noop (nothing written) for a cancelled task.
  */
 export async function afterAgentRun(
   pipeline: Pipeline,
@@ -19,7 +19,14 @@ export async function afterAgentRun(
 ): Promise<AdvanceResult | null> {
   const { job, payload } = a;
   if (payload.taskId === undefined || payload.stage === undefined) return null;
+  // Re-read: a task cancelled while its agent ran never gets the run's commit, push or PR.
   const task = await pipeline.core.deps.tasks.mustGet(payload.taskId);
+  if (task.state === 'cancelled') {
+    return {
+      kind: 'noop',
+      reason: 'task is cancelled: the run is not committed, pushed or opened',
+    };
+  }
   const project = pipeline.core.project(task);
   await workspace.commitAndPush(
     a.worktreePath,

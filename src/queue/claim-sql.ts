@@ -1,11 +1,22 @@
 import type { Dialect } from '../store/db.js';
+import { transitionSet } from './job-transition-sql.js';
 
 /**
  * The claim, one statement per dialect (never select-then-update). Parameters:
  * $1 kinds (null = any), $2 now ms, $3 agent labels JSON (a job's labels must be a subset),
  * $4 max jobs, $5 owner, $6 excluded kinds (open breakers), $7 tenant (null = any), $8 lease ms.
- * Each claimed job gets a fresh random lease token and one more attempt.
+ * Each claimed job gets a fresh random lease token and one more attempt. The `set` list is the
+ * `claim` transition of job-transitions.ts; a queued job with a pending cancel (written before
+ * requeues honoured it) ends `cancelled` instead and is not handed out (the caller drops it).
  */
+function claimSet(dialect: Dialect): string {
+  return transitionSet([{ from: 'queued', event: 'claim' }], {
+    dialect,
+    params: { now: '$2', owner: '$5', leaseExpiresAtMs: '$2 + $8' },
+    ...(dialect === 'postgres' && { qualifier: 'j' }),
+  });
+}
+
 const POSTGRES_CLAIM = `
 -- claim: lease up to $4 available queued jobs, priority desc then FIFO, skipping rows other claimers hold
 with c as materialized (
@@ -21,9 +32,7 @@ with c as materialized (
   for update skip locked
 )
 update jobs j
-set status = 'running', attempts = j.attempts + 1, lease_token = gen_random_uuid()::text,
-    leased_by = $5, lease_expires_at_ms = $2 + $8, heartbeat_at_ms = $2, started_at_ms = $2,
-    updated_at_ms = $2, finished_at_ms = null, pid = null, agent_run_id = null, cancel_requested = 0
+set ${claimSet('postgres')}
 from c
 where j.id = c.id
 returning j.*`;
@@ -34,9 +43,7 @@ returning j.*`;
 const SQLITE_CLAIM = `
 -- claim: lease up to $4 available queued jobs, priority desc then FIFO (the write lock makes it atomic)
 update jobs
-set status = 'running', attempts = attempts + 1, lease_token = lower(hex(randomblob(16))),
-    leased_by = $5, lease_expires_at_ms = $2 + $8, heartbeat_at_ms = $2, started_at_ms = $2,
-    updated_at_ms = $2, finished_at_ms = null, pid = null, agent_run_id = null, cancel_requested = 0
+set ${claimSet('sqlite')}
 where id in (
   select id from jobs indexed by jobs_claim_order_idx
   where status = 'queued'

@@ -1,4 +1,14 @@
 import type { Dialect } from '../store/db.js';
+import { transitionSet } from './job-transition-sql.js';
+
+/** The `complete` transition (job-transitions.ts), each row's result taken from the batch. */
+function completeSet(dialect: Dialect): string {
+  return transitionSet([{ from: 'running', event: 'complete' }], {
+    dialect,
+    params: { now: '$2', result: 'b.result' },
+    qualifier: dialect === 'postgres' ? 'j' : 'jobs',
+  });
+}
 
 /**
  * Completes many held jobs in one statement (fewer commits and round trips than one `complete`
@@ -9,8 +19,7 @@ import type { Dialect } from '../store/db.js';
 const POSTGRES_COMPLETE_BATCH = `
 -- complete batch: finish the held jobs listed in $1, each fenced by its own lease token; $2 now ms
 update jobs j
-set status = 'done', result = b.result, error = null, finished_at_ms = $2, updated_at_ms = $2,
-    lease_expires_at_ms = null
+set ${completeSet('postgres')}
 from jsonb_to_recordset($1::jsonb) as b(id bigint, "leaseToken" text, result text)
 where j.id = b.id and j.lease_token = b."leaseToken" and j.status = 'running'
 returning j.id`;
@@ -21,8 +30,7 @@ returning j.id`;
 const SQLITE_COMPLETE_BATCH = `
 -- complete batch: finish the held jobs listed in $1, each fenced by its own lease token; $2 now ms
 update jobs
-set status = 'done', result = b.result, error = null, finished_at_ms = $2, updated_at_ms = $2,
-    lease_expires_at_ms = null
+set ${completeSet('sqlite')}
 from (select value ->> '$.id' as id, value ->> '$.leaseToken' as lease_token,
              value ->> '$.result' as result
       from json_each($1)) as b

@@ -6,6 +6,8 @@ import { completeBatchSql } from './complete-batch-sql.js';
 import { normalizeEnqueue, payloadToJson, type EnqueueInput } from './enqueue-input.js';
 import { decideFailure, type FailureInput, type RetryPolicy } from './failure-policy.js';
 import { isJobStatus, jobFromRow, type Job, type JobRow, type JobStatus } from './job.js';
+import { FENCE, jobQueueSql, type JobQueueSql } from './job-queue-sql.js';
+import { transitionSet } from './job-transition-sql.js';
 import { WakeSignal } from './wake-signal.js';
 
 export interface QueueOptions {
@@ -37,8 +39,6 @@ export interface QueueCounts {
   byKind: { kind: string; status: JobStatus; count: number; oldestAvailableAtMs: number | null }[];
 }
 
-const FENCE = 'id = $1 and lease_token = $2 and status = $3';
-
 /** The scalar two-argument maximum: `greatest` on PostgreSQL, `max` on SQLite. */
 export function greatest(dialect: Dialect): string {
   return dialect === 'postgres' ? 'greatest' : 'max';
@@ -53,10 +53,12 @@ export class JobQueue {
   readonly db: Db;
   readonly wake: WakeSignal;
   readonly #opts: QueueOptions;
+  readonly #sql: JobQueueSql;
 
   constructor(db: Db, options: QueueOptions) {
     this.db = db;
     this.#opts = options;
+    this.#sql = jobQueueSql(db.dialect);
     this.wake = options.wake ?? new WakeSignal();
   }
 
@@ -148,7 +150,10 @@ export class JobQueue {
     const nowMs = this.clock.now();
     const res = await this.db.run(
       `-- release: a held queued job ($1) becomes claimable at $2
-       update jobs set available_at_ms = $2, updated_at_ms = $2
+       update jobs set ${transitionSet([{ from: 'queued', event: 'release' }], {
+         dialect: this.db.dialect,
+         params: { now: '$2' },
+       })}
        where id = $1 and status = 'queued' and available_at_ms > $2`,
       [id, nowMs],
     );
@@ -175,7 +180,12 @@ export class JobQueue {
       options.tenantId ?? null,
       Math.round(options.leaseMs),
     ]);
-    return rows.map(jobFromRow).sort((a, b) => b.priority - a.priority || a.id - b.id);
+    // A queued job with a pending cancel ends cancelled in the claim itself (job-transitions.ts): it
+    // is never handed out.
+    return rows
+      .filter((r) => r.status === 'running')
+      .map(jobFromRow)
+      .sort((a, b) => b.priority - a.priority || a.id - b.id);
   }
 
   /**
@@ -207,9 +217,7 @@ export class JobQueue {
   ): Promise<FencedResult<{ leaseExpiresAtMs: number; cancelRequested: boolean }>> {
     const nowMs = this.clock.now();
     const row = await this.db.get<{ lease_expires_at_ms: number; cancel_requested: number }>(
-      `-- heartbeat: extend a held lease to $5
-       update jobs set lease_expires_at_ms = $5, heartbeat_at_ms = $4, updated_at_ms = $4
-       where ${FENCE} returning lease_expires_at_ms, cancel_requested`,
+      this.#sql.heartbeat,
       [id, leaseToken, 'running', nowMs, nowMs + Math.round(leaseMs)],
     );
     if (!row) return { kind: 'lease_lost' };
@@ -226,12 +234,14 @@ export class JobQueue {
     leaseToken: string,
     fields: { pid?: number | null; agentRunId?: number | null },
   ): Promise<FencedResult<object>> {
-    const res = await this.db.run(
-      `-- attach: stamp pid / agent run on a held job (null keeps the current value)
-       update jobs set pid = coalesce($4, pid), agent_run_id = coalesce($5, agent_run_id), updated_at_ms = $6
-       where ${FENCE}`,
-      [id, leaseToken, 'running', fields.pid ?? null, fields.agentRunId ?? null, this.clock.now()],
-    );
+    const res = await this.db.run(this.#sql.attach, [
+      id,
+      leaseToken,
+      'running',
+      fields.pid ?? null,
+      fields.agentRunId ?? null,
+      this.clock.now(),
+    ]);
     return res.changes === 1 ? { kind: 'ok' } : { kind: 'lease_lost' };
   }
 
@@ -242,13 +252,13 @@ export class JobQueue {
     result?: unknown,
   ): Promise<FencedResult<{ job: Job }>> {
     const nowMs = this.clock.now();
-    const row = await this.db.get<JobRow>(
-      `-- complete: finish a held job; the token stays on the row so a retried complete is idempotent
-       update jobs set status = 'done', result = $4, error = null, finished_at_ms = $5, updated_at_ms = $5,
-         lease_expires_at_ms = null
-       where ${FENCE} returning *`,
-      [id, leaseToken, 'running', result === undefined ? null : payloadToJson(result), nowMs],
-    );
+    const row = await this.db.get<JobRow>(this.#sql.complete, [
+      id,
+      leaseToken,
+      'running',
+      result === undefined ? null : payloadToJson(result),
+      nowMs,
+    ]);
     if (row) return { kind: 'ok', job: jobFromRow(row) };
     const same = await this.get(id);
     if (same?.status === 'done' && same.leaseToken === leaseToken) return { kind: 'ok', job: same };
@@ -299,11 +309,10 @@ export class JobQueue {
     failure: FailureInput & { error: string },
   ): Promise<FencedResult<{ job: Job }>> {
     const nowMs = this.clock.now();
-    const held = await this.db.get<JobRow>(`select * from jobs where ${FENCE}`, [
-      id,
-      leaseToken,
-      'running',
-    ]);
+    const held = await this.db.get<JobRow>(
+      `-- fail: the held job the policy decides from\n select * from jobs where ${FENCE}`,
+      [id, leaseToken, 'running'],
+    );
     if (!held) return { kind: 'lease_lost' };
     const d = decideFailure(
       {
@@ -316,32 +325,22 @@ export class JobQueue {
       nowMs,
     );
     const queued = d.next === 'queued';
-    // Fenced on the token and on the attempt counters we decided from: nothing can interleave.
-    const row = await this.db.get<JobRow>(
-      `-- fail: requeue (clearing the lease) or fail a held job, as decided by the failure policy
-       update jobs set status = $4, attempts = $5, transient_attempts = $6, available_at_ms = $7,
-         error = $8, updated_at_ms = $9, finished_at_ms = $10, lease_expires_at_ms = null,
-         lease_token = $11, leased_by = $12, pid = null
-       where ${FENCE} and attempts = $13 and transient_attempts = $14 returning *`,
-      [
-        id,
-        leaseToken,
-        'running',
-        d.next,
-        d.attempts,
-        d.transientAttempts,
-        queued ? d.availableAtMs : held.available_at_ms,
-        failure.error.slice(0, 4000),
-        nowMs,
-        queued ? null : nowMs,
-        queued ? null : leaseToken,
-        queued ? null : held.leased_by,
-        held.attempts,
-        held.transient_attempts,
-      ],
-    );
+    const params = [
+      id,
+      leaseToken,
+      'running',
+      d.attempts,
+      d.transientAttempts,
+      failure.error.slice(0, 4000),
+      nowMs,
+      held.attempts,
+      held.transient_attempts,
+    ];
+    const row = queued
+      ? await this.db.get<JobRow>(this.#sql.failRequeue, [...params, d.availableAtMs])
+      : await this.db.get<JobRow>(this.#sql.failFinal, params);
     if (!row) return { kind: 'lease_lost' };
-    if (queued) await this.#hint(row.kind);
+    if (row.status === 'queued') await this.#hint(row.kind);
     return { kind: 'ok', job: jobFromRow(row) };
   }
 
@@ -353,14 +352,14 @@ export class JobQueue {
     reason?: string,
   ): Promise<FencedResult<{ job: Job }>> {
     const nowMs = this.clock.now();
-    const row = await this.db.get<JobRow>(
-      `-- snooze: requeue a held job at now + delay and give back the attempt its claim took
-       update jobs set status = 'queued', attempts = ${greatest(this.db.dialect)}(attempts - 1, 0), available_at_ms = $4,
-         error = coalesce($5, error), updated_at_ms = $6, lease_token = null, leased_by = null,
-         lease_expires_at_ms = null, pid = null
-       where ${FENCE} returning *`,
-      [id, leaseToken, 'running', nowMs + Math.max(0, Math.round(delayMs)), reason ?? null, nowMs],
-    );
+    const row = await this.db.get<JobRow>(this.#sql.snooze, [
+      id,
+      leaseToken,
+      'running',
+      nowMs + Math.max(0, Math.round(delayMs)),
+      reason ?? null,
+      nowMs,
+    ]);
     return row ? { kind: 'ok', job: jobFromRow(row) } : { kind: 'lease_lost' };
   }
 
@@ -371,13 +370,13 @@ export class JobQueue {
     reason = 'cancelled',
   ): Promise<FencedResult<{ job: Job }>> {
     const nowMs = this.clock.now();
-    const row = await this.db.get<JobRow>(
-      `-- cancel: the lease holder ends a held job as cancelled
-       update jobs set status = 'cancelled', error = $4, finished_at_ms = $5, updated_at_ms = $5,
-         lease_expires_at_ms = null
-       where ${FENCE} returning *`,
-      [id, leaseToken, 'running', reason, nowMs],
-    );
+    const row = await this.db.get<JobRow>(this.#sql.cancel, [
+      id,
+      leaseToken,
+      'running',
+      reason,
+      nowMs,
+    ]);
     return row ? { kind: 'ok', job: jobFromRow(row) } : { kind: 'lease_lost' };
   }
 

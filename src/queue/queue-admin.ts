@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { typedParam, type Db } from '../store/db.js';
 import { OrchError } from '../errors.js';
 import { JOB_STATUSES, jobFromRow, type Job, type JobRow, type JobStatus } from './job.js';
+import { fromStatusSql, transitionSet } from './job-transition-sql.js';
 import type { JobQueue, QueueCounts } from './job-queue.js';
 
 export interface ListJobsFilter {
@@ -10,6 +11,8 @@ export interface ListJobsFilter {
   taskId?: number;
   limit?: number;
 }
+
+const LEASE_EXPIRED_ERROR = `'lease expired (held by ' || coalesce(leased_by, 'unknown') || ')'`;
 
 /**
  * Operator and maintenance operations on the queue: requests that are not made by a lease holder
@@ -40,14 +43,15 @@ export class QueueAdmin {
   async requestCancel(id: number): Promise<{ job: Job; immediate: boolean }> {
     const nowMs = this.#clock.now();
     const row = await this.#db.get<JobRow>(
-      `-- admin cancel: queued → cancelled now; running → cancel requested
-       update jobs set
-         status = case when status = 'queued' then 'cancelled' else status end,
-         finished_at_ms = case when status = 'queued' then $2 else finished_at_ms end,
-         error = case when status = 'queued' then 'cancelled by operator' else error end,
-         cancel_requested = case when status = 'running' then 1 else cancel_requested end,
-         updated_at_ms = $2
-       where id = $1 and status in ('queued', 'running') returning *`,
+      `-- admin cancel: queued → cancelled now; running → cancel requested ($1 id, $2 now)
+       update jobs set ${transitionSet(
+         [
+           { when: "status = 'queued'", from: 'queued', event: 'request_cancel' },
+           { from: 'running', event: 'request_cancel' },
+         ],
+         { dialect: this.#db.dialect, params: { now: '$2' } },
+       )}
+       where id = $1 and ${fromStatusSql('request_cancel')} returning *`,
       [id, nowMs],
     );
     if (row) {
@@ -62,11 +66,15 @@ export class QueueAdmin {
   async retry(id: number): Promise<Job> {
     const nowMs = this.#clock.now();
     const row = await this.#db.get<JobRow>(
-      `-- admin retry: failed/cancelled → queued now, budgets reset
-       update jobs set status = 'queued', attempts = 0, transient_attempts = 0, available_at_ms = $2,
-         error = null, result = null, lease_token = null, leased_by = null, lease_expires_at_ms = null,
-         cancel_requested = 0, pid = null, finished_at_ms = null, updated_at_ms = $2
-       where id = $1 and status in ('failed', 'cancelled') returning *`,
+      `-- admin retry: failed/cancelled → queued now, budgets reset ($1 id, $2 now)
+       update jobs set ${transitionSet(
+         [
+           { when: "status = 'failed'", from: 'failed', event: 'admin_retry' },
+           { from: 'cancelled', event: 'admin_retry' },
+         ],
+         { dialect: this.#db.dialect, params: { now: '$2' } },
+       )}
+       where id = $1 and ${fromStatusSql('admin_retry')} returning *`,
       [id, nowMs],
     );
     if (!row) {
@@ -82,16 +90,18 @@ export class QueueAdmin {
 
   /**
    * Startup recovery: running jobs (optionally only those leased by `owner`) go back to queued with
-   * their lease cleared. The interrupted attempt stays counted (spec §7: attempts preserved).
+   * their lease cleared. The interrupted attempt stays counted (spec §7: attempts preserved). A
+   * job with a pending cancel ends cancelled instead.
    */
   async recoverRunning(options: { owner?: string } = {}): Promise<Job[]> {
     const nowMs = this.#clock.now();
     const owner = typedParam(this.#db.dialect, 2, 'text');
     const rows = await this.#db.all<JobRow>(
-      `-- recover: running → queued after a restart ($2 = owner or null for all)
-       update jobs set status = 'queued', available_at_ms = $1, lease_token = null, leased_by = null,
-         lease_expires_at_ms = null, pid = null, cancel_requested = 0, updated_at_ms = $1,
-         error = 'recovered after restart'
+      `-- recover: running → queued after a restart ($1 now, $2 = owner or null for all)
+       update jobs set ${transitionSet([{ from: 'running', event: 'recover_running' }], {
+         dialect: this.#db.dialect,
+         params: { now: '$1' },
+       })}
        where status = 'running' and (${owner} is null or leased_by = ${owner}) returning *`,
       [nowMs, options.owner ?? null],
     );
@@ -101,18 +111,20 @@ export class QueueAdmin {
 
   /**
    * One guarded set-based update: running jobs whose lease expired go back to queued while attempts
-   * remain, else to failed. A holder that comes back later finds its token gone (lease_lost).
+   * remain, else to failed; with a pending cancel, to cancelled. A holder that comes back later
+   * finds its token gone (lease_lost).
    */
   async expireLeases(): Promise<Job[]> {
     const nowMs = this.#clock.now();
     const rows = await this.#db.all<JobRow>(
-      `-- expire leases: running with lease_expires_at_ms < now → queued (attempts left) or failed
-       update jobs set
-         status = case when attempts < max_attempts then 'queued' else 'failed' end,
-         finished_at_ms = case when attempts < max_attempts then null else $1 end,
-         error = 'lease expired (held by ' || coalesce(leased_by, 'unknown') || ')',
-         available_at_ms = $1, lease_token = null, leased_by = null, lease_expires_at_ms = null,
-         pid = null, updated_at_ms = $1
+      `-- expire leases: running with lease_expires_at_ms < $1 (now) → queued (attempts left) or failed
+       update jobs set ${transitionSet(
+         [
+           { when: 'attempts < max_attempts', from: 'running', event: 'lease_expiry_requeue' },
+           { from: 'running', event: 'lease_expiry_final' },
+         ],
+         { dialect: this.#db.dialect, params: { now: '$1', error: LEASE_EXPIRED_ERROR } },
+       )}
        where status = 'running' and lease_expires_at_ms < $1 returning *`,
       [nowMs],
     );
@@ -128,7 +140,10 @@ export class QueueAdmin {
     const nowMs = this.#clock.now();
     const rows = await this.#db.all<JobRow>(
       `-- fail queued task jobs of kind $1 that cannot run (agent unavailable); $2 error, $3 now
-       update jobs set status = 'failed', error = $2, finished_at_ms = $3, updated_at_ms = $3
+       update jobs set ${transitionSet([{ from: 'queued', event: 'fail_unrunnable' }], {
+         dialect: this.#db.dialect,
+         params: { error: '$2', now: '$3' },
+       })}
        where kind = $1 and status = 'queued' and task_id is not null returning *`,
       [kind, error.slice(0, 4000), nowMs],
     );

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { safeNotify, type Notifier } from '../integrations/notify/notifier.js';
 import type { Logger } from '../log.js';
-import type { Job } from '../queue/job.js';
+import type { Job, JobStatus } from '../queue/job.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import { assertNever } from '../errors.js';
 import type { DaemonTicks } from './daemon-ticks.js';
@@ -53,14 +53,17 @@ export interface JobReaperOptions {
   /** Replica election; absent = this process always ticks. */
   ticks?: DaemonTicks;
   owner: string;
-  /** A job the reaper (or lease expiry) failed for good: the pipeline blocks its work item. */
+  /**
+   * A job the reaper (or lease expiry) failed, or ended cancelled for a pending cancel: the
+   * pipeline blocks its work item (a task that is itself cancelled is left alone).
+   */
   onJobFailed?: (job: Job) => Promise<unknown>;
 }
 
 export interface ReapedInfo {
   job_id: number;
   agent: string;
-  outcome: ReapStatus;
+  outcome: JobStatus;
 }
 
 /**
@@ -182,13 +185,18 @@ export class JobReaper {
       view = { kind: 'gate', passed: false, reason: 'gate pre-evaluation failed' };
     }
     if (view.kind === 'already_advanced') {
-      if (await this.#claim(job, 'done', null)) this.#note(job, 'done', `exit0, ${view.reason}`);
+      const claimed = await this.#claim(job, 'done', null);
+      if (claimed) this.#note(job, claimed.status, `exit0, ${view.reason}`);
+      if (claimed?.status === 'cancelled') await this.#ended(claimed);
       return;
     }
     // Never fabricate done: a red gate (e.g. the finalizer died before the push) is a retry.
     if (!view.passed) return this.#reapUnknown(job, `exit0 but gate red: ${view.reason}`);
-    if (!(await this.#claim(job, 'done', null))) return; // lost the race: no side effects
-    this.#note(job, 'done', 'exit0, gate green');
+    const claimed = await this.#claim(job, 'done', null);
+    if (!claimed) return; // lost the race: no side effects
+    this.#note(job, claimed.status, 'exit0, gate green');
+    // A pending cancel won the claim: the cancelled job's work is never committed or advanced.
+    if (claimed.status === 'cancelled') return this.#ended(claimed);
     try {
       const summary = await this.#o.pipeline.advance(job);
       this.#o.log.info({ jobId: job.id, taskId: job.taskId }, `reaper: advance: ${summary}`);
@@ -203,9 +211,10 @@ export class JobReaper {
     const error = `reaped: ${reason} (run_id=${job.agentRunId ?? 'none'})`;
     const claimed = await this.#claim(job, to, error);
     if (!claimed) return;
-    this.#note(job, to, reason);
-    if (to === 'queued') this.#o.wake();
-    else await this.#notifyFailed(claimed, error);
+    this.#note(job, claimed.status, reason);
+    if (claimed.status === 'queued') this.#o.wake();
+    else if (claimed.status === 'failed') await this.#notifyFailed(claimed, error);
+    else await this.#ended(claimed);
   }
 
   async #claim(job: RunningJob, to: ReapStatus, error: string | null): Promise<Job | null> {
@@ -216,7 +225,7 @@ export class JobReaper {
     });
   }
 
-  #note(job: RunningJob, outcome: ReapStatus, reason: string): void {
+  #note(job: RunningJob, outcome: JobStatus, reason: string): void {
     this.#reapedTotal++;
     this.#lastReaped = { job_id: job.id, agent: job.kind, outcome };
     this.#o.log.warn(
@@ -238,6 +247,11 @@ export class JobReaper {
       },
       this.#o.log,
     );
+    await this.#ended(job);
+  }
+
+  /** A job the reaper ended for good (failed, or cancelled by a pending cancel). */
+  async #ended(job: Job): Promise<void> {
     try {
       await this.#o.onJobFailed?.(job);
     } catch (err) {
@@ -255,6 +269,7 @@ export class JobReaper {
         `reaper: lease expired -> ${job.status}`,
       );
       if (job.status === 'failed') await this.#notifyFailed(job, job.error ?? 'lease expired');
+      else if (job.status === 'cancelled') await this.#ended(job);
     }
   }
 

@@ -1,6 +1,8 @@
 import type { Db } from '../store/db.js';
 import { payloadToJson } from '../queue/enqueue-input.js';
 import { jobFromRow, type Job, type JobRow } from '../queue/job.js';
+import { transitionSet } from '../queue/job-transition-sql.js';
+import type { JobEvent } from '../queue/job-transitions.js';
 import type { RunningJobView } from './reap-decision.js';
 
 /** A running job as the reaper reads it: the job, its lease and its current agent run. */
@@ -66,6 +68,12 @@ function fromRow(r: RunningRow): RunningJob {
 
 export type ReapStatus = 'queued' | 'done' | 'failed';
 
+const REAP_EVENT = {
+  queued: 'reap_requeue',
+  done: 'reap_done',
+  failed: 'reap_failed',
+} as const satisfies Record<ReapStatus, JobEvent>;
+
 /**
  * The reaper's statements. `claim` is its only write to a job row: one conditional update fenced
  * on the lease token the reaper saw and `status = 'running'`, so of the reaper, a late finalizer,
@@ -95,7 +103,8 @@ export class ReapStore {
   /**
    * The guarded reap: running → `to`, only while the row still has the token `leaseToken`.
    * queued: a clean slate for the next claim (no pid, run link, lease or start time; claimable
-   * now; attempts kept). done/failed: finished now. Returns the job, or null when the claim was lost.
+   * now; attempts kept). done/failed: finished now. A job with a pending cancel ends cancelled
+   * instead (the caller must then not act for it). Returns the job, or null when the claim was lost.
    */
   async claim(
     id: number,
@@ -103,15 +112,13 @@ export class ReapStore {
     to: ReapStatus,
     o: { nowMs: number; error?: string | null; result?: unknown },
   ): Promise<Job | null> {
-    const set =
-      to === 'queued'
-        ? `status = 'queued', available_at_ms = $3, lease_token = null, leased_by = null,
-           lease_expires_at_ms = null, heartbeat_at_ms = null, pid = null, agent_run_id = null,
-           started_at_ms = null, finished_at_ms = null, cancel_requested = 0`
-        : `status = '${to}', finished_at_ms = $3, lease_expires_at_ms = null`;
+    const set = transitionSet([{ from: 'running', event: REAP_EVENT[to] }], {
+      dialect: this.#db.dialect,
+      params: { now: '$3', error: '$4', result: '$5' },
+    });
     const row = await this.#db.get<JobRow>(
       `-- reap claim: running → ${to} for job $1 fenced on lease token $2 at $3; error $4, result $5
-       update jobs set ${set}, error = $4, result = coalesce($5, result), updated_at_ms = $3
+       update jobs set ${set}
        where id = $1 and status = 'running' and (lease_token = $2 or (lease_token is null and $2 is null))
        returning *`,
       [

@@ -40,6 +40,8 @@ export interface StartupReport {
   orphanRuns: number[];
   requeued: number[];
   failed: number[];
+  /** Running jobs with a pending cancel, ended cancelled instead of requeued. */
+  cancelled: number[];
   /** Jobs whose run had exited 0, handed to the reaper's exit-0 path. */
   finished: number[];
   expired: number[];
@@ -67,6 +69,7 @@ export class StartupRecovery {
       orphanRuns: [],
       requeued: [],
       failed: [],
+      cancelled: [],
       finished: [],
       expired: [],
       leasesReclaimed: [],
@@ -78,6 +81,7 @@ export class StartupRecovery {
       const jobs = await this.recoverJobs(r.finished);
       r.requeued = jobs.filter((j) => j.status === 'queued').map((j) => j.id);
       r.failed = jobs.filter((j) => j.status === 'failed').map((j) => j.id);
+      r.cancelled = jobs.filter((j) => j.status === 'cancelled').map((j) => j.id);
     });
     await this.#step('expired leases', async () => {
       r.expired = (await this.#o.admin.expireLeases()).map((j) => j.id);
@@ -184,8 +188,9 @@ export class StartupRecovery {
       const claimed = await store.claim(job.id, job.leaseToken, to, { nowMs: clock.now(), error });
       if (!claimed) continue;
       out.push(claimed);
-      log.warn({ jobId: job.id, agent: job.kind, status: to }, `recovered running job -> ${to}`);
-      if (to === 'failed') {
+      const status = claimed.status; // cancelled when a cancel was pending
+      log.warn({ jobId: job.id, agent: job.kind, status }, `recovered running job -> ${status}`);
+      if (status === 'failed') {
         await this.#o.alert(`job ${job.id} (${job.kind}) failed: ${error}`, {
           taskId: job.taskId,
           jobId: job.id,
