@@ -1,4 +1,5 @@
 import type { GateResult } from '../gates/gate.js';
+import { gateCommitStatus } from '../integrations/forge/status-contexts.js';
 import {
   safeNotify,
   type Notifier,
@@ -23,7 +24,7 @@ export type Effect =
 /**
  * Runs side effects best-effort: the database is the truth; a tracker or chat outage is logged and
  * never fails or repeats a pipeline step. Gate results are published as forge commit statuses
- * `orch/<gate>` on the branch head.
+ * on the branch head (see `publishStatuses`).
  */
 export class Effects {
   readonly #notifier: Notifier;
@@ -71,22 +72,22 @@ export class Effects {
     if (gates.length > 0) await this.publishStatuses(task, project, gates, log);
   }
 
+  /**
+   * Gate results as commit statuses on the PR head, under Orch's stable contexts (`orch/tests`,
+   * `orch/review`, `orch/security`; status-contexts.ts); gates without a context post nothing.
+   */
   async publishStatuses(
     task: Task,
     project: Project,
     gates: readonly GateResult[],
     log: Logger,
   ): Promise<void> {
+    const statuses = gates.map(gateCommitStatus).filter((s) => s !== null);
+    if (statuses.length === 0) return;
     try {
-      const pr = await project.forge.findPullRequest(task.repo, task.branch);
+      const pr = await project.forge.findPullRequest(task.repo, task.branch, task.baseBranch);
       if (!pr?.headSha) return;
-      for (const g of gates) {
-        await project.forge.setStatus(task.repo, pr.headSha, {
-          context: `orch/${g.gate}`,
-          state: g.passed ? 'success' : 'failure',
-          description: g.reason.slice(0, 140),
-        });
-      }
+      for (const status of statuses) await project.forge.setStatus(task.repo, pr.headSha, status);
     } catch (err) {
       log.warn({ err }, 'could not publish gate statuses');
     }
