@@ -3,7 +3,10 @@ import { ManualClock } from '../../src/clock.js';
 import { isOrchError } from '../../src/errors.js';
 import { integrationRetry } from '../../src/integrations/http/integration-error.js';
 import { PlaneClient } from '../../src/integrations/plane/plane-client.js';
-import { checkPlaneSetup } from '../../src/integrations/plane/plane-setup-check.js';
+import {
+  assertPlaneSetup,
+  checkPlaneSetup,
+} from '../../src/integrations/plane/plane-setup-check.js';
 import { PlaneStub } from '../helpers/stubs/plane-stub.js';
 import { PLANE_PROJECT_ID, TEST_PROJECTS } from './intake-setup.js';
 
@@ -204,5 +207,11 @@ describe('PlaneClient against the Plane stub', () => {
     ]);
     expect(findings[0]!.detail).toContain('orch-bot is not a member of the project');
     expect(findings[1]!.detail).toContain('missing state(s) "In Review", "Needs Input", "Blocked"');
+    // at start-up (orch serve) the same findings stop the process with one clear error
+    const refused = await assertPlaneSetup(fresh, TEST_PROJECTS.projects, { warn: () => {} }).catch(
+      (e: unknown) => e,
+    );
+    expect(isOrchError(refused, 'TRACKER_SETUP_INVALID')).toBe(true);
+    expect(String((refused as Error).message)).toContain('not a member');
   });
 });

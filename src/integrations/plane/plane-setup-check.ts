@@ -1,5 +1,5 @@
 import type { ProjectConfig } from '../../config/projects.js';
-import { isOrchError } from '../../errors.js';
+import { isOrchError, OrchError } from '../../errors.js';
 import { integrationRetry } from '../http/integration-error.js';
 import type { PlaneClient } from './plane-client.js';
 
@@ -96,4 +96,26 @@ function failure(
   return integrationRetry(err).retryable
     ? { project, check, outcome: 'unreachable', detail }
     : { project, check, outcome: 'problem', detail };
+}
+
+/**
+ * The start-up form of the check: definite problems (missing states, API user not a member) stop
+ * `orch serve` with one clear error (TRACKER_SETUP_INVALID) instead of failing at the first state
+ * change; an unreachable Plane is only a warning (the pipeline retries tracker calls).
+ */
+export async function assertPlaneSetup(
+  plane: PlaneClient,
+  projects: readonly ProjectConfig[],
+  log: { warn: (o: object, m: string) => void },
+): Promise<void> {
+  const findings = await checkPlaneSetup(plane, projects);
+  for (const f of findings.filter((x) => x.outcome === 'unreachable')) {
+    log.warn({ project: f.project, check: f.check, detail: f.detail }, 'Plane set-up not checked');
+  }
+  const problems = findings.filter((x) => x.outcome === 'problem');
+  if (problems.length === 0) return;
+  throw new OrchError(
+    'TRACKER_SETUP_INVALID',
+    `Plane is not set up for Orch: ${problems.map((p) => `${p.project}: ${p.detail}`).join('; ')} (\`orch doctor\` checks this too)`,
+  );
 }
