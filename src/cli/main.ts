@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isOrchError } from '../errors.js';
 import { dbCommand } from './db-command.js';
+import { doctorCommand } from './doctor-command.js';
 import { jobsCommand } from './jobs-command.js';
 import { agentCommand } from './agent-command.js';
 import { simAgentCommand } from '../agents/sim-agent/sim-agent-command.js';
@@ -25,6 +26,7 @@ export function buildCli(): Command {
   program.addCommand(taskCommand());
   program.addCommand(tokenCommand());
   program.addCommand(serveCommand());
+  program.addCommand(doctorCommand());
   applyToAll(program, (c) => c.exitOverride().showHelpAfterError());
   return program;
 }

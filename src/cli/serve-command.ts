@@ -5,6 +5,11 @@ import { loadConfig } from '../config/config.js';
 import { loadConfigFile } from '../config/config-file.js';
 import { allowedHostsFor } from '../http/allowed-hosts.js';
 import { loginUrl } from '../http/login-url.js';
+import { integrationSettings } from '../config/integrations.js';
+import { parseProjects } from '../config/projects.js';
+import { systemClock } from '../clock.js';
+import { PlaneClient } from '../integrations/plane/plane-client.js';
+import { assertPlaneSetup } from '../integrations/plane/plane-setup-check.js';
 import { serverForRuntime } from '../http/runtime-server.js';
 import { createLogger } from '../log.js';
 import { createRuntime, type Runtime } from '../runtime.js';
@@ -39,7 +44,9 @@ export function serveCommand(): Command {
     .action(async (flags: ServeFlags) => {
       const config = loadConfig(process.env, { dbUrl: flags.db });
       const log = createLogger(config.env.ORCH_LOG_LEVEL);
-      const rt = await createRuntime({ config, configFile: loadConfigFile(flags.config), log });
+      const configFile = loadConfigFile(flags.config);
+      await checkPlaneAtStart(config, configFile, log);
+      const rt = await createRuntime({ config, configFile, log });
       const host = flags.host ?? config.env.ORCH_HOST;
       // The Host allowlist follows the address actually bound (--host overrides ORCH_HOST).
       const app = serverForRuntime(rt, {
@@ -90,6 +97,24 @@ async function listenOrClose(
     }
     throw err;
   }
+}
+
+/** Plane projects need their states and the API user as a member: say so before serving. */
+async function checkPlaneAtStart(
+  config: ReturnType<typeof loadConfig>,
+  configFile: ReturnType<typeof loadConfigFile>,
+  log: ReturnType<typeof createLogger>,
+): Promise<void> {
+  const plane = integrationSettings(config.env).plane;
+  if (!plane) return;
+  const projects = parseProjects((configFile as Record<string, unknown>).projects);
+  const client = new PlaneClient({
+    baseUrl: plane.url,
+    apiToken: plane.apiToken,
+    clock: systemClock,
+    projects,
+  });
+  await assertPlaneSetup(client, projects.projects, log);
 }
 
 /** Resolves after SIGTERM/SIGINT once `stop` has run (a second signal exits at once). */

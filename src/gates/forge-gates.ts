@@ -56,7 +56,7 @@ export async function checkReviewApproved(ctx: GateContext): Promise<GateResult>
   const gate = 'check_review_approved';
   let pr = null;
   try {
-    pr = await ctx.forge.findPullRequest(ctx.repo, ctx.branch);
+    pr = await ctx.forge.findPullRequest(ctx.repo, ctx.branch, ctx.baseBranch);
   } catch (err) {
     return { gate, passed: false, reason: `PR lookup failed: ${(err as Error).message}` };
   }

@@ -15,6 +15,12 @@ export interface GateContext {
   forge: Forge;
   /** The worktree's HEAD when the gates ran: what a merge may merge, and nothing newer. */
   headSha?: string | null;
+  /**
+   * Gates whose latest result for this task passed (earlier stages, and the gates before this
+   * one on the same edge). Set by the engine for edge gates: the merge gate publishes the
+   * matching commit statuses on the head it merges.
+   */
+  passedGates?: readonly string[];
 }
 
 /** A gate's verdict. `evidence` is what a human needs to see why (output tail, file excerpt). */
@@ -28,6 +34,11 @@ export interface GateResult {
    * result and checks again after this long instead of rolling back.
    */
   retryAfterMs?: number;
+  /**
+   * The failure is nothing a developer run can fix (e.g. the forge does not let Orch's user
+   * merge): the task is parked as blocked with `reason` instead of rolled back.
+   */
+  blocked?: boolean;
 }
 
 export type Gate = (ctx: GateContext) => Promise<GateResult>;

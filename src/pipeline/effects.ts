@@ -1,4 +1,5 @@
 import type { GateResult } from '../gates/gate.js';
+import { gateCommitStatus } from '../integrations/forge/status-contexts.js';
 import type {
   Notifier,
   NotifyEvent,
@@ -35,12 +36,14 @@ export type EffectPayload =
       projectKey: string;
       repo: string;
       branch: string;
+      baseBranch?: string;
       statuses: { context: string; state: 'success' | 'failure'; description: string }[];
     };
 
 /**
  * The outbox rows for a change's effects, in delivery order; the gate results become one
- * `forge_statuses` row (commit statuses `orch/<gate>` on the branch's pull-request head). Pure.
+ * `forge_statuses` row (the stable commit status contexts of status-contexts.ts on the branch's
+ * pull-request head). Pure.
  */
 export function effectEntries(
   task: Task,
@@ -62,16 +65,19 @@ export function effectEntries(
         };
     }
   });
-  if (gates.length > 0)
+  // Stable contexts (orch/tests, orch/review, orch/security) that branch protection can require.
+  const statuses = gates.map(gateCommitStatus).filter((st) => st !== null);
+  if (statuses.length > 0)
     payloads.push({
       kind: 'forge_statuses',
       projectKey,
       repo: task.repo,
       branch: task.branch,
-      statuses: gates.map((g) => ({
-        context: `orch/${g.gate}`,
-        state: g.passed ? 'success' : 'failure',
-        description: g.reason.slice(0, 140),
+      baseBranch: task.baseBranch,
+      statuses: statuses.map((st) => ({
+        context: st.context,
+        state: st.state === 'success' ? 'success' : 'failure',
+        description: st.description,
       })),
     });
   return payloads.map((payload) => ({ taskId: task.id, kind: payload.kind, payload }));
@@ -113,7 +119,7 @@ export function effectDeliverer(deps: {
           : deps.notifier.notify(p.event);
       case 'forge_statuses': {
         const { forge } = project(p.projectKey);
-        const pr = await forge.findPullRequest(p.repo, p.branch);
+        const pr = await forge.findPullRequest(p.repo, p.branch, p.baseBranch);
         if (!pr?.headSha) return; // no pull request yet: nothing to annotate
         for (const s of p.statuses) await forge.setStatus(p.repo, pr.headSha, s);
         return;

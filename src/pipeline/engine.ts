@@ -120,9 +120,11 @@ export class CoreEngine {
     const def = stageDef(this.project(task).pipeline, task.stage);
     const names = [def.gate, ...(def.edgeGates ?? [])].filter((g): g is string => g !== null);
     const results: GateResult[] = [];
+    const recorded = def.edgeGates?.length ? await this.deps.tasks.gateResults(task.id) : [];
     for (const name of names) {
       if (name !== def.gate && !this.deps.gates.has(name)) continue; // edge gate not configured
-      const r = await this.deps.gates.evaluate(name, ctx);
+      const passedGates = latestPassed([...recorded, ...results]);
+      const r = await this.deps.gates.evaluate(name, { ...ctx, passedGates });
       results.push(r);
       if (!r.passed) return { passed: false, results };
     }
@@ -326,4 +328,11 @@ export class CoreEngine {
     });
     if (event.effects?.length) this.deps.outbox.wake();
   }
+}
+
+/** Names of the gates whose latest result (in order) passed. Pure. */
+export function latestPassed(results: readonly { gate: string; passed: boolean }[]): string[] {
+  const latest = new Map<string, boolean>();
+  for (const r of results) latest.set(r.gate, r.passed);
+  return [...latest].filter(([, passed]) => passed).map(([gate]) => gate);
 }

@@ -17,6 +17,7 @@ const CHANGES_TOKENS = /REQUEST_CHANGES|CHANGES_REQUESTED|REJECTED/;
 
 /** Which rule applies to a red gate in a stage. Pure. */
 export function ruleFor(stage: string, failed: GateResult): RollbackRule {
+  if (failed.blocked === true) return { kind: 'block', reason: failed.reason };
   switch (failed.gate) {
     case 'check_reviewer_verdict':
       return CHANGES_TOKENS.test(failed.reason)

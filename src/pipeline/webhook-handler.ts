@@ -4,6 +4,7 @@ import type {
   AcceptedPlaneEvent,
   WebhookJobPayload,
 } from '../integrations/webhooks/webhook-event.js';
+import type { PlaneActor } from '../integrations/plane/plane-events.js';
 import type { Logger } from '../log.js';
 import type { AdvanceResult } from './engine.js';
 import type { GitWorkspace } from './git-workspace.js';
@@ -74,13 +75,32 @@ export class WebhookHandler {
       case 'comment.created': {
         const task = await this.#planeTask(projectKey, e.itemId);
         if (!task) return { kind: 'ignored', reason: `no task for Plane item ${e.itemId}` };
-        return this.#comment(task, e.commentId, e.body, [e.actor.id, e.actor.name]);
+        const ids = await this.#identities(task, e.actor);
+        return this.#comment(task, e.commentId, e.body, ids);
       }
       case 'work_item.updated':
       case 'work_item.deleted':
         return { kind: 'ignored', reason: `${e.type} needs no action` };
       default:
         return assertNever(e, 'plane event');
+    }
+  }
+
+  /**
+   * Every identifier of a comment's author: what the delivery carries, plus what the tracker
+   * knows of that user (a v2 delivery names only the id; approvers may be listed by email). A
+   * failed lookup keeps what the delivery gave (logged): an approval then waits for the poller.
+   */
+  async #identities(task: Task, actor: PlaneActor): Promise<(string | null)[]> {
+    const given = [actor.id, actor.name, actor.email];
+    const tracker = this.#pipeline.core.project(task).tracker;
+    if (actor.id === null || (actor.name !== null && actor.email !== null)) return given;
+    if (!tracker.userIdentities) return given;
+    try {
+      return [...given, ...(await tracker.userIdentities(task.trackerProjectId, actor.id))];
+    } catch (err) {
+      this.#log.warn({ err, taskId: task.id }, 'could not look up the comment author');
+      return given;
     }
   }
 

@@ -48,7 +48,7 @@ export async function pollComments(a: {
     if (claimed.changes !== 1) continue;
     let routed: Awaited<ReturnType<Pipeline['onComment']>>;
     try {
-      routed = await pipeline.onComment(task.id, { body: c.body, authorIds: [c.author] });
+      routed = await pipeline.onComment(task.id, { body: c.body, authorIds: c.authorIds });
     } catch (err) {
       // Not applied: give the claim back so the next tick retries it.
       await db.run('delete from processed_comments where task_id = $1 and comment_id = $2', [

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isOrchError } from '../../src/errors.js';
 import { GiteaClient } from '../../src/integrations/gitea/gitea-client.js';
-import { gateStatus } from '../../src/integrations/gitea/gitea-mapping.js';
+import { gateCommitStatus } from '../../src/integrations/forge/status-contexts.js';
 import { GiteaStub } from '../helpers/stubs/gitea-stub.js';
 import { TEST_PROJECTS } from './intake-setup.js';
 
@@ -70,8 +70,8 @@ describe('GiteaClient against the Gitea stub', () => {
   it('recovers from a 409 on create by finding the PR another writer created', async () => {
     await client.ensureBranch(REPO, 'feature/race', 'main');
     stub.failNext(
-      { status: 200, body: [] },
-      (r) => r.method === 'GET' && r.path.endsWith('/pulls'),
+      { status: 404, body: { message: 'pull request does not exist' } },
+      (r) => r.method === 'GET' && r.path.endsWith('/pulls/main/feature/race'),
     );
     const repo = stub.repos.get(FULL)!;
     repo.pulls.push({
@@ -84,6 +84,10 @@ describe('GiteaClient against the Gitea stub', () => {
       state: 'open',
       merged: false,
       mergeSha: null,
+      status: 'mergeable',
+      checkReads: 0,
+      wip: false,
+      approvals: 0,
     });
     const pr = await client.ensurePullRequest(REPO, {
       head: 'feature/race',
@@ -123,27 +127,19 @@ describe('GiteaClient against the Gitea stub', () => {
     expect(await client.isMerged(REPO, pr.number)).toBe(false);
   });
 
-  it('maps a conflicting merge (409) to conflict and a 405 refusal to conflict', async () => {
+  it('maps a conflicting merge (409) to conflict', async () => {
     const { pr, sha } = await openPr();
     stub.repos.get(FULL)!.conflicts.add(pr.number);
     expect(await client.merge(REPO, pr.number, { headSha: sha })).toMatchObject({
       kind: 'conflict',
     });
-    stub.failNext(
-      { status: 405, body: { message: 'Please try again later' } },
-      (r) => r.method === 'POST',
-    );
-    expect(await client.merge(REPO, pr.number, { headSha: sha })).toEqual({
-      kind: 'conflict',
-      reason: 'not mergeable: Please try again later',
-    });
   });
 
-  it('publishes gate results as orch/<gate> statuses and reads the combined status', async () => {
+  it('publishes gate results as orch/* statuses and reads the combined status', async () => {
     const { sha, branch } = await openPr();
     expect(await client.combinedStatus(REPO, sha)).toBe('none');
     await client.setStatus(REPO, sha, {
-      ...gateStatus('tests', true, 'ok'),
+      ...gateCommitStatus({ gate: 'check_tests_local', passed: true, reason: 'ok' })!,
       targetUrl: 'http://orch/t/1',
     });
     await client.setStatus(REPO, sha, {
@@ -152,13 +148,17 @@ describe('GiteaClient against the Gitea stub', () => {
       description: 'reviewing',
     });
     expect(await client.combinedStatus(REPO, sha)).toBe('pending');
-    await client.setStatus(REPO, sha, gateStatus('review', false, 'REQUEST_CHANGES'));
+    await client.setStatus(
+      REPO,
+      sha,
+      gateCommitStatus({ gate: 'check_reviewer_verdict', passed: false, reason: 'CHANGES' })!,
+    );
     expect(await client.combinedStatus(REPO, branch)).toBe('failure');
     const posted = stub.requestsTo('POST', new RegExp(`/statuses/${sha}$`)).map((r) => r.body);
     expect(posted[0]).toEqual({
       state: 'success',
       context: 'orch/tests',
-      description: 'ok',
+      description: 'check_tests_local: ok',
       target_url: 'http://orch/t/1',
     });
   });

@@ -3,6 +3,10 @@ import { ManualClock } from '../../src/clock.js';
 import { isOrchError } from '../../src/errors.js';
 import { integrationRetry } from '../../src/integrations/http/integration-error.js';
 import { PlaneClient } from '../../src/integrations/plane/plane-client.js';
+import {
+  assertPlaneSetup,
+  checkPlaneSetup,
+} from '../../src/integrations/plane/plane-setup-check.js';
 import { PlaneStub } from '../helpers/stubs/plane-stub.js';
 import { PLANE_PROJECT_ID, TEST_PROJECTS } from './intake-setup.js';
 
@@ -154,5 +158,60 @@ describe('PlaneClient against the Plane stub', () => {
     const err = await wrong.getItem(ref()).catch((e: unknown) => e);
     expect(isOrchError(err, 'TRACKER_AUTH_FAILED')).toBe(true);
     expect(JSON.stringify(err) + String(err)).not.toContain('plane_api_WRONG');
+  });
+
+  it('reads comments with expand=actor: the author by id, display name and email', async () => {
+    const ann = stub.addUser(PLANE_PROJECT_ID, { display_name: 'annl', email: 'ann@example.com' });
+    stub.addHumanComment(itemId, ann.id, 'Ship it :approved:', '2026-01-01T00:00:00.000Z');
+    const [c] = await client.listComments(ref());
+    expect(c).toMatchObject({
+      author: 'annl',
+      authorIds: [ann.id, 'annl', 'ann@example.com'],
+      byOrch: false,
+      body: 'Ship it :approved:',
+    });
+    expect(stub.requestsTo('GET', /\/comments\/$/)[0]!.query.get('expand')).toBe('actor');
+    expect(await client.userIdentities(PLANE_PROJECT_ID, ann.id)).toEqual([
+      ann.id,
+      'annl',
+      'ann@example.com',
+    ]);
+  });
+
+  it('checks set-up: missing states and an API user outside the project are clear problems', async () => {
+    expect(
+      (await checkPlaneSetup(client, TEST_PROJECTS.projects)).map((f) => [f.check, f.outcome]),
+    ).toEqual([
+      ['membership', 'ok'],
+      ['states', 'ok'],
+    ]);
+    stub.addProject(
+      PLANE_PROJECT_ID,
+      [
+        { name: 'Todo', group: 'unstarted' },
+        { name: 'In Progress', group: 'started' },
+        { name: 'Done', group: 'completed' },
+      ],
+      { apiUserMember: false },
+    );
+    const fresh = new PlaneClient({
+      baseUrl: stub.url,
+      apiToken: stub.apiKey,
+      clock,
+      projects: TEST_PROJECTS,
+    });
+    const findings = await checkPlaneSetup(fresh, TEST_PROJECTS.projects);
+    expect(findings.map((f) => [f.check, f.outcome])).toEqual([
+      ['membership', 'problem'],
+      ['states', 'problem'],
+    ]);
+    expect(findings[0]!.detail).toContain('orch-bot is not a member of the project');
+    expect(findings[1]!.detail).toContain('missing state(s) "In Review", "Needs Input", "Blocked"');
+    // at start-up (orch serve) the same findings stop the process with one clear error
+    const refused = await assertPlaneSetup(fresh, TEST_PROJECTS.projects, { warn: () => {} }).catch(
+      (e: unknown) => e,
+    );
+    expect(isOrchError(refused, 'TRACKER_SETUP_INVALID')).toBe(true);
+    expect(String((refused as Error).message)).toContain('not a member');
   });
 });

@@ -130,4 +130,46 @@ describe('TelegramNotifier against the Telegram stub', () => {
     expect(stub.messages.map((m) => m.text)).toEqual(['good']);
     expect(n.droppedCount).toBe(1);
   });
+
+  it('follows migrate_to_chat_id: resends there and sends every later message to the supergroup', async () => {
+    const n = make();
+    stub.upgradeToSupergroup('-10042', '-1009876543210');
+    n.send('before the upgrade was noticed');
+    n.send('after');
+    await n.flush();
+    expect(stub.messages).toEqual([
+      { chatId: '-1009876543210', text: 'before the upgrade was noticed' },
+      { chatId: '-1009876543210', text: 'after' },
+    ]);
+    expect(n.chatIdFor('-10042')).toBe('-1009876543210');
+    // one refused call to the old id, then only the new one
+    expect(stub.requests.map((r) => (r.body as { chat_id: string }).chat_id)).toEqual([
+      '-10042',
+      '-1009876543210',
+      '-1009876543210',
+    ]);
+    expect(n.droppedCount).toBe(0);
+  });
+
+  it('sends at most 20 messages a minute to a group, and keeps 1/s for a private chat', async () => {
+    const group = make();
+    for (let i = 0; i < 22; i++) group.send(`g${i}`);
+    await group.flush();
+    // 20 messages one second apart, then the 21st waits until the first is a minute old
+    expect(sleeps.slice(0, 19)).toEqual(Array(19).fill(1000));
+    expect(sleeps[19]).toBe(60_000 - 19_000);
+    expect(sleeps[20]).toBe(1000);
+
+    sleeps = [];
+    const direct = make({ chatId: '4242' });
+    for (let i = 0; i < 22; i++) direct.send(`p${i}`);
+    await direct.flush();
+    expect(sleeps).toEqual(Array(21).fill(1000));
+  });
+
+  it('getMe proves the token works, and says why when it does not', async () => {
+    await expect(make().getMe()).resolves.toEqual({ ok: true, username: 'orch_test_bot' });
+    const bad = await make({ token: '999:WRONG' }).getMe();
+    expect(bad).toEqual({ ok: false, reason: 'HTTP 401 Unauthorized' });
+  });
 });

@@ -1,29 +1,85 @@
+import { integrationRetry } from '../../integrations/http/integration-error.js';
+import { mergeHeadStatuses } from '../../integrations/forge/status-contexts.js';
 import type { Gate, GateContext, GateResult } from '../gate.js';
 import { catchUp } from './catch-up.js';
+import { localConflicts } from './local-conflicts.js';
+
+const GATE = 'merge_gate';
+
+export interface MergeOptions {
+  /** How long to wait before trying again when the forge says "not yet". */
+  deferMs: number;
+  /** The tests were just re-run on `ctx.headSha` (after a rebase). */
+  retested?: boolean;
+}
 
 /**
  * Merges the task's pull request through the forge, pinned to the head SHA the gates saw, on the
- * deploy-staging → deploy edge. Idempotent: an already merged PR passes without a second merge.
+ * deploy-staging → deploy edge. First publishes Orch's statuses (`orch/tests`, `orch/review`,
+ * `orch/security`) on that exact head, so branch protection requiring them can pass. Then:
+ * merged / already merged → pass; conflict or moved head → fail (rollback to development);
+ * branch protection not satisfied, or Gitea's check still running → defer; Orch's user not
+ * allowed → blocked with the reason. Idempotent: an already merged PR passes without a second merge.
  */
-export async function mergeGate(ctx: GateContext): Promise<GateResult> {
-  const gate = 'merge_gate';
-  const pr = await ctx.forge.findPullRequest(ctx.repo, ctx.branch);
-  if (!pr) return { gate, passed: false, reason: `no pull request for ${ctx.branch}` };
-  if (pr.merged) return { gate, passed: true, reason: `PR #${pr.number} already merged` };
-  if (!ctx.headSha) return { gate, passed: false, reason: 'head SHA unknown; refusing to merge' };
-  const r = await ctx.forge.merge(ctx.repo, pr.number, { headSha: ctx.headSha });
+export async function mergeGate(
+  ctx: GateContext,
+  options: MergeOptions = { deferMs: 30_000 },
+): Promise<GateResult> {
+  const pr = await ctx.forge.findPullRequest(ctx.repo, ctx.branch, ctx.baseBranch);
+  if (!pr) return { gate: GATE, passed: false, reason: `no pull request for ${ctx.branch}` };
+  if (pr.merged) return { gate: GATE, passed: true, reason: `PR #${pr.number} already merged` };
+  const headSha = ctx.headSha;
+  if (!headSha) return { gate: GATE, passed: false, reason: 'head SHA unknown; refusing to merge' };
+  try {
+    for (const status of mergeHeadStatuses(ctx.passedGates ?? [], options.retested ?? false)) {
+      await ctx.forge.setStatus(ctx.repo, headSha, status);
+    }
+    return await decide(ctx, pr.number, options);
+  } catch (err) {
+    const { retryable, retryAfterMs } = integrationRetry(err);
+    if (!retryable) throw err;
+    const reason = `forge unavailable while merging PR #${pr.number}: ${(err as Error).message}`;
+    return { gate: GATE, passed: false, reason, retryAfterMs: retryAfterMs ?? options.deferMs };
+  }
+}
+
+async function decide(ctx: GateContext, prNumber: number, options: MergeOptions) {
+  const r = await ctx.forge.merge(ctx.repo, prNumber, { headSha: ctx.headSha! });
+  const pr = `PR #${prNumber}`;
   switch (r.kind) {
     case 'merged':
-      return {
-        gate,
-        passed: true,
-        reason: `PR #${pr.number} merged as ${r.mergeSha.slice(0, 12)}`,
-      };
+      return { gate: GATE, passed: true, reason: `${pr} merged as ${r.mergeSha.slice(0, 12)}` };
     case 'already_merged':
-      return { gate, passed: true, reason: `PR #${pr.number} already merged` };
+      return { gate: GATE, passed: true, reason: `${pr} already merged` };
     case 'head_moved':
     case 'conflict':
-      return { gate, passed: false, reason: `PR #${pr.number} not merged: ${r.reason}` };
+      return { gate: GATE, passed: false, reason: `${pr} not merged: ${r.reason}` };
+    case 'not_ready':
+      return {
+        gate: GATE,
+        passed: false,
+        reason: `${pr} waits for branch protection: ${r.reason}`,
+        retryAfterMs: options.deferMs,
+      };
+    case 'forbidden':
+      return { gate: GATE, passed: false, blocked: true, reason: `${pr} not merged: ${r.reason}` };
+    case 'not_mergeable': {
+      const files = await localConflicts(ctx.worktree, ctx.baseBranch);
+      if (files.length > 0) {
+        return {
+          gate: GATE,
+          passed: false,
+          reason: `${pr} conflicts with ${ctx.baseBranch} in: ${files.join(', ')}`,
+          evidence: r.reason,
+        };
+      }
+      return {
+        gate: GATE,
+        passed: false,
+        reason: `${pr} not mergeable yet (the forge is still checking it): ${r.reason}`,
+        retryAfterMs: options.deferMs,
+      };
+    }
   }
 }
 
@@ -50,49 +106,51 @@ export interface MergeGateOptions {
  *    (the engine re-checks after `deferMs`, a bounded number of times);
  * 3. catch up: rebase onto the target if it moved and re-run the tests; a conflict or red tests
  *    fail the gate (the engine rolls back to development);
- * 4. merge pinned to the head SHA the gates (or the re-test) saw;
+ * 4. publish Orch's statuses on the head about to be merged, then merge pinned to it;
  * the lease is released whatever happened.
  */
 export function leasedMergeGate(lock: MergeLock, options: MergeGateOptions): Gate {
   return async (ctx) => {
-    const gate = 'merge_gate';
-    const pr = await ctx.forge.findPullRequest(ctx.repo, ctx.branch);
-    if (pr?.merged) return { gate, passed: true, reason: `PR #${pr.number} already merged` };
+    const pr = await ctx.forge.findPullRequest(ctx.repo, ctx.branch, ctx.baseBranch);
+    if (pr?.merged) return { gate: GATE, passed: true, reason: `PR #${pr.number} already merged` };
     const holder = { taskId: ctx.taskId ?? null, branch: ctx.branch };
     const lease = await lock.acquire({ repo: ctx.repo, holder, ttlMs: options.ttlMs });
     if (lease.kind === 'busy') {
       const by = lease.holder ? ` (held by ${lease.holder.branch})` : '';
       return {
-        gate,
+        gate: GATE,
         passed: false,
         reason: `merge-lock busy for ${ctx.repo}${by}`,
         retryAfterMs: options.deferMs,
       };
     }
     try {
-      const up = await catchUp(ctx);
-      switch (up.kind) {
-        case 'conflict':
-        case 'tests_red':
-          return {
-            gate,
-            passed: false,
-            reason:
-              up.kind === 'conflict'
-                ? 'rebase conflict with the target branch'
-                : 'tests red after rebase',
-            evidence: up.detail,
-          };
-        case 'up_to_date':
-        case 'rebased': {
-          const merged = await mergeGate({ ...ctx, headSha: up.headSha });
-          return up.kind === 'rebased'
-            ? { ...merged, reason: `${merged.reason} (rebased and re-tested)` }
-            : merged;
-        }
-      }
+      return await catchUpAndMerge(ctx, options.deferMs);
     } finally {
       await lock.release(ctx.repo, holder);
     }
   };
+}
+
+async function catchUpAndMerge(ctx: GateContext, deferMs: number): Promise<GateResult> {
+  const up = await catchUp(ctx);
+  switch (up.kind) {
+    case 'conflict':
+    case 'tests_red':
+      return {
+        gate: GATE,
+        passed: false,
+        reason:
+          up.kind === 'conflict'
+            ? 'rebase conflict with the target branch'
+            : 'tests red after rebase',
+        evidence: up.detail,
+      };
+    case 'up_to_date':
+    case 'rebased': {
+      const retested = up.kind === 'rebased';
+      const merged = await mergeGate({ ...ctx, headSha: up.headSha }, { deferMs, retested });
+      return retested ? { ...merged, reason: `${merged.reason} (rebased and re-tested)` } : merged;
+    }
+  }
 }

@@ -14,11 +14,21 @@ export interface PullRequest {
   headSha: string | null;
 }
 
+/**
+ * What a merge attempt came to. `conflict` and `head_moved` need new work (rollback);
+ * `not_mergeable` means the forge says the PR cannot be merged now without saying why (Gitea:
+ * a conflict, or its conflict check after the last push is still running — the caller tells them
+ * apart); `not_ready` means branch protection (required checks, approvals) holds it: wait;
+ * `forbidden` means Orch's user may not merge at all: a human must act.
+ */
 export type MergeResult =
   | { kind: 'merged'; mergeSha: string }
   | { kind: 'already_merged' }
   | { kind: 'head_moved'; reason: string }
-  | { kind: 'conflict'; reason: string };
+  | { kind: 'conflict'; reason: string }
+  | { kind: 'not_mergeable'; reason: string }
+  | { kind: 'not_ready'; reason: string }
+  | { kind: 'forbidden'; reason: string };
 
 export const COMMIT_STATES = ['pending', 'success', 'failure', 'error'] as const;
 export type CommitState = (typeof COMMIT_STATES)[number];
@@ -43,7 +53,8 @@ export interface Forge {
     repo: string,
     pr: { head: string; base: string; title: string; body: string },
   ): Promise<PullRequest>;
-  findPullRequest(repo: string, head: string): Promise<PullRequest | null>;
+  /** The PR from `head` (into `base` when given; Gitea then asks by base and head directly). */
+  findPullRequest(repo: string, head: string, base?: string): Promise<PullRequest | null>;
   /** Merges the PR only if its head is still `headSha` (the commit the gates saw). */
   merge(repo: string, prNumber: number, options: { headSha: string }): Promise<MergeResult>;
   setStatus(repo: string, sha: string, status: CommitStatus): Promise<void>;

@@ -6,10 +6,16 @@ import type {
   MergeResult,
   PullRequest,
 } from '../forge/forge.js';
-import { httpJson, type FetchFn, type HttpJsonResponse } from '../http/http-json.js';
+import { httpJson, realSleep, type FetchFn, type HttpJsonResponse } from '../http/http-json.js';
 import { integrationError } from '../http/integration-error.js';
 import { asArray, asObject, asString, pick } from '../webhooks/loose-json.js';
-import { pullRequestOf, mergeOutcome, combinedStateOf } from './gitea-mapping.js';
+import {
+  allowedMergeStyle,
+  classifyMergeRefusal,
+  combinedStateOf,
+  mergeOutcome,
+  pullRequestOf,
+} from './gitea-mapping.js';
 
 export interface GiteaClientOptions {
   baseUrl: string;
@@ -23,6 +29,12 @@ export interface GiteaClientOptions {
    * or a directory of bare repos in tests): `<gitUrl>/<owner>/<name>.git`.
    */
   gitUrl?: string | undefined;
+  sleep?: (ms: number) => Promise<void>;
+  /**
+   * Waits (ms) between re-reads of a PR Gitea calls "not mergeable yet" (its conflict check runs
+   * after every push, and Orch merges right after pushing a rebase); default 1 s, 2 s, 4 s.
+   */
+  mergeCheckBackoffMs?: readonly number[];
 }
 
 type Method = 'GET' | 'POST' | 'PATCH';
@@ -32,19 +44,25 @@ const MAX_PAGES = 10;
 /**
  * The Forge contract over Gitea's REST API (`/api/v1/repos/{owner}/{repo}/…`), authenticated
  * with `Authorization: token …` (the token is never logged nor put into errors or clone URLs).
- * Merges always send `head_commit_id` (the SHA the gates saw) with `Do: merge`, so Gitea refuses
- * a merge whose head moved since.
+ * Merges always send `head_commit_id` (the SHA the gates saw), so Gitea refuses a merge whose
+ * head moved since; the style is `merge` unless the repository does not allow it (then one it
+ * allows, read from its settings). Every call is checked against Gitea's OpenAPI document in
+ * test/integrations/gitea-openapi.test.ts.
  */
 export class GiteaClient implements Forge {
   readonly kind = 'gitea';
   readonly #o: GiteaClientOptions;
   readonly #base: string;
   readonly #fetch: FetchFn;
+  readonly #sleep: (ms: number) => Promise<void>;
+  /** owner/name → the merge style that worked (or the repository allows). */
+  readonly #styles = new Map<string, string>();
 
   constructor(options: GiteaClientOptions) {
     this.#o = options;
     this.#base = options.baseUrl.replace(/\/+$/, '');
     this.#fetch = options.fetch ?? fetch;
+    this.#sleep = options.sleep ?? realSleep;
   }
 
   /** `owner/name` of an Orch repo (project `repo`) or of an `owner/name` given directly. */
@@ -64,7 +82,15 @@ export class GiteaClient implements Forge {
     body?: unknown,
   ): Promise<HttpJsonResponse> {
     const [owner, name] = this.fullName(repo).split('/') as [string, string];
-    const url = `${this.#base}/api/v1/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}${path}`;
+    return this.#request(
+      method,
+      `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}${path}`,
+      body,
+    );
+  }
+
+  async #request(method: Method, apiPath: string, body?: unknown): Promise<HttpJsonResponse> {
+    const url = `${this.#base}/api/v1${apiPath}`;
     return httpJson(
       this.#fetch,
       {
@@ -110,16 +136,31 @@ export class GiteaClient implements Forge {
     });
   }
 
-  async findPullRequest(repo: string, head: string): Promise<PullRequest | null> {
+  /**
+   * With `base`: `GET /pulls/{base}/{head}` (one call). Gitea answers with the first PR for that
+   * pair, closed ones included; a closed, unmerged one (an abandoned PR) makes it look through
+   * the open PRs instead, where a newer PR for the same branches would be.
+   */
+  async findPullRequest(repo: string, head: string, base?: string): Promise<PullRequest | null> {
+    if (base === undefined) return this.#scanPullRequests(repo, head, 'all');
+    const path = `/pulls/${encodeURIComponent(base)}/${head.split('/').map(encodeURIComponent).join('/')}`;
+    const res = await this.#expect('GET', repo, path, [200, 404]);
+    if (res.status === 404) return null;
+    const pr = pullRequestOf(res.body);
+    if (!pr) throw statusError(`Gitea GET /pulls/{base}/{head}: unreadable reply`, res);
+    if (pr.state === 'closed' && !pr.merged) return this.#scanPullRequests(repo, head, 'open');
+    return pr;
+  }
+
+  async #scanPullRequests(
+    repo: string,
+    head: string,
+    state: 'open' | 'all',
+  ): Promise<PullRequest | null> {
     let merged: PullRequest | null = null;
     for (let page = 1; page <= MAX_PAGES; page++) {
-      const res = await this.#expect(
-        'GET',
-        repo,
-        `/pulls?state=all&limit=${PAGE_LIMIT}&page=${page}`,
-        [200],
-      );
-      const items = asArray(res.body);
+      const query = `/pulls?state=${state}&limit=${PAGE_LIMIT}&page=${page}`;
+      const items = asArray((await this.#expect('GET', repo, query, [200])).body);
       for (const raw of items) {
         const pr = pullRequestOf(raw);
         if (!pr || pr.head !== head) continue;
@@ -135,11 +176,13 @@ export class GiteaClient implements Forge {
     repo: string,
     pr: { head: string; base: string; title: string; body: string },
   ): Promise<PullRequest> {
-    const existing = await this.findPullRequest(repo, pr.head);
+    const existing = await this.findPullRequest(repo, pr.head, pr.base);
     if (existing) return existing;
     const res = await this.#expect('POST', repo, '/pulls', [201, 409], pr);
     const created =
-      res.status === 201 ? pullRequestOf(res.body) : await this.findPullRequest(repo, pr.head);
+      res.status === 201
+        ? pullRequestOf(res.body)
+        : await this.findPullRequest(repo, pr.head, pr.base);
     if (!created) {
       throw integrationError('FORGE_REQUEST_FAILED', `Gitea did not return the PR for ${pr.head}`, {
         retryable: true,
@@ -162,22 +205,97 @@ export class GiteaClient implements Forge {
     return res.status === 204;
   }
 
+  /**
+   * Merges pinned to `headSha`. A 405 is decided, not guessed (see `classifyMergeRefusal`):
+   * already merged → `already_merged`; "try again later" → the PR is re-read (which also makes
+   * Gitea run its pending check) with backoff and the merge retried, and still refused →
+   * `not_mergeable`; branch protection → `not_ready` naming what is missing; style not allowed →
+   * retried once with a style the repository allows; anything else → `forbidden`.
+   */
   async merge(repo: string, prNumber: number, options: { headSha: string }): Promise<MergeResult> {
-    const res = await this.#call('POST', repo, `/pulls/${prNumber}/merge`, {
-      Do: 'merge',
-      head_commit_id: options.headSha,
-      delete_branch_after_merge: false,
-    });
-    const message = asString(pick(res.body, 'message')) ?? '';
-    const merged = res.status === 405 ? await this.isMerged(repo, prNumber) : false;
-    const outcome = mergeOutcome(res.status, message, merged);
-    if (outcome === null) throw statusError(`Gitea POST /pulls/${prNumber}/merge`, res);
-    if (outcome.kind !== 'merged') return outcome;
+    const backoff = this.#o.mergeCheckBackoffMs ?? [1000, 2000, 4000];
+    const key = this.fullName(repo);
+    let style = this.#styles.get(key) ?? 'merge';
+    for (let attempt = 0, restyled = false; ; attempt++) {
+      const res = await this.#call('POST', repo, `/pulls/${prNumber}/merge`, {
+        Do: style,
+        head_commit_id: options.headSha,
+        delete_branch_after_merge: false,
+      });
+      const message = asString(pick(res.body, 'message')) ?? '';
+      if (res.status !== 405) {
+        const outcome = mergeOutcome(res.status, message);
+        if (outcome === null) throw statusError(`Gitea POST /pulls/${prNumber}/merge`, res);
+        if (outcome.kind !== 'merged') return outcome;
+        this.#styles.set(key, style);
+        return { kind: 'merged', mergeSha: await this.#mergeSha(repo, prNumber, options.headSha) };
+      }
+      const refusal = classifyMergeRefusal(message);
+      switch (refusal.kind) {
+        case 'no_reason':
+          return (await this.isMerged(repo, prNumber))
+            ? { kind: 'already_merged' }
+            : { kind: 'forbidden', reason: 'Gitea refused the merge (405) without a reason' };
+        case 'forbidden':
+          return { kind: 'forbidden', reason: `Gitea refused the merge: ${refusal.reason}` };
+        case 'not_ready':
+          return { kind: 'not_ready', reason: await this.#notReady(repo, refusal.reason, options) };
+        case 'style_not_allowed': {
+          const next = restyled
+            ? null
+            : allowedMergeStyle((await this.#expect('GET', repo, '', [200])).body, style);
+          if (next === null) {
+            return { kind: 'forbidden', reason: `no merge style allowed: ${refusal.reason}` };
+          }
+          style = next;
+          restyled = true;
+          continue;
+        }
+        case 'try_later': {
+          const pr = asObject((await this.#expect('GET', repo, `/pulls/${prNumber}`, [200])).body);
+          if (pr?.merged === true) return { kind: 'already_merged' };
+          const waitMs = backoff[attempt];
+          if (waitMs === undefined) {
+            return {
+              kind: 'not_mergeable',
+              reason: `Gitea: "${message}" (mergeable: ${String(pr?.mergeable)}) after ${attempt + 1} attempts`,
+            };
+          }
+          if (pr?.mergeable !== true) await this.#sleep(waitMs);
+          continue;
+        }
+      }
+    }
+  }
+
+  async #mergeSha(repo: string, prNumber: number, headSha: string): Promise<string> {
     const after = await this.#expect('GET', repo, `/pulls/${prNumber}`, [200]);
-    return {
-      kind: 'merged',
-      mergeSha: asString(pick(after.body, 'merge_commit_sha')) ?? options.headSha,
-    };
+    return asString(pick(after.body, 'merge_commit_sha')) ?? headSha;
+  }
+
+  /** The branch-protection reason, plus which commit statuses on the head are not green. */
+  async #notReady(repo: string, reason: string, options: { headSha: string }): Promise<string> {
+    if (!/status checks/i.test(reason)) return reason;
+    const res = await this.#call(
+      'GET',
+      repo,
+      `/commits/${encodeURIComponent(options.headSha)}/status`,
+    );
+    const waiting = asArray(pick(res.body, 'statuses'))
+      .map((st) => ({
+        context: asString(pick(st, 'context')),
+        state: asString(pick(st, 'status')) ?? asString(pick(st, 'state')),
+      }))
+      .filter((st) => st.context !== null && st.state !== 'success')
+      .map((st) => `${st.context} (${st.state ?? 'unknown'})`);
+    return waiting.length > 0 ? `${reason}: not green yet: ${waiting.join(', ')}` : reason;
+  }
+
+  /** `GET /user`: the token's user (for `orch doctor`). */
+  async currentUser(): Promise<string> {
+    const res = await this.#request('GET', '/user');
+    if (res.status !== 200) throw statusError('Gitea GET /user', res);
+    return asString(pick(res.body, 'login')) ?? '?';
   }
 
   async setStatus(repo: string, sha: string, status: CommitStatus): Promise<void> {

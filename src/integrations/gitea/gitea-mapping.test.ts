@@ -1,20 +1,58 @@
 import { describe, expect, it } from 'vitest';
-import { combinedStateOf, gateStatus, mergeOutcome } from './gitea-mapping.js';
+import {
+  allowedMergeStyle,
+  classifyMergeRefusal,
+  combinedStateOf,
+  mergeOutcome,
+} from './gitea-mapping.js';
 
 describe('mergeOutcome', () => {
-  it('maps Gitea merge replies to MergeResult', () => {
-    expect(mergeOutcome(200, '', false)).toEqual({ kind: 'merged', mergeSha: '' });
-    expect(mergeOutcome(405, '', true)).toEqual({ kind: 'already_merged' });
-    expect(mergeOutcome(405, 'Please try again later', false)).toEqual({
-      kind: 'conflict',
-      reason: 'not mergeable: Please try again later',
-    });
-    expect(mergeOutcome(409, 'head out of date', false)).toEqual({
+  it('maps Gitea merge replies other than 405 to MergeResult', () => {
+    expect(mergeOutcome(200, '')).toEqual({ kind: 'merged', mergeSha: '' });
+    expect(mergeOutcome(409, 'head out of date')).toEqual({
       kind: 'head_moved',
       reason: 'head out of date',
     });
-    expect(mergeOutcome(409, 'merge add conflicts', false)).toMatchObject({ kind: 'conflict' });
-    expect(mergeOutcome(500, 'boom', false)).toBeNull();
+    expect(mergeOutcome(409, '')).toMatchObject({ kind: 'conflict' });
+    expect(mergeOutcome(500, 'boom')).toBeNull();
+  });
+});
+
+describe('classifyMergeRefusal', () => {
+  it('reads each 405 message of Gitea merge handler', () => {
+    expect(classifyMergeRefusal('')).toEqual({ kind: 'no_reason' });
+    expect(classifyMergeRefusal('Please try again later')).toEqual({ kind: 'try_later' });
+    expect(classifyMergeRefusal('Not all required status checks successful')).toEqual({
+      kind: 'not_ready',
+      reason: 'Not all required status checks successful',
+    });
+    expect(
+      classifyMergeRefusal('not allowed to merge [reason: Does not have enough approvals]'),
+    ).toEqual({ kind: 'not_ready', reason: 'Does not have enough approvals' });
+    expect(classifyMergeRefusal('Work in progress PRs cannot be merged')).toMatchObject({
+      kind: 'not_ready',
+    });
+    expect(
+      classifyMergeRefusal('merge is not allowed an allowed merge style for this repository'),
+    ).toMatchObject({ kind: 'style_not_allowed' });
+    expect(classifyMergeRefusal('User not allowed to merge PR')).toEqual({
+      kind: 'forbidden',
+      reason: 'User not allowed to merge PR',
+    });
+  });
+});
+
+describe('allowedMergeStyle', () => {
+  it('prefers the default style when allowed, never the refused one, null when none is', () => {
+    const repo = {
+      allow_merge_commits: false,
+      allow_rebase: true,
+      allow_squash_merge: true,
+      default_merge_style: 'squash',
+    };
+    expect(allowedMergeStyle(repo, 'merge')).toBe('squash');
+    expect(allowedMergeStyle({ ...repo, default_merge_style: 'merge' }, 'merge')).toBe('rebase');
+    expect(allowedMergeStyle({ allow_merge_commits: true }, 'merge')).toBeNull();
   });
 });
 
@@ -26,13 +64,5 @@ describe('combinedStateOf', () => {
     expect(combinedStateOf('warning', 1)).toBe('failure');
     expect(combinedStateOf('', 0)).toBe('none');
     expect(combinedStateOf(null, 3)).toBe('none');
-  });
-
-  it('publishes gates as orch/<gate>', () => {
-    expect(gateStatus('review', false, 'verdict REQUEST_CHANGES')).toEqual({
-      context: 'orch/review',
-      state: 'failure',
-      description: 'verdict REQUEST_CHANGES',
-    });
   });
 });

@@ -1,4 +1,4 @@
-import type { CombinedStatus, CommitStatus, MergeResult, PullRequest } from '../forge/forge.js';
+import type { CombinedStatus, MergeResult, PullRequest } from '../forge/forge.js';
 import { asBoolean, asNumber, asObject, asString, pick } from '../webhooks/loose-json.js';
 
 /** A Gitea API pull request object → the Forge contract's PullRequest; null if unreadable. */
@@ -19,22 +19,14 @@ export function pullRequestOf(raw: unknown): PullRequest | null {
 }
 
 /**
- * The reply to `POST …/pulls/{n}/merge` → a MergeResult (the merge SHA is filled in later), or
- * null for a status that is an error. Gitea (`routers/api/v1/repo/pull.go` MergePullRequest):
- * 200 merged; 405 "not mergeable" (already merged, WIP, checks, not allowed — `alreadyMerged`
- * tells which); 409 `head out of date` when `head_commit_id` no longer matches, or merge/rebase
- * conflicts / push out of date otherwise. Pure.
+ * The reply to `POST …/pulls/{n}/merge` other than 405 → a MergeResult (the merge SHA is filled in
+ * later), or null for a status that is an error. Gitea (`routers/api/v1/repo/pull.go`
+ * MergePullRequest): 200 merged; 409 `head out of date` when `head_commit_id` no longer matches,
+ * `merge push out of date`, or a merge/rebase conflict (a JSON error object without `message`).
+ * 405 is decided by `classifyMergeRefusal`. Pure.
  */
-export function mergeOutcome(
-  status: number,
-  message: string,
-  alreadyMerged: boolean,
-): MergeResult | null {
+export function mergeOutcome(status: number, message: string): MergeResult | null {
   if (status === 200 || status === 204) return { kind: 'merged', mergeSha: '' };
-  if (status === 405) {
-    if (alreadyMerged) return { kind: 'already_merged' };
-    return { kind: 'conflict', reason: `not mergeable: ${message || 'refused by Gitea (405)'}` };
-  }
   if (status === 409) {
     if (/head|sha/i.test(message) && !/conflict/i.test(message)) {
       return { kind: 'head_moved', reason: message || 'head out of date' };
@@ -42,6 +34,77 @@ export function mergeOutcome(
     return { kind: 'conflict', reason: message || 'merge conflict (409)' };
   }
   return null;
+}
+
+/** Why Gitea answered 405 to a merge, read from its `message`. */
+export type MergeRefusal =
+  | { kind: 'no_reason' }
+  | { kind: 'try_later' }
+  | { kind: 'not_ready'; reason: string }
+  | { kind: 'style_not_allowed'; reason: string }
+  | { kind: 'forbidden'; reason: string };
+
+/** Branch-protection reasons (services/pull `CheckPullBranchProtections`): wait, then merge. */
+const NOT_READY = [
+  /not all required status checks/i,
+  /enough approvals/i,
+  /requested changes/i,
+  /official review requests/i,
+  /head branch is behind/i,
+  /protected files/i,
+  /work in progress/i,
+];
+
+/**
+ * The 405 `message`s of Gitea's merge handler (routers/api/v1/repo/pull.go MergePullRequest), as
+ * real Gitea sends them in `{"message": …, "url": …}`:
+ * - `""`: already merged (ErrHasMerged);
+ * - `Please try again later`: not in a mergeable state — a conflict, or the conflict check Gitea
+ *   runs after every push has not finished (ErrNotMergeableState);
+ * - a branch-protection reason (ErrNotReadyToMerge), e.g. `Not all required status checks
+ *   successful`, `Does not have enough approvals`; older releases wrap it as
+ *   `not allowed to merge [reason: …]`; `Work in progress PRs cannot be merged` is the same kind;
+ * - `<style> is not allowed an allowed merge style for this repository`;
+ * - `User not allowed to merge PR` (ErrNoPermissionToMerge), or anything else: forbidden. Pure.
+ */
+export function classifyMergeRefusal(message: string): MergeRefusal {
+  const text = message.trim();
+  if (text === '') return { kind: 'no_reason' };
+  if (/try again later/i.test(text)) return { kind: 'try_later' };
+  if (/merge style/i.test(text)) return { kind: 'style_not_allowed', reason: text };
+  const wrapped = /\[reason:\s*(.+?)\]\s*$/i.exec(text)?.[1];
+  const reason = wrapped ?? text;
+  if (NOT_READY.some((re) => re.test(reason))) return { kind: 'not_ready', reason };
+  return { kind: 'forbidden', reason };
+}
+
+export const MERGE_STYLES = [
+  'merge',
+  'rebase',
+  'rebase-merge',
+  'squash',
+  'fast-forward-only',
+] as const;
+export type MergeStyle = (typeof MERGE_STYLES)[number];
+
+const STYLE_SETTING: Record<MergeStyle, string> = {
+  merge: 'allow_merge_commits',
+  rebase: 'allow_rebase',
+  'rebase-merge': 'allow_rebase_explicit',
+  squash: 'allow_squash_merge',
+  'fast-forward-only': 'allow_fast_forward_only_merge',
+};
+
+/**
+ * A merge style the repository allows (Gitea `Repository` `allow_*` settings), other than
+ * `refused`: its `default_merge_style` when allowed, else the first allowed in MERGE_STYLES
+ * order; null when none is. Pure.
+ */
+export function allowedMergeStyle(repo: unknown, refused: string): MergeStyle | null {
+  const o = asObject(repo) ?? {};
+  const allowed = MERGE_STYLES.filter((s) => s !== refused && o[STYLE_SETTING[s]] === true);
+  const preferred = asString(o.default_merge_style);
+  return allowed.find((s) => s === preferred) ?? allowed[0] ?? null;
 }
 
 /**
@@ -58,24 +121,4 @@ export function combinedStateOf(state: string | null, count: number): CombinedSt
     default:
       return 'failure';
   }
-}
-
-/** The commit status context of an Orch gate: `orch/<gate>`. */
-export function gateContext(gate: string): string {
-  return `orch/${gate}`;
-}
-
-/** A gate result as a commit status (`orch/<gate>`, success or failure, reason as description). */
-export function gateStatus(
-  gate: string,
-  passed: boolean,
-  reason: string,
-  targetUrl?: string,
-): CommitStatus {
-  return {
-    context: gateContext(gate),
-    state: passed ? 'success' : 'failure',
-    description: reason,
-    ...(targetUrl === undefined ? {} : { targetUrl }),
-  };
 }

@@ -18,6 +18,20 @@ export interface PlaneClientOptions extends PlaneHttpOptions {
   botUserId?: string | undefined;
 }
 
+export interface PlaneUser {
+  id: string;
+  displayName: string | null;
+  email: string | null;
+}
+
+/** A Plane user object (UserLite: `id`, `display_name`, `email`…), or null for an id or junk. */
+export function planeUser(raw: unknown): PlaneUser | null {
+  const o = asObject(raw);
+  const id = o ? asString(o.id) : null;
+  if (!o || id === null) return null;
+  return { id, displayName: asString(o.display_name), email: asString(o.email) };
+}
+
 interface PlaneState {
   id: string;
   name: string;
@@ -62,6 +76,7 @@ export class PlaneClient implements Tracker {
   readonly #http: PlaneHttp;
   readonly #o: PlaneClientOptions;
   readonly #states = new Map<string, Promise<PlaneState[]>>();
+  readonly #members = new Map<string, Promise<PlaneUser[]>>();
 
   constructor(options: PlaneClientOptions) {
     this.#o = options;
@@ -123,7 +138,9 @@ export class PlaneClient implements Tracker {
     let cursor: string | null = null;
     for (let page = 0; page < MAX_COMMENT_PAGES; page++) {
       const after = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
-      const query = `?per_page=100${after}`;
+      // expand=actor: the author's user object (id, display_name, email…) in place of its id, so
+      // approvers listed by name or email match (plane/api/serializers/base.py expansion map)
+      const query = `?per_page=100&expand=actor${after}`;
       const res = await this.#http.request('GET', `${this.#itemPath(ref)}/comments/${query}`);
       for (const raw of resultsOf(res.body)) {
         const c = this.#toComment(raw);
@@ -139,12 +156,16 @@ export class PlaneClient implements Tracker {
     const c = asObject(raw);
     const id = c ? asString(c.id) : null;
     if (!c || id === null) return null;
-    const actor =
-      asString(c.actor) ?? asString(pick(c, 'actor_detail', 'id')) ?? asString(c.created_by);
+    const user = planeUser(c.actor) ?? planeUser(c.actor_detail);
+    const actor = user?.id ?? asString(c.actor) ?? asString(c.created_by);
     const html = asString(c.comment_html);
+    const authorIds = [actor, user?.displayName, user?.email].filter(
+      (x): x is string => typeof x === 'string' && x !== '',
+    );
     return {
       id,
-      author: asString(pick(c, 'actor_detail', 'display_name')) ?? actor ?? 'unknown',
+      author: user?.displayName ?? actor ?? 'unknown',
+      authorIds,
       body: asString(c.comment_stripped) ?? (html === null ? '' : htmlToText(html)),
       createdAtMs: Date.parse(asString(c.created_at) ?? '') || 0,
       byOrch:
@@ -189,6 +210,53 @@ export class PlaneClient implements Tracker {
         known: states.map((s) => s.name),
       },
     );
+  }
+
+  /** Id, display name and email of a project member (`GET …/projects/{id}/members/`, cached). */
+  async userIdentities(projectId: string, userId: string): Promise<string[]> {
+    let member = (await this.#loadMembers(projectId)).find((m) => m.id === userId);
+    if (!member) {
+      this.#members.delete(projectId); // joined since: ask again once
+      member = (await this.#loadMembers(projectId)).find((m) => m.id === userId);
+    }
+    if (!member) return [userId];
+    return [member.id, member.displayName, member.email].filter(
+      (x): x is string => x !== null && x !== '',
+    );
+  }
+
+  /** The API token's own user (`GET /users/me/`). */
+  async me(): Promise<PlaneUser> {
+    const res = await this.#http.request('GET', '/users/me/');
+    const user = planeUser(res.body);
+    if (!user) {
+      throw integrationError('TRACKER_REQUEST_FAILED', 'Plane /users/me/: unreadable reply', {
+        retryable: false,
+      });
+    }
+    return user;
+  }
+
+  /** Project members (UserLite: id, display_name, email…). 403 when the token's user is not one. */
+  async projectMembers(projectId: string): Promise<PlaneUser[]> {
+    return this.#loadMembers(projectId);
+  }
+
+  /** The project's state names. */
+  async stateNames(projectId: string): Promise<string[]> {
+    return (await this.#loadStates(projectId)).map((s) => s.name);
+  }
+
+  #loadMembers(projectId: string): Promise<PlaneUser[]> {
+    let cached = this.#members.get(projectId);
+    if (!cached) {
+      cached = this.#http
+        .request('GET', `${this.#projectPath(projectId)}/members/`)
+        .then((res) => resultsOf(res.body).flatMap((raw) => planeUser(raw) ?? []));
+      cached.catch(() => this.#members.delete(projectId));
+      this.#members.set(projectId, cached);
+    }
+    return cached;
   }
 
   #loadStates(projectId: string): Promise<PlaneState[]> {

@@ -26,7 +26,7 @@ describe('normalizePlaneEvent', () => {
         commentId: '4797f841-c731-4e55-971f-d9cfe1938dfb',
         body: 'Webhook Test Comment',
         externalSource: null,
-        actor: { id: '88fc36c8-73b0-4547-81c7-96b70f61835e', name: null },
+        actor: { id: '88fc36c8-73b0-4547-81c7-96b70f61835e', name: null, email: null },
       },
     });
   });
@@ -39,9 +39,10 @@ describe('normalizePlaneEvent', () => {
       itemId: '775c5716-5302-4617-bb9f-2cd843911268',
       title: 'webhook test 3',
       stateId: '067b88e5-304b-4221-ba09-94340dcc36e5',
+      stateName: null,
       labels: [],
       changedFields: ['last_activity_at'],
-      actor: { id: '754009ab-3fb5-424e-909a-b46e9c9d0c4f', name: null },
+      actor: { id: '754009ab-3fb5-424e-909a-b46e9c9d0c4f', name: null, email: null },
     });
   });
 
@@ -81,7 +82,8 @@ describe('normalizePlaneEvent', () => {
       description: 'Users need CSV & XLSX',
       labels: ['bug'],
       stateId: 'st-1',
-      actor: { id: 'u-1', name: 'Ann' },
+      stateName: null,
+      actor: { id: 'u-1', name: 'Ann', email: null },
     });
   });
 
@@ -114,6 +116,41 @@ describe('normalizePlaneEvent', () => {
     expect(del.event).toMatchObject({ type: 'work_item.deleted', itemId: 'i1', projectId: null });
     expect(del.version).toBe('v1');
     expect(del.eventId).toBeNull();
+  });
+
+  it('reads the state object of real issue webhooks, and the actor email of v1 deliveries', () => {
+    const env = normalizePlaneEvent({
+      event: 'issue',
+      action: 'updated',
+      data: {
+        id: 'i1',
+        project: 'p1',
+        state: { id: 'st-9', name: 'In Review', color: '#fff', group: 'started' },
+      },
+      activity: {
+        field: 'state_id',
+        actor: { id: 'u-1', display_name: 'ann', email: 'ann@example.com', first_name: 'Ann' },
+      },
+    });
+    expect(env.event).toMatchObject({
+      type: 'work_item.updated',
+      stateId: 'st-9',
+      stateName: 'In Review',
+      actor: { id: 'u-1', name: 'ann', email: 'ann@example.com' },
+    });
+    const comment = normalizePlaneEvent({
+      event: 'issue_comment',
+      action: 'created',
+      data: {
+        id: 'c1',
+        issue: 'i1',
+        comment_html: '<p>:approved:</p>',
+        actor_detail: { id: 'u-2', display_name: 'bo', email: 'bo@example.com' },
+      },
+    });
+    expect(comment.event).toMatchObject({
+      actor: { id: 'u-2', name: 'bo', email: 'bo@example.com' },
+    });
   });
 
   it('never throws on garbage', () => {

@@ -8,10 +8,14 @@ import {
   type JsonObject,
 } from '../webhooks/loose-json.js';
 
-/** Who caused a Plane event: a user id (uuid) and, when the payload has one, a display name. */
+/**
+ * Who caused a Plane event: a user id (uuid) and, when the payload has them, display name and
+ * email (v1 `activity.actor` carries both; v2 comment samples only `actor_id`).
+ */
 export interface PlaneActor {
   id: string | null;
   name: string | null;
+  email: string | null;
 }
 
 /**
@@ -30,6 +34,7 @@ export type PlaneEvent =
       description: string;
       labels: string[];
       stateId: string | null;
+      stateName: string | null;
       actor: PlaneActor;
     }
   | {
@@ -38,6 +43,7 @@ export type PlaneEvent =
       itemId: string;
       title: string | null;
       stateId: string | null;
+      stateName: string | null;
       labels: string[];
       /** v1: the one field this delivery reports (`activity.field`); v2: `previous_attributes` keys. */
       changedFields: string[];
@@ -100,9 +106,20 @@ function descriptionOf(data: JsonObject): string {
   return html === null ? (asString(data.description) ?? '') : htmlToText(html);
 }
 
+function userOf(raw: unknown): PlaneActor | null {
+  const o = asObject(raw);
+  const id = o ? asString(o.id) : null;
+  if (!o || id === null) return null;
+  return { id, name: asString(o.display_name), email: asString(o.email) };
+}
+
 function actorOf(body: JsonObject, data: JsonObject): PlaneActor {
-  const user = asObject(pick(body, 'activity', 'actor'));
-  if (user) return { id: asString(user.id), name: asString(user.display_name) };
+  const user =
+    userOf(pick(body, 'activity', 'actor')) ??
+    userOf(data.actor_detail) ??
+    userOf(data.actor) ??
+    userOf(pick(data, 'comment', 'actor_detail'));
+  if (user) return user;
   const id =
     asString(pick(data, 'comment', 'actor_id')) ??
     asString(data.actor) ??
@@ -111,7 +128,16 @@ function actorOf(body: JsonObject, data: JsonObject): PlaneActor {
     asString(data.updated_by) ??
     asString(data.created_by_id) ??
     asString(data.created_by);
-  return { id, name: null };
+  return { id, name: null, email: null };
+}
+
+/** `state` is an object in real issue webhooks (expanded), an id in older ones and in v2 samples. */
+function stateOf(data: JsonObject): { stateId: string | null; stateName: string | null } {
+  const expanded = asObject(data.state) ?? asObject(data.state_detail);
+  return {
+    stateId: asString(expanded?.id) ?? asString(data.state_id) ?? asString(data.state),
+    stateName: asString(expanded?.name),
+  };
 }
 
 function workItemEvent(kind: string, body: JsonObject, data: JsonObject): PlaneEvent | null {
@@ -119,7 +145,7 @@ function workItemEvent(kind: string, body: JsonObject, data: JsonObject): PlaneE
   if (itemId === null) return null;
   const projectId = projectOf(data);
   const actor = actorOf(body, data);
-  const stateId = asString(data.state_id) ?? asString(data.state);
+  const { stateId, stateName } = stateOf(data);
   if (kind === 'created') {
     return {
       type: 'work_item.created',
@@ -130,6 +156,7 @@ function workItemEvent(kind: string, body: JsonObject, data: JsonObject): PlaneE
       description: descriptionOf(data),
       labels: labelsOf(data),
       stateId,
+      stateName,
       actor,
     };
   }
@@ -142,6 +169,7 @@ function workItemEvent(kind: string, body: JsonObject, data: JsonObject): PlaneE
       itemId,
       title: asString(data.name),
       stateId,
+      stateName,
       labels: labelsOf(data),
       changedFields: field !== null ? [field] : previous,
       actor,

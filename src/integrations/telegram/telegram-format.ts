@@ -50,6 +50,20 @@ export function formatNotifyEvent(event: NotifyEvent): string {
   }
 }
 
-export function truncateForTelegram(text: string): string {
-  return text.length <= TELEGRAM_MAX_TEXT ? text : `${text.slice(0, TELEGRAM_MAX_TEXT - 1)}…`;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * Cuts `text` to at most `maxUnits` UTF-16 code units (Telegram counts message length in UTF-16
+ * units), ending with `…` when cut. The cut falls between user-perceived characters (grapheme
+ * clusters), so neither a surrogate pair (an emoji) nor a letter with its combining marks is
+ * ever split. Pure.
+ */
+export function truncateForTelegram(text: string, maxUnits = TELEGRAM_MAX_TEXT): string {
+  if (text.length <= maxUnits) return text;
+  let end = 0;
+  for (const { segment, index } of graphemes.segment(text)) {
+    if (index + segment.length > maxUnits - 1) break;
+    end = index + segment.length;
+  }
+  return `${text.slice(0, end)}…`;
 }

@@ -18,6 +18,11 @@ export interface TelegramNotifierOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Minimum gap between two messages to one chat; default 1000 ms (~1 msg/s per chat). */
   minIntervalMs?: number;
+  /**
+   * Messages per rolling minute to one group chat (a negative chat id); default 20, the limit
+   * Telegram applies to groups (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits).
+   */
+  groupPerMinute?: number;
   /** Messages waiting per chat beyond this are dropped, oldest first; default 100. */
   maxQueue?: number;
   /** 429 (`retry_after`) and network retries per message before it is dropped; default 5. */
@@ -28,16 +33,23 @@ export interface TelegramNotifierOptions {
 interface ChatQueue {
   messages: string[];
   lastSentAtMs: number;
+  /** Send times within the last minute (group chats' per-minute limit). */
+  sentAtMs: number[];
   draining: Promise<void> | null;
   /** The last synchronous `deliver` of this chat (settled: never rejects). */
   sending: Promise<void>;
 }
 
+const MINUTE_MS = 60_000;
+
 /**
  * Telegram `sendMessage` behind a per-chat queue. `send`/`notify` return at once: messages go
- * out in order, at most one per `minIntervalMs` per chat, and a 429 waits the `retry_after`
- * Telegram asks for. Failures are logged (never with the token, which is part of the URL) and
- * never reach the caller, so a chat outage cannot fail a pipeline step.
+ * out in order, at most one per `minIntervalMs` per chat and `groupPerMinute` per minute to a
+ * group, and a 429 waits the `retry_after` Telegram asks for. A group upgraded to a supergroup
+ * answers 400 with `parameters.migrate_to_chat_id`: the message is resent there and every later
+ * message for the old id goes to the new one (update `ORCH_TELEGRAM_CHAT_ID`; a warning says so).
+ * Failures are logged (never with the token, which is part of the URL) and never reach the
+ * caller, so a chat outage cannot fail a pipeline step.
  */
 export class TelegramNotifier implements Notifier {
   readonly enabled: boolean;
@@ -45,6 +57,8 @@ export class TelegramNotifier implements Notifier {
   readonly #fetch: FetchFn;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #chats = new Map<string, ChatQueue>();
+  /** Old chat id → the supergroup it was migrated to. */
+  readonly #migrated = new Map<string, string>();
   #dropped = 0;
 
   constructor(options: TelegramNotifierOptions) {
@@ -71,8 +85,9 @@ export class TelegramNotifier implements Notifier {
    * errors) instead of retrying itself: the outbox row keeps the message across a crash.
    */
   async deliver(event: NotifyEvent): Promise<void> {
-    const chatId = this.#o.chatId;
-    if (!this.enabled || chatId === undefined) return;
+    const configured = this.#o.chatId;
+    if (!this.enabled || configured === undefined) return;
+    const chatId = this.chatIdFor(configured); // a group that became a supergroup
     const chat = this.#chat(chatId);
     // Concurrent deliveries (several tasks' outbox rows) take turns, so the gap holds.
     const turn = chat.sending.then(() => this.#deliverOnce(chatId, chat, event));
@@ -92,9 +107,15 @@ export class TelegramNotifier implements Notifier {
     });
   }
 
+  /** The chat id messages for `chatId` go to (itself, or the supergroup it became). */
+  chatIdFor(chatId: string): string {
+    return this.#migrated.get(chatId) ?? chatId;
+  }
+
   /** Queues one message for the configured chat (or `chatId`); never throws, never waits. */
-  send(text: string, chatId: string | undefined = this.#o.chatId): void {
-    if (!this.enabled || chatId === undefined) return;
+  send(text: string, to: string | undefined = this.#o.chatId): void {
+    if (!this.enabled || to === undefined) return;
+    const chatId = this.chatIdFor(to);
     const chat = this.#chat(chatId);
     chat.messages.push(truncateForTelegram(text));
     const max = this.#o.maxQueue ?? 100;
@@ -106,6 +127,33 @@ export class TelegramNotifier implements Notifier {
     chat.draining ??= this.#drain(chatId, chat).finally(() => {
       chat.draining = null;
     });
+  }
+
+  /**
+   * `getMe`: proves the API is reachable and the token valid (for `orch doctor`). Never throws;
+   * the reason never contains the token.
+   */
+  async getMe(): Promise<{ ok: true; username: string } | { ok: false; reason: string }> {
+    if (!this.#o.token) return { ok: false, reason: 'no bot token configured' };
+    const base = (this.#o.apiUrl ?? 'https://api.telegram.org').replace(/\/+$/, '');
+    try {
+      const res = await httpJson(
+        this.#fetch,
+        {
+          method: 'GET',
+          url: `${base}/bot${this.#o.token}/getMe`,
+          headers: {},
+          timeoutMs: this.#o.timeoutMs ?? 10_000,
+        },
+        'NOTIFIER',
+      );
+      const username = asString(pick(res.body, 'result', 'username'));
+      if (res.status === 200 && username !== null) return { ok: true, username };
+      const why = asString(pick(res.body, 'description')) ?? '';
+      return { ok: false, reason: `HTTP ${res.status} ${why}`.trim() };
+    } catch {
+      return { ok: false, reason: 'Telegram API unreachable' };
+    }
   }
 
   /** Resolves when every queued message was sent or dropped (tests, graceful shutdown). */
@@ -123,6 +171,7 @@ export class TelegramNotifier implements Notifier {
       chat = {
         messages: [],
         lastSentAtMs: Number.NEGATIVE_INFINITY,
+        sentAtMs: [],
         draining: null,
         sending: Promise.resolve(),
       };
@@ -133,7 +182,7 @@ export class TelegramNotifier implements Notifier {
 
   async #drain(chatId: string, chat: ChatQueue): Promise<void> {
     for (let text = chat.messages.shift(); text !== undefined; text = chat.messages.shift()) {
-      const waitMs = chat.lastSentAtMs + (this.#o.minIntervalMs ?? 1000) - this.#o.clock.now();
+      const waitMs = this.#waitBeforeSendMs(chatId, chat);
       if (waitMs > 0) await this.#sleep(waitMs);
       try {
         await this.#deliver(chatId, text);
@@ -141,21 +190,55 @@ export class TelegramNotifier implements Notifier {
         this.#dropped++;
         this.#o.log.warn({ chatId, err: String(err) }, 'telegram message dropped');
       }
-      chat.lastSentAtMs = this.#o.clock.now();
+      const nowMs = this.#o.clock.now();
+      chat.lastSentAtMs = nowMs;
+      chat.sentAtMs = [...chat.sentAtMs.filter((t) => t > nowMs - MINUTE_MS), nowMs];
     }
   }
 
-  /** One message with retries: 429 waits `retry_after`; 5xx and network errors back off 1 s, 2 s… */
+  /** How long the next message to this chat must wait: 1/s per chat, N/min per group. */
+  #waitBeforeSendMs(chatId: string, chat: ChatQueue): number {
+    const nowMs = this.#o.clock.now();
+    const perSecond = chat.lastSentAtMs + (this.#o.minIntervalMs ?? 1000) - nowMs;
+    const perMinute = this.#o.groupPerMinute ?? 20;
+    const recent = chat.sentAtMs.filter((t) => t > nowMs - MINUTE_MS);
+    const isGroup = chatId.startsWith('-');
+    const minute =
+      isGroup && recent.length >= perMinute
+        ? recent[recent.length - perMinute]! + MINUTE_MS - nowMs
+        : 0;
+    return Math.max(perSecond, minute);
+  }
+
+  /**
+   * One message with retries: 429 waits `retry_after`; 5xx and network errors back off 1 s, 2 s…;
+   * a migrated group is followed (once per message) to its new chat id.
+   */
   async #deliver(chatId: string, text: string): Promise<void> {
     const maxRetries = this.#o.maxRetries ?? 5;
+    let target = this.chatIdFor(chatId);
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.#attempt(chatId, text, attempt);
+      const outcome = await this.#attempt(target, text, attempt);
       if (outcome.kind === 'sent') return;
-      if (outcome.kind === 'failed' || attempt >= maxRetries) {
+      if (outcome.kind === 'migrated' && outcome.to !== target) {
+        this.#migrate(target, outcome.to);
+        target = outcome.to;
+        continue;
+      }
+      if (outcome.kind !== 'retry' || attempt >= maxRetries) {
         throw new Error(`sendMessage failed after ${attempt + 1} attempt(s): ${outcome.reason}`);
       }
       await this.#sleep(outcome.waitMs);
     }
+  }
+
+  #migrate(from: string, to: string): void {
+    this.#migrated.set(from, to);
+    for (const [old, now] of this.#migrated) if (now === from) this.#migrated.set(old, to);
+    this.#o.log.warn(
+      { chatId: from, migratedTo: to },
+      'telegram group was upgraded to a supergroup: sending to the new chat id; update ORCH_TELEGRAM_CHAT_ID',
+    );
   }
 
   async #attempt(chatId: string, text: string, attempt: number): Promise<SendOutcome> {
@@ -179,6 +262,8 @@ export class TelegramNotifier implements Notifier {
     }
     if (res.status >= 200 && res.status < 300) return { kind: 'sent' };
     const reason = `HTTP ${res.status} ${asString(pick(res.body, 'description')) ?? ''}`.trim();
+    const migrateTo = asNumber(pick(res.body, 'parameters', 'migrate_to_chat_id'));
+    if (migrateTo !== null) return { kind: 'migrated', to: String(migrateTo), reason };
     if (res.status === 429) {
       const retryAfterS = asNumber(pick(res.body, 'parameters', 'retry_after'));
       return {
@@ -195,5 +280,6 @@ export class TelegramNotifier implements Notifier {
 
 type SendOutcome =
   | { kind: 'sent' }
+  | { kind: 'migrated'; to: string; reason: string }
   | { kind: 'retry'; waitMs: number; reason: string }
   | { kind: 'failed'; reason: string };

@@ -95,6 +95,7 @@ export class LocalTracker implements Tracker {
     return rows.map((r) => ({
       id: String(r.id),
       author: r.author,
+      authorIds: [r.author],
       body: r.body,
       createdAtMs: r.created_at_ms,
       byOrch: Boolean(r.by_orch),
@@ -125,7 +126,14 @@ export class LocalTracker implements Tracker {
       `insert into local_comments (item_id, author, body, by_orch, created_at_ms) values ($1, $2, $3, 0, $4) returning id, created_at_ms`,
       [Number(ref.itemId), author, body, this.#clock.now()],
     );
-    return { id: String(row!.id), author, body, createdAtMs: row!.created_at_ms, byOrch: false };
+    return {
+      id: String(row!.id),
+      author,
+      authorIds: [author],
+      body,
+      createdAtMs: row!.created_at_ms,
+      byOrch: false,
+    };
   }
 
   async setState(ref: TrackerItemRef, state: TrackerState): Promise<void> {

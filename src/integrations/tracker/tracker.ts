@@ -19,7 +19,10 @@ export interface TrackerItemRef {
 
 export interface TrackerComment {
   id: string;
+  /** The author as shown to humans (display name, else id). */
   author: string;
+  /** Every identifier the tracker gives for the author (id, display name, email): approvers match any. */
+  authorIds: string[];
   body: string;
   createdAtMs: number;
   /** True when Orch itself (its bot account) wrote the comment: never acted upon. */
@@ -50,4 +53,9 @@ export interface Tracker {
   listComments(ref: TrackerItemRef, sinceMs?: number): Promise<TrackerComment[]>;
   comment(ref: TrackerItemRef, body: string, options?: CommentOptions): Promise<void>;
   setState(ref: TrackerItemRef, state: TrackerState): Promise<void>;
+  /**
+   * Every identifier of a user the tracker knows (id, display name, email), for a webhook that
+   * names the author by id only. Optional: trackers without users need none.
+   */
+  userIdentities?(projectId: string, userId: string): Promise<string[]>;
 }

@@ -12,6 +12,31 @@ export interface GiteaStubPull {
   state: 'open' | 'closed';
   merged: boolean;
   mergeSha: string | null;
+  /**
+   * Gitea's mergeability (models/issues PullRequestStatus): after every push the PR is
+   * `checking` until its background conflict check ran; `conflict` if it found one.
+   */
+  status: 'checking' | 'mergeable' | 'conflict';
+  /** While `checking`: GET /pulls/{n} reads left until the check finishes (a view triggers it). */
+  checkReads: number;
+  /** Title starts with WIP: Gitea refuses to merge. */
+  wip: boolean;
+  approvals: number;
+}
+
+/** Repository settings (Gitea `Repository` allow_* flags) and branch protection of the base. */
+export interface GiteaStubSettings {
+  allow_merge_commits: boolean;
+  allow_rebase: boolean;
+  allow_rebase_explicit: boolean;
+  allow_squash_merge: boolean;
+  allow_fast_forward_only_merge: boolean;
+  default_merge_style: string;
+  /** Branch protection: contexts that must be `success` on the head (enable_status_check). */
+  requiredContexts: string[];
+  requiredApprovals: number;
+  /** False when the token's user may not merge (not a writer / not in the merge whitelist). */
+  userCanMerge: boolean;
 }
 
 export interface GiteaStubRepo {
@@ -26,7 +51,16 @@ export interface GiteaStubRepo {
   >;
   /** PR numbers whose next merge answers 409 "merge add conflicts". */
   conflicts: Set<number>;
+  settings: GiteaStubSettings;
 }
+
+const STYLE_SETTING: Record<string, keyof GiteaStubSettings> = {
+  merge: 'allow_merge_commits',
+  rebase: 'allow_rebase',
+  'rebase-merge': 'allow_rebase_explicit',
+  squash: 'allow_squash_merge',
+  'fast-forward-only': 'allow_fast_forward_only_merge',
+};
 
 const REPO_RE = /^\/api\/v1\/repos\/([^/]+)\/([^/]+)(\/.*)?$/;
 
@@ -36,9 +70,14 @@ export function fakeSha(): string {
 
 /**
  * Just enough of Gitea's REST API (`/api/v1/repos/{owner}/{repo}/…`, `Authorization: token`)
- * for the Gitea client: repo info, branch creation, PR list/create/get, merge with
- * `head_commit_id` (409 "head out of date" when the head moved, 405 when already merged),
- * merged check, commit statuses and the combined status. Every request is recorded.
+ * for the Gitea client: repo info (with merge-style settings), branch creation, PR
+ * list/create/get and get by base/head, the current user, commit statuses and the combined
+ * status, and a merge that answers as Gitea's handler does (routers/api/v1/repo/pull.go
+ * MergePullRequest, same order of checks and the same `message`s): 405 "" already merged,
+ * "User not allowed to merge PR", "Work in progress PRs cannot be merged", "Please try again
+ * later" while the PR is checking or conflicted, the branch-protection reason, "<style> is not
+ * allowed an allowed merge style for this repository"; 409 "head out of date" and conflicts.
+ * A push puts the PR back into `checking`. Every request is recorded.
  */
 export class GiteaStub extends StubServer {
   readonly repos = new Map<string, GiteaStubRepo>();
@@ -54,6 +93,17 @@ export class GiteaStub extends StubServer {
       pulls: [],
       statuses: new Map(),
       conflicts: new Set(),
+      settings: {
+        allow_merge_commits: true,
+        allow_rebase: true,
+        allow_rebase_explicit: true,
+        allow_squash_merge: true,
+        allow_fast_forward_only_merge: false,
+        default_merge_style: 'merge',
+        requiredContexts: [],
+        requiredApprovals: 0,
+        userCanMerge: true,
+      },
     };
     this.repos.set(fullName, repo);
     return repo;
@@ -91,13 +141,20 @@ export class GiteaStub extends StubServer {
   push(fullName: string, branch: string, sha = fakeSha()): string {
     const repo = this.repos.get(fullName)!;
     repo.branches.set(branch, sha);
-    for (const pr of repo.pulls) if (pr.head === branch && pr.state === 'open') pr.headSha = sha;
+    for (const pr of repo.pulls) {
+      if (pr.head !== branch || pr.state !== 'open' || pr.headSha === sha) continue;
+      pr.headSha = sha;
+      if (pr.status !== 'conflict') pr.status = 'checking';
+    }
     return sha;
   }
 
   #route(req: RecordedRequest): StubResponse {
     if (req.headers.authorization !== `token ${this.token}`) {
       return { status: 401, body: { message: 'token is required' } };
+    }
+    if (req.method === 'GET' && req.path === '/api/v1/user') {
+      return { status: 200, body: { id: 1, login: 'orch-bot', email: 'orch@example.com' } };
     }
     const m = REPO_RE.exec(req.path);
     const repo = m ? this.repos.get(`${m[1]}/${m[2]}`) : undefined;
@@ -107,12 +164,33 @@ export class GiteaStub extends StubServer {
     const key = `${req.method} ${rest.replace(/\/[0-9a-f]{40}$/, '/:sha').replace(/\/\d+/g, '/:n')}`;
     const n = Number(/\/pulls\/(\d+)/.exec(rest)?.[1]);
     const pr = repo.pulls.find((p) => p.number === n);
+    const byBaseHead = /^\/pulls\/([^/]+)\/(.+)$/.exec(rest);
+    if (req.method === 'GET' && byBaseHead && !/^\d+$/.test(byBaseHead[1]!)) {
+      const base = decodeURIComponent(byBaseHead[1]!);
+      const head = byBaseHead[2]!.split('/').map(decodeURIComponent).join('/');
+      // Gitea returns the first PR for the pair (lowest id), closed ones included
+      const found = repo.pulls.find((p) => p.base === base && p.head === head);
+      return found
+        ? { status: 200, body: this.#view(found) }
+        : { status: 404, body: { message: 'pull request does not exist' } };
+    }
     switch (key) {
-      case 'GET ':
+      case 'GET ': {
+        const st = repo.settings;
         return {
           status: 200,
-          body: { full_name: `${m[1]}/${m[2]}`, default_branch: repo.defaultBranch },
+          body: {
+            full_name: `${m[1]}/${m[2]}`,
+            default_branch: repo.defaultBranch,
+            allow_merge_commits: st.allow_merge_commits,
+            allow_rebase: st.allow_rebase,
+            allow_rebase_explicit: st.allow_rebase_explicit,
+            allow_squash_merge: st.allow_squash_merge,
+            allow_fast_forward_only_merge: st.allow_fast_forward_only_merge,
+            default_merge_style: st.default_merge_style,
+          },
         };
+      }
       case 'POST /branches':
         return this.#createBranch(repo, req.body as Record<string, string>);
       case 'GET /pulls':
@@ -121,7 +199,7 @@ export class GiteaStub extends StubServer {
         return this.#createPull(repo, req.body as Record<string, string>);
       case 'GET /pulls/:n':
         return pr
-          ? { status: 200, body: pullJson(pr) }
+          ? { status: 200, body: this.#view(pr) }
           : { status: 404, body: { message: 'not found' } };
       case 'GET /pulls/:n/merge':
         return { status: pr?.merged ? 204 : 404 };
@@ -136,17 +214,22 @@ export class GiteaStub extends StubServer {
     let m = /^\/statuses\/([^/]+)$/.exec(rest);
     if (m && req.method === 'POST') {
       const list = repo.statuses.get(m[1]!) ?? [];
-      list.push(req.body as { state: string; context: string; description: string });
+      const b = req.body as { state: string; context: string; description: string };
+      list.push(b);
       repo.statuses.set(m[1]!, list);
-      return { status: 201, body: { id: list.length, ...(req.body as object) } };
+      return { status: 201, body: { id: list.length, status: b.state, context: b.context } };
     }
     m = /^\/commits\/([^/]+)\/status$/.exec(rest);
     if (m && req.method === 'GET') {
       const ref = decodeURIComponent(m[1]!);
       const sha = repo.branches.get(ref) ?? ref;
       const latest = new Map((repo.statuses.get(sha) ?? []).map((s) => [s.context, s]));
-      const statuses = [...latest.values()];
-      const states = statuses.map((s) => s.state);
+      const statuses = [...latest.values()].map((s) => ({
+        context: s.context,
+        status: s.state,
+        description: s.description,
+      }));
+      const states = statuses.map((s) => s.status);
       const state = states.some((s) => s === 'failure' || s === 'error')
         ? 'failure'
         : states.some((s) => s === 'pending')
@@ -196,25 +279,63 @@ export class GiteaStub extends StubServer {
       state: 'open',
       merged: false,
       mergeSha: null,
+      status: 'checking',
+      checkReads: 0,
+      wip: /^(WIP:|\[WIP\])/i.test(body.title ?? ''),
+      approvals: 0,
     };
     repo.pulls.push(pr);
     return { status: 201, body: pullJson(pr) };
   }
 
-  #merge(repo: GiteaStubRepo, pr: GiteaStubPull, body: Record<string, string>): StubResponse {
-    if (pr.merged) return { status: 405, body: { message: '' } };
-    const style = body.Do ?? body.do;
-    if (style !== 'merge') return { status: 405, body: { message: 'invalid merge style' } };
-    if (body.head_commit_id && body.head_commit_id !== pr.headSha) {
-      return { status: 409, body: { message: 'head out of date' } };
+  /** GET of a PR: a view makes Gitea run a pending check; `checkReads` views until it is done. */
+  #view(pr: GiteaStubPull) {
+    if (pr.status === 'checking') {
+      if (pr.checkReads <= 0) pr.status = 'mergeable';
+      else pr.checkReads--;
     }
-    if (repo.conflicts.delete(pr.number))
-      return { status: 409, body: { message: 'merge add conflicts' } };
+    return pullJson(pr);
+  }
+
+  #merge(repo: GiteaStubRepo, pr: GiteaStubPull, body: Record<string, string>): StubResponse {
+    const refuse = (message: string): StubResponse => ({
+      status: 405,
+      body: { message, url: `${this.url}/api/swagger` },
+    });
+    // CheckPullMergeable, in Gitea's order
+    if (pr.merged) return refuse('');
+    if (!repo.settings.userCanMerge) return refuse('User not allowed to merge PR');
+    if (pr.wip) return refuse('Work in progress PRs cannot be merged');
+    if (pr.status !== 'mergeable') return refuse('Please try again later');
+    const protection = this.#protection(repo, pr);
+    if (protection) return refuse(protection);
+    // pull_service.Merge
+    const style = body.Do ?? body.do ?? 'merge';
+    const setting = STYLE_SETTING[style];
+    if (!setting || repo.settings[setting] !== true) {
+      return refuse(`${style} is not allowed an allowed merge style for this repository`);
+    }
+    if (body.head_commit_id && body.head_commit_id !== pr.headSha) {
+      return { status: 409, body: { message: 'head out of date', url: `${this.url}/api/swagger` } };
+    }
+    if (repo.conflicts.delete(pr.number)) {
+      return { status: 409, body: { Style: style, StdOut: '', StdErr: 'CONFLICT', Err: {} } };
+    }
     pr.merged = true;
     pr.state = 'closed';
     pr.mergeSha = fakeSha();
     repo.branches.set(pr.base, pr.mergeSha);
     return { status: 200 };
+  }
+
+  /** CheckPullBranchProtections: the first unmet rule's message, or null. */
+  #protection(repo: GiteaStubRepo, pr: GiteaStubPull): string | null {
+    const latest = new Map((repo.statuses.get(pr.headSha) ?? []).map((s) => [s.context, s.state]));
+    if (repo.settings.requiredContexts.some((c) => latest.get(c) !== 'success')) {
+      return 'Not all required status checks successful';
+    }
+    if (pr.approvals < repo.settings.requiredApprovals) return 'Does not have enough approvals';
+    return null;
   }
 }
 
@@ -225,6 +346,7 @@ function pullJson(p: GiteaStubPull) {
     body: p.body,
     state: p.state,
     merged: p.merged,
+    mergeable: p.status === 'mergeable' && !p.wip,
     merge_commit_sha: p.mergeSha,
     html_url: `http://gitea.stub/pulls/${p.number}`,
     head: { ref: p.head, sha: p.headSha },

@@ -36,6 +36,13 @@ export const PLANE_STUB_DEFAULT_STATES: readonly Omit<PlaneStubState, 'id'>[] = 
   { name: 'Done', group: 'completed' },
 ];
 
+export interface PlaneStubUser {
+  id: string;
+  display_name: string;
+  email: string;
+}
+
+const MEMBERS_RE = /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/members\/$/;
 const ITEM_RE = /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/work-items\/([^/]+)\/$/;
 const COMMENTS_RE =
   /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/work-items\/([^/]+)\/comments\/$/;
@@ -43,25 +50,58 @@ const STATES_RE = /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/states\/$
 
 /**
  * Just enough of Plane's REST API (`/api/v1`, `X-API-Key` auth) for the Plane client: states,
- * work items (get, state PATCH) and comments (list, create with external_source/external_id
- * dedup → 409). Every request is recorded; `failNext` scripts 429s and outages.
+ * work items (get, state PATCH), comments (list — `expand=actor` replaces `actor` by the user
+ * object, as plane/api/serializers/base.py does — and create with external_source/external_id
+ * dedup → 409), `users/me/` and project members (403 for a non-member, as
+ * ProjectMemberPermission answers). Every request is recorded; `failNext` scripts 429s and outages.
  */
 export class PlaneStub extends StubServer {
   readonly states = new Map<string, PlaneStubState[]>();
   readonly items = new Map<string, PlaneStubItem>();
   readonly comments: PlaneStubComment[] = [];
+  readonly users = new Map<string, PlaneStubUser>();
+  /** projectId → member user ids. */
+  readonly members = new Map<string, Set<string>>();
 
   constructor(
     readonly apiKey = 'plane_api_test',
     readonly userId = randomUUID(),
   ) {
     super((req) => this.#route(req));
+    this.users.set(userId, { id: userId, display_name: 'orch-bot', email: 'orch-bot@example.com' });
   }
 
-  addProject(projectId: string, states = PLANE_STUB_DEFAULT_STATES): PlaneStubState[] {
+  /** A project with `states`; the API user is a member unless `apiUserMember` is false. */
+  addProject(
+    projectId: string,
+    states = PLANE_STUB_DEFAULT_STATES,
+    options: { apiUserMember?: boolean } = {},
+  ): PlaneStubState[] {
     const list = states.map((s) => ({ ...s, id: randomUUID() }));
     this.states.set(projectId, list);
+    this.members.set(projectId, new Set(options.apiUserMember === false ? [] : [this.userId]));
     return list;
+  }
+
+  /** A human user, member of `projectId`. */
+  addUser(projectId: string, user: Omit<PlaneStubUser, 'id'> & { id?: string }): PlaneStubUser {
+    const full = { ...user, id: user.id ?? randomUUID() };
+    this.users.set(full.id, full);
+    this.members.get(projectId)?.add(full.id);
+    return full;
+  }
+
+  /** A comment a human wrote in Plane. */
+  addHumanComment(itemId: string, userId: string, text: string, createdAt: string): void {
+    this.comments.push({
+      id: randomUUID(),
+      issueId: itemId,
+      commentHtml: `<p>${text}</p>`,
+      externalSource: null,
+      externalId: null,
+      actor: userId,
+      createdAt,
+    });
   }
 
   addItem(item: Omit<PlaneStubItem, 'id'> & { id?: string }): PlaneStubItem {
@@ -80,7 +120,21 @@ export class PlaneStub extends StubServer {
     if (req.headers['x-api-key'] !== this.apiKey) {
       return { status: 401, body: { detail: 'Invalid API key' } };
     }
-    let m = STATES_RE.exec(req.path);
+    if (req.method === 'GET' && req.path === '/api/v1/users/me/') {
+      return { status: 200, body: this.users.get(this.userId) };
+    }
+    let m = MEMBERS_RE.exec(req.path);
+    if (m && req.method === 'GET') {
+      const members = this.members.get(m[2]!) ?? new Set<string>();
+      if (!members.has(this.userId)) {
+        return {
+          status: 403,
+          body: { detail: 'You do not have permission to perform this action.' },
+        };
+      }
+      return { status: 200, body: [...members].map((id) => this.users.get(id)) };
+    }
+    m = STATES_RE.exec(req.path);
     if (m && req.method === 'GET') {
       return {
         status: 200,
@@ -122,7 +176,13 @@ export class PlaneStub extends StubServer {
   #comments(req: RecordedRequest, itemId: string): StubResponse {
     if (!this.items.has(itemId)) return { status: 404, body: { detail: 'Not found' } };
     if (req.method === 'GET') {
-      const results = this.comments.filter((c) => c.issueId === itemId).map(commentJson);
+      const expand = (req.query.get('expand') ?? '').split(',');
+      const results = this.comments
+        .filter((c) => c.issueId === itemId)
+        .map((c) => ({
+          ...commentJson(c),
+          ...(expand.includes('actor') && { actor: this.users.get(c.actor) ?? c.actor }),
+        }));
       return { status: 200, body: { results, next_cursor: null, next_page_results: false } };
     }
     if (req.method !== 'POST') return { status: 405, body: {} };

@@ -1,0 +1,109 @@
+import { Command } from 'commander';
+import { AgentProfiles } from '../agents/agents-config.js';
+import { systemClock } from '../clock.js';
+import { loadConfig } from '../config/config.js';
+import { loadConfigFile } from '../config/config-file.js';
+import { integrationSettings } from '../config/integrations.js';
+import { parseProjects } from '../config/projects.js';
+import { GiteaClient } from '../integrations/gitea/gitea-client.js';
+import { PlaneClient } from '../integrations/plane/plane-client.js';
+import { TelegramNotifier } from '../integrations/telegram/telegram-notifier.js';
+import { createLogger } from '../log.js';
+import { openDb, redactDbUrl } from '../store/open-db.js';
+import {
+  checkAgents,
+  checkDatabase,
+  checkDisk,
+  checkForge,
+  checkTelegram,
+  checkTracker,
+  checkWebhookSecrets,
+  type DoctorCheck,
+} from './doctor-checks.js';
+import { printJson } from './output.js';
+
+interface DoctorFlags {
+  db?: string;
+  config?: string;
+  json?: boolean;
+}
+
+/**
+ * `orch doctor`: checks an installation without changing it (no migration, no state change, no
+ * message sent) — database and migrations, every agent CLI, tracker and forge with the configured
+ * tokens, required Plane states and membership, webhook secrets, Telegram, disk space. One line
+ * per check; exit 0 when none failed, 1 otherwise. Secrets are never printed.
+ */
+export function doctorCommand(): Command {
+  return new Command('doctor')
+    .description(
+      'check the database, agent CLIs, Plane, Gitea, Telegram and disk; exit 1 on a failure',
+    )
+    .option('--db <url>', 'database URL (default: ORCH_DB_URL or sqlite:./.orch/orch.db)')
+    .option('--config <file>', 'orch.config.yaml (default: ./orch.config.yaml if present)')
+    .option('--json', 'print JSON')
+    .action(async (flags: DoctorFlags) => {
+      const checks = await runDoctor(flags);
+      const ok = checks.every((c) => c.status !== 'fail');
+      if (flags.json) printJson({ ok, checks });
+      else {
+        const width = Math.max(...checks.map((c) => c.name.length));
+        for (const c of checks) {
+          process.stdout.write(`${c.status.padEnd(4)}  ${c.name.padEnd(width)}  ${c.detail}\n`);
+        }
+      }
+      process.exitCode = ok ? 0 : 1;
+    });
+}
+
+export async function runDoctor(flags: DoctorFlags): Promise<DoctorCheck[]> {
+  const config = loadConfig(process.env, { dbUrl: flags.db });
+  const file = loadConfigFile(flags.config);
+  const log = createLogger('silent');
+  const s = integrationSettings(config.env);
+  const projectsConfig = parseProjects((file as Record<string, unknown>).projects);
+  const projects = projectsConfig.projects;
+  const clock = systemClock;
+  const plane = s.plane
+    ? new PlaneClient({
+        baseUrl: s.plane.url,
+        apiToken: s.plane.apiToken,
+        clock,
+        projects: projectsConfig,
+        rateLimit: { maxRetries: 0, maxWaitMs: 0 },
+      })
+    : null;
+  const gitea = s.gitea
+    ? new GiteaClient({
+        baseUrl: s.gitea.url,
+        token: s.gitea.token,
+        projects: projectsConfig,
+      })
+    : null;
+  const telegram = s.telegram.botToken
+    ? new TelegramNotifier({
+        token: s.telegram.botToken,
+        chatId: s.telegram.chatId,
+        apiUrl: s.telegram.apiUrl,
+        clock,
+        log,
+      })
+    : null;
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  const checks: DoctorCheck[] = [];
+  const db = openDb(config.dbUrl);
+  try {
+    checks.push(...(await checkDatabase(db, redactDbUrl(config.dbUrl))));
+  } finally {
+    await db.close().catch(() => undefined);
+  }
+  checks.push(...(await checkAgents(new AgentProfiles(file.agents, config.env), { clock, env })));
+  checks.push(...(await checkTracker(plane, projects)));
+  checks.push(...(await checkForge(gitea, projects)));
+  checks.push(...checkWebhookSecrets(s, projects));
+  checks.push(await checkTelegram(s.telegram, telegram));
+  checks.push(await checkDisk(config.dataDir));
+  return checks;
+}
