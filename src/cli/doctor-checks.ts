@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { promisify } from 'node:util';
 import type { AgentProfiles } from '../agents/agents-config.js';
 import { adapterFor } from '../agents/adapters/adapter-for.js';
 import {
@@ -19,8 +17,27 @@ import { checkPlaneSetup } from '../integrations/plane/plane-setup-check.js';
 import type { TelegramNotifier } from '../integrations/telegram/telegram-notifier.js';
 import type { Db } from '../store/db.js';
 import { currentVersion, loadMigrations } from '../store/migrate.js';
+import { runChildProcess } from '../process/child-process.js';
 
-const run = promisify(execFile);
+/** Runs a probe through the one child-process helper; throws with its stderr on failure. */
+async function run(
+  file: string,
+  args: readonly string[],
+  o: { timeout: number; env: Readonly<Record<string, string>> },
+): Promise<{ stdout: string }> {
+  const r = await runChildProcess({
+    argv: [file, ...args],
+    cwd: process.cwd(),
+    env: o.env,
+    output: { kind: 'capture', maxBytes: 1 << 20 },
+    timeoutMs: o.timeout,
+  });
+  if (r.exitCode === 0 && r.killReason === null) return { stdout: r.stdout };
+  const why =
+    r.spawnError?.message ??
+    (r.killReason ? `timed out after ${o.timeout} ms` : `exit ${String(r.exitCode)}`);
+  throw new Error(`${why}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`);
+}
 
 /** One line of `orch doctor`. `fail` makes the command exit 1; `warn` and `skip` do not. */
 export interface DoctorCheck {

@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { childBaseEnv } from '../../config/child-env.js';
+import { runChildProcess } from '../../process/child-process.js';
 import { git } from '../../git/git.js';
 
 /**
@@ -17,15 +18,19 @@ export async function localConflicts(worktree: string, baseBranch: string): Prom
     `origin/${baseBranch}`,
     'HEAD',
   ];
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd: worktree, timeout: 60_000 }, (err, stdout, stderr) => {
-      if (!err) return resolve([]);
-      if (err.code !== 1) return reject(new Error(`git merge-tree failed: ${String(stderr)}`));
-      const lines = String(stdout)
-        .split('\n')
-        .slice(1)
-        .map((l) => l.trim());
-      resolve([...new Set(lines.filter((l) => l !== ''))]);
-    });
+  const r = await runChildProcess({
+    argv: ['git', ...args],
+    cwd: worktree,
+    env: childBaseEnv(),
+    output: { kind: 'capture', maxBytes: 16 << 20 },
+    timeoutMs: 60_000,
   });
+  if (r.exitCode === 0) return [];
+  if (r.exitCode !== 1)
+    throw new Error(`git merge-tree failed: ${r.stderr || String(r.spawnError?.message)}`);
+  const lines = r.stdout
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim());
+  return [...new Set(lines.filter((l) => l !== ''))];
 }
