@@ -1,16 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock } from '../clock.js';
 import { assertNever, OrchError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { safeNotify, type Notifier } from '../integrations/notify/notifier.js';
-import type { BreakerStore } from '../queue/breaker-store.js';
-import type { JobQueue } from '../queue/job-queue.js';
+import { safeNotify } from '../integrations/notify/notifier.js';
 import type { Job } from '../queue/job.js';
 import { LeaseKeeper } from '../queue/lease-keeper.js';
 import { adapterFor } from './adapters/adapter-for.js';
-import type { AgentRun, AgentRunStore } from './agent-run-store.js';
-import { argvContext, type AgentProfile, type AgentProfiles } from './agents-config.js';
+import type { AgentRun } from './agent-run-store.js';
+import { argvContext, type AgentProfile } from './agents-config.js';
 import { finalizeJob, type FinalizeResult } from './finalize.js';
 import { parseAgentJobPayload, payloadPrompt, type AgentJobPayload } from './job-payload.js';
 import { preflightTarget, type PreflightTarget } from './preflight.js';
@@ -22,56 +19,14 @@ import {
   runFinish,
   type WatchedResult,
 } from './run-outcome.js';
-import type { AgentAdapter, AgentOutcome } from './runner.js';
+import type { AgentAdapter } from './runner.js';
 import { assertBubblewrap, bubblewrapArgv, gitCommonDir, SANDBOX_HOME } from './sandbox.js';
 import { taskFilePath, writeTaskFile } from './task-file.js';
-import type { WorktreeInfo, WorktreeManager } from './worktrees.js';
+import type { AgentRunnerOptions } from './agent-runner-options.js';
+import { runEnv, taskHeader, watchLimits } from './run-setup.js';
+import type { WorktreeInfo } from './worktrees.js';
 
-/**
- * Called after an agent run ended with a successful outcome and before the job is completed:
- * the pipeline runs its gates, commits, pushes and advances here. Throwing fails the job as a
- * permanent failure (retried while attempts remain) with the error's message.
- */
-export type OnFinished = (ctx: {
-  job: Job;
-  run: AgentRun;
-  outcome: AgentOutcome;
-  worktree: WorktreeInfo;
-  payload: AgentJobPayload;
-}) => Promise<void>;
-
-export interface AgentRunnerOptions {
-  queue: JobQueue;
-  runs: AgentRunStore;
-  breakers: BreakerStore;
-  profiles: AgentProfiles;
-  worktrees: WorktreeManager;
-  notifier: Notifier;
-  clock: Clock;
-  log: Logger;
-  /** Run logs go to `<dataDir>/runs/<runId>.log`. */
-  dataDir: string;
-  leaseMs: number;
-  /** The allowlisted environment agents get (config/child-env.ts `agentBaseEnv`). */
-  baseEnv: Readonly<Record<string, string>>;
-  /** Hidden from sandboxed agents (default: the data dir): repos, worktrees, the DB's dir. */
-  sandboxHiddenDirs?: readonly string[];
-  onFinished?: OnFinished | undefined;
-  /**
-   * Called once a run has settled and its job ended for good without success (failed, or
-   * cancelled): the pipeline blocks the job's work item with the reason.
-   */
-  onJobEnded?: ((job: Job) => Promise<void>) | undefined;
-  /** Log read / watchdog poll interval (default 200 ms). */
-  pollMs?: number;
-  /** Quota pause when the CLI gives no reset time (default 1 h). */
-  defaultQuotaPauseMs?: number;
-  /**
-   * Whether a payload's repository may be cloned: the runtime allows only configured projects'
-   * clone URLs, so no job can point Orch's git at a URL of its choosing (SSRF). Default: any.
-   */
-  allowRepo?: (repo: string) => boolean;
-}
+export type { AgentRunnerOptions, OnFinished } from './agent-runner-options.js';
 
 /** A run in progress, as the worker sees it. */
 export interface RunningAgent {
@@ -408,40 +363,4 @@ export class AgentRunner {
     const o = this.#o;
     return { queue: o.queue, breakers: o.breakers, notifier: o.notifier, clock: o.clock, log };
   }
-}
-
-function watchLimits(profile: AgentProfile) {
-  return {
-    wallMs: profile.timeoutMs,
-    idleMs: profile.idleTimeoutMs,
-    exitGraceMs: profile.exitGraceMs,
-    killGraceMs: profile.killGraceMs,
-  };
-}
-
-/** Variables every agent gets: who it is and where its task is. */
-function runEnv(job: Job, run: AgentRun, taskFile: string, worktree: WorktreeInfo) {
-  return {
-    ORCH_JOB_ID: String(job.id),
-    ORCH_RUN_ID: String(run.id),
-    ORCH_ATTEMPT: String(job.attempts),
-    ORCH_ROLE: job.kind,
-    ORCH_TASK_FILE: taskFile,
-    ORCH_WORKTREE: worktree.path,
-  };
-}
-
-function taskHeader(job: Job, run: AgentRun, payload: AgentJobPayload) {
-  return {
-    jobId: job.id,
-    runId: run.id,
-    attempt: job.attempts,
-    role: job.kind,
-    repo: payload.repo,
-    branch: payload.branch,
-    taskId: job.taskId ?? payload.taskId,
-    workItemId: payload.workItemId,
-    stage: payload.stage,
-    scenario: payload.scenario,
-  };
 }
