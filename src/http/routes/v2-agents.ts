@@ -67,7 +67,7 @@ function abortOnClose(reply: FastifyReply, polls: Set<AbortController>): AbortCo
  */
 async function clientGone(reply: FastifyReply, signal: AbortSignal): Promise<boolean> {
   await new Promise((resolve) => setImmediate(resolve));
-  return signal.aborted || reply.raw.destroyed || reply.request.raw.destroyed;
+  return signal.aborted || reply.raw.destroyed || reply.raw.socket?.destroyed === true;
 }
 
 /** Hands the jobs back if the connection closes before the response was fully written. */
