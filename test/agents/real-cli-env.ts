@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,12 +30,12 @@ export const CODEX_PROVIDER = 'stub';
 
 /**
  * A CODEX_HOME whose config.toml defines a Responses-API provider on the stub. It lives under
- * node_modules/.cache, not the temp dir: codex 0.171 refuses to create its sandbox helper links
- * under a temporary directory, and then every sandboxed command fails ("bwrap: execvp
- * codex-linux-sandbox: No such file or directory").
+ * ~/.cache, not the temp dir (nor a checkout that may itself sit under /tmp, as CI's clone can):
+ * codex 0.171 refuses to create its sandbox helper links under a temporary directory, and then
+ * every sandboxed command fails ("bwrap: execvp codex-linux-sandbox: No such file or directory").
  */
 export function makeCodexHome(stubUrl: string): { home: string; cleanup: () => void } {
-  const base = join(ROOT, 'node_modules', '.cache', 'orch-conformance');
+  const base = join(homedir(), '.cache', 'orch-conformance');
   mkdirSync(base, { recursive: true });
   const home = mkdtempSync(join(base, 'codex-home-'));
   writeFileSync(
