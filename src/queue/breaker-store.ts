@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { Db } from '../store/db.js';
+import { greatest, type Db } from '../store/db.js';
 import {
   breakerSnapshot,
   claimGate,
@@ -10,7 +10,6 @@ import {
   type BreakerPolicy,
   type BreakerState,
 } from './circuit-breaker.js';
-import { greatest } from './job-queue.js';
 
 interface BreakerRow {
   kind: string;

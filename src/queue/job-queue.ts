@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { Db, Dialect, Queryable } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
 import { OrchError } from '../errors.js';
 import { claimSql } from './claim-sql.js';
 import { completeBatchSql } from './complete-batch-sql.js';
@@ -37,11 +37,6 @@ export type FencedResult<T> = ({ kind: 'ok' } & T) | { kind: 'lease_lost' };
 export interface QueueCounts {
   byStatus: Record<JobStatus, number>;
   byKind: { kind: string; status: JobStatus; count: number; oldestAvailableAtMs: number | null }[];
-}
-
-/** The scalar two-argument maximum: `greatest` on PostgreSQL, `max` on SQLite. */
-export function greatest(dialect: Dialect): string {
-  return dialect === 'postgres' ? 'greatest' : 'max';
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Dialect } from '../store/db.js';
+import { greatest, type Dialect } from '../store/db.js';
 import { assertNever, OrchError } from '../errors.js';
 import type { JobStatus } from './job.js';
 import {
@@ -151,7 +151,7 @@ function render(e: FieldEffect, field: string, ctx: RenderContext): string {
     case 'increment':
       return `${col(ctx, field)} + 1`;
     case 'decrement_to_zero':
-      return `${ctx.dialect === 'postgres' ? 'greatest' : 'max'}(${col(ctx, field)} - 1, 0)`;
+      return `${greatest(ctx.dialect)}(${col(ctx, field)} - 1, 0)`;
     case 'new_token':
       return ctx.dialect === 'postgres' ? 'gen_random_uuid()::text' : 'lower(hex(randomblob(16)))';
     case 'cancel_error': {

@@ -49,3 +49,8 @@ export function jsonTextArray(dialect: Dialect, n: number): string {
     ? `(select jsonb_array_elements_text($${n}::jsonb))`
     : `(select value from json_each($${n}))`;
 }
+
+/** The scalar two-argument maximum: `greatest` on PostgreSQL, `max` on SQLite. */
+export function greatest(dialect: Dialect): string {
+  return dialect === 'postgres' ? 'greatest' : 'max';
+}
