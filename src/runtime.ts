@@ -13,7 +13,7 @@ import type { Config } from './config/config.js';
 import { leasedMergeGate, type MergeLock } from './gates/merge/merge-gate.js';
 import { DEFAULT_GATES, GateRegistry } from './gates/registry.js';
 import { LocalForge } from './integrations/forge/local-forge.js';
-import { LogNotifier, type Notifier } from './integrations/notify/notifier.js';
+import { LogNotifier, maskingNotifier, type Notifier } from './integrations/notify/notifier.js';
 import { LocalTracker } from './integrations/tracker/local-tracker.js';
 import type { Logger } from './log.js';
 import { pipelineOnFinished } from './pipeline/agent-hook.js';
@@ -82,7 +82,11 @@ export async function createRuntime(o: RuntimeOptions) {
   }
   const integrations = integrationSettings(config.env);
   const projectsConfig = parseProjects((o.configFile as Record<string, unknown>).projects);
-  const notifier =
+  // One masker for the process: every text that may quote captured output (gate evidence, job
+  // and run errors, last_error, the timeline, outbox effects, notifications, served logs, the
+  // security report) is stored or sent without Orch's secrets.
+  const mask = secretMasker(secretValues({ ...config.env, ORCH_DB_URL: config.dbUrl }));
+  const rawNotifier =
     o.notifier ??
     (integrations.telegram.botToken
       ? new TelegramNotifier({
@@ -93,6 +97,7 @@ export async function createRuntime(o: RuntimeOptions) {
           log,
         })
       : new LogNotifier(log));
+  const notifier = maskingNotifier(rawNotifier, mask);
   const forge = new LocalForge(db, join(config.dataDir, 'forge'), clock);
   const tracker = new LocalTracker(db, clock);
   const plane = integrations.plane
@@ -117,6 +122,7 @@ export async function createRuntime(o: RuntimeOptions) {
     retry: config.queue.retry,
     defaultMaxAttempts: config.queue.defaultMaxAttempts,
     pollIntervalMs: config.queue.pollIntervalMs,
+    mask,
   });
   const admin = new QueueAdmin(queue);
   const projects = new ProjectRegistry(
@@ -129,8 +135,6 @@ export async function createRuntime(o: RuntimeOptions) {
   const worktreesDir = config.env.ORCH_WORKTREES_DIR ?? join(config.dataDir, 'worktrees');
   const worktrees = new WorktreeManager({ reposDir, worktreesDir });
   const workspace = new GitWorkspace(worktrees);
-  // One masker for the process: gate evidence is stored, and run logs served, without secrets.
-  const mask = secretMasker(secretValues({ ...config.env, ORCH_DB_URL: config.dbUrl }));
   const gates = new GateRegistry(DEFAULT_GATES, { mask });
   const recoveryConfig = recoverySettings(config.env, log);
   // The merge lease lives in recovery (created below, after the pipeline it needs); the gate
@@ -152,12 +156,13 @@ export async function createRuntime(o: RuntimeOptions) {
       clock,
       log,
       notifier,
+      mask,
     }),
   );
   assertGatesKnown(projects.all(), (g) => gates.has(g));
   const tasks = new TaskStore(db, { mask });
   const outbox = new OutboxWorker({
-    store: new OutboxStore(db),
+    store: new OutboxStore(db, { mask }),
     deliver: effectDeliverer({ projects, notifier, log }),
     clock,
     log,
@@ -186,7 +191,7 @@ export async function createRuntime(o: RuntimeOptions) {
   });
   const runner = new AgentRunner({
     queue,
-    runs: new AgentRunStore(db),
+    runs: new AgentRunStore(db, { mask }),
     breakers,
     profiles,
     worktrees,

@@ -1,3 +1,4 @@
+import { noMask, type SecretMasker } from '../config/secret-masker.js';
 import type { Db } from '../store/db.js';
 import type { AdapterName, KillReason, RunOutcomeKind } from './runner.js';
 
@@ -96,9 +97,12 @@ export interface RunFinish {
 /** Persistence of agent_runs. Plain statements: a run row has exactly one writer (its runner). */
 export class AgentRunStore {
   readonly #db: Db;
+  readonly #mask: SecretMasker;
 
-  constructor(db: Db) {
+  /** `mask`: applied to a run's argv and error text (it quotes the agent's output) before they are stored. */
+  constructor(db: Db, o: { mask?: SecretMasker } = {}) {
     this.#db = db;
+    this.#mask = o.mask ?? noMask;
   }
 
   async create(input: {
@@ -125,7 +129,13 @@ export class AgentRunStore {
     await this.#db.run(
       `-- agent run started: argv $2, log $3, worktree $4, pid $5
        update agent_runs set argv = $2, log_path = $3, worktree = $4, pid = $5 where id = $1`,
-      [id, JSON.stringify(fields.argv), fields.logPath, fields.worktree, fields.pid],
+      [
+        id,
+        JSON.stringify(fields.argv.map(this.#mask)),
+        fields.logPath,
+        fields.worktree,
+        fields.pid,
+      ],
     );
   }
 
@@ -148,7 +158,7 @@ export class AgentRunStore {
         f.inputTokens,
         f.outputTokens,
         f.killReason,
-        f.error === null ? null : f.error.slice(0, 4000),
+        f.error === null ? null : this.#mask(f.error).slice(0, 4000),
       ],
     );
   }

@@ -45,6 +45,25 @@ export function secretValues(env: Readonly<Record<string, unknown>>): string[] {
   return out.filter((v) => v.length >= MIN_SECRET_LENGTH);
 }
 
+/** Masks nothing: the default where no secrets are configured (tests, tools). */
+export const noMask: SecretMasker = (text) => text;
+
+/**
+ * Pure: `value` with the masker applied to every string inside it (object values and array
+ * items, recursively); other values are kept. For structured payloads — notifications, timeline
+ * details, outbox effects — whose JSON form would escape a secret's quotes or backslashes.
+ */
+export function maskDeep<T>(value: T, mask: SecretMasker): T {
+  if (typeof value === 'string') return mask(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => maskDeep(v, mask)) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = maskDeep(v, mask);
+    return out as T;
+  }
+  return value;
+}
+
 /**
  * One masker for the process: replaces every occurrence of a secret value with `[masked]`.
  * Longest values first, so a URL is masked whole rather than around its password.

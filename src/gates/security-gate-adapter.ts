@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { SecretMasker } from '../config/secret-masker.js';
 import { safeNotify, type Notifier } from '../integrations/notify/notifier.js';
 import type { Logger } from '../log.js';
 import type { Gate } from './gate.js';
@@ -13,7 +14,7 @@ import { runSecurityGate, type SecurityGateConfig } from './security/index.js';
  */
 export function securityGate(
   config: SecurityGateConfig,
-  deps: { clock: Clock; log: Logger; notifier?: Notifier },
+  deps: { clock: Clock; log: Logger; notifier?: Notifier; mask?: SecretMasker },
 ): Gate {
   return async (ctx) => {
     const r = await runSecurityGate({
@@ -24,6 +25,7 @@ export function securityGate(
       config,
       clock: deps.clock,
       log: deps.log,
+      ...(deps.mask && { mask: deps.mask }),
     });
     if (r.evidence.depsAuditDegraded) {
       const message = `dependency audit degraded: ${r.evidence.depAuditDetail}`;

@@ -39,12 +39,15 @@ export class Authenticator {
   readonly #db: Db;
   readonly #clock: Clock;
   readonly #adminDigest: Buffer | null;
+  readonly #viewerDigest: Buffer | null;
   readonly #cache = new Map<string, { grant: AgentTokenGrant | undefined; expiresAtMs: number }>();
 
-  constructor(db: Db, clock: Clock, adminToken: string | undefined) {
+  /** `viewerToken` is only recognised here to refuse it clearly (403) on write routes. */
+  constructor(db: Db, clock: Clock, adminToken: string | undefined, viewerToken?: string) {
     this.#db = db;
     this.#clock = clock;
     this.#adminDigest = adminToken ? digest(adminToken) : null;
+    this.#viewerDigest = viewerToken ? digest(viewerToken) : null;
   }
 
   get adminEnabled(): boolean {
@@ -77,11 +80,20 @@ export class Authenticator {
     this.#cache.clear();
   }
 
-  /** Resolves the request's principal; AUTH_REQUIRED / INVALID_TOKEN otherwise. */
+  /**
+   * Resolves the request's principal; AUTH_REQUIRED / INVALID_TOKEN otherwise, and FORBIDDEN for
+   * the viewer token (a known token without the right, not an unknown one).
+   */
   async principal(request: FastifyRequest): Promise<Principal> {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw new OrchError('AUTH_REQUIRED', 'an Authorization: Bearer token is required');
     if (this.isAdmin(token)) return { kind: 'admin' };
+    if (this.#viewerDigest !== null && timingSafeEqual(digest(token), this.#viewerDigest)) {
+      throw new OrchError(
+        'FORBIDDEN',
+        'the viewer token can only read; this needs the admin token',
+      );
+    }
     const grant = await this.agentGrant(token);
     if (!grant) throw new OrchError('INVALID_TOKEN', 'unknown or revoked token');
     return { kind: 'agent', grant };

@@ -62,6 +62,19 @@ export class OrchMetrics {
     registers: [this.registry],
   });
 
+  /** Read at scrape time; set by the v2 routes to the lease hub's count of waiting requests. */
+  #waitingLongPolls: () => number = () => 0;
+  readonly longPollsWaiting: Gauge = new Gauge({
+    name: 'orch_v2_long_polls_waiting',
+    help: 'v2 lease requests waiting for a job right now (long-polls held open)',
+    registers: [this.registry],
+    collect: (): void => this.longPollsWaiting.set(this.#waitingLongPolls()),
+  });
+
+  watchLongPolls(count: () => number): void {
+    this.#waitingLongPolls = count;
+  }
+
   recordClaims(jobs: readonly Job[], source: 'v2' | 'local'): void {
     for (const job of jobs) this.claims.inc({ kind: job.kind, source });
   }

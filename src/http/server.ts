@@ -75,7 +75,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
     },
     transform: jsonSchemaTransform,
   });
-  const auth = new Authenticator(deps.db, deps.clock, deps.adminToken);
+  const auth = new Authenticator(deps.db, deps.clock, deps.adminToken, deps.viewerToken);
   const readAccess = new ReadAccess({
     auth,
     clock: deps.clock,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { maskDeep, noMask, type SecretMasker } from '../config/secret-masker.js';
 import { typedParam, type Db, type Dialect, type Queryable } from '../store/db.js';
 
 /** One side effect to deliver later: `kind` says how, `payload` carries everything needed. */
@@ -79,9 +80,12 @@ function claimSql(dialect: Dialect): string {
  */
 export class OutboxStore {
   readonly #db: Db;
+  readonly #mask: SecretMasker;
 
-  constructor(db: Db) {
+  /** `mask`: applied to every string of a payload before it is stored (comments quote errors). */
+  constructor(db: Db, o: { mask?: SecretMasker } = {}) {
     this.#db = db;
+    this.#mask = o.mask ?? noMask;
   }
 
   async add(q: Queryable, entries: readonly OutboxEntry[], nowMs: number): Promise<void> {
@@ -90,7 +94,7 @@ export class OutboxStore {
         `-- outbox add: task $1, kind $2, payload $3, at $4
          insert into outbox (task_id, kind, payload, available_at_ms, created_at_ms)
          values ($1, $2, $3, $4, $4)`,
-        [e.taskId, e.kind, JSON.stringify(e.payload), nowMs],
+        [e.taskId, e.kind, JSON.stringify(maskDeep(e.payload, this.#mask)), nowMs],
       );
     }
   }

@@ -1,4 +1,5 @@
 import { jsonTextArray, type Db, type Queryable } from '../store/db.js';
+import { maskDeep, noMask, type SecretMasker } from '../config/secret-masker.js';
 import { OrchError } from '../errors.js';
 import { formatWorkItemId, taskFromRow, type Task, type TaskRow, type TaskState } from './task.js';
 
@@ -56,12 +57,15 @@ export interface TransitionSet {
 /** Tasks, their timeline and gate results. Writes take a Queryable so callers compose transactions. */
 export class TaskStore {
   readonly #db: Db;
-  readonly #mask: (text: string) => string;
+  readonly #mask: SecretMasker;
 
-  /** `mask`: applied to gate reasons and evidence before they are stored (captured output). */
-  constructor(db: Db, o: { mask?: (text: string) => string } = {}) {
+  /**
+   * `mask` (config/secret-masker.ts): applied to every text that may quote captured output before
+   * it is stored — gate reasons and evidence, `last_error`, timeline messages and details.
+   */
+  constructor(db: Db, o: { mask?: SecretMasker } = {}) {
     this.#db = db;
-    this.#mask = o.mask ?? ((text) => text);
+    this.#mask = o.mask ?? noMask;
   }
 
   /** Creates the task for a tracker item, or returns the one that exists (same tracker ref). */
@@ -134,7 +138,7 @@ export class TaskStore {
         set.state ?? null,
         set.devRetriesIncrement ? 1 : 0,
         set.lastError === undefined ? 0 : 1,
-        set.lastError ?? null,
+        set.lastError == null ? null : this.#mask(set.lastError),
         set.track ?? null,
         nowMs,
         guard.devRetriesBelow ?? 2_147_483_647,
@@ -152,8 +156,8 @@ export class TaskStore {
         e.atMs,
         e.type,
         e.stage,
-        e.message,
-        e.detail === undefined ? null : JSON.stringify(e.detail),
+        this.#mask(e.message),
+        e.detail === undefined ? null : JSON.stringify(maskDeep(e.detail, this.#mask)),
       ],
     );
   }

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { SecretMasker } from '../config/secret-masker.js';
 import type { Db, Queryable } from '../store/db.js';
 import { OrchError } from '../errors.js';
 import { claimSql } from './claim-sql.js';
@@ -17,6 +18,11 @@ export interface QueueOptions {
   /** How long a waiting claimer sleeps between polls when no hint arrives. */
   pollIntervalMs: number;
   wake?: WakeSignal;
+  /**
+   * Applied to every error text before it is stored (config/secret-masker.ts): a failure's
+   * words often quote the agent's or a tool's output, and job errors are served by the API.
+   */
+  mask?: SecretMasker;
 }
 
 export interface ClaimOptions {
@@ -55,6 +61,10 @@ export class JobQueue {
     this.#opts = options;
     this.#sql = jobQueueSql(db.dialect);
     this.wake = options.wake ?? new WakeSignal();
+  }
+
+  #mask(text: string): string {
+    return this.#opts.mask ? this.#opts.mask(text) : text;
   }
 
   get clock(): Clock {
@@ -326,7 +336,7 @@ export class JobQueue {
       'running',
       d.attempts,
       d.transientAttempts,
-      failure.error.slice(0, 4000),
+      this.#mask(failure.error).slice(0, 4000),
       nowMs,
       held.attempts,
       held.transient_attempts,
@@ -352,7 +362,7 @@ export class JobQueue {
       leaseToken,
       'running',
       nowMs + Math.max(0, Math.round(delayMs)),
-      reason ?? null,
+      reason === undefined ? null : this.#mask(reason),
       nowMs,
     ]);
     return row ? { kind: 'ok', job: jobFromRow(row) } : { kind: 'lease_lost' };
@@ -369,7 +379,7 @@ export class JobQueue {
       id,
       leaseToken,
       'running',
-      reason,
+      this.#mask(reason),
       nowMs,
     ]);
     return row ? { kind: 'ok', job: jobFromRow(row) } : { kind: 'lease_lost' };

@@ -77,6 +77,11 @@ export class AgentProtocol {
     this.#completes = new CompleteBatcher(options.queue);
   }
 
+  /** Lease requests (long-polls) waiting for a job right now. */
+  get waitingLeases(): number {
+    return this.#hub.waiting;
+  }
+
   /** Long-polls for up to `waitMs` (capped) and leases up to `max` matching jobs of the tenant. */
   async lease(grant: AgentTokenGrant, req: LeaseRequest, signal?: AbortSignal): Promise<Job[]> {
     const kinds = allowedKinds(grant.kinds, req.kinds);

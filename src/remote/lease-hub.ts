@@ -78,6 +78,13 @@ export class LeaseHub {
     this.#pollIntervalMs = options.pollIntervalMs;
   }
 
+  /** How many lease requests are waiting for a job right now. */
+  get waiting(): number {
+    let n = 0;
+    for (const group of this.#groups.values()) n += group.waiters.length;
+    return n;
+  }
+
   /** Leases up to `max` jobs, waiting up to `waitMs` for the first. */
   lease(req: HubLeaseRequest, signal?: AbortSignal): Promise<Job[]> {
     if (signal?.aborted) return Promise.resolve([]);

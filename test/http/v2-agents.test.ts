@@ -53,8 +53,14 @@ describeEachDialect('v2 agent protocol', ({ current }) => {
   it('gives concurrent long-polls distinct jobs, each leased exactly once', async () => {
     const { app, queue } = setup();
     const token = await createToken(app, { tenant_id: 'acme', kinds: ['k'] });
-    const polls = Array.from({ length: 20 }, () => lease(app, token, { wait_ms: 5000, max: 2 }));
-    await new Promise((r) => setTimeout(r, 50));
+    const polls = Array.from({ length: 20 }, () => lease(app, token, { wait_ms: 10_000, max: 2 }));
+    // All 20 must be waiting before the jobs arrive: a poll that registers late finds the jobs
+    // gone. The /metrics gauge says how many are waiting.
+    for (let waiting = 0; waiting < 20;) {
+      await new Promise((r) => setTimeout(r, 20));
+      const m = await app.inject({ method: 'GET', url: '/metrics', headers: ADMIN });
+      waiting = Number(/^orch_v2_long_polls_waiting (\d+)$/m.exec(m.body)?.[1] ?? 0);
+    }
     await queue.enqueueBatch(Array.from({ length: 30 }, () => ({ kind: 'k', tenantId: 'acme' })));
     const results = await Promise.all(polls);
     const ids = results.flat().map((j) => j.id);

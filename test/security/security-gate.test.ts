@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
+import { secretMasker } from '../../src/config/secret-masker.js';
 import {
   parseSecurityStatus,
   runSecurityGate,
@@ -149,6 +150,21 @@ describe('runSecurityGate end to end (real git repos, fake scanners)', () => {
     expect(closed.reason).toMatch(
       /^dep-audit feed unavailable \(fail-closed\): npm feed unavailable/,
     );
+  });
+
+  it('masks Orch’s own secrets in the report it writes into the worktree (issue 13)', async () => {
+    // The audit's error names the registry URL; pretend it carries a credential of Orch's.
+    const commands = { ...testConfig().auditCommands, npm: fakeAudit('feed-down') };
+    const secret = 'registry.npmjs.org';
+    const unmasked = await gate(testConfig({ auditCommands: commands }));
+    expect(unmasked.passed).toBe(true);
+    expect(report()).toContain(secret);
+    const r = await gate(testConfig({ auditCommands: commands }), {
+      mask: secretMasker([secret]),
+    });
+    expect(r.passed).toBe(true);
+    expect(report()).toContain('[masked]');
+    expect(report()).not.toContain(secret);
   });
 
   it('AC-17: per-scanner timeouts: a hung auditor degrades, a hung gitleaks fails', async () => {

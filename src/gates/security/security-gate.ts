@@ -1,3 +1,4 @@
+import type { SecretMasker } from '../../config/secret-masker.js';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { systemClock, type Clock } from '../../clock.js';
@@ -26,6 +27,11 @@ export interface RunSecurityGateOptions {
   readonly config: SecurityGateConfig;
   readonly clock?: Clock;
   readonly log?: Logger;
+  /**
+   * Orch's own secrets (config/secret-masker.ts), masked in the report before it is written: it
+   * lands in the worktree, where the next agent and the merge can carry it into the repository.
+   */
+  readonly mask?: SecretMasker;
 }
 
 /** Structured detail for the gate-result record and the dashboard; never holds a raw secret. */
@@ -169,7 +175,7 @@ async function evaluate(
     scanner: secret.scanner,
     notes,
   });
-  await writeReport(reportPath, content, log);
+  await writeReport(reportPath, opts.mask ? opts.mask(content) : content, log);
   const verdict = await readBack(reportPath, fields);
   const evidence: SecurityGateEvidence = {
     outcome: 'evaluated',

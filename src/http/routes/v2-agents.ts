@@ -219,6 +219,7 @@ export function v2AgentRoutes(app: FastifyInstance, ctx: HttpContext): void {
     onClaimed: (jobs) => metrics.recordClaims(jobs, 'v2'),
     onLeaseLost: (endpoint) => metrics.staleLeaseRejections.inc({ endpoint }),
   });
+  metrics.watchLongPolls(() => protocol.waitingLeases);
   const polls = new Set<AbortController>();
   app.addHook('preClose', () => {
     for (const ac of polls) ac.abort();

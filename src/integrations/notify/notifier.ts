@@ -1,3 +1,4 @@
+import { maskDeep, type SecretMasker } from '../../config/secret-masker.js';
 import type { Logger } from '../../log.js';
 
 /**
@@ -84,6 +85,18 @@ export class RecordingNotifier implements Notifier {
   ofType<T extends NotifyEventType>(type: T): Extract<NotifyEvent, { type: T }>[] {
     return this.events.filter((e): e is Extract<NotifyEvent, { type: T }> => e.type === type);
   }
+}
+
+/**
+ * A notifier that masks every string of an event (config/secret-masker.ts) before handing it on:
+ * failure messages quote agent and tool output, and a chat is outside Orch's boundary.
+ */
+export function maskingNotifier(inner: Notifier, mask: SecretMasker): Notifier {
+  const deliver = inner.deliver?.bind(inner);
+  return {
+    notify: (event) => inner.notify(maskDeep(event, mask)),
+    ...(deliver && { deliver: (event: NotifyEvent) => deliver(maskDeep(event, mask)) }),
+  };
 }
 
 /** Delivers an event; a notifier failure is logged and never reaches the caller. */
