@@ -2,9 +2,10 @@ import type { Task } from './task.js';
 
 /**
  * The instructions written into an agent's task file. Rollback prompts carry the findings
- * verbatim (spec ORCH-046): the developer must not have to go looking for them.
+ * verbatim (spec ORCH-046, extracted by findings-extract.ts): the developer must not have to go
+ * looking for them. The cap only guards against a runaway artifact.
  */
-const MAX_FINDINGS = 1500;
+const MAX_FINDINGS = 10_000;
 
 function header(task: Task, stage: string): string {
   return `Work item: ${task.workItemId}\nTitle: ${task.title}\nRepo: ${task.repo}\nBranch: ${task.branch}\nStage: ${stage}\nArtifacts: docs/work-items/${task.workItemId}/`;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { GateResult } from '../gates/gate.js';
 import type { AdvanceResult, CoreEngine } from './engine.js';
+import { extractFindings } from './findings-extract.js';
 import { analystRerunPrompt, clip, rollbackPrompt } from './prompts.js';
 import type { Task } from './task.js';
 
@@ -62,7 +63,8 @@ async function findingsText(
         `${worktree}/docs/work-items/${task.workItemId}/${rule.findingsFile}`,
         'utf8',
       );
-      return `From ${rule.findingsFile}:\n${text}`;
+      const file = `docs/work-items/${task.workItemId}/${rule.findingsFile}`;
+      return `From ${rule.findingsFile} (full text: ${file}):\n${extractFindings(rule.findingsFile, text)}`;
     } catch {
       // fall through to the gate's own evidence
     }
@@ -99,7 +101,7 @@ export async function rollbackToDevelopment(
     job: {
       role: 'developer',
       stage: 'development',
-      prompt: rollbackPrompt(task, why.reason, clip(findings), attempt),
+      prompt: rollbackPrompt(task, why.reason, findings, attempt),
     },
     effects: [
       { kind: 'tracker_state', state: 'in_progress' },

@@ -185,13 +185,18 @@ describeEachDialect('pipeline engine', ({ current }) => {
       env.artifact(
         x,
         '12-review.md',
-        review('REQUEST_CHANGES', 'P1: GPX timestamps lack the timezone.'),
+        // A long summary first: the must-fix finding lies past the first 1,500 characters.
+        review(
+          'REQUEST_CHANGES',
+          `## Summary\n${'The track import works for the sample files. '.repeat(40)}\n\n## Findings\n- P3: a typo in the help text.\n- P1: GPX timestamps lack the timezone.\n`,
+        ),
       ),
     );
     expect(r).toMatchObject({ kind: 'rolled_back', from: 'review', to: 'development' });
     expect(await env.task(t.id)).toMatchObject({ stage: 'development', devRetries: 1 });
     const dev = (await env.admin.list({ taskId: t.id, kind: 'developer', limit: 1 }))[0]!;
     expect(JSON.stringify(dev.payload)).toContain('P1: GPX timestamps lack the timezone.');
+    expect(JSON.stringify(dev.payload)).not.toMatch(/typo in the help text|sample files/);
     expect(JSON.stringify(dev.payload)).toContain(
       'REQUEST_CHANGES from reviewer (developer retry 1/3)',
     );
