@@ -20,6 +20,7 @@ import { pipelineOnFinished } from './pipeline/agent-hook.js';
 import { CoreEngine, RECHECK_JOB_KIND } from './pipeline/engine.js';
 import { recheck } from './pipeline/recheck.js';
 import { GitWorkspace } from './pipeline/git-workspace.js';
+import { parseStopRepos, type StopPolicy } from './pipeline/stop.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import type { Project } from './pipeline/project.js';
 import { ProjectRegistry } from './pipeline/project.js';
@@ -181,7 +182,11 @@ export async function createRuntime(o: RuntimeOptions) {
     clock,
     maxDefers: config.env.ORCH_MERGE_DEFER_MAX_ATTEMPTS,
   });
-  const pipeline = new Pipeline(core, admin);
+  const stopPolicy: StopPolicy = {
+    enabled: config.env.ORCH_STOP_ENABLED,
+    repos: parseStopRepos(config.env.ORCH_STOP_REPOS),
+  };
+  const pipeline = new Pipeline(core, admin, { stop: stopPolicy });
 
   const baseEnv = agentBaseEnv();
   const profiles = new AgentProfiles(o.configFile.agents, config.env, log);
@@ -323,6 +328,7 @@ export async function createRuntime(o: RuntimeOptions) {
     outbox,
     recovery,
     mask,
+    stopPolicy,
     /**
      * Startup recovery (system-inventory §7; migrations ran in createRuntime): orphan agent runs →
      * running jobs whose executor is gone → expired leases → merge-lease reclaim → run-log

@@ -70,6 +70,10 @@ export const envSchema = z.object({
   ORCH_OUTBOX_MAX_ATTEMPTS: int(10, 1),
   /** The lessons journal (GET/POST /lessons); false → reads empty, writes ignored. */
   ORCH_LESSONS_ENABLED: bool(true),
+  /** STOP from the tracker (an approver's `STOP` comment cancels the item); false = ignored. */
+  ORCH_STOP_ENABLED: bool(true),
+  /** CSV of repositories STOP applies to; empty = every repository. */
+  ORCH_STOP_REPOS: z.string().default(''),
   ORCH_RECONCILE_INTERVAL_S: int(60, 1),
   ORCH_RECONCILE_GRACE_S: int(300, 0),
   /** JSON object stage → grace seconds, e.g. {"deploy":900}. */

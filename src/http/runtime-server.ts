@@ -1,3 +1,4 @@
+import { readStopStats } from '../store/stop-stats.js';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 import { dashboardRoutes } from './dashboard-routes.js';
@@ -63,6 +64,11 @@ export function serverForRuntime(
       reaper: () => rt.recovery.reaper.status(),
       reconciler: () => rt.recovery.reconciler.status(),
       outbox: () => rt.outbox.status(),
+      stop: async () => ({
+        enabled: rt.stopPolicy.enabled,
+        repos: rt.stopPolicy.repos.length > 0 ? rt.stopPolicy.repos : 'all',
+        ...(await readStopStats(rt.db)),
+      }),
       merge_leases: async () => ({
         reclaim_enabled: rt.recovery.settings.leaseReclaimEnabled,
         leases: await rt.recovery.leases.list(),

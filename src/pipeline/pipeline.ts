@@ -7,6 +7,7 @@ import type { AdvanceResult, CoreEngine } from './engine.js';
 import { analystRerunPrompt, stagePrompt } from './prompts.js';
 import { blockOnJobEnd } from './job-failures.js';
 import { resumeTask, type ResumeInput } from './resume.js';
+import { DEFAULT_STOP_POLICY, stopFromTracker, type StopPolicy } from './stop.js';
 import { rollback, rollbackToDevelopment } from './rollbacks.js';
 import { previous, stageDef } from './stages.js';
 import { isParked, type Task } from './task.js';
@@ -19,10 +20,12 @@ import { isParked, type Task } from './task.js';
 export class Pipeline {
   readonly core: CoreEngine;
   readonly #admin: QueueAdmin;
+  readonly #stop: StopPolicy;
 
-  constructor(core: CoreEngine, admin: QueueAdmin) {
+  constructor(core: CoreEngine, admin: QueueAdmin, o: { stop?: StopPolicy } = {}) {
     this.core = core;
     this.#admin = admin;
+    this.#stop = o.stop ?? DEFAULT_STOP_POLICY;
   }
 
   async #load(taskId: number): Promise<Task> {
@@ -246,9 +249,22 @@ export class Pipeline {
         return { intent, result: await this.answer(taskId, intent.text, by) };
       case 'resume':
         return { intent, result: await this.resume(taskId, { note: intent.note, by }) };
+      case 'stop':
+        return {
+          intent,
+          result: await stopFromTracker(
+            this.#stop,
+            task,
+            { reason: intent.reason, by },
+            {
+              cancel: (reason) => this.cancel(taskId, reason, { via: 'stop', by }),
+              ignore: (message) => this.core.record(task, { type: 'stop_ignored', message }),
+            },
+          ),
+        };
       case 'unauthorized':
         await this.core.record(task, {
-          type: 'comment',
+          type: intent.wanted === 'stop' ? 'stop_ignored' : 'comment',
           message: `${intent.wanted} from ${by} ignored: not an approver`,
         });
         return { intent, result: { kind: 'noop', reason: `${by} is not an approver` } };
@@ -348,14 +364,28 @@ export class Pipeline {
     return { was: task.track, changed: true };
   }
 
-  /** STOP: the task is cancelled and its queued or running jobs are cancelled with it. */
-  async cancel(taskId: number, reason: string): Promise<AdvanceResult> {
+  /**
+   * Cancel (`orch task cancel`, or STOP from the tracker): the task is cancelled and its queued or
+   * running jobs are cancelled with it — a running agent is stopped and nothing it did is pushed.
+   * A Blocked task can be cancelled too (it is one of its ways out).
+   */
+  async cancel(
+    taskId: number,
+    reason: string,
+    o: { via?: 'operator' | 'stop'; by?: string } = {},
+  ): Promise<AdvanceResult> {
     const task = await this.#load(taskId);
-    if (isParked(task.state)) return { kind: 'noop', reason: `task is ${task.state}` };
+    if (task.state === 'cancelled' || task.state === 'done') {
+      return { kind: 'noop', reason: `task is ${task.state}` };
+    }
     const applied = await this.core.apply(task, {
-      guard: { stage: task.stage },
+      guard: { stage: task.stage, states: [task.state] },
       set: { state: 'cancelled', lastError: reason },
-      event: { type: 'cancelled', message: reason },
+      event: {
+        type: 'cancelled',
+        message: reason,
+        detail: { via: o.via ?? 'operator', ...(o.by && { by: o.by }) },
+      },
       effects: [
         { kind: 'comment', author: 'orch', body: `🛑 Cancelled: ${reason}` },
         { kind: 'notify', event: { type: 'task_cancelled', message: reason } },

@@ -25,6 +25,24 @@ describe('interpretComment', () => {
     expect(interpretComment(':approved:', ann, [])).toMatchObject({ kind: 'unauthorized' });
   });
 
+  it('reads a STOP line or :stop: from an approver as stop, winning over every other token', () => {
+    expect(interpretComment('STOP: wrong repository', ann, APPROVERS)).toEqual({
+      kind: 'stop',
+      reason: 'wrong repository',
+    });
+    expect(interpretComment('Hm.\nSTOP', ann, APPROVERS)).toEqual({ kind: 'stop', reason: 'Hm.' });
+    expect(interpretComment(':approved: :stop: wait', ann, APPROVERS)).toMatchObject({
+      kind: 'stop',
+    });
+    expect(interpretComment('STOP', eve, APPROVERS)).toMatchObject({
+      kind: 'unauthorized',
+      wanted: 'stop',
+    });
+    // Only the upper-case word at a line start: prose is an answer.
+    expect(interpretComment('please stop adding tests', ann, APPROVERS).kind).toBe('answer');
+    expect(interpretComment('Stopwatch is wrong', ann, APPROVERS).kind).toBe('answer');
+  });
+
   it('reads :rejected:, a REJECT line and a Rejected: line as rejection with the reason', () => {
     expect(interpretComment(':rejected: the BRD misses exports', ann, APPROVERS)).toEqual({
       kind: 'rejection',

@@ -8,7 +8,10 @@
  *   comment (token removed) is the reason.
  * - resume: the token `:resume:` anywhere, or a line that starts with `/resume`; re-runs a
  *   Blocked (or cancelled) item's stage, with the rest of the comment as the note.
- * - Approval, rejection and resume count only from an author in the project's approver allowlist; the
+ * - stop: a line that starts with the word `STOP` (upper case, e.g. `STOP: wrong repository`) or
+ *   the token `:stop:`; cancels the item as `orch task cancel` does (spec ORCH-090). It wins over
+ *   every other token: an emergency brake must not be read as an approval.
+ * - Approval, rejection, resume and stop count only from an author in the project's approver allowlist; the
  *   same comment from anyone else is `unauthorized` (the pipeline may answer, never act). An
  *   empty allowlist means nobody can approve by comment.
  * - Everything else is an `answer` (to open questions, or a free comment).
@@ -18,12 +21,17 @@ export type CommentIntent =
   | { kind: 'approval'; text: string }
   | { kind: 'rejection'; reason: string }
   | { kind: 'resume'; note: string }
-  | { kind: 'unauthorized'; wanted: 'approval' | 'rejection' | 'resume'; text: string }
+  | { kind: 'stop'; reason: string }
+  | { kind: 'unauthorized'; wanted: Wanted; text: string }
   | { kind: 'answer'; text: string };
 
 export const APPROVE_TOKEN = ':approved:';
 export const REJECT_TOKEN = ':rejected:';
 export const RESUME_TOKEN = ':resume:';
+export const STOP_TOKEN = ':stop:';
+const STOP_LINE = /^\s*STOP\b/m;
+
+type Wanted = 'approval' | 'rejection' | 'resume' | 'stop';
 const RESUME_LINE = /^\s*\/resume\b/im;
 const REJECT_LINES = [/^\s*REJECT\b/m, /^\s*rejected:/im] as const;
 
@@ -63,13 +71,23 @@ export function interpretComment(
       return { kind: 'rejection', reason: rejectionReason(text) };
     case 'resume':
       return { kind: 'resume', note: resumeNote(text) };
+    case 'stop':
+      return { kind: 'stop', reason: stopReason(text) };
   }
 }
 
-function wantedAction(text: string, lower: string): 'approval' | 'rejection' | 'resume' | null {
+function wantedAction(text: string, lower: string): Wanted | null {
+  if (lower.includes(STOP_TOKEN) || STOP_LINE.test(text)) return 'stop';
   if (lower.includes(REJECT_TOKEN) || REJECT_LINES.some((re) => re.test(text))) return 'rejection';
   if (lower.includes(RESUME_TOKEN) || RESUME_LINE.test(text)) return 'resume';
   return lower.includes(APPROVE_TOKEN) ? 'approval' : null;
+}
+
+function stopReason(text: string): string {
+  return text
+    .replace(/:stop:/gi, '')
+    .replace(/^\s*STOP\b[:\s-]*/m, '')
+    .trim();
 }
 
 function resumeNote(text: string): string {
