@@ -182,6 +182,13 @@ describeEachDialect('startup recovery', ({ current }) => {
       expect(body.reconciler).toMatchObject({ enabled: true, interval: 60 });
       expect(body.merge_leases).toMatchObject({ leases: [] });
       expect(body.outbox).toMatchObject({ enabled: true, running: true, pending: 0, dead: 0 });
+      expect(body.stop).toEqual({
+        enabled: true,
+        repos: 'all',
+        cancelled: 0,
+        ignored: 0,
+        recent: [],
+      });
       await app.close();
     } finally {
       await rt.stop();
