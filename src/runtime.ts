@@ -20,7 +20,9 @@ import { pipelineOnFinished } from './pipeline/agent-hook.js';
 import { CoreEngine, RECHECK_JOB_KIND } from './pipeline/engine.js';
 import { recheck } from './pipeline/recheck.js';
 import { GitWorkspace } from './pipeline/git-workspace.js';
-import { parseStopRepos, type StopPolicy } from './pipeline/stop.js';
+import type { AutoLabelPolicy } from './pipeline/auto-labels.js';
+import type { StopPolicy } from './pipeline/stop.js';
+import { parseRepoList } from './config/repo-list.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import type { Project } from './pipeline/project.js';
 import { ProjectRegistry } from './pipeline/project.js';
@@ -170,6 +172,10 @@ export async function createRuntime(o: RuntimeOptions) {
     enabled: () => config.env.ORCH_OUTBOX_ENABLED,
     retry: { ...DEFAULT_OUTBOX_RETRY, maxAttempts: config.env.ORCH_OUTBOX_MAX_ATTEMPTS },
   });
+  const labelPolicy: AutoLabelPolicy = {
+    enabled: config.env.ORCH_AUTO_LABELS_ENABLED,
+    repos: parseRepoList(config.env.ORCH_AUTO_LABELS_REPOS),
+  };
   const core = new CoreEngine({
     db,
     queue,
@@ -181,10 +187,11 @@ export async function createRuntime(o: RuntimeOptions) {
     log,
     clock,
     maxDefers: config.env.ORCH_MERGE_DEFER_MAX_ATTEMPTS,
+    labelPolicy,
   });
   const stopPolicy: StopPolicy = {
     enabled: config.env.ORCH_STOP_ENABLED,
-    repos: parseStopRepos(config.env.ORCH_STOP_REPOS),
+    repos: parseRepoList(config.env.ORCH_STOP_REPOS),
   };
   const pipeline = new Pipeline(core, admin, { stop: stopPolicy });
 
@@ -329,6 +336,7 @@ export async function createRuntime(o: RuntimeOptions) {
     recovery,
     mask,
     stopPolicy,
+    labelPolicy,
     /**
      * Startup recovery (system-inventory §7; migrations ran in createRuntime): orphan agent runs →
      * running jobs whose executor is gone → expired leases → merge-lease reclaim → run-log

@@ -150,31 +150,44 @@ export function taskCommand(): Command {
     .requiredOption('--title <text>', 'title')
     .option('--description <text>', 'description', '')
     .option('--bug', 'bug track: skip architecture')
-    .action((o: Common & { project: string; title: string; description: string; bug?: boolean }) =>
-      withRuntime(o, async (rt) => {
-        const project = rt.projects.get(o.project);
-        const item = await rt.tracker.createItem(project.trackerProjectId, {
-          title: o.title,
-          description: o.description,
-        });
-        const res = await intake(
-          rt.core,
-          rt.workspace,
-          project,
-          {
-            trackerItemId: item.ref.itemId,
+    .option('--label <name...>', 'tracker labels (label auto-mode may route or auto-approve)')
+    .action(
+      (
+        o: Common & {
+          project: string;
+          title: string;
+          description: string;
+          bug?: boolean;
+          label?: string[];
+        },
+      ) =>
+        withRuntime(o, async (rt) => {
+          const project = rt.projects.get(o.project);
+          const labels = o.label ?? [];
+          const item = await rt.tracker.createItem(project.trackerProjectId, {
             title: o.title,
             description: o.description,
-            ...(o.bug && { track: 'bug' }),
-          },
-          rt.log,
-        );
-        if (o.json) printJson(res);
-        else
-          process.stdout.write(
-            `${res.task.workItemId} created on ${res.task.branch}; analyst job ${res.jobId}\n`,
+            labels,
+          });
+          const res = await intake(
+            rt.core,
+            rt.workspace,
+            project,
+            {
+              trackerItemId: item.ref.itemId,
+              title: o.title,
+              description: o.description,
+              labels,
+              ...(o.bug && { track: 'bug' }),
+            },
+            rt.log,
           );
-      }),
+          if (o.json) printJson(res);
+          else
+            process.stdout.write(
+              `${res.task.workItemId} created on ${res.task.branch}; analyst job ${res.jobId}\n`,
+            );
+        }),
     );
   withCommon(task.command('list'))
     .description('list work items, newest first')

@@ -70,6 +70,10 @@ export const envSchema = z.object({
   ORCH_OUTBOX_MAX_ATTEMPTS: int(10, 1),
   /** The lessons journal (GET/POST /lessons); false → reads empty, writes ignored. */
   ORCH_LESSONS_ENABLED: bool(true),
+  /** Label auto-mode: tracker labels choose the track and may auto-approve analysis. */
+  ORCH_AUTO_LABELS_ENABLED: bool(true),
+  /** CSV of repositories label auto-mode applies to; empty = every repository. */
+  ORCH_AUTO_LABELS_REPOS: z.string().default(''),
   /** STOP from the tracker (an approver's `STOP` comment cancels the item); false = ignored. */
   ORCH_STOP_ENABLED: bool(true),
   /** CSV of repositories STOP applies to; empty = every repository. */

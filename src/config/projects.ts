@@ -59,6 +59,17 @@ export const projectSchema = z.preprocess(
     /** Shared cap on rollbacks to development before the task is Blocked. */
     maxDeveloperRetries: z.number().int().min(0).max(20).default(3),
     /**
+     * Label auto-mode (src/pipeline/auto-labels.ts): label → track (e.g. `bug: bug`, or a track
+     * defined below that skips stages) and labels whose analysis needs no human approval.
+     */
+    labels: z
+      .object({
+        tracks: z.record(z.string().min(1).max(100), name).default({ bug: 'bug' }),
+        autoApprove: z.array(z.string().min(1).max(100)).default([]),
+      })
+      .strict()
+      .default({ tracks: { bug: 'bug' }, autoApprove: [] }),
+    /**
      * Overrides of the default stage machine (src/pipeline/stages.ts): replaced stage definitions
      * and/or tracks. Validated again against the gate registry at startup.
      */

@@ -1,4 +1,5 @@
-import { readStopStats } from '../store/stop-stats.js';
+import { DEFAULT_LABEL_RULES } from '../pipeline/auto-labels.js';
+import { readAutoLabelStats, readStopStats } from '../store/flow-stats.js';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 import { dashboardRoutes } from './dashboard-routes.js';
@@ -64,6 +65,14 @@ export function serverForRuntime(
       reaper: () => rt.recovery.reaper.status(),
       reconciler: () => rt.recovery.reconciler.status(),
       outbox: () => rt.outbox.status(),
+      auto_labels: async () => ({
+        enabled: rt.labelPolicy.enabled,
+        repos: rt.labelPolicy.repos.length > 0 ? rt.labelPolicy.repos : 'all',
+        projects: Object.fromEntries(
+          rt.projects.all().map((p) => [p.key, p.labels ?? DEFAULT_LABEL_RULES]),
+        ),
+        ...(await readAutoLabelStats(rt.db)),
+      }),
       stop: async () => ({
         enabled: rt.stopPolicy.enabled,
         repos: rt.stopPolicy.repos.length > 0 ? rt.stopPolicy.repos : 'all',

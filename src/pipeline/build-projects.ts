@@ -33,6 +33,14 @@ export function buildProjects(config: ProjectsConfig, parts: ProjectParts): Proj
         'CONFIG_INVALID',
         `project ${p.key} uses Gitea but ORCH_GITEA_URL/ORCH_GITEA_TOKEN are not set`,
       );
+    const pipeline = pipelineFor(p.key, p.pipeline);
+    for (const [label, track] of Object.entries(p.labels.tracks)) {
+      if (!pipeline.tracks[track])
+        throw new OrchError(
+          'CONFIG_INVALID',
+          `project ${p.key}: label "${label}" names unknown track "${track}"`,
+        );
+    }
     return {
       key: p.key,
       prefix: p.prefix ?? p.key,
@@ -41,7 +49,8 @@ export function buildProjects(config: ProjectsConfig, parts: ProjectParts): Proj
       tracker,
       trackerProjectId: p.tracker.kind === 'plane' ? p.tracker.projectId : p.key,
       forge,
-      pipeline: pipelineFor(p.key, p.pipeline),
+      pipeline,
+      labels: p.labels,
       testCommand: p.testCommand,
       testTimeoutMs: p.testTimeoutS * 1000,
       approvers: p.tracker.approvers,

@@ -1,3 +1,4 @@
+import type { AutoLabelPolicy } from './auto-labels.js';
 import type { Clock } from '../clock.js';
 import type { GateContext, GateResult } from '../gates/gate.js';
 import type { GateRegistry } from '../gates/registry.js';
@@ -45,6 +46,8 @@ export interface EngineDeps {
   clock: Clock;
   /** How many times one stage visit may be deferred (busy merge lease) before it blocks. */
   maxDefers?: number;
+  /** Label auto-mode kill-switch and scope (auto-labels.ts); default: on, every repository. */
+  labelPolicy?: AutoLabelPolicy;
 }
 
 /** The job kind that re-evaluates a deferred stage (handled in-process). */

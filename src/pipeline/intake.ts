@@ -1,4 +1,11 @@
 import type { Logger } from '../log.js';
+import {
+  DEFAULT_AUTO_LABEL_POLICY,
+  DEFAULT_LABEL_RULES,
+  labelsApply,
+  trackForLabels,
+  type AutoLabelPolicy,
+} from './auto-labels.js';
 import type { Effect } from './effects.js';
 import type { CoreEngine } from './engine.js';
 import type { GitWorkspace } from './git-workspace.js';
@@ -14,8 +21,25 @@ export interface IntakeItem {
   trackerItemId: string;
   title: string;
   description: string;
-  /** `bug` routes the task past architecture (bug fast-track). */
+  /** An explicit track (`orch task create --bug`): wins over the labels. */
   track?: string;
+  /** The item's tracker labels: they may choose the track (label auto-mode, auto-labels.ts). */
+  labels?: readonly string[];
+}
+
+/** The track of a new item: explicit, else chosen by a label (when labels apply), else `full`. */
+export function intakeTrack(
+  project: Project,
+  item: Pick<IntakeItem, 'track' | 'labels'>,
+  policy: AutoLabelPolicy = DEFAULT_AUTO_LABEL_POLICY,
+): { track: string; label: string | null } {
+  const tracks = project.pipeline.tracks;
+  if (item.track && tracks[item.track]) return { track: item.track, label: null };
+  if (item.labels && labelsApply(policy, project.repo)) {
+    const byLabel = trackForLabels(project.labels ?? DEFAULT_LABEL_RULES, item.labels, tracks);
+    if (byLabel) return byLabel;
+  }
+  return { track: 'full', label: null };
 }
 
 /** `00-business-request.md`, the first artifact of every work item (spec §5). */
@@ -50,7 +74,7 @@ export async function intake(
   log: Logger,
 ): Promise<{ task: Task; created: boolean; jobId: number | null }> {
   const { db, tasks, queue, clock } = engine.deps;
-  const track = item.track && project.pipeline.tracks[item.track] ? item.track : 'full';
+  const { track, label } = intakeTrack(project, item, engine.deps.labelPolicy);
   const nowMs = clock.now();
   const result = await db.tx(async (q) => {
     const { task, created } = await tasks.create(
@@ -77,7 +101,7 @@ export async function intake(
       type: 'created',
       stage: 'created',
       message: `work item ${task.workItemId} created`,
-      detail: { track },
+      detail: { track, ...(label !== null && { label }) },
     });
     const role = agentFor(project.pipeline, track, 'created') ?? 'analyst';
     const prompt = `${stagePrompt(task, role, 'analysis')}\nBusiness request:\n${businessRequest(task, item.description)}`;

@@ -3,14 +3,31 @@ import type { GateResult } from '../gates/gate.js';
 import { OrchError } from '../errors.js';
 import { interpretComment, type CommentIntent } from '../integrations/tracker/comment-intent.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
+import type { Effect } from './effects.js';
 import type { AdvanceResult, CoreEngine } from './engine.js';
 import { analystRerunPrompt, stagePrompt } from './prompts.js';
 import { blockOnJobEnd } from './job-failures.js';
+import {
+  autoApproveLabel,
+  DEFAULT_AUTO_LABEL_POLICY,
+  DEFAULT_LABEL_RULES,
+  labelsApply,
+} from './auto-labels.js';
 import { resumeTask, type ResumeInput } from './resume.js';
 import { DEFAULT_STOP_POLICY, stopFromTracker, type StopPolicy } from './stop.js';
 import { rollback, rollbackToDevelopment } from './rollbacks.js';
 import { previous, stageDef } from './stages.js';
 import { isParked, type Task } from './task.js';
+
+const APPROVAL_REQUEST_EFFECTS: Effect[] = [
+  { kind: 'tracker_state', state: 'in_review' },
+  {
+    kind: 'comment',
+    author: 'analyst',
+    body: '📋 BRD/TRZ/AC/TestPlan ready. Please review and comment :approved: to move to Architecture.',
+  },
+  { kind: 'notify', event: { type: 'approval_requested', message: 'analysis ready for approval' } },
+];
 
 /**
  * The pipeline's entry points: after an agent run, on approvals, rejections and answers from the
@@ -63,27 +80,29 @@ export class Pipeline {
     const ctx = await this.core.gateContext(task);
     const complete = await this.core.deps.gates.evaluate('check_analysis_complete', ctx);
     if (complete.passed) {
+      const autoLabel = await this.#autoApproveLabel(task);
       const applied = await this.core.apply(task, {
         guard: { stage: 'analysis', states: ['active'] },
         set: { state: 'awaiting_approval' },
         event: { type: 'approval_requested', message: 'analysis complete; waiting for approval' },
         gates: [complete],
+        effects: autoLabel === null ? APPROVAL_REQUEST_EFFECTS : [],
+      });
+      if (!applied) return { kind: 'noop', reason: 'task moved meanwhile' };
+      if (autoLabel === null) return { kind: 'awaiting_approval' };
+      await this.core.record(task, {
+        type: 'auto_approved',
+        message: `analysis approved by the label "${autoLabel}" (label auto-mode)`,
+        detail: { label: autoLabel },
         effects: [
-          { kind: 'tracker_state', state: 'in_review' },
           {
             kind: 'comment',
-            author: 'analyst',
-            body: '📋 BRD/TRZ/AC/TestPlan ready. Please review and comment :approved: to move to Architecture.',
-          },
-          {
-            kind: 'notify',
-            event: { type: 'approval_requested', message: 'analysis ready for approval' },
+            author: 'orch',
+            body: `✅ BRD/TRZ/AC/TestPlan ready; approved by the label "${autoLabel}" (label auto-mode).`,
           },
         ],
       });
-      return applied
-        ? { kind: 'awaiting_approval' }
-        : { kind: 'noop', reason: 'task moved meanwhile' };
+      return this.approve(task.id, `label "${autoLabel}"`);
     }
     const questions = await readQuestions(ctx.worktree, task.workItemId);
     if (questions !== null) {
@@ -122,6 +141,27 @@ export class Pipeline {
       [complete],
     );
     return { kind: 'warning', reason };
+  }
+
+  /**
+   * Label auto-mode: the item's auto-approve label, read from the tracker now (so a label removed
+   * meanwhile counts). Null = a human approves; so does an unreachable tracker (logged) — never
+   * an automatic pass on doubt.
+   */
+  async #autoApproveLabel(task: Task): Promise<string | null> {
+    const project = this.core.project(task);
+    const rules = project.labels ?? DEFAULT_LABEL_RULES;
+    const policy = this.core.deps.labelPolicy ?? DEFAULT_AUTO_LABEL_POLICY;
+    if (rules.autoApprove.length === 0 || !labelsApply(policy, task.repo)) return null;
+    let labels: string[];
+    try {
+      const ref = { projectId: task.trackerProjectId, itemId: task.trackerItemId };
+      labels = (await project.tracker.getItem(ref)).labels;
+    } catch (err) {
+      this.core.deps.log.warn({ err, taskId: task.id }, 'labels unreadable: approval by a human');
+      return null;
+    }
+    return autoApproveLabel(rules, labels);
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { LabelRules } from './auto-labels.js';
 import type { Forge } from '../integrations/forge/forge.js';
 import type { Tracker } from '../integrations/tracker/tracker.js';
 import { OrchError } from '../errors.js';
@@ -25,6 +26,8 @@ export interface Project {
   approvers: readonly string[];
   /** Shared cap on rollbacks to development (review changes, test failures, security, merge). */
   maxDeveloperRetries: number;
+  /** Label auto-mode rules (auto-labels.ts); absent = `DEFAULT_LABEL_RULES`. */
+  labels?: LabelRules;
   /** Passed to the scripted demo agents through the job payload; ignored by real agents. */
   scenario?: Record<string, string>;
 }

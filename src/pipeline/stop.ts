@@ -23,14 +23,6 @@ export function stopRefusal(policy: StopPolicy, task: Pick<Task, 'repo'>): strin
   return null;
 }
 
-/** Pure: the ORCH_STOP_REPOS list (comma-separated, blanks ignored). */
-export function parseStopRepos(csv: string): string[] {
-  return csv
-    .split(',')
-    .map((r) => r.trim())
-    .filter((r) => r !== '');
-}
-
 /** The cancellation a STOP asks for, and what to record when it is refused. */
 export interface StopActions {
   cancel(reason: string, by: string): Promise<AdvanceResult>;

@@ -62,12 +62,11 @@ export class WebhookHandler {
           (p) => p.key === projectKey && p.tracker.kind === 'plane',
         );
         if (!project) return { kind: 'ignored', reason: `no Plane project ${projectKey ?? '?'}` };
-        const track = e.labels.some((l) => l.toLowerCase() === 'bug') ? 'bug' : 'full';
         const r = await intake(
           this.#pipeline.core,
           this.#workspace,
           project,
-          { trackerItemId: e.itemId, title: e.title, description: e.description, track },
+          { trackerItemId: e.itemId, title: e.title, description: e.description, labels: e.labels },
           this.#log,
         );
         return { kind: 'intake', workItemId: r.task.workItemId, created: r.created };

@@ -8,6 +8,7 @@ import { createSampleRepo, SAMPLE_TEST_COMMAND } from '../../src/demo/sample-rep
 import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
 import { silentLogger } from '../../src/log.js';
 import { intake } from '../../src/pipeline/intake.js';
+import type { LabelRules } from '../../src/pipeline/auto-labels.js';
 import type { Project } from '../../src/pipeline/project.js';
 import { DEFAULT_PIPELINE } from '../../src/pipeline/stages.js';
 import type { Task } from '../../src/pipeline/task.js';
@@ -18,6 +19,10 @@ export interface Scenario {
   key: string;
   scenario: Record<string, string>;
   maxDeveloperRetries?: number;
+  /** Label auto-mode rules of the project (default: DEFAULT_LABEL_RULES). */
+  labels?: LabelRules;
+  /** Extra tracks of the project's pipeline, beside `full` and `bug`. */
+  tracks?: Record<string, string[]>;
 }
 
 export const APPROVER = 'alice';
@@ -62,7 +67,10 @@ export async function matrixRuntime(
         tracker,
         trackerProjectId: s.key,
         forge,
-        pipeline: DEFAULT_PIPELINE,
+        pipeline: s.tracks
+          ? { ...DEFAULT_PIPELINE, tracks: { ...DEFAULT_PIPELINE.tracks, ...s.tracks } }
+          : DEFAULT_PIPELINE,
+        ...(s.labels && { labels: s.labels }),
         testCommand: SAMPLE_TEST_COMMAND,
         testTimeoutMs: 60_000,
         approvers: [APPROVER],
@@ -79,15 +87,15 @@ export async function matrixRuntime(
 }
 
 /** Files a work item in project `key` through intake, as `orch task create` does. */
-export async function fileItem(rt: Runtime, key: string): Promise<Task> {
+export async function fileItem(rt: Runtime, key: string, labels: string[] = []): Promise<Task> {
   const project = rt.projects.get(key);
   const title = `Item of ${key}`;
-  const item = await rt.tracker.createItem(key, { title, description: 'matrix item' });
+  const item = await rt.tracker.createItem(key, { title, description: 'matrix item', labels });
   const { task } = await intake(
     rt.core,
     rt.workspace,
     project,
-    { trackerItemId: item.ref.itemId, title, description: 'matrix item' },
+    { trackerItemId: item.ref.itemId, title, description: 'matrix item', labels },
     silentLogger,
   );
   return task;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import type { Runtime } from '../../src/runtime.js';
 import type { Task } from '../../src/pipeline/task.js';
-import { readStopStats } from '../../src/store/stop-stats.js';
+import { readStopStats } from '../../src/store/flow-stats.js';
 import { describeEachDialect } from '../helpers/test-db.js';
 import { APPROVER, drive, fileItem, matrixRuntime, remoteHead } from './failure-matrix-harness.js';
 

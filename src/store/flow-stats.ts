@@ -39,3 +39,24 @@ export async function readStopStats(db: Db, recent = 10): Promise<StopStats> {
     })),
   };
 }
+
+/** What the `auto_labels` block of /queue counts: items a label routed or approved. */
+export interface AutoLabelStats {
+  /** Items whose track a label chose at intake. */
+  routed: number;
+  /** Analyses approved by a label instead of a human. */
+  autoApproved: number;
+}
+
+/** Reads the label auto-mode counts from the task timeline (`created` with a label, `auto_approved`). */
+export async function readAutoLabelStats(db: Db): Promise<AutoLabelStats> {
+  const row = await db.get<{ routed: number | string; approved: number | string }>(
+    `-- auto_labels block: items routed by a label at intake, analyses approved by a label
+     select
+       coalesce(sum(case when type = 'created' then 1 else 0 end), 0) as routed,
+       coalesce(sum(case when type = 'auto_approved' then 1 else 0 end), 0) as approved
+     from task_events
+     where type = 'auto_approved' or (type = 'created' and detail like '%"label":%')`,
+  );
+  return { routed: Number(row?.routed ?? 0), autoApproved: Number(row?.approved ?? 0) };
+}
