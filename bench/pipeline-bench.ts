@@ -1,0 +1,280 @@
+/**
+ * Pipeline benchmark: N work items through every stage of the full track (analysis → … → done)
+ * with the scripted agents as real child processes, a trivial test command (`true`) and analysis
+ * approved by a label (label auto-mode), `--concurrency` agents at a time, on SQLite and
+ * PostgreSQL. Prints items per minute, Orch's own CPU and RSS per item (the agents are separate
+ * processes and not counted), and the stage-transition latency — one agent's exit to the next
+ * agent's start on the same item — p50/p99, for the transitions that run no gate command and for
+ * all of them.
+ *
+ *   npm run bench:pipeline [-- --db sqlite|postgres|both --items 200 --concurrency 8]
+ *
+ * Results: docs/benchmarks.md "## Pipeline (bench:pipeline)".
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../src/config/config.js';
+import { parseConfigFile } from '../src/config/config-file.js';
+import { createSampleRepo } from '../src/demo/sample-repo.js';
+import { silentLogger } from '../src/log.js';
+import { intake } from '../src/pipeline/intake.js';
+import type { Project } from '../src/pipeline/project.js';
+import { DEFAULT_PIPELINE } from '../src/pipeline/stages.js';
+import { createRuntime, type Runtime } from '../src/runtime.js';
+
+const PG_ADMIN_URL = process.env.ORCH_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const PG_DB = 'orch_bench_pipeline';
+const KEY = 'BEN';
+const LABEL = 'bench';
+/** Edges whose gate runs a command (tests; security + merge with its re-test): reported apart. */
+const GATE_COMMAND_EDGES = new Set(['developer→reviewer', 'deployer→deployer']);
+
+interface Options {
+  dbs: ('sqlite' | 'postgres')[];
+  items: number;
+  concurrency: number;
+  timeoutS: number;
+  /** Print the first item's merged timeline (jobs, agent runs, events) to see where time goes. */
+  trace: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const get = (name: string, def: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def;
+  };
+  const db = get('db', 'both');
+  return {
+    dbs: db === 'both' ? ['sqlite', 'postgres'] : [db as 'sqlite' | 'postgres'],
+    items: Number(get('items', '200')),
+    concurrency: Number(get('concurrency', '8')),
+    timeoutS: Number(get('timeout', '1800')),
+    trace: argv.includes('--trace'),
+  };
+}
+
+async function freshPg(): Promise<string> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`drop database if exists ${PG_DB} with (force)`);
+  await admin.query(`create database ${PG_DB}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${PG_DB}`;
+  return url.toString();
+}
+
+async function startRuntime(dbUrl: string, dataDir: string, o: Options): Promise<Runtime> {
+  const rt = await createRuntime({
+    config: loadConfig(
+      {
+        ORCH_DATA_DIR: dataDir,
+        ORCH_MAX_CONCURRENCY: String(o.concurrency),
+        ORCH_QUEUE_POLL_INTERVAL_MS: '250',
+        ORCH_PREFLIGHT_CACHE_TTL: '3600',
+      },
+      { dbUrl },
+    ),
+    configFile: parseConfigFile({
+      agents: { defaults: { adapter: 'scripted', timeoutS: 300, idleTimeoutS: 120 } },
+    }),
+    log: silentLogger,
+    projects: ({ forge, tracker }): Project[] => [
+      {
+        key: KEY,
+        prefix: KEY,
+        repo: 'bench',
+        baseBranch: 'main',
+        tracker,
+        trackerProjectId: KEY,
+        forge,
+        pipeline: DEFAULT_PIPELINE,
+        labels: { tracks: {}, autoApprove: [LABEL] },
+        testCommand: ['true'],
+        testTimeoutMs: 60_000,
+        approvers: ['bench-approver'],
+        maxDeveloperRetries: 3,
+        scenario: {},
+      },
+    ],
+  });
+  mkdirSync(join(dataDir, 'forge'), { recursive: true });
+  const seed = join(dataDir, 'seed');
+  mkdirSync(seed);
+  await createSampleRepo(seed);
+  await rt.forge.importRepo('bench', seed);
+  return rt;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+
+interface RunRow {
+  task_id: number;
+  kind: string;
+  started_at_ms: number;
+  finished_at_ms: number | null;
+}
+
+/** Agent exit → next agent start on the same item, split by whether a gate command ran between. */
+function transitions(runs: RunRow[]): {
+  plain: number[];
+  all: number[];
+  byEdge: Map<string, number[]>;
+} {
+  const byTask = new Map<number, RunRow[]>();
+  for (const r of runs) byTask.set(r.task_id, [...(byTask.get(r.task_id) ?? []), r]);
+  const plain: number[] = [];
+  const all: number[] = [];
+  const byEdge = new Map<string, number[]>();
+  for (const list of byTask.values()) {
+    list.sort((a, b) => a.started_at_ms - b.started_at_ms);
+    for (let i = 1; i < list.length; i++) {
+      const prev = list[i - 1]!;
+      const next = list[i]!;
+      if (prev.finished_at_ms === null) continue;
+      const ms = next.started_at_ms - prev.finished_at_ms;
+      all.push(ms);
+      const edge = `${prev.kind}→${next.kind}`;
+      byEdge.set(edge, [...(byEdge.get(edge) ?? []), ms]);
+      if (!GATE_COMMAND_EDGES.has(edge)) plain.push(ms);
+    }
+  }
+  for (const list of byEdge.values()) list.sort((a, b) => a - b);
+  return { plain: plain.sort((a, b) => a - b), all: all.sort((a, b) => a - b), byEdge };
+}
+
+async function runOne(dialect: 'sqlite' | 'postgres', o: Options) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orch-bench-pipeline-'));
+  const dbUrl = dialect === 'sqlite' ? `sqlite:${join(dataDir, 'orch.db')}` : await freshPg();
+  const rt = await startRuntime(dbUrl, dataDir, o);
+  try {
+    const project = rt.projects.get(KEY);
+    const ids: number[] = [];
+    for (let i = 0; i < o.items; i++) {
+      const title = `Bench item ${i + 1}`;
+      const labels = [LABEL];
+      const item = await rt.tracker.createItem(KEY, { title, description: 'bench', labels });
+      const { task } = await intake(
+        rt.core,
+        rt.workspace,
+        project,
+        { trackerItemId: item.ref.itemId, title, description: 'bench', labels },
+        silentLogger,
+      );
+      ids.push(task.id);
+    }
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    let maxRss = process.memoryUsage().rss;
+    await rt.start();
+    const deadline = Date.now() + o.timeoutS * 1000;
+    let finished = 0;
+    const states: Record<string, number> = {};
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      maxRss = Math.max(maxRss, process.memoryUsage().rss);
+      for (const k of Object.keys(states)) delete states[k];
+      for (const id of ids) {
+        const t = (await rt.tasks.get(id))!;
+        states[t.state] = (states[t.state] ?? 0) + 1;
+      }
+      finished = (states.done ?? 0) + (states.blocked ?? 0) + (states.cancelled ?? 0);
+      if (finished === ids.length) break;
+    }
+    await rt.worker.whenIdle();
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const runs = await rt.db.all<RunRow>(
+      `-- bench: every agent run's role and times
+       select task_id, kind, started_at_ms, finished_at_ms from agent_runs where task_id is not null`,
+    );
+    const { plain, all, byEdge } = transitions(runs);
+    if (o.trace) await printTrace(rt, ids[0]!);
+    const done = states.done ?? 0;
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    return {
+      dialect,
+      items: ids.length,
+      done,
+      notDone: ids.length - done,
+      states: { ...states },
+      wallS: wallMs / 1000,
+      itemsPerMin: done / (wallMs / 60_000),
+      agentRuns: runs.length,
+      cpuMsPerItem: cpuMs / Math.max(1, done),
+      orchCpuShare: cpuMs / wallMs,
+      maxRssMb: maxRss / 2 ** 20,
+      transitionNoGate: { n: plain.length, p50: percentile(plain, 50), p99: percentile(plain, 99) },
+      transitionAll: { n: all.length, p50: percentile(all, 50), p99: percentile(all, 99) },
+      byEdge: [...byEdge].map(([edge, list]) => ({
+        edge,
+        n: list.length,
+        p50: percentile(list, 50),
+        p99: percentile(list, 99),
+      })),
+    };
+  } finally {
+    await rt.stop({ drainMs: 0 });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** One item's jobs, agent runs and timeline events in time order, relative to its first job. */
+async function printTrace(rt: Runtime, taskId: number): Promise<void> {
+  const rows = await rt.db.all<{ at: number; what: string }>(
+    `-- bench trace: job created/started/finished, agent run start/exit, timeline events
+     select created_at_ms as at, 'job ' || kind || ' created' as what from jobs where task_id = $1
+     union all select started_at_ms, 'job ' || kind || ' claimed' from jobs where task_id = $1 and started_at_ms is not null
+     union all select finished_at_ms, 'job ' || kind || ' finished' from jobs where task_id = $1 and finished_at_ms is not null
+     union all select started_at_ms, 'run ' || kind || ' started' from agent_runs where task_id = $1
+     union all select finished_at_ms, 'run ' || kind || ' exited' from agent_runs where task_id = $1 and finished_at_ms is not null
+     union all select at_ms, 'event ' || type || ' ' || stage from task_events where task_id = $1
+     order by 1`,
+    [taskId],
+  );
+  const t0 = Number(rows[0]?.at ?? 0);
+  let prev = t0;
+  for (const r of rows) {
+    console.log(
+      `  +${String(Number(r.at) - t0).padStart(6)} ms (+${String(Number(r.at) - prev).padStart(5)})  ${r.what}`,
+    );
+    prev = Number(r.at);
+  }
+}
+
+async function main() {
+  const o = parseOptions(process.argv.slice(2));
+  console.log(
+    `bench:pipeline — ${o.items} items, ${o.concurrency} at a time, full track, scripted agents, ` +
+      `test command 'true'; load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+  );
+  for (const dialect of o.dbs) {
+    const r = await runOne(dialect, o);
+    const ms = (n: number) => `${n.toFixed(0)} ms`;
+    console.log(`\n${dialect}: ${r.done}/${r.items} done (${JSON.stringify(r.states)})`);
+    console.log(
+      `  wall ${r.wallS.toFixed(1)} s, ${r.itemsPerMin.toFixed(1)} items/min, ${r.agentRuns} agent runs`,
+    );
+    console.log(
+      `  Orch CPU ${r.cpuMsPerItem.toFixed(0)} ms/item (${(r.orchCpuShare * 100).toFixed(0)} % of a core), max RSS ${r.maxRssMb.toFixed(0)} MiB`,
+    );
+    console.log(
+      `  stage transition (agent exit → next agent start), no gate command: p50 ${ms(r.transitionNoGate.p50)} p99 ${ms(r.transitionNoGate.p99)} (n=${r.transitionNoGate.n}); goal p50 ≤ 100 ms`,
+    );
+    console.log(
+      `  stage transition, all edges (tests, security, merge included): p50 ${ms(r.transitionAll.p50)} p99 ${ms(r.transitionAll.p99)} (n=${r.transitionAll.n})`,
+    );
+    for (const e of r.byEdge)
+      console.log(`    ${e.edge.padEnd(24)} p50 ${ms(e.p50)} p99 ${ms(e.p99)} (n=${e.n})`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
