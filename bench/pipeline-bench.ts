@@ -116,35 +116,63 @@ interface RunRow {
   kind: string;
   started_at_ms: number;
   finished_at_ms: number | null;
+  /** The run's job: when it was enqueued and when a worker claimed it. */
+  job_created_at_ms: number;
+  job_started_at_ms: number | null;
 }
 
-/** Agent exit → next agent start on the same item, split by whether a gate command ran between. */
-function transitions(runs: RunRow[]): {
+interface Transitions {
+  /** Agent exit → next agent start, on edges that run no gate command. */
   plain: number[];
   all: number[];
   byEdge: Map<string, number[]>;
-} {
+  /** The same edges (no gate command) in three parts: Orch's step after the run (hook, gates,
+   * next job enqueued), the next job's wait in the queue, and claim → agent spawned (worktree). */
+  hook: number[];
+  queueWait: number[];
+  prepare: number[];
+}
+
+/** Agent exit → next agent start on the same item, split by edge and into its parts. */
+function transitions(runs: RunRow[]): Transitions {
   const byTask = new Map<number, RunRow[]>();
   for (const r of runs) byTask.set(r.task_id, [...(byTask.get(r.task_id) ?? []), r]);
-  const plain: number[] = [];
-  const all: number[] = [];
-  const byEdge = new Map<string, number[]>();
+  const t: Transitions = {
+    plain: [],
+    all: [],
+    byEdge: new Map(),
+    hook: [],
+    queueWait: [],
+    prepare: [],
+  };
   for (const list of byTask.values()) {
-    list.sort((a, b) => a.started_at_ms - b.started_at_ms);
+    list.sort((a, b) => Number(a.started_at_ms) - Number(b.started_at_ms));
     for (let i = 1; i < list.length; i++) {
       const prev = list[i - 1]!;
       const next = list[i]!;
-      if (prev.finished_at_ms === null) continue;
-      const ms = next.started_at_ms - prev.finished_at_ms;
-      all.push(ms);
+      if (prev.finished_at_ms === null || next.job_started_at_ms === null) continue;
+      const exited = Number(prev.finished_at_ms);
+      const ms = Number(next.started_at_ms) - exited;
+      t.all.push(ms);
       const edge = `${prev.kind}→${next.kind}`;
-      byEdge.set(edge, [...(byEdge.get(edge) ?? []), ms]);
-      if (!GATE_COMMAND_EDGES.has(edge)) plain.push(ms);
+      t.byEdge.set(edge, [...(t.byEdge.get(edge) ?? []), ms]);
+      if (GATE_COMMAND_EDGES.has(edge)) continue;
+      t.plain.push(ms);
+      t.hook.push(Number(next.job_created_at_ms) - exited);
+      t.queueWait.push(Number(next.job_started_at_ms) - Number(next.job_created_at_ms));
+      t.prepare.push(Number(next.started_at_ms) - Number(next.job_started_at_ms));
     }
   }
-  for (const list of byEdge.values()) list.sort((a, b) => a - b);
-  return { plain: plain.sort((a, b) => a - b), all: all.sort((a, b) => a - b), byEdge };
+  for (const list of [t.plain, t.all, t.hook, t.queueWait, t.prepare, ...t.byEdge.values()])
+    list.sort((a, b) => a - b);
+  return t;
 }
+
+const stats = (list: number[]) => ({
+  n: list.length,
+  p50: percentile(list, 50),
+  p99: percentile(list, 99),
+});
 
 async function runOne(dialect: 'sqlite' | 'postgres', o: Options) {
   const dataDir = mkdtempSync(join(tmpdir(), 'orch-bench-pipeline-'));
@@ -189,9 +217,12 @@ async function runOne(dialect: 'sqlite' | 'postgres', o: Options) {
     const cpu = process.cpuUsage(cpu0);
     const runs = await rt.db.all<RunRow>(
       `-- bench: every agent run's role and times
-       select task_id, kind, started_at_ms, finished_at_ms from agent_runs where task_id is not null`,
+       select r.task_id, r.kind, r.started_at_ms, r.finished_at_ms,
+              j.created_at_ms as job_created_at_ms, j.started_at_ms as job_started_at_ms
+       from agent_runs r join jobs j on j.id = r.job_id
+       where r.task_id is not null`,
     );
-    const { plain, all, byEdge } = transitions(runs);
+    const t = transitions(runs);
     if (o.trace) await printTrace(rt, ids[0]!);
     const done = states.done ?? 0;
     const cpuMs = (cpu.user + cpu.system) / 1000;
@@ -207,14 +238,12 @@ async function runOne(dialect: 'sqlite' | 'postgres', o: Options) {
       cpuMsPerItem: cpuMs / Math.max(1, done),
       orchCpuShare: cpuMs / wallMs,
       maxRssMb: maxRss / 2 ** 20,
-      transitionNoGate: { n: plain.length, p50: percentile(plain, 50), p99: percentile(plain, 99) },
-      transitionAll: { n: all.length, p50: percentile(all, 50), p99: percentile(all, 99) },
-      byEdge: [...byEdge].map(([edge, list]) => ({
-        edge,
-        n: list.length,
-        p50: percentile(list, 50),
-        p99: percentile(list, 99),
-      })),
+      transitionNoGate: stats(t.plain),
+      transitionAll: stats(t.all),
+      hook: stats(t.hook),
+      queueWait: stats(t.queueWait),
+      prepare: stats(t.prepare),
+      byEdge: [...t.byEdge].map(([edge, list]) => ({ edge, ...stats(list) })),
     };
   } finally {
     await rt.stop({ drainMs: 0 });
@@ -268,6 +297,11 @@ async function main() {
     );
     console.log(
       `  stage transition, all edges (tests, security, merge included): p50 ${ms(r.transitionAll.p50)} p99 ${ms(r.transitionAll.p99)} (n=${r.transitionAll.n})`,
+    );
+    console.log(
+      `    of which: after-run step (hook, gates, enqueue) p50 ${ms(r.hook.p50)} p99 ${ms(r.hook.p99)}; ` +
+        `queue wait p50 ${ms(r.queueWait.p50)} p99 ${ms(r.queueWait.p99)}; ` +
+        `claim → agent spawned p50 ${ms(r.prepare.p50)} p99 ${ms(r.prepare.p99)}`,
     );
     for (const e of r.byEdge)
       console.log(`    ${e.edge.padEnd(24)} p50 ${ms(e.p50)} p99 ${ms(e.p99)} (n=${e.n})`);

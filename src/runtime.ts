@@ -1,3 +1,5 @@
+import { SerialGate } from './pipeline/serial-gate.js';
+import { SerialGateRepo } from './store/serial-gate/serial-gate-repo.js';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { AgentRunStore } from './agents/agent-run-store.js';
@@ -176,6 +178,10 @@ export async function createRuntime(o: RuntimeOptions) {
     enabled: config.env.ORCH_AUTO_LABELS_ENABLED,
     repos: parseRepoList(config.env.ORCH_AUTO_LABELS_REPOS),
   };
+  const serialGate = new SerialGate(new SerialGateRepo(db), {
+    enabled: config.env.ORCH_SERIAL_GATE_ENABLED,
+    deps: config.env.ORCH_TASK_DEPS_ENABLED,
+  });
   const core = new CoreEngine({
     db,
     queue,
@@ -188,6 +194,7 @@ export async function createRuntime(o: RuntimeOptions) {
     clock,
     maxDefers: config.env.ORCH_MERGE_DEFER_MAX_ATTEMPTS,
     labelPolicy,
+    serialGate,
   });
   const stopPolicy: StopPolicy = {
     enabled: config.env.ORCH_STOP_ENABLED,
@@ -337,6 +344,7 @@ export async function createRuntime(o: RuntimeOptions) {
     mask,
     stopPolicy,
     labelPolicy,
+    serialGate,
     /**
      * Startup recovery (system-inventory §7; migrations ran in createRuntime): orphan agent runs →
      * running jobs whose executor is gone → expired leases → merge-lease reclaim → run-log

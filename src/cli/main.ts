@@ -7,6 +7,7 @@ import { jobsCommand } from './jobs-command.js';
 import { agentCommand } from './agent-command.js';
 import { simAgentCommand } from '../agents/sim-agent/sim-agent-command.js';
 import { demoCommand } from './demo-command.js';
+import { repoCommand } from './repo-command.js';
 import { taskCommand } from './task-command.js';
 import { tokenCommand } from './token-command.js';
 import { serveCommand } from './serve-command.js';
@@ -24,6 +25,7 @@ export function buildCli(): Command {
   program.addCommand(simAgentCommand());
   program.addCommand(demoCommand());
   program.addCommand(taskCommand());
+  program.addCommand(repoCommand());
   program.addCommand(tokenCommand());
   program.addCommand(serveCommand());
   program.addCommand(doctorCommand());

@@ -4,19 +4,20 @@ import { loadConfigFile } from '../config/config-file.js';
 import { OrchError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { intake } from '../pipeline/intake.js';
+import { addTaskDependencies, removeTaskDependencies } from '../pipeline/task-deps.js';
 import type { AdvanceResult } from '../pipeline/engine.js';
 import type { Task } from '../pipeline/task.js';
 import type { TaskEvent } from '../pipeline/task-store.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { formatTime, printJson, printTable } from './output.js';
 
-interface Common {
+export interface Common {
   db?: string;
   config?: string;
   json?: boolean;
 }
 
-async function withRuntime<T>(o: Common, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(o: Common, fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env, { dbUrl: o.db });
   const rt = await createRuntime({
     config,
@@ -51,7 +52,7 @@ function row(t: Task) {
   };
 }
 
-function withCommon(c: Command): Command {
+export function withCommon(c: Command): Command {
   return c
     .option('--db <url>', 'database URL (default: ORCH_DB_URL or sqlite:./.orch/orch.db)')
     .option('--config <file>', 'orch.config.yaml (default: ./orch.config.yaml if present)')
@@ -125,6 +126,8 @@ function wayOut(t: Task): string | null {
       return `orch task approve ${t.workItemId} | orch task reject ${t.workItemId} "<reason>"`;
     case 'cancelled':
       return `orch task resume ${t.workItemId} [--stage S]`;
+    case 'waiting':
+      return `starts by itself when its repository's serial gate opens (orch repo unfreeze ${t.repo} if frozen) | orch task cancel ${t.workItemId}`;
     case 'active':
     case 'done':
       return null;
@@ -151,6 +154,10 @@ export function taskCommand(): Command {
     .option('--description <text>', 'description', '')
     .option('--bug', 'bug track: skip architecture')
     .option('--label <name...>', 'tracker labels (label auto-mode may route or auto-approve)')
+    .option(
+      '--depends-on <workItem...>',
+      'work items this one waits for: it stops after analysis until they are done',
+    )
     .action(
       (
         o: Common & {
@@ -159,11 +166,14 @@ export function taskCommand(): Command {
           description: string;
           bug?: boolean;
           label?: string[];
+          dependsOn?: string[];
         },
       ) =>
         withRuntime(o, async (rt) => {
           const project = rt.projects.get(o.project);
           const labels = o.label ?? [];
+          // Checked before anything is filed: an unknown dependency changes nothing.
+          for (const ref of o.dependsOn ?? []) await findTask(rt, ref);
           const item = await rt.tracker.createItem(project.trackerProjectId, {
             title: o.title,
             description: o.description,
@@ -182,12 +192,38 @@ export function taskCommand(): Command {
             },
             rt.log,
           );
-          if (o.json) printJson(res);
+          const deps = o.dependsOn?.length
+            ? await addTaskDependencies(rt.pipeline, res.task, o.dependsOn)
+            : [];
+          if (o.json) printJson({ ...res, depends_on: deps.map((d) => d.dependsOnWorkItemId) });
           else
             process.stdout.write(
-              `${res.task.workItemId} created on ${res.task.branch}; analyst job ${res.jobId}\n`,
+              `${res.task.workItemId} created on ${res.task.branch}; analyst job ${res.jobId}` +
+                `${deps.length ? `; depends on ${deps.map((d) => d.dependsOnWorkItemId).join(', ')}` : ''}\n`,
             );
         }),
+    );
+  withCommon(task.command('deps <workItem>'))
+    .description('what a work item depends on (it waits after analysis until they are done)')
+    .option('--add <workItem...>', 'add dependencies (a cycle is refused)')
+    .option('--remove <workItem...>', 'remove dependencies (a waiting item may start)')
+    .action((ref: string, o: Common & { add?: string[]; remove?: string[] }) =>
+      withRuntime(o, async (rt) => {
+        const t = await findTask(rt, ref);
+        if (o.add?.length) await addTaskDependencies(rt.pipeline, t, o.add);
+        if (o.remove?.length) await removeTaskDependencies(rt.pipeline, t, o.remove);
+        const deps = await rt.serialGate.repo.dependenciesOf(rt.db, t.id);
+        if (o.json) return printJson({ work_item: t.workItemId, depends_on: deps });
+        printTable(
+          deps.map((d) => ({
+            depends_on: d.dependsOnWorkItemId,
+            stage: d.stage,
+            state: d.state,
+            source: d.source,
+          })),
+          ['depends_on', 'stage', 'state', 'source'],
+        );
+      }),
     );
   withCommon(task.command('list'))
     .description('list work items, newest first')

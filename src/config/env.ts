@@ -74,6 +74,13 @@ export const envSchema = z.object({
   ORCH_AUTO_LABELS_ENABLED: bool(true),
   /** CSV of repositories label auto-mode applies to; empty = every repository. */
   ORCH_AUTO_LABELS_REPOS: z.string().default(''),
+  /**
+   * Serial gate per repository and repository freezes (ORCH-088); false = items pass analysis
+   * whatever their project's `serial` and any freeze say, and waiting items start.
+   */
+  ORCH_SERIAL_GATE_ENABLED: bool(true),
+  /** Task dependencies (ORCH-026): an item waits after analysis until its dependencies are done. */
+  ORCH_TASK_DEPS_ENABLED: bool(true),
   /** STOP from the tracker (an approver's `STOP` comment cancels the item); false = ignored. */
   ORCH_STOP_ENABLED: bool(true),
   /** CSV of repositories STOP applies to; empty = every repository. */

@@ -70,6 +70,11 @@ export const projectSchema = z.preprocess(
       .strict()
       .default({ tracks: { bug: 'bug' }, autoApprove: [] }),
     /**
+     * Serial gate (src/pipeline/serial-gate.ts): `true` = one unfinished item of the repository
+     * past analysis at a time, a number = that many, `false` = no limit (a freeze still holds).
+     */
+    serial: z.union([z.boolean(), z.number().int().min(1).max(100)]).default(false),
+    /**
      * Overrides of the default stage machine (src/pipeline/stages.ts): replaced stage definitions
      * and/or tracks. Validated again against the gate registry at startup.
      */

@@ -1,4 +1,7 @@
 import { DEFAULT_LABEL_RULES } from '../pipeline/auto-labels.js';
+import { serialGateSnapshot } from '../pipeline/serial-gate.js';
+import { taskDepsSnapshot } from '../pipeline/task-deps.js';
+import { serialGateRoutes } from './routes/serial-gate.js';
 import { readAutoLabelStats, readStopStats } from '../store/flow-stats.js';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
@@ -53,6 +56,7 @@ export function serverForRuntime(
       ...dashboard.adminRoutes,
       lessonRoutes(new LessonStore(rt.db, rt.clock), rt.config.env.ORCH_LESSONS_ENABLED),
       escalateRoutes(rt.pipeline),
+      serialGateRoutes(rt),
       ...(extra.adminRoutes ?? []),
     ],
     statusBlocks: {
@@ -73,6 +77,8 @@ export function serverForRuntime(
         ),
         ...(await readAutoLabelStats(rt.db)),
       }),
+      serial_gate: () => serialGateSnapshot(rt.serialGate, rt.db, rt.projects.all()),
+      task_deps: () => taskDepsSnapshot(rt.pipeline),
       stop: async () => ({
         enabled: rt.stopPolicy.enabled,
         repos: rt.stopPolicy.repos.length > 0 ? rt.stopPolicy.repos : 'all',

@@ -51,6 +51,7 @@ export function buildProjects(config: ProjectsConfig, parts: ProjectParts): Proj
       forge,
       pipeline,
       labels: p.labels,
+      ...(p.serial !== false && { serial: p.serial === true ? 1 : p.serial }),
       testCommand: p.testCommand,
       testTimeoutMs: p.testTimeoutS * 1000,
       approvers: p.tracker.approvers,

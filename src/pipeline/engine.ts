@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { OutboxWriter } from '../outbox/outbox-writer.js';
 import type { Db, Queryable } from '../store/db.js';
+import type { SerialGate } from './serial-gate.js';
 import { effectEntries, type Effect } from './effects.js';
 import type { Project, ProjectRegistry } from './project.js';
 import { stagePrompt } from './prompts.js';
@@ -20,6 +21,7 @@ export type AdvanceResult =
   | { kind: 'rerun'; stage: string; role: string; jobId: number; reason: string }
   | { kind: 'awaiting_approval' }
   | { kind: 'needs_input' }
+  | { kind: 'waiting'; reason: string }
   | { kind: 'blocked'; reason: string }
   | { kind: 'cancelled'; reason: string }
   | { kind: 'gate_failed'; gate: GateResult }
@@ -48,6 +50,8 @@ export interface EngineDeps {
   maxDefers?: number;
   /** Label auto-mode kill-switch and scope (auto-labels.ts); default: on, every repository. */
   labelPolicy?: AutoLabelPolicy;
+  /** The serial gate per repository (serial-gate.ts); absent = no gate, no freeze. */
+  serialGate?: SerialGate;
 }
 
 /** The job kind that re-evaluates a deferred stage (handled in-process). */
@@ -68,6 +72,11 @@ export interface Change {
   /** Re-evaluate the stage after this long (a deferred gate). */
   recheckAfterMs?: number;
   effects?: Effect[];
+  /**
+   * Asked inside the transaction before anything is written (the serial gate, after locking the
+   * repository); false = the change is not made and `apply` returns null.
+   */
+  admit?: (q: Queryable) => Promise<boolean>;
 }
 
 /** A timeline entry without a stage change, and what to tell humans about it. */
@@ -134,8 +143,16 @@ export class CoreEngine {
     return { passed: true, results };
   }
 
-  /** Advances the task out of its stage (gates already green) and enqueues the next agent. */
-  async advance(task: Task, gates: GateResult[], states?: Task['state'][]): Promise<AdvanceResult> {
+  /**
+   * Advances the task out of its stage (gates already green) and enqueues the next agent.
+   * `admit` is checked in the transaction (see Change.admit); `why` is added to the timeline entry.
+   */
+  async advance(
+    task: Task,
+    gates: GateResult[],
+    states?: Task['state'][],
+    o: { admit?: Change['admit']; why?: string } = {},
+  ): Promise<AdvanceResult> {
     const p = this.project(task).pipeline;
     const to = next(p, task.track, task.stage);
     if (to === null) return { kind: 'noop', reason: 'terminal stage' };
@@ -146,10 +163,11 @@ export class CoreEngine {
       set: { stage: to, state: done ? 'done' : 'active' },
       event: {
         type: 'stage_changed',
-        message: `${task.stage} → ${to}`,
+        message: `${task.stage} → ${to}${o.why ? ` (${o.why})` : ''}`,
         detail: { from: task.stage, to },
       },
       gates,
+      ...(o.admit && { admit: o.admit }),
       ...(role && { job: { role, stage: to, prompt: stagePrompt(task, role, to) } }),
       effects: [
         { kind: 'tracker_state', state: done ? 'done' : 'in_progress' },
@@ -233,6 +251,7 @@ export class CoreEngine {
     const { db, tasks, queue, clock } = this.deps;
     const nowMs = clock.now();
     const result = await db.tx(async (q) => {
+      if (c.admit && !(await c.admit(q))) return null;
       const updated = await tasks.transition(q, task.id, c.guard, c.set, nowMs);
       if (!updated) return null;
       for (const g of c.gates ?? [])

@@ -28,6 +28,11 @@ export interface Project {
   maxDeveloperRetries: number;
   /** Label auto-mode rules (auto-labels.ts); absent = `DEFAULT_LABEL_RULES`. */
   labels?: LabelRules;
+  /**
+   * Serial gate (serial-gate.ts): at most this many unfinished items of the repository past
+   * analysis at a time; absent = not serial (a repository freeze still holds items).
+   */
+  serial?: number;
   /** Passed to the scripted demo agents through the job payload; ignored by real agents. */
   scenario?: Record<string, string>;
 }

@@ -10,6 +10,7 @@ export const TASK_STATUSES = [
   'running',
   'waiting_for_approval',
   'needs_input',
+  'waiting',
   'blocked',
   'cancelled',
   'done',
@@ -25,6 +26,8 @@ export function taskStatus(state: TaskState): TaskStatus {
       return 'waiting_for_approval';
     case 'needs_input':
       return 'needs_input';
+    case 'waiting':
+      return 'waiting';
     case 'blocked':
       return 'blocked';
     case 'cancelled':

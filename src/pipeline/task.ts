@@ -3,6 +3,7 @@ export const TASK_STATES = [
   'active',
   'awaiting_approval',
   'needs_input',
+  'waiting',
   'blocked',
   'cancelled',
   'done',

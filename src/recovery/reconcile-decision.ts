@@ -42,6 +42,7 @@ export function decideReconcile(
     case 'blocked':
     case 'awaiting_approval':
     case 'needs_input':
+    case 'waiting':
       return { kind: 'poll_comments' };
     case 'active':
       break;

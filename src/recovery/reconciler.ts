@@ -105,6 +105,10 @@ export class Reconciler {
         this.#o.log.error({ err, taskId: task.id }, 'reconciler: task failed');
       }
     }
+    // Waiting items whose gate opened without a finish Orch saw (a crash right after it, a
+    // freeze cleared by SQL, the gate switched off) start here.
+    const started = await this.#o.pipeline.openSerialGates();
+    if (started > 0) this.#o.log.info({ started }, 'reconciler: serial gates opened');
   }
 
   async #reconcile(task: Task, liveJob: boolean, last: JobBrief | null): Promise<void> {

@@ -31,6 +31,14 @@ export interface MigrateResult {
   version: number;
 }
 
+/**
+ * First line of a SQLite migration that rebuilds a table other tables reference (SQLite cannot
+ * alter a CHECK constraint in place): foreign keys are turned off around its transaction, as
+ * SQLite's documented table-rebuild procedure requires, and `foreign_key_check` must come back
+ * empty before the transaction commits.
+ */
+const SQLITE_REBUILD_MARK = '-- orch:rebuild-table';
+
 const LEDGER_SQL =
   'create table if not exists orch_migrations (version integer primary key, name text not null, applied_at_ms bigint not null)';
 
@@ -72,20 +80,45 @@ async function applyPending(db: Db, migrations: Migration[], nowMs: number) {
   );
   for (const m of migrations) {
     if (done.has(m.version)) continue;
-    await db.tx(async (q) => {
-      // Re-check inside the transaction: another process may have applied it meanwhile (SQLite).
-      const row = await q.get('select 1 as x from orch_migrations where version = $1', [m.version]);
-      if (row) return;
-      await q.exec(m.sql);
-      await q.run(
-        'insert into orch_migrations (version, name, applied_at_ms) values ($1, $2, $3)',
-        [m.version, m.name, nowMs],
-      );
-      applied.push(`${String(m.version).padStart(4, '0')}_${m.name}`);
-    });
+    const rebuild = db.dialect === 'sqlite' && m.sql.startsWith(SQLITE_REBUILD_MARK);
+    if (rebuild) await db.exec('pragma foreign_keys = off');
+    try {
+      await applyOne(db, m, nowMs, rebuild, applied);
+    } finally {
+      if (rebuild) await db.exec('pragma foreign_keys = on');
+    }
     current = Math.max(current, m.version);
   }
   return { applied, version: current };
+}
+
+async function applyOne(
+  db: Db,
+  m: Migration,
+  nowMs: number,
+  rebuild: boolean,
+  applied: string[],
+): Promise<void> {
+  await db.tx(async (q) => {
+    // Re-check inside the transaction: another process may have applied it meanwhile (SQLite).
+    const row = await q.get('select 1 as x from orch_migrations where version = $1', [m.version]);
+    if (row) return;
+    await q.exec(m.sql);
+    if (rebuild) {
+      const broken = await q.all('pragma foreign_key_check');
+      if (broken.length > 0)
+        throw new OrchError(
+          'MIGRATION_FAILED',
+          `migration ${m.version}_${m.name} left ${broken.length} dangling foreign keys`,
+        );
+    }
+    await q.run('insert into orch_migrations (version, name, applied_at_ms) values ($1, $2, $3)', [
+      m.version,
+      m.name,
+      nowMs,
+    ]);
+    applied.push(`${String(m.version).padStart(4, '0')}_${m.name}`);
+  });
 }
 
 export async function currentVersion(db: Db): Promise<number> {

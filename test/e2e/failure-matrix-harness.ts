@@ -23,6 +23,8 @@ export interface Scenario {
   labels?: LabelRules;
   /** Extra tracks of the project's pipeline, beside `full` and `bug`. */
   tracks?: Record<string, string[]>;
+  /** Serial gate limit of the project's repository (absent = not serial). */
+  serial?: number;
 }
 
 export const APPROVER = 'alice';
@@ -71,6 +73,7 @@ export async function matrixRuntime(
           ? { ...DEFAULT_PIPELINE, tracks: { ...DEFAULT_PIPELINE.tracks, ...s.tracks } }
           : DEFAULT_PIPELINE,
         ...(s.labels && { labels: s.labels }),
+        ...(s.serial !== undefined && { serial: s.serial }),
         testCommand: SAMPLE_TEST_COMMAND,
         testTimeoutMs: 60_000,
         approvers: [APPROVER],

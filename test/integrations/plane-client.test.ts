@@ -63,6 +63,22 @@ describe('PlaneClient against the Plane stub', () => {
     expect(patches[0]!.headers['x-api-key']).toBe(stub.apiKey);
   });
 
+  it('reads the items an item is blocked by from its relations', async () => {
+    const blocker = stub.addItem({
+      projectId: PLANE_PROJECT_ID,
+      name: 'Schema first',
+      descriptionHtml: '',
+      stateId: stub.states.get(PLANE_PROJECT_ID)![0]!.id,
+      labels: [],
+    }).id;
+    expect(await client.blockedBy(ref())).toEqual([]);
+    stub.blockedBy.set(itemId, [blocker]);
+    expect(await client.blockedBy(ref())).toEqual([blocker]);
+    expect(stub.requestsTo('GET', /\/relations\/$/).at(-1)!.path).toBe(
+      `/api/v1/workspaces/acme/projects/${PLANE_PROJECT_ID}/work-items/${itemId}/relations/`,
+    );
+  });
+
   it('reads an item with its state name and labels', async () => {
     await client.setState(ref(), 'blocked');
     expect(await client.getItem(ref())).toMatchObject({

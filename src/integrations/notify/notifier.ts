@@ -23,6 +23,7 @@ export type NotifyEvent =
     }
   | { type: 'kind_paused'; kind: string; pausedUntilMs: number; reason: string }
   | { type: 'agent_started'; jobId: number; runId: number; kind: string; taskId: number | null }
+  | { type: 'repo_freeze'; repo: string; frozen: boolean; by: string; reason: string }
   | PipelineNotifyEvent;
 
 /** What the pipeline reports about a work item (timeline highlights humans act on). */

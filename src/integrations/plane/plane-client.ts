@@ -133,6 +133,18 @@ export class PlaneClient implements Tracker {
     };
   }
 
+  /**
+   * The items this one is "blocked by": `GET …/work-items/{id}/relations/` answers the relations
+   * grouped by type, each a list of work-item ids (plane/api/views/issue.py,
+   * IssueRelationListCreateAPIEndpoint).
+   */
+  async blockedBy(ref: TrackerItemRef): Promise<string[]> {
+    const res = await this.#http.request('GET', `${this.#itemPath(ref)}/relations/`);
+    return asArray(pick(res.body, 'blocked_by'))
+      .map((id) => asString(id) ?? asString(pick(id, 'id')))
+      .filter((id): id is string => id !== null);
+  }
+
   async listComments(ref: TrackerItemRef, sinceMs?: number): Promise<TrackerComment[]> {
     const out: TrackerComment[] = [];
     let cursor: string | null = null;

@@ -27,6 +27,10 @@ export function formatNotifyEvent(event: NotifyEvent): string {
       return `⏸ ${event.kind} paused until ${at(event.pausedUntilMs)}: ${event.reason}`;
     case 'agent_started':
       return `▶️ ${event.kind} started: job ${event.jobId}, run ${event.runId}${task(event.taskId)}`;
+    case 'repo_freeze':
+      return event.frozen
+        ? `🧊 ${event.repo} frozen by ${event.by}: ${event.reason}. Nothing new passes analysis until it is unfrozen.`
+        : `🔓 ${event.repo} unfrozen by ${event.by}. ${event.reason}`;
     case 'stage_changed':
       return `${item(event, '➡️')} ${event.from} → ${event.stage}. ${event.message}`;
     case 'approval_requested':

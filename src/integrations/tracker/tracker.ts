@@ -58,4 +58,9 @@ export interface Tracker {
    * names the author by id only. Optional: trackers without users need none.
    */
   userIdentities?(projectId: string, userId: string): Promise<string[]>;
+  /**
+   * The tracker item ids this item is "blocked by" (task dependencies, ORCH-026). Optional:
+   * trackers without relations have none (dependencies then come from `orch task deps`).
+   */
+  blockedBy?(ref: TrackerItemRef): Promise<string[]>;
 }

@@ -46,11 +46,13 @@ const MEMBERS_RE = /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/members\
 const ITEM_RE = /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/work-items\/([^/]+)\/$/;
 const COMMENTS_RE =
   /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/work-items\/([^/]+)\/comments\/$/;
+const RELATIONS_RE =
+  /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/work-items\/([^/]+)\/relations\/$/;
 const STATES_RE = /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/states\/$/;
 
 /**
  * Just enough of Plane's REST API (`/api/v1`, `X-API-Key` auth) for the Plane client: states,
- * work items (get, state PATCH), comments (list — `expand=actor` replaces `actor` by the user
+ * work items (get, state PATCH), relations (grouped by type), comments (list — `expand=actor` replaces `actor` by the user
  * object, as plane/api/serializers/base.py does — and create with external_source/external_id
  * dedup → 409), `users/me/` and project members (403 for a non-member, as
  * ProjectMemberPermission answers). Every request is recorded; `failNext` scripts 429s and outages.
@@ -62,6 +64,8 @@ export class PlaneStub extends StubServer {
   readonly users = new Map<string, PlaneStubUser>();
   /** projectId → member user ids. */
   readonly members = new Map<string, Set<string>>();
+  /** itemId → the ids of the items it is blocked by (relation `blocked_by`). */
+  readonly blockedBy = new Map<string, string[]>();
 
   constructor(
     readonly apiKey = 'plane_api_test',
@@ -143,6 +147,28 @@ export class PlaneStub extends StubServer {
     }
     m = COMMENTS_RE.exec(req.path);
     if (m) return this.#comments(req, m[3]!);
+    m = RELATIONS_RE.exec(req.path);
+    if (m && req.method === 'GET') {
+      if (!this.items.has(m[3]!)) return { status: 404, body: { detail: 'Not found' } };
+      const blockedBy = this.blockedBy.get(m[3]!) ?? [];
+      const blocking = [...this.blockedBy]
+        .filter(([, ids]) => ids.includes(m![3]!))
+        .map(([id]) => id);
+      // Relations grouped by type, each a list of work-item ids (IssueRelationListCreateAPIEndpoint).
+      return {
+        status: 200,
+        body: {
+          blocking,
+          blocked_by: blockedBy,
+          duplicate: [],
+          relates_to: [],
+          start_after: [],
+          start_before: [],
+          finish_after: [],
+          finish_before: [],
+        },
+      };
+    }
     m = ITEM_RE.exec(req.path);
     if (m) return this.#item(req, m[3]!);
     return { status: 404, body: { detail: 'Not found' } };
