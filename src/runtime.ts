@@ -26,7 +26,7 @@ import { parseRepoList } from './config/repo-list.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import type { Project } from './pipeline/project.js';
 import { ProjectRegistry } from './pipeline/project.js';
-import { TaskStore } from './pipeline/task-store.js';
+import { TaskStore } from './store/tasks/task-store.js';
 import { BreakerStore } from './queue/breaker-store.js';
 import { JobQueue } from './queue/job-queue.js';
 import type { Job } from './queue/job.js';

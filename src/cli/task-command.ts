@@ -6,7 +6,7 @@ import { createLogger } from '../log.js';
 import { intake } from '../pipeline/intake.js';
 import type { AdvanceResult } from '../pipeline/engine.js';
 import type { Task } from '../pipeline/task.js';
-import type { TaskEvent } from '../pipeline/task-store.js';
+import type { TaskEvent } from '../store/tasks/task-store.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { formatTime, printJson, printTable } from './output.js';
 

@@ -23,7 +23,7 @@ import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { ProjectRegistry, type Project } from '../../src/pipeline/project.js';
 import { DEFAULT_PIPELINE } from '../../src/pipeline/stages.js';
 import type { Task } from '../../src/pipeline/task.js';
-import { TaskStore } from '../../src/pipeline/task-store.js';
+import { TaskStore } from '../../src/store/tasks/task-store.js';
 import type { Db } from '../../src/store/db.js';
 import { makeQueue } from './queue.js';
 
