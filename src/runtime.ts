@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { AgentRunStore } from './agents/agent-run-store.js';
+import { AgentRunStore } from './store/agent-runs/agent-run-store.js';
 import { AgentRunner } from './agents/agent-runner.js';
 import { AgentProfiles } from './agents/agents-config.js';
 import { Preflight } from './agents/preflight.js';
@@ -52,7 +52,7 @@ import { stopAll } from './stop-all.js';
 import { OrchError } from './errors.js';
 import { createRecovery } from './recovery/recovery.js';
 import { recoverySettings } from './recovery/recovery-settings.js';
-import { OutboxStore } from './outbox/outbox-store.js';
+import { OutboxStore } from './store/outbox/outbox-store.js';
 import { OutboxWorker } from './outbox/outbox-worker.js';
 import { DEFAULT_OUTBOX_RETRY } from './outbox/outbox-retry.js';
 import { effectDeliverer } from './pipeline/effects.js';

@@ -1,4 +1,4 @@
-import type { AgentRun } from '../agents/agent-run-store.js';
+import type { AgentRun } from '../store/agent-runs/agent-run-store.js';
 import type { TaskDetail, TaskSummary } from '../pipeline/task-overview.js';
 import type { GateRecord, TaskEvent } from '../store/tasks/task-store.js';
 import { jobView } from './views.js';

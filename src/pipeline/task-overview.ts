@@ -1,4 +1,4 @@
-import type { AgentRun, AgentRunStore } from '../agents/agent-run-store.js';
+import type { AgentRun, AgentRunStore } from '../store/agent-runs/agent-run-store.js';
 import type { Job } from '../queue/job.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import type { ProjectRegistry } from './project.js';

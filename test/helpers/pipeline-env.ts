@@ -13,7 +13,7 @@ import { LocalForge } from '../../src/integrations/forge/local-forge.js';
 import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
 import { LocalTracker } from '../../src/integrations/tracker/local-tracker.js';
 import { silentLogger } from '../../src/log.js';
-import { OutboxStore } from '../../src/outbox/outbox-store.js';
+import { OutboxStore } from '../../src/store/outbox/outbox-store.js';
 import { OutboxWorker } from '../../src/outbox/outbox-worker.js';
 import { effectDeliverer } from '../../src/pipeline/effects.js';
 import { CoreEngine } from '../../src/pipeline/engine.js';
