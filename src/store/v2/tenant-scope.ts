@@ -1,4 +1,5 @@
-import type { Db, Queryable } from '../store/db.js';
+import { assertNever } from '../../errors.js';
+import type { Db, Queryable } from '../db.js';
 
 /**
  * Runs `fn` with the store scoped to one tenant. On PostgreSQL the transaction assumes the
@@ -15,13 +16,19 @@ export async function withTenant<T>(
   fn: (q: Queryable) => Promise<T>,
   options: { readOnly?: boolean } = {},
 ): Promise<T> {
-  if (db.dialect === 'sqlite') return options.readOnly ? fn(db) : db.tx(fn);
-  return db.tx(async (q) => {
-    await q.get(
-      `-- tenant scope: the tenant setting and the restricted role, both local to this transaction
-       select set_config('orch.tenant', $1, true), set_config('role', 'orch_tenant', true)`,
-      [tenantId],
-    );
-    return fn(q);
-  });
+  switch (db.dialect) {
+    case 'sqlite':
+      return options.readOnly ? fn(db) : db.tx(fn);
+    case 'postgres':
+      return db.tx(async (q) => {
+        await q.get(
+          `-- tenant scope: tenant $1 and the restricted role, both local to this transaction
+           select set_config('orch.tenant', $1, true), set_config('role', 'orch_tenant', true)`,
+          [tenantId],
+        );
+        return fn(q);
+      });
+    default:
+      return assertNever(db.dialect);
+  }
 }
