@@ -93,6 +93,19 @@ export async function currentVersion(db: Db): Promise<number> {
   return Number(row?.v ?? 0);
 }
 
+/** The newest migration this code ships for the store's dialect. */
+export function latestVersion(db: Pick<Db, 'dialect'>): number {
+  return Math.max(0, ...loadMigrations(db.dialect).map((m) => m.version));
+}
+
+/** Resolves when the store answers a trivial query; throws the driver's error otherwise. */
+export async function ping(db: Db): Promise<void> {
+  await db.get(
+    `-- liveness probe
+     select 1 as one`,
+  );
+}
+
 async function withAdvisoryLock<T>(db: PostgresDb, fn: () => Promise<T>): Promise<T> {
   const client = db.newClient();
   await client.connect();
