@@ -10,12 +10,22 @@ export interface LayoutFinding {
 
 /**
  * What a SQL statement looks like at the start of a literal (after `--` comment lines):
- * `select … from`/`select <number>`, `insert into`, `update <table> [alias] set`, `delete from`,
- * `with <name> as (`. Case-insensitive. A template's substitutions are read as `${}` so
- * `update ${table} set` still matches.
+ * `select … from`, `select <number | * | call( | col,>`, `insert into`, `update <table> [alias]
+ * set`, `delete from`, `with <name> as (`. Case-insensitive. A template's substitutions are read
+ * as `${}` so `update ${table} set` still matches.
  */
-const SQL_START =
-  /^\s*(?:--[^\n]*\n\s*)*(?:select\s[\s\S]*\bfrom\s|select\s+\d|insert\s+into\s|update\s+\S+\s+(?:\w+\s+)?set\s|delete\s+from\s|with\s+(?:recursive\s+)?\w+\s+as\s*\()/i;
+const SQL_START = new RegExp(
+  [
+    String.raw`^\s*(?:--[^\n]*\n\s*)*(?:`,
+    String.raw`select\s[\s\S]*\bfrom\s`,
+    String.raw`|select\s+(?:distinct\s+)?(?:\d|\*|[\w.$]+\s*[(,])`,
+    String.raw`|insert\s+into\s`,
+    String.raw`|update\s+\S+\s+(?:\w+\s+)?set\s`,
+    String.raw`|delete\s+from\s`,
+    String.raw`|with\s+(?:recursive\s+)?\w+\s+as\s*(?:(?:not\s+)?materialized\s*)?\()`,
+  ].join(''),
+  'i',
+);
 
 const DIALECTS = new Set(['sqlite', 'postgres']);
 
@@ -23,15 +33,24 @@ export function looksLikeSql(text: string): boolean {
   return SQL_START.test(text);
 }
 
-/** `x.dialect`, or a bare `dialect` identifier. */
-function isDialectRef(node: ts.Node): boolean {
-  if (ts.isPropertyAccessExpression(node)) return node.name.text === 'dialect';
-  if (ts.isIdentifier(node)) return node.text === 'dialect';
-  return false;
-}
+const EQUALITY = new Set([
+  ts.SyntaxKind.EqualsEqualsEqualsToken,
+  ts.SyntaxKind.ExclamationEqualsEqualsToken,
+  ts.SyntaxKind.EqualsEqualsToken,
+  ts.SyntaxKind.ExclamationEqualsToken,
+]);
 
 function isDialectName(node: ts.Node): boolean {
   return ts.isStringLiteralLike(node) && DIALECTS.has(node.text);
+}
+
+/** `dialect === 'postgres'` (either side) on a plain `dialect` variable or parameter. */
+function isBareDialectCheck(node: ts.Node): boolean {
+  if (!ts.isBinaryExpression(node) || !EQUALITY.has(node.operatorToken.kind)) return false;
+  const bare = (n: ts.Node) => ts.isIdentifier(n) && n.text === 'dialect';
+  return (
+    (bare(node.left) && isDialectName(node.right)) || (bare(node.right) && isDialectName(node.left))
+  );
 }
 
 function literalText(node: ts.Node): string | undefined {
@@ -43,8 +62,8 @@ function literalText(node: ts.Node): string | undefined {
 }
 
 /**
- * Finds SQL-looking literals and dialect checks (`.dialect === 'postgres'`, a `switch` or an
- * index on `.dialect`) in one TypeScript source text.
+ * Finds SQL-looking literals and dialect checks (any read of a `.dialect` property, and a plain
+ * `dialect` variable compared with 'sqlite' or 'postgres') in one TypeScript source text.
  */
 export function scanSource(file: string, source: string): LayoutFinding[] {
   const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
@@ -57,26 +76,12 @@ export function scanSource(file: string, source: string): LayoutFinding[] {
   const visit = (node: ts.Node): void => {
     const text = literalText(node);
     if (text !== undefined && looksLikeSql(text)) add(node, 'sql');
-    if (
-      ts.isBinaryExpression(node) &&
-      [
-        ts.SyntaxKind.EqualsEqualsEqualsToken,
-        ts.SyntaxKind.ExclamationEqualsEqualsToken,
-        ts.SyntaxKind.EqualsEqualsToken,
-        ts.SyntaxKind.ExclamationEqualsToken,
-      ].includes(node.operatorToken.kind) &&
-      ((isDialectRef(node.left) && isDialectName(node.right)) ||
-        (isDialectRef(node.right) && isDialectName(node.left)))
-    ) {
-      add(node, 'dialect');
-    }
-    if (ts.isSwitchStatement(node) && isDialectRef(node.expression)) add(node.expression, 'dialect');
-    if (ts.isElementAccessExpression(node) && isDialectRef(node.argumentExpression)) {
-      add(node, 'dialect');
-    }
-    // Template substitutions and nested literals are visited as children.
-    if (!ts.isTemplateExpression(node)) ts.forEachChild(node, visit);
-    else node.templateSpans.forEach((s) => ts.forEachChild(s, visit));
+    // Reading the store's dialect at all (`db.dialect === 'postgres'`, `switch (q.dialect)`,
+    // `loadMigrations(db.dialect)`, `sql[q.dialect]`) is choosing per dialect.
+    if (ts.isPropertyAccessExpression(node) && node.name.text === 'dialect') add(node, 'dialect');
+    if (isBareDialectCheck(node)) add(node, 'dialect');
+    // A template's head and middles are not literals of their own; its substitutions are visited.
+    ts.forEachChild(node, visit);
   };
   visit(sf);
   return found;
