@@ -66,19 +66,27 @@ async function applyPending(db: Db, migrations: Migration[], nowMs: number) {
   // Apply every migration missing from the ledger (not just those above the highest applied):
   // a database migrated by a branch that lacked one still gets it.
   const done = new Set(
-    (await db.all<{ version: number }>('select version from orch_migrations')).map((r) =>
-      Number(r.version),
-    ),
+    (
+      await db.all<{ version: number }>(
+        `-- every migration version applied (the ledger)
+         select version from orch_migrations`,
+      )
+    ).map((r) => Number(r.version)),
   );
   for (const m of migrations) {
     if (done.has(m.version)) continue;
     await db.tx(async (q) => {
       // Re-check inside the transaction: another process may have applied it meanwhile (SQLite).
-      const row = await q.get('select 1 as x from orch_migrations where version = $1', [m.version]);
+      const row = await q.get(
+        `-- migration $1 already applied?
+         select 1 as x from orch_migrations where version = $1`,
+        [m.version],
+      );
       if (row) return;
       await q.exec(m.sql);
       await q.run(
-        'insert into orch_migrations (version, name, applied_at_ms) values ($1, $2, $3)',
+        `-- ledger: migration $1 ($2) applied at $3
+         insert into orch_migrations (version, name, applied_at_ms) values ($1, $2, $3)`,
         [m.version, m.name, nowMs],
       );
       applied.push(`${String(m.version).padStart(4, '0')}_${m.name}`);
@@ -89,7 +97,10 @@ async function applyPending(db: Db, migrations: Migration[], nowMs: number) {
 }
 
 export async function currentVersion(db: Db): Promise<number> {
-  const row = await db.get<{ v: number | null }>('select max(version) as v from orch_migrations');
+  const row = await db.get<{ v: number | null }>(
+    `-- the schema version: the newest migration applied
+     select max(version) as v from orch_migrations`,
+  );
   return Number(row?.v ?? 0);
 }
 
@@ -110,11 +121,15 @@ async function withAdvisoryLock<T>(db: PostgresDb, fn: () => Promise<T>): Promis
   const client = db.newClient();
   await client.connect();
   try {
-    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query('-- serialize migrators across processes\nselect pg_advisory_lock($1)', [
+      MIGRATION_LOCK_KEY,
+    ]);
     try {
       return await fn();
     } finally {
-      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await client.query('-- let the next migrator in\nselect pg_advisory_unlock($1)', [
+        MIGRATION_LOCK_KEY,
+      ]);
     }
   } finally {
     await client.end();

@@ -36,16 +36,17 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-function scanOutsideStore(): Map<string, LayoutFinding[]> {
+function scan(inStore: boolean): Map<string, LayoutFinding[]> {
   const byFile = new Map<string, LayoutFinding[]>();
   for (const path of sourceFiles(join(ROOT, 'src'))) {
     const file = relative(ROOT, path).split('\\').join('/');
-    if (file.startsWith('src/store/')) continue;
+    if (file.startsWith('src/store/') !== inStore) continue;
     const found = scanSource(file, readFileSync(path, 'utf8'));
     if (found.length > 0) byFile.set(file, found);
   }
   return byFile;
 }
+const scanOutsideStore = () => scan(false);
 
 const show = (f: LayoutFinding) => `${f.file}:${f.line} ${f.kind}: ${f.text}`;
 
@@ -61,6 +62,14 @@ describe('store layout: SQL and dialect choices live only in src/store/', () => 
     const byFile = scanOutsideStore();
     const clean = [...JOBS_ALLOWLIST].filter((file) => !byFile.has(file));
     expect(clean, 'moved to src/store/ (or gone): remove from JOBS_ALLOWLIST').toEqual([]);
+  });
+
+  it('opens every statement in src/store/ with a comment giving its purpose', () => {
+    const bare = [...scan(true).values()]
+      .flat()
+      .filter((f) => f.kind === 'sql' && f.commented === false)
+      .map(show);
+    expect(bare).toEqual([]);
   });
 
   it('recognises the statements and dialect checks this codebase writes', () => {

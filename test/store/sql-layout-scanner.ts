@@ -6,6 +6,8 @@ export interface LayoutFinding {
   line: number;
   kind: 'sql' | 'dialect';
   text: string;
+  /** For `sql`: the statement opens with a `--` comment (its purpose and parameters). */
+  commented?: boolean;
 }
 
 /**
@@ -68,14 +70,15 @@ function literalText(node: ts.Node): string | undefined {
 export function scanSource(file: string, source: string): LayoutFinding[] {
   const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
   const found: LayoutFinding[] = [];
-  const add = (node: ts.Node, kind: LayoutFinding['kind']): void => {
+  const add = (node: ts.Node, kind: LayoutFinding['kind'], sql?: string): void => {
     const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
     const text = node.getText(sf).replace(/\s+/g, ' ').slice(0, 80);
-    found.push({ file, line, kind, text });
+    if (sql === undefined) found.push({ file, line, kind, text });
+    else found.push({ file, line, kind, text, commented: /^\s*--/.test(sql) });
   };
   const visit = (node: ts.Node): void => {
     const text = literalText(node);
-    if (text !== undefined && looksLikeSql(text)) add(node, 'sql');
+    if (text !== undefined && looksLikeSql(text)) add(node, 'sql', text);
     // Reading the store's dialect at all (`db.dialect === 'postgres'`, `switch (q.dialect)`,
     // `loadMigrations(db.dialect)`, `sql[q.dialect]`) is choosing per dialect.
     if (ts.isPropertyAccessExpression(node) && node.name.text === 'dialect') add(node, 'dialect');
