@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadMigrations } from '../../src/store/migrate.js';
 import { looksLikeSql, scanSource, type LayoutFinding } from './sql-layout-scanner.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -110,5 +111,14 @@ describe('store layout: SQL and dialect choices live only in src/store/', () => 
     }
     const source = "const o = { dialect: 'sqlite' as const };\nlog.info('select a task');";
     expect(scanSource('x.ts', source)).toEqual([]);
+  });
+});
+
+describe('store layout: migrations', () => {
+  it('ships the same migration ids for SQLite and PostgreSQL', () => {
+    const ids = (dialect: 'sqlite' | 'postgres') =>
+      loadMigrations(dialect).map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`);
+    expect(ids('sqlite').length).toBeGreaterThan(0);
+    expect(ids('postgres')).toEqual(ids('sqlite'));
   });
 });
