@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { BreakerStore } from '../queue/breaker-store.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { Job } from '../queue/job.js';
-import type { AgentRun, AgentRunStore } from './agent-run-store.js';
+import type { AgentRun, AgentRunStore } from '../store/agent-runs/agent-run-store.js';
 import type { AgentProfiles } from './agents-config.js';
 import type { AgentJobPayload } from './job-payload.js';
 import type { AgentOutcome } from './runner.js';

@@ -6,7 +6,7 @@ import { safeNotify } from '../integrations/notify/notifier.js';
 import type { Job } from '../queue/job.js';
 import { LeaseKeeper } from '../queue/lease-keeper.js';
 import { adapterFor } from './adapters/adapter-for.js';
-import type { AgentRun } from './agent-run-store.js';
+import type { AgentRun } from '../store/agent-runs/agent-run-store.js';
 import { argvContext, type AgentProfile } from './agents-config.js';
 import { finalizeJob, type FinalizeResult } from './finalize.js';
 import { parseAgentJobPayload, payloadPrompt, type AgentJobPayload } from './job-payload.js';

@@ -5,7 +5,7 @@ import { safeNotify, type Notifier } from '../integrations/notify/notifier.js';
 import type { BreakerStore } from '../queue/breaker-store.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { Job } from '../queue/job.js';
-import type { AgentRun } from './agent-run-store.js';
+import type { AgentRun } from '../store/agent-runs/agent-run-store.js';
 import type { AgentOutcome } from './runner.js';
 
 export interface FinalizeDeps {

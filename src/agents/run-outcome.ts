@@ -1,6 +1,6 @@
 import { isOrchError } from '../errors.js';
 import { classifyRun } from '../queue/classifier.js';
-import type { RunFinish } from './agent-run-store.js';
+import type { RunFinish } from '../store/agent-runs/agent-run-store.js';
 import type { ProcessResult } from './process-runner.js';
 import { emptyParsedRun, type AgentOutcome } from './runner.js';
 

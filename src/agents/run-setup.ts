@@ -1,5 +1,5 @@
 import type { Job } from '../queue/job.js';
-import type { AgentRun } from './agent-run-store.js';
+import type { AgentRun } from '../store/agent-runs/agent-run-store.js';
 import type { AgentProfile } from './agents-config.js';
 import type { AgentJobPayload } from './job-payload.js';
 import type { WorktreeInfo } from './worktrees.js';

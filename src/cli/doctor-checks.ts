@@ -16,7 +16,7 @@ import type { PlaneClient } from '../integrations/plane/plane-client.js';
 import { checkPlaneSetup } from '../integrations/plane/plane-setup-check.js';
 import type { TelegramNotifier } from '../integrations/telegram/telegram-notifier.js';
 import type { Db } from '../store/db.js';
-import { currentVersion, loadMigrations } from '../store/migrate.js';
+import { currentVersion, latestVersion, ping } from '../store/migrate.js';
 import { runChildProcess } from '../process/child-process.js';
 
 /** Runs a probe through the one child-process helper; throws with its stderr on failure. */
@@ -51,11 +51,11 @@ const message = (err: unknown): string => (err instanceof Error ? err.message : 
 /** Database reachable, and its schema exactly the version this code ships. */
 export async function checkDatabase(db: Db, label: string): Promise<DoctorCheck[]> {
   try {
-    await db.get('select 1 as one');
+    await ping(db);
   } catch (err) {
     return [{ name: 'database', status: 'fail', detail: `${label}: ${message(err)}` }];
   }
-  const latest = Math.max(0, ...loadMigrations(db.dialect).map((m) => m.version));
+  const latest = latestVersion(db);
   const current = await currentVersion(db).catch(() => 0);
   const reach: DoctorCheck = { name: 'database', status: 'ok', detail: `${label} reachable` };
   if (current === latest) {

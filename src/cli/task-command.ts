@@ -7,7 +7,7 @@ import { intake } from '../pipeline/intake.js';
 import { addTaskDependencies, removeTaskDependencies } from '../pipeline/task-deps.js';
 import type { AdvanceResult } from '../pipeline/engine.js';
 import type { Task } from '../pipeline/task.js';
-import type { TaskEvent } from '../pipeline/task-store.js';
+import type { TaskEvent } from '../store/tasks/task-store.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { formatTime, printJson, printTable } from './output.js';
 

@@ -7,7 +7,7 @@ import {
   listAgentTokens,
   revokeAgentToken,
   type AgentTokenInfo,
-} from '../remote/agent-token-admin.js';
+} from '../store/v2/agent-token-admin.js';
 import { createAgentToken } from '../remote/agent-tokens.js';
 import { KindPolicy } from '../remote/kind-policy.js';
 import type { Db } from '../store/db.js';

@@ -1,5 +1,6 @@
 import type { Task } from '../pipeline/task.js';
 import type { Runtime } from '../runtime.js';
+import { AgentRunStore } from '../store/agent-runs/agent-run-store.js';
 
 /**
  * Follows one task's timeline and gate results from the database and prints each new entry as a
@@ -7,6 +8,7 @@ import type { Runtime } from '../runtime.js';
  */
 export class TaskWatcher {
   readonly #rt: Runtime;
+  readonly #runs: AgentRunStore;
   readonly #taskId: number;
   readonly #print: (line: string) => void;
   readonly #startedMs: number;
@@ -16,6 +18,7 @@ export class TaskWatcher {
 
   constructor(runtime: Runtime, taskId: number, print: (line: string) => void, startedMs: number) {
     this.#rt = runtime;
+    this.#runs = new AgentRunStore(runtime.db);
     this.#taskId = taskId;
     this.#print = print;
     this.#startedMs = startedMs;
@@ -40,22 +43,13 @@ export class TaskWatcher {
       this.#lastEvent = e.id;
       lines.push({ atMs: e.atMs, text: `${e.stage.padEnd(14)} ${e.message}` });
     }
-    const runs = await this.#rt.db.all<{
-      id: number;
-      agent: string;
-      started_at_ms: number;
-      finished_at_ms: number | null;
-      outcome: string | null;
-    }>(
-      'select id, kind as agent, started_at_ms, finished_at_ms, outcome from agent_runs where task_id = $1 and finished_at_ms is not null and id > $2 order by id',
-      [this.#taskId, this.#lastRun],
-    );
+    const runs = await this.#runs.finishedForTaskAfter(this.#taskId, this.#lastRun);
     for (const r of runs) {
-      this.#lastRun = Number(r.id);
-      const secs = (((r.finished_at_ms ?? r.started_at_ms) - r.started_at_ms) / 1000).toFixed(1);
+      this.#lastRun = r.id;
+      const secs = (((r.finishedAtMs ?? r.startedAtMs) - r.startedAtMs) / 1000).toFixed(1);
       lines.push({
-        atMs: r.finished_at_ms ?? r.started_at_ms,
-        text: `${''.padEnd(14)} agent ${r.agent} run ${r.id} finished: ${r.outcome ?? '?'} in ${secs}s`,
+        atMs: r.finishedAtMs ?? r.startedAtMs,
+        text: `${''.padEnd(14)} agent ${r.kind} run ${r.id} finished: ${r.outcome ?? '?'} in ${secs}s`,
       });
     }
     for (const l of lines.sort((a, b) => a.atMs - b.atMs))

@@ -1,4 +1,4 @@
-import { AgentRunStore } from '../agents/agent-run-store.js';
+import { AgentRunStore } from '../store/agent-runs/agent-run-store.js';
 import { TaskOverview } from '../pipeline/task-overview.js';
 import type { Runtime } from '../runtime.js';
 import type { HttpRoutes } from './deps.js';

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { AgentRun, AgentRunStore } from '../agents/agent-run-store.js';
+import type { AgentRun, AgentRunStore } from '../store/agent-runs/agent-run-store.js';
 import { LogFollower, readLogTail, runLogFile } from '../agents/run-log.js';
 
 export interface LogStreamOptions {

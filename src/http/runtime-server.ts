@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { httpConfig, type HttpLimits, type HttpRoutes, type StatusBlock } from './deps.js';
-import { LessonStore } from '../lessons/lesson-store.js';
+import { LessonStore } from '../store/lessons/lesson-store.js';
 import { escalateRoutes } from './routes/escalate.js';
 import { lessonRoutes } from './routes/lessons.js';
 import { statusRoutes } from './routes/status.js';

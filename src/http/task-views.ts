@@ -1,6 +1,6 @@
-import type { AgentRun } from '../agents/agent-run-store.js';
+import type { AgentRun } from '../store/agent-runs/agent-run-store.js';
 import type { TaskDetail, TaskSummary } from '../pipeline/task-overview.js';
-import type { GateRecord, TaskEvent } from '../pipeline/task-store.js';
+import type { GateRecord, TaskEvent } from '../store/tasks/task-store.js';
 import { jobView } from './views.js';
 
 /** A work item in the dashboard's list (`GET /api/tasks`). */

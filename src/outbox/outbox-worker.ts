@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { assertNever } from '../errors.js';
 import { DEFAULT_OUTBOX_RETRY, outboxFailure, type OutboxRetryPolicy } from './outbox-retry.js';
 import type { Queryable } from '../store/db.js';
-import type { OutboxEntry, OutboxRow, OutboxStore } from './outbox-store.js';
+import type { OutboxEntry, OutboxRow, OutboxStore } from '../store/outbox/outbox-store.js';
 import type { OutboxWriter } from './outbox-writer.js';
 
 export interface OutboxWorkerOptions {

@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/db.js';
-import type { OutboxEntry } from './outbox-store.js';
+import type { OutboxEntry } from '../store/outbox/outbox-store.js';
 
 /**
  * What a writer of side effects needs: add rows inside its own transaction, then (after the

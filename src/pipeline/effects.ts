@@ -8,7 +8,7 @@ import type {
 import type { TrackerItemRef, TrackerState } from '../integrations/tracker/tracker.js';
 import type { Logger } from '../log.js';
 import { OrchError } from '../errors.js';
-import type { OutboxEntry, OutboxRow } from '../outbox/outbox-store.js';
+import type { OutboxEntry, OutboxRow } from '../store/outbox/outbox-store.js';
 import type { Project, ProjectRegistry } from './project.js';
 import type { Task } from './task.js';
 

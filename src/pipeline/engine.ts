@@ -12,7 +12,7 @@ import type { Project, ProjectRegistry } from './project.js';
 import { stagePrompt } from './prompts.js';
 import { agentFor, next, stageDef } from './stages.js';
 import type { Task } from './task.js';
-import type { TaskStore, TransitionGuard, TransitionSet } from './task-store.js';
+import type { TaskStore, TransitionGuard, TransitionSet } from '../store/tasks/task-store.js';
 
 /** What one call into the engine did. Every path returns one of these; none throws for a red gate. */
 export type AdvanceResult =

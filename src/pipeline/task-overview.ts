@@ -1,8 +1,8 @@
-import type { AgentRun, AgentRunStore } from '../agents/agent-run-store.js';
+import type { AgentRun, AgentRunStore } from '../store/agent-runs/agent-run-store.js';
 import type { Job } from '../queue/job.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import type { ProjectRegistry } from './project.js';
-import type { GateRecord, TaskEvent, TaskStore } from './task-store.js';
+import type { GateRecord, TaskEvent, TaskStore } from '../store/tasks/task-store.js';
 import type { Task, TaskState } from './task.js';
 
 /** What a person sees for a task's state on the dashboard. */

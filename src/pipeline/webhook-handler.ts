@@ -12,6 +12,11 @@ import { intake } from './intake.js';
 import type { Pipeline } from './pipeline.js';
 import type { Project } from './project.js';
 import type { Task } from './task.js';
+import {
+  claimCommentForWebhook,
+  recordCommentOutcome,
+  releaseComment,
+} from '../store/tasks/processed-comments.js';
 
 export type WebhookOutcome =
   | { kind: 'intake'; workItemId: string; created: boolean }
@@ -115,26 +120,15 @@ export class WebhookHandler {
     authorIds: (string | null)[],
   ): Promise<WebhookOutcome> {
     const { db, clock } = this.#pipeline.core.deps;
-    const claimed = await db.run(
-      `-- claim comment $2 of task $1 for the webhook path before acting on it
-       insert into processed_comments (task_id, comment_id, processed_at_ms, outcome)
-       values ($1, $2, $3, 'webhook') on conflict (task_id, comment_id) do nothing`,
-      [task.id, commentId, clock.now()],
-    );
-    if (claimed.changes !== 1)
+    const ref = { taskId: task.id, commentId };
+    if (!(await claimCommentForWebhook(db, { ...ref, nowMs: clock.now() })))
       return { kind: 'ignored', reason: `comment ${commentId} already processed` };
     try {
       const { intent, result } = await this.#pipeline.onComment(task.id, { body, authorIds });
-      await db.run(
-        'update processed_comments set outcome = $3 where task_id = $1 and comment_id = $2',
-        [task.id, commentId, `${intent.kind}: ${result.kind}`],
-      );
+      await recordCommentOutcome(db, { ...ref, outcome: `${intent.kind}: ${result.kind}` });
       return { kind: 'pipeline', workItemId: task.workItemId, result };
     } catch (err) {
-      await db.run('delete from processed_comments where task_id = $1 and comment_id = $2', [
-        task.id,
-        commentId,
-      ]);
+      await releaseComment(db, ref);
       throw err;
     }
   }

@@ -1,5 +1,17 @@
 import type { Clock } from '../clock.js';
-import { greatest, type Db } from '../store/db.js';
+import type { Db } from '../store/db.js';
+import {
+  activePause,
+  activePauses,
+  breakerRow,
+  breakerRows,
+  lockBreakerRow,
+  reserveProbeSlot,
+  settleProbeSlot,
+  upsertPause,
+  writeBreaker,
+  type BreakerRow,
+} from '../store/breakers/breaker-rows.js';
 import {
   breakerSnapshot,
   claimGate,
@@ -8,19 +20,7 @@ import {
   type Breaker,
   type BreakerEvent,
   type BreakerPolicy,
-  type BreakerState,
 } from './circuit-breaker.js';
-
-interface BreakerRow {
-  kind: string;
-  state: BreakerState;
-  consecutive_transient: number;
-  opened_at_ms: number | null;
-  open_until_ms: number | null;
-  probe_job_id: number | null;
-  updated_at_ms: number;
-  probe_status?: string | null;
-}
 
 function fromRow(r: BreakerRow): Breaker {
   const n = (v: number | null) => (v === null ? null : Number(v));
@@ -69,12 +69,12 @@ export class BreakerStore {
   }
 
   async get(kind: string): Promise<Breaker> {
-    const row = await this.#db.get<BreakerRow>('select * from breakers where kind = $1', [kind]);
+    const row = await breakerRow(this.#db, kind);
     return row ? fromRow(row) : closedBreaker(kind);
   }
 
   async list(): Promise<Breaker[]> {
-    const rows = await this.#db.all<BreakerRow>('select * from breakers order by kind');
+    const rows = await breakerRows(this.#db);
     return rows.map(fromRow);
   }
 
@@ -89,22 +89,18 @@ export class BreakerStore {
       return { breaker: current, opened: false, reason: null };
     }
     return this.#db.tx(async (q) => {
-      await q.run(
-        `-- breaker row for $1 if missing (closed)
-         insert into breakers (kind, state, consecutive_transient, updated_at_ms)
-         values ($1, 'closed', 0, $2) on conflict (kind) do nothing`,
-        [kind, nowMs],
-      );
-      const lock = q.dialect === 'postgres' ? ' for update' : '';
-      const row = await q.get<BreakerRow>(`select * from breakers where kind = $1${lock}`, [kind]);
-      const r = recordOutcome(fromRow(row!), event, this.policy, nowMs);
+      const row = await lockBreakerRow(q, kind, nowMs);
+      const r = recordOutcome(fromRow(row), event, this.policy, nowMs);
       const b = r.breaker;
-      await q.run(
-        `-- breaker transition for kind $1
-         update breakers set state = $2, consecutive_transient = $3, opened_at_ms = $4,
-           open_until_ms = $5, probe_job_id = $6, updated_at_ms = $7 where kind = $1`,
-        [kind, b.state, b.consecutiveTransient, b.openedAtMs, b.openUntilMs, b.probeJobId, nowMs],
-      );
+      await writeBreaker(q, {
+        kind,
+        state: b.state,
+        consecutive_transient: b.consecutiveTransient,
+        opened_at_ms: b.openedAtMs,
+        open_until_ms: b.openUntilMs,
+        probe_job_id: b.probeJobId,
+        updated_at_ms: nowMs,
+      });
       return r;
     });
   }
@@ -139,24 +135,13 @@ export class BreakerStore {
   /** Takes the single probe slot of a kind (compare-and-set; one claimer wins across replicas). */
   async reserveProbe(kind: string, expectProbeJobId: number | null): Promise<boolean> {
     const nowMs = this.#clock.now();
-    const res = await this.#db.run(
-      `-- reserve the probe slot of kind $1: open & pause over → half_open, or a free/stale slot
-       update breakers set state = 'half_open', probe_job_id = ${RESERVED}, updated_at_ms = $2
-       where kind = $1 and ((state = 'open' and open_until_ms <= $2)
-         or (state = 'half_open' and coalesce(probe_job_id, -1) = coalesce($3, -1)))`,
-      [kind, nowMs, expectProbeJobId],
-    );
-    return res.changes === 1;
+    return reserveProbeSlot(this.#db, { kind, nowMs, expectProbeJobId, reservedId: RESERVED });
   }
 
   /** Records the probe job a reserved slot claimed, or frees the slot (`jobId` null). */
   async settleProbe(kind: string, jobId: number | null): Promise<void> {
-    await this.#db.run(
-      `-- settle a reserved probe slot of kind $1 with job $2 (null frees it)
-       update breakers set probe_job_id = $2, updated_at_ms = $3
-       where kind = $1 and state = 'half_open' and probe_job_id = ${RESERVED}`,
-      [kind, jobId, this.#clock.now()],
-    );
+    const nowMs = this.#clock.now();
+    await settleProbeSlot(this.#db, { kind, jobId, nowMs, reservedId: RESERVED });
   }
 
   /**
@@ -165,18 +150,13 @@ export class BreakerStore {
    * notify once).
    */
   async pauseKind(kind: string, untilMs: number, reason: string): Promise<boolean> {
-    const before = await this.#db.get<{ paused_until_ms: number }>(
-      '-- current pause of kind $1\n select paused_until_ms from kind_pauses where kind = $1 and paused_until_ms > $2',
-      [kind, this.#clock.now()],
-    );
-    await this.#db.run(
-      `-- pause kind $1 until $2 (keep the later of old and new)
-       insert into kind_pauses (kind, paused_until_ms, reason, updated_at_ms) values ($1, $2, $3, $4)
-       on conflict (kind) do update set
-         paused_until_ms = ${greatest(this.#db.dialect)}(kind_pauses.paused_until_ms, excluded.paused_until_ms),
-         reason = excluded.reason, updated_at_ms = excluded.updated_at_ms`,
-      [kind, Math.round(untilMs), reason.slice(0, 1000), this.#clock.now()],
-    );
+    const before = await activePause(this.#db, kind, this.#clock.now());
+    await upsertPause(this.#db, {
+      kind,
+      untilMs: Math.round(untilMs),
+      reason: reason.slice(0, 1000),
+      nowMs: this.#clock.now(),
+    });
     return !before || Number(before.paused_until_ms) < Math.round(untilMs);
   }
 
@@ -194,10 +174,7 @@ export class BreakerStore {
 
   /** Active quota pauses. */
   async pauses(): Promise<KindPause[]> {
-    const rows = await this.#db.all<{ kind: string; paused_until_ms: number; reason: string }>(
-      '-- active kind pauses\n select * from kind_pauses where paused_until_ms > $1 order by kind',
-      [this.#clock.now()],
-    );
+    const rows = await activePauses(this.#db, this.#clock.now());
     return rows.map((r) => ({
       kind: r.kind,
       pausedUntilMs: Number(r.paused_until_ms),

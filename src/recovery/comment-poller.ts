@@ -2,6 +2,11 @@ import type { Logger } from '../log.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Task } from '../pipeline/task.js';
 import type { Db } from '../store/db.js';
+import {
+  claimCommentForPoll,
+  recordCommentOutcome,
+  releaseComment,
+} from '../store/tasks/processed-comments.js';
 
 export interface AppliedComment {
   commentId: string;
@@ -36,32 +41,19 @@ export async function pollComments(a: {
     if (c.byOrch || a.nowMs - c.createdAtMs < a.graceMs) continue;
     // Re-taking a stale claim is safe: every comment action is guarded on the task's state, so
     // an action the dead claimer did apply is a no-op the second time.
-    const claimed = await db.run(
-      `-- claim a tracker comment for task $1 (id $2) at $3 before acting on it; a claim left
-       -- unfinished since before $4 (its process died) is taken over
-       insert into processed_comments (task_id, comment_id, processed_at_ms, outcome)
-       values ($1, $2, $3, 'claimed') on conflict (task_id, comment_id) do update
-         set processed_at_ms = excluded.processed_at_ms
-         where processed_comments.outcome = 'claimed' and processed_comments.processed_at_ms < $4`,
-      [task.id, c.id, a.nowMs, a.nowMs - a.staleClaimMs],
-    );
-    if (claimed.changes !== 1) continue;
+    const ref = { taskId: task.id, commentId: c.id };
+    const staleBeforeMs = a.nowMs - a.staleClaimMs;
+    if (!(await claimCommentForPoll(db, { ...ref, nowMs: a.nowMs, staleBeforeMs }))) continue;
     let routed: Awaited<ReturnType<Pipeline['onComment']>>;
     try {
       routed = await pipeline.onComment(task.id, { body: c.body, authorIds: c.authorIds });
     } catch (err) {
       // Not applied: give the claim back so the next tick retries it.
-      await db.run('delete from processed_comments where task_id = $1 and comment_id = $2', [
-        task.id,
-        c.id,
-      ]);
+      await releaseComment(db, ref);
       throw err;
     }
     const { intent, result } = routed;
-    await db.run(
-      'update processed_comments set outcome = $3 where task_id = $1 and comment_id = $2',
-      [task.id, c.id, `${intent.kind}: ${result.kind}`],
-    );
+    await recordCommentOutcome(db, { ...ref, outcome: `${intent.kind}: ${result.kind}` });
     applied.push({ commentId: c.id, intent: intent.kind, result: result.kind });
     // The task changed (or not): the rest of the comments wait for the next tick's fresh view.
     if (result.kind !== 'noop') break;

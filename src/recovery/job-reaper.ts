@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { Job, JobStatus } from '../queue/job.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import { assertNever } from '../errors.js';
-import type { DaemonTicks } from './daemon-ticks.js';
+import type { DaemonTicks } from '../store/daemon-ticks/daemon-ticks.js';
 import { IntervalLoop } from './interval-loop.js';
 import type { MergeLease } from './lease-decision.js';
 import { ownerHost, type PidAlive } from './process-liveness.js';

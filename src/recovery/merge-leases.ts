@@ -2,6 +2,16 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Db, Queryable } from '../store/db.js';
 import {
+  deleteHeldLease,
+  deleteSeenLease,
+  insertLease,
+  leaseRow,
+  leaseRows,
+  replaceLease,
+  type LeaseRow,
+  type LeaseWrite,
+} from '../store/leases/merge-lease-rows.js';
+import {
   acquireStep,
   leaseStaleness,
   type LeaseHolder,
@@ -29,17 +39,6 @@ export interface MergeLeasesOptions {
   reclaimEnabled: () => boolean;
   /** Called once per lease removed by `reclaimStale` (alerting); its errors are logged. */
   onReclaimed?: (lease: MergeLease, why: string) => Promise<void>;
-}
-
-interface LeaseRow {
-  repo: string;
-  task_id: number | null;
-  branch: string;
-  pid: number | null;
-  host: string;
-  instance_id: string;
-  acquired_at_ms: number;
-  expires_at_ms: number;
 }
 
 function fromRow(r: LeaseRow): MergeLease {
@@ -89,37 +88,30 @@ export class MergeLeases {
   }): Promise<AcquireResult> {
     const nowMs = this.#o.clock.now();
     const o = this.#o;
-    const fields = [o.pid, o.host, o.instanceId, nowMs, nowMs + Math.max(1, input.ttlMs)] as const;
+    const write: Omit<LeaseWrite, 'taskId'> = {
+      repo: input.repo,
+      branch: input.holder.branch,
+      pid: o.pid,
+      host: o.host,
+      instanceId: o.instanceId,
+      nowMs,
+      expiresAtMs: nowMs + Math.max(1, input.ttlMs),
+    };
     return this.#db.tx(async (q) => {
       const existing = await this.#read(q, input.repo, true);
       const step = acquireStep(existing, input.holder, nowMs);
       if (step === 'busy') return { kind: 'busy', holder: existing! };
       if (step === 'insert') {
-        const row = await q.get<LeaseRow>(
-          `-- acquire a free merge lease: repo $1, task $2, branch $3, pid $4, host $5, instance $6, now $7, expires $8
-           insert into merge_leases (repo, task_id, branch, pid, host, instance_id, acquired_at_ms, expires_at_ms)
-           values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (repo) do nothing returning *`,
-          [input.repo, input.holder.taskId, input.holder.branch, ...fields],
-        );
+        const row = await insertLease(q, { ...write, taskId: input.holder.taskId });
         if (row) return { kind: 'acquired', holder: fromRow(row) };
         // A concurrent acquirer inserted first (PostgreSQL: no row existed to lock).
         const winner = await this.#read(q, input.repo, false);
         return { kind: 'busy', holder: winner! };
       }
-      const row = await q.get<LeaseRow>(
-        `-- ${step} a merge lease: repo $1 from branch $9 (acquired $10); new holder $2/$3 by $4@$5 ($6), now $7, expires $8
-         update merge_leases set task_id = $2, branch = $3, pid = $4, host = $5, instance_id = $6,
-           acquired_at_ms = case when $11 = 1 then acquired_at_ms else $7 end, expires_at_ms = $8
-         where repo = $1 and branch = $9 and acquired_at_ms = $10 returning *`,
-        [
-          input.repo,
-          input.holder.taskId ?? existing!.taskId,
-          input.holder.branch,
-          ...fields,
-          existing!.branch,
-          existing!.acquiredAtMs,
-          step === 'refresh' ? 1 : 0,
-        ],
+      const row = await replaceLease(
+        q,
+        { ...write, taskId: input.holder.taskId ?? existing!.taskId },
+        { seen: existing!, keepAcquiredAt: step === 'refresh' },
       );
       if (!row) return { kind: 'busy', holder: existing! };
       if (step === 'take_over') {
@@ -133,29 +125,22 @@ export class MergeLeases {
   }
 
   async #read(q: Queryable, repo: string, lock: boolean): Promise<MergeLease | null> {
-    const forUpdate = lock && q.dialect === 'postgres' ? ' for update' : '';
-    const row = await q.get<LeaseRow>(`select * from merge_leases where repo = $1${forUpdate}`, [
-      repo,
-    ]);
+    const row = await leaseRow(q, repo, { lock });
     return row ? fromRow(row) : null;
   }
 
   /** Removes the lease only if `holder` holds it. Idempotent; true when a row was removed. */
   async release(repo: string, holder: LeaseHolder): Promise<boolean> {
-    const res = await this.#db.run(
-      `-- release a merge lease held by branch $2 (task $3, null = any) on repo $1
-       delete from merge_leases where repo = $1 and branch = $2
-         and (task_id is null or $3::bigint is null or task_id = $3::bigint)`.replaceAll(
-        '::bigint',
-        this.#db.dialect === 'postgres' ? '::bigint' : '',
-      ),
-      [repo, holder.branch, holder.taskId],
-    );
-    return res.changes > 0;
+    const removed = await deleteHeldLease(this.#db, {
+      repo,
+      branch: holder.branch,
+      taskId: holder.taskId,
+    });
+    return removed > 0;
   }
 
   async list(): Promise<MergeLease[]> {
-    const rows = await this.#db.all<LeaseRow>('select * from merge_leases order by repo');
+    const rows = await leaseRows(this.#db);
     return rows.map(fromRow);
   }
 
@@ -187,12 +172,7 @@ export class MergeLeases {
   async #reclaimOne(lease: MergeLease): Promise<boolean> {
     const s = leaseStaleness(lease, this.#ctx());
     if (!s.stale) return false;
-    const res = await this.#db.run(
-      `-- reclaim a stale merge lease: exactly the row seen (repo $1, branch $2, acquired $3, expires $4)
-       delete from merge_leases where repo = $1 and branch = $2 and acquired_at_ms = $3 and expires_at_ms = $4`,
-      [lease.repo, lease.branch, lease.acquiredAtMs, lease.expiresAtMs],
-    );
-    if (res.changes === 0) return false;
+    if ((await deleteSeenLease(this.#db, lease)) === 0) return false;
     this.#o.log.warn(
       { repo: lease.repo, branch: lease.branch, taskId: lease.taskId, pid: lease.pid },
       `merge-lease for ${lease.repo} reclaimed proactively (${s.why}, holder=${lease.branch})`,

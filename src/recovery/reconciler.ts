@@ -5,7 +5,7 @@ import { isTerminal } from '../pipeline/stages.js';
 import type { Task } from '../pipeline/task.js';
 import type { Db } from '../store/db.js';
 import { assertNever } from '../errors.js';
-import type { DaemonTicks } from './daemon-ticks.js';
+import type { DaemonTicks } from '../store/daemon-ticks/daemon-ticks.js';
 import { IntervalLoop } from './interval-loop.js';
 import { decideReconcile, stageGraceMs } from './reconcile-decision.js';
 import { pollComments } from './comment-poller.js';

@@ -9,7 +9,7 @@ import { CompleteBatcher } from './complete-batcher.js';
 import { findTenantJob, insertFencedJobEvent } from './job-access.js';
 import { LeaseHub } from './lease-hub.js';
 import { refreshRun } from './runs-store.js';
-import { withTenant } from './tenant-scope.js';
+import { withTenant } from '../store/v2/tenant-scope.js';
 
 export interface LeaseRequest {
   kinds?: string[] | undefined;

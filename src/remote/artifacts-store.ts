@@ -3,9 +3,15 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Db } from '../store/db.js';
 import { OrchError } from '../errors.js';
+import {
+  artifactOfRun,
+  artifactsOfRun,
+  insertArtifact,
+  type ArtifactRow,
+} from '../store/v2/artifact-rows.js';
 import { assertRunJob } from './job-access.js';
 import { assertRunVisible } from './runs-store.js';
-import { withTenant } from './tenant-scope.js';
+import { withTenant } from '../store/v2/tenant-scope.js';
 
 export interface ArtifactView {
   id: number;
@@ -17,11 +23,6 @@ export interface ArtifactView {
   size_bytes: number;
   sha256: string;
   created_at: string;
-}
-
-interface ArtifactRow extends Omit<ArtifactView, 'created_at'> {
-  storage_path: string;
-  created_at_ms: number;
 }
 
 export interface ArtifactInput {
@@ -84,25 +85,19 @@ export async function storeArtifact(
     await mkdir(dirname(absolute), { recursive: true });
     await writeFile(absolute, input.content);
     try {
-      const row = await q.get<ArtifactRow>(
-        `-- artifact of run $2 (tenant $1)
-         insert into artifacts (tenant_id, run_id, job_id, label, kind, path, storage_path, size_bytes,
-           sha256, created_at_ms)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning *`,
-        [
-          input.tenantId,
-          input.runId,
-          input.jobId ?? null,
-          input.label,
-          input.kind,
-          path,
-          storagePath,
-          input.content.length,
-          sha256,
-          nowMs,
-        ],
-      );
-      return view(row!);
+      const row = await insertArtifact(q, {
+        tenant_id: input.tenantId,
+        run_id: input.runId,
+        job_id: input.jobId ?? null,
+        label: input.label,
+        kind: input.kind,
+        path,
+        storage_path: storagePath,
+        size_bytes: input.content.length,
+        sha256,
+        created_at_ms: nowMs,
+      });
+      return view(row);
     } catch (err) {
       await rm(absolute, { force: true });
       throw err;
@@ -121,11 +116,7 @@ export async function listArtifacts(
     tenantId,
     async (q) => {
       await assertRunVisible(q, tenantId, runId);
-      const rows = await q.all<ArtifactRow>(
-        `-- artifacts of run $1 (tenant $2)
-         select * from artifacts where run_id = $1 and tenant_id = $2 order by id`,
-        [runId, tenantId],
-      );
+      const rows = await artifactsOfRun(q, tenantId, runId);
       return rows.map(view);
     },
     { readOnly: true },
@@ -138,17 +129,7 @@ export async function readArtifact(
   dataDir: string,
   ref: { tenantId: string; runId: number; artifactId: number },
 ): Promise<{ artifact: ArtifactView; content: Buffer }> {
-  const row = await withTenant(
-    db,
-    ref.tenantId,
-    (q) =>
-      q.get<ArtifactRow>(
-        `-- artifact $1 of run $2 (tenant $3)
-         select * from artifacts where id = $1 and run_id = $2 and tenant_id = $3`,
-        [ref.artifactId, ref.runId, ref.tenantId],
-      ),
-    { readOnly: true },
-  );
+  const row = await withTenant(db, ref.tenantId, (q) => artifactOfRun(q, ref), { readOnly: true });
   if (!row) throw new OrchError('ARTIFACT_NOT_FOUND', `artifact ${ref.artifactId} does not exist`);
   return { artifact: view(row), content: await readFile(join(dataDir, row.storage_path)) };
 }

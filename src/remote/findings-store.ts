@@ -1,26 +1,15 @@
 import type { Db } from '../store/db.js';
+import { findingsOfRun, insertFinding } from '../store/v2/finding-rows.js';
 import { normalizeFinding, type Finding } from './findings.js';
 import { assertRunJob } from './job-access.js';
 import { assertRunVisible } from './runs-store.js';
-import { withTenant } from './tenant-scope.js';
+import { withTenant } from '../store/v2/tenant-scope.js';
 
 export interface FindingView extends Finding {
   id: number;
   run_id: number;
   job_id: number | null;
   created_at: string;
-}
-
-interface FindingRow {
-  id: number;
-  run_id: number;
-  job_id: number | null;
-  title: string;
-  severity: Finding['severity'];
-  description: string;
-  assets: string;
-  tags: string;
-  created_at_ms: number;
 }
 
 /** Normalizes and stores a batch of findings for a run, all or nothing. */
@@ -39,23 +28,17 @@ export async function addFindings(
     await assertRunVisible(q, input.tenantId, input.runId);
     await assertRunJob(q, input);
     for (const f of findings) {
-      await q.run(
-        `-- finding of run $2 (tenant $1)
-         insert into findings (tenant_id, run_id, job_id, title, severity, description, assets, tags,
-           created_at_ms)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          input.tenantId,
-          input.runId,
-          input.jobId ?? null,
-          f.title,
-          f.severity,
-          f.description,
-          JSON.stringify(f.assets),
-          JSON.stringify(f.tags),
-          nowMs,
-        ],
-      );
+      await insertFinding(q, {
+        tenant_id: input.tenantId,
+        run_id: input.runId,
+        job_id: input.jobId ?? null,
+        title: f.title,
+        severity: f.severity,
+        description: f.description,
+        assets: JSON.stringify(f.assets),
+        tags: JSON.stringify(f.tags),
+        created_at_ms: nowMs,
+      });
     }
     return findings.length;
   });
@@ -71,11 +54,7 @@ export async function listFindings(
     tenantId,
     async (q) => {
       await assertRunVisible(q, tenantId, runId);
-      const rows = await q.all<FindingRow>(
-        `-- findings of run $1 (tenant $2), oldest first
-         select * from findings where run_id = $1 and tenant_id = $2 order by id`,
-        [runId, tenantId],
-      );
+      const rows = await findingsOfRun(q, tenantId, runId);
       return rows.map((r) => ({
         id: Number(r.id),
         run_id: Number(r.run_id),

@@ -1,27 +1,3 @@
-import type { Db, Queryable } from '../store/db.js';
-
-/**
- * Runs `fn` with the store scoped to one tenant. On PostgreSQL the transaction assumes the
- * restricted role `orch_tenant` and sets `orch.tenant`, so row-level security (migration 0003)
- * hides and refuses every other tenant's rows even if a statement forgot its filter; the owner
- * role and superusers bypass RLS, which is why the role switch is needed. On SQLite there is no
- * RLS: every statement in src/remote filters by tenant itself (PostgreSQL gets the same filter too).
- *
- * `readOnly` skips the transaction on SQLite (BEGIN IMMEDIATE would serialize reads for nothing).
- */
-export async function withTenant<T>(
-  db: Db,
-  tenantId: string,
-  fn: (q: Queryable) => Promise<T>,
-  options: { readOnly?: boolean } = {},
-): Promise<T> {
-  if (db.dialect === 'sqlite') return options.readOnly ? fn(db) : db.tx(fn);
-  return db.tx(async (q) => {
-    await q.get(
-      `-- tenant scope: the tenant setting and the restricted role, both local to this transaction
-       select set_config('orch.tenant', $1, true), set_config('role', 'orch_tenant', true)`,
-      [tenantId],
-    );
-    return fn(q);
-  });
-}
+// TODO(issue 15): src/remote/runs-store.ts still imports withTenant from here; once the jobs
+// repository branch has moved it, import from src/store/v2/tenant-scope.ts and delete this file.
+export { withTenant } from '../store/v2/tenant-scope.js';

@@ -2,7 +2,8 @@
  * The store contract: one small SQL interface with a SQLite and a PostgreSQL implementation.
  *
  * SQL is written once with `$1, $2 …` placeholders; the SQLite implementation rewrites them to
- * `?1, ?2 …`. Where the dialects differ (claim, upserts, notify), callers branch on `dialect`.
+ * `?1, ?2 …`. Every statement lives in a repository under `src/store/<group>/`; where the dialects
+ * differ, the repository writes both texts side by side (`PerDialect`) and picks with `sqlFor`.
  * Integers come back as JS numbers on both (PostgreSQL int8 is parsed; epoch ms fits in 2^53).
  */
 export const DIALECTS = ['sqlite', 'postgres'] as const;
@@ -33,6 +34,17 @@ export interface Db extends Queryable {
    */
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** One statement written once per dialect, side by side. */
+export interface PerDialect {
+  readonly sqlite: string;
+  readonly postgres: string;
+}
+
+/** The text of `sql` for the store `q` runs on. */
+export function sqlFor(q: { readonly dialect: Dialect }, sql: PerDialect): string {
+  return sql[q.dialect];
 }
 
 /**

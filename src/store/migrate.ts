@@ -74,18 +74,25 @@ async function applyPending(db: Db, migrations: Migration[], nowMs: number) {
   // Apply every migration missing from the ledger (not just those above the highest applied):
   // a database migrated by a branch that lacked one still gets it.
   const done = new Set(
-    (await db.all<{ version: number }>('select version from orch_migrations')).map((r) =>
-      Number(r.version),
-    ),
+    (
+      await db.all<{ version: number }>(
+        `-- every migration version applied (the ledger)
+         select version from orch_migrations`,
+      )
+    ).map((r) => Number(r.version)),
   );
   for (const m of migrations) {
     if (done.has(m.version)) continue;
     const rebuild = db.dialect === 'sqlite' && m.sql.startsWith(SQLITE_REBUILD_MARK);
-    if (rebuild) await db.exec('pragma foreign_keys = off');
+    if (rebuild)
+      await db.exec(`-- SQLite table rebuild: foreign keys off around its transaction
+        pragma foreign_keys = off`);
     try {
       await applyOne(db, m, nowMs, rebuild, applied);
     } finally {
-      if (rebuild) await db.exec('pragma foreign_keys = on');
+      if (rebuild)
+        await db.exec(`-- SQLite table rebuild done: foreign keys on again
+          pragma foreign_keys = on`);
     }
     current = Math.max(current, m.version);
   }
@@ -101,40 +108,65 @@ async function applyOne(
 ): Promise<void> {
   await db.tx(async (q) => {
     // Re-check inside the transaction: another process may have applied it meanwhile (SQLite).
-    const row = await q.get('select 1 as x from orch_migrations where version = $1', [m.version]);
+    const row = await q.get(
+      `-- migration $1 already applied?
+       select 1 as x from orch_migrations where version = $1`,
+      [m.version],
+    );
     if (row) return;
     await q.exec(m.sql);
     if (rebuild) {
-      const broken = await q.all('pragma foreign_key_check');
+      const broken = await q.all(`-- a table rebuild left no dangling foreign key
+        pragma foreign_key_check`);
       if (broken.length > 0)
         throw new OrchError(
           'MIGRATION_FAILED',
           `migration ${m.version}_${m.name} left ${broken.length} dangling foreign keys`,
         );
     }
-    await q.run('insert into orch_migrations (version, name, applied_at_ms) values ($1, $2, $3)', [
-      m.version,
-      m.name,
-      nowMs,
-    ]);
+    await q.run(
+      `-- ledger: migration $1 ($2) applied at $3
+       insert into orch_migrations (version, name, applied_at_ms) values ($1, $2, $3)`,
+      [m.version, m.name, nowMs],
+    );
     applied.push(`${String(m.version).padStart(4, '0')}_${m.name}`);
   });
 }
 
 export async function currentVersion(db: Db): Promise<number> {
-  const row = await db.get<{ v: number | null }>('select max(version) as v from orch_migrations');
+  const row = await db.get<{ v: number | null }>(
+    `-- the schema version: the newest migration applied
+     select max(version) as v from orch_migrations`,
+  );
   return Number(row?.v ?? 0);
+}
+
+/** The newest migration this code ships for the store's dialect. */
+export function latestVersion(db: Pick<Db, 'dialect'>): number {
+  return Math.max(0, ...loadMigrations(db.dialect).map((m) => m.version));
+}
+
+/** Resolves when the store answers a trivial query; throws the driver's error otherwise. */
+export async function ping(db: Db): Promise<void> {
+  await db.get(
+    `-- liveness probe
+     select 1 as one`,
+  );
 }
 
 async function withAdvisoryLock<T>(db: PostgresDb, fn: () => Promise<T>): Promise<T> {
   const client = db.newClient();
   await client.connect();
   try {
-    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query('-- serialize migrators across processes\nselect pg_advisory_lock($1)', [
+      MIGRATION_LOCK_KEY,
+    ]);
     try {
       return await fn();
     } finally {
-      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await client.query('-- let the next migrator in\nselect pg_advisory_unlock($1)', [
+        MIGRATION_LOCK_KEY,
+      ]);
     }
   } finally {
     await client.end();

@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/clock.js';
 import { parseEnv } from '../../src/config/env.js';
 import { agentBaseEnv } from '../../src/config/child-env.js';
 import { silentLogger } from '../../src/log.js';
-import { AgentRunStore } from '../../src/agents/agent-run-store.js';
+import { AgentRunStore } from '../../src/store/agent-runs/agent-run-store.js';
 import { AgentRunner, type OnFinished } from '../../src/agents/agent-runner.js';
 import { AgentProfiles, agentsSectionSchema } from '../../src/agents/agents-config.js';
 import { Preflight } from '../../src/agents/preflight.js';

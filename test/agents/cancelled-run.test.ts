@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { AgentRunStore } from '../../src/agents/agent-run-store.js';
+import { AgentRunStore } from '../../src/store/agent-runs/agent-run-store.js';
 import { AgentRunner } from '../../src/agents/agent-runner.js';
 import { AgentProfiles, agentsSectionSchema } from '../../src/agents/agents-config.js';
 import { Preflight } from '../../src/agents/preflight.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { createSampleRepo } from '../../src/demo/sample-repo.js';
 import { git } from '../../src/git/git.js';
-import { TaskStore } from '../../src/pipeline/task-store.js';
+import { TaskStore } from '../../src/store/tasks/task-store.js';
 import type { Task } from '../../src/pipeline/task.js';
 import { openDb } from '../../src/store/open-db.js';
 import { runCli } from '../helpers/run-cli.js';

@@ -13,7 +13,7 @@ import { LocalForge } from '../../src/integrations/forge/local-forge.js';
 import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
 import { LocalTracker } from '../../src/integrations/tracker/local-tracker.js';
 import { silentLogger } from '../../src/log.js';
-import { OutboxStore } from '../../src/outbox/outbox-store.js';
+import { OutboxStore } from '../../src/store/outbox/outbox-store.js';
 import { OutboxWorker } from '../../src/outbox/outbox-worker.js';
 import { effectDeliverer } from '../../src/pipeline/effects.js';
 import { CoreEngine } from '../../src/pipeline/engine.js';
@@ -23,7 +23,7 @@ import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { ProjectRegistry, type Project } from '../../src/pipeline/project.js';
 import { DEFAULT_PIPELINE } from '../../src/pipeline/stages.js';
 import type { Task } from '../../src/pipeline/task.js';
-import { TaskStore } from '../../src/pipeline/task-store.js';
+import { TaskStore } from '../../src/store/tasks/task-store.js';
 import type { Db } from '../../src/store/db.js';
 import { makeQueue } from './queue.js';
 

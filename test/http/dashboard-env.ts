@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentRunStore } from '../../src/agents/agent-run-store.js';
+import { AgentRunStore } from '../../src/store/agent-runs/agent-run-store.js';
 import { dashboardRoutes } from '../../src/http/dashboard-routes.js';
 import type { HttpDeps } from '../../src/http/deps.js';
 import { statusRoutes } from '../../src/http/routes/status.js';

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { escalateRoutes } from '../../src/http/routes/escalate.js';
 import { lessonRoutes } from '../../src/http/routes/lessons.js';
 import { buildServer } from '../../src/http/server.js';
-import { LessonStore } from '../../src/lessons/lesson-store.js';
+import { LessonStore } from '../../src/store/lessons/lesson-store.js';
 import { intake } from '../../src/pipeline/intake.js';
 import { silentLogger } from '../../src/log.js';
 import { ANALYSIS, pipelineEnv } from '../helpers/pipeline-env.js';

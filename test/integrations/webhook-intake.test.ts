@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { isOrchError } from '../../src/errors.js';
-import { listInbox } from '../../src/integrations/webhooks/webhook-inbox.js';
+import { listInbox } from '../../src/store/webhooks/webhook-inbox.js';
 import {
   isWebhookJobPayload,
   type WebhookJobPayload,

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { isOrchError } from '../../src/errors.js';
 import { PlaneClient } from '../../src/integrations/plane/plane-client.js';
 import { silentLogger } from '../../src/log.js';
-import { OutboxStore } from '../../src/outbox/outbox-store.js';
+import { OutboxStore } from '../../src/store/outbox/outbox-store.js';
 import { OutboxWorker } from '../../src/outbox/outbox-worker.js';
 import { effectDeliverer, effectEntries, type Effect } from '../../src/pipeline/effects.js';
 import { ProjectRegistry, type Project } from '../../src/pipeline/project.js';

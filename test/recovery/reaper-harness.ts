@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
-import { AgentRunStore } from '../../src/agents/agent-run-store.js';
+import { AgentRunStore } from '../../src/store/agent-runs/agent-run-store.js';
 import { ManualClock } from '../../src/clock.js';
 import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
 import { silentLogger } from '../../src/log.js';
-import { DaemonTicks } from '../../src/recovery/daemon-ticks.js';
+import { DaemonTicks } from '../../src/store/daemon-ticks/daemon-ticks.js';
 import {
   JobReaper,
   type ReapPipeline,

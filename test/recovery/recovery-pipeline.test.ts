@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { AgentRunStore } from '../../src/agents/agent-run-store.js';
+import { AgentRunStore } from '../../src/store/agent-runs/agent-run-store.js';
 import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
 import { silentLogger } from '../../src/log.js';
 import { JobReaper } from '../../src/recovery/job-reaper.js';

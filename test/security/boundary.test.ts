@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { ORCH_TENANT } from '../../src/queue/enqueue-input.js';
 import { HandlerWorker } from '../../src/queue/handler-worker.js';
-import { withTenant } from '../../src/remote/tenant-scope.js';
+import { withTenant } from '../../src/store/v2/tenant-scope.js';
 import { makeHarness, type Harness } from '../agents/agent-harness.js';
 import { jobCount } from '../helpers/queue.js';
 import { describeEachDialect } from '../helpers/test-db.js';

@@ -5,7 +5,7 @@ import { afterEach, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { lessonRoutes } from '../../src/http/routes/lessons.js';
 import { webhookRoutes } from '../../src/http/routes/webhooks.js';
-import { LessonStore } from '../../src/lessons/lesson-store.js';
+import { LessonStore } from '../../src/store/lessons/lesson-store.js';
 import { jobCount } from '../helpers/queue.js';
 import { giteaDelivery, planeDelivery } from '../helpers/stubs/webhook-deliveries.js';
 import { describeEachDialect } from '../helpers/test-db.js';

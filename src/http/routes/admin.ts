@@ -5,7 +5,7 @@ import {
   listAgentTokens,
   revokeAgentToken,
   type AgentTokenInfo,
-} from '../../remote/agent-token-admin.js';
+} from '../../store/v2/agent-token-admin.js';
 import { createAgentToken } from '../../remote/agent-tokens.js';
 import { requireAdmin } from '../auth.js';
 import type { HttpContext } from '../deps.js';

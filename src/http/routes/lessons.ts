@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { OrchError } from '../../errors.js';
-import { LESSON_FIELDS, type LessonField, type LessonStore } from '../../lessons/lesson-store.js';
+import { LESSON_FIELDS, type LessonField, type LessonStore } from '../../store/lessons/lesson-store.js';
 import type { HttpRoutes } from '../deps.js';
 import { safeString, safeTrimmed } from '../schemas.js';
 

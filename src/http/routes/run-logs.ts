@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AgentRun, AgentRunStore } from '../../agents/agent-run-store.js';
+import type { AgentRun, AgentRunStore } from '../../store/agent-runs/agent-run-store.js';
 import { readLogTail, runLogFile } from '../../agents/run-log.js';
 import { OrchError } from '../../errors.js';
 import type { HttpContext, HttpRoutes } from '../deps.js';

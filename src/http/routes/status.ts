@@ -1,4 +1,4 @@
-import type { TaskStore } from '../../pipeline/task-store.js';
+import type { TaskStore } from '../../store/tasks/task-store.js';
 import type { HttpRoutes } from '../deps.js';
 
 /** `GET /status`: the active work items (not done or cancelled), newest first. */

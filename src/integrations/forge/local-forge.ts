@@ -5,16 +5,15 @@ import type { Clock } from '../../clock.js';
 import type { Db } from '../../store/db.js';
 import { OrchError } from '../../errors.js';
 import { git, gitMaybe } from '../../git/git.js';
+import {
+  commitStatuses,
+  insertCommitStatus,
+  insertLocalPr,
+  localPrByHead,
+  localPrByNumber,
+  markLocalPrMerged,
+} from '../../store/local/local-forge-rows.js';
 import type { CombinedStatus, CommitStatus, Forge, MergeResult, PullRequest } from './forge.js';
-
-interface PrRow {
-  number: number;
-  head: string;
-  base: string;
-  title: string;
-  state: 'open' | 'closed';
-  merged: number;
-}
 
 /**
  * The built-in forge: bare repositories on disk (`<dir>/<repo>.git`), pull requests and commit
@@ -57,11 +56,11 @@ export class LocalForge implements Forge {
     await git(['branch', branch, fromRef], this.#bare(repo));
   }
 
-  async #pr(repo: string, where: string, param: string | number): Promise<PullRequest | null> {
-    const row = await this.#db.get<PrRow>(
-      `select * from local_pull_requests where repo = $1 and ${where} = $2`,
-      [repo, param],
-    );
+  async #pr(repo: string, by: { head: string } | { number: number }): Promise<PullRequest | null> {
+    const row =
+      'head' in by
+        ? await localPrByHead(this.#db, repo, by.head)
+        : await localPrByNumber(this.#db, repo, by.number);
     if (!row) return null;
     return {
       number: row.number,
@@ -76,7 +75,7 @@ export class LocalForge implements Forge {
   }
 
   findPullRequest(repo: string, head: string): Promise<PullRequest | null> {
-    return this.#pr(repo, 'head', head);
+    return this.#pr(repo, { head });
   }
 
   async ensurePullRequest(
@@ -84,19 +83,13 @@ export class LocalForge implements Forge {
     pr: { head: string; base: string; title: string; body: string },
   ): Promise<PullRequest> {
     this.#bare(repo);
-    await this.#db.run(
-      `-- open a PR for a head branch once (unique per repo and head); numbers count per repo
-       insert into local_pull_requests (repo, number, head, base, title, body, created_at_ms)
-       values ($1, (select coalesce(max(number), 0) + 1 from local_pull_requests where repo = $1), $2, $3, $4, $5, $6)
-       on conflict (repo, head) do nothing`,
-      [repo, pr.head, pr.base, pr.title, pr.body, this.#clock.now()],
-    );
+    await insertLocalPr(this.#db, { repo, ...pr, nowMs: this.#clock.now() });
     return (await this.findPullRequest(repo, pr.head))!;
   }
 
   /** Merges only if the head is still the SHA the gates saw; an already merged PR is a no-op. */
   async merge(repo: string, prNumber: number, options: { headSha: string }): Promise<MergeResult> {
-    const pr = await this.#pr(repo, 'number', prNumber);
+    const pr = await this.#pr(repo, { number: prNumber });
     if (!pr) throw new OrchError('PR_NOT_FOUND', `no pull request #${prNumber} in ${repo}`);
     if (pr.merged) return { kind: 'already_merged' };
     if (pr.headSha !== options.headSha) {
@@ -120,10 +113,7 @@ export class LocalForge implements Forge {
       }
       await git(['push', '--quiet', 'origin', `HEAD:refs/heads/${pr.base}`], { cwd: scratch });
       const mergeSha = await git(['rev-parse', 'HEAD'], { cwd: scratch });
-      await this.#db.run(
-        "update local_pull_requests set merged = 1, state = 'closed', merge_sha = $3 where repo = $1 and number = $2",
-        [repo, prNumber, mergeSha],
-      );
+      await markLocalPrMerged(this.#db, repo, { prNumber, mergeSha });
       return { kind: 'merged', mergeSha };
     } finally {
       rmSync(scratch, { recursive: true, force: true });
@@ -131,27 +121,21 @@ export class LocalForge implements Forge {
   }
 
   async setStatus(repo: string, sha: string, status: CommitStatus): Promise<void> {
-    await this.#db.run(
-      'insert into commit_statuses (repo, sha, context, state, description, at_ms) values ($1, $2, $3, $4, $5, $6)',
-      [
-        repo,
-        sha,
-        status.context,
-        status.state,
-        status.description.slice(0, 1000),
-        this.#clock.now(),
-      ],
-    );
+    await insertCommitStatus(this.#db, {
+      repo,
+      sha,
+      context: status.context,
+      state: status.state,
+      description: status.description.slice(0, 1000),
+      atMs: this.#clock.now(),
+    });
   }
 
   /** The latest status per context: any failure/error → failure, any pending → pending. */
   async combinedStatus(repo: string, ref: string): Promise<CombinedStatus> {
     const sha = (await this.#sha(repo, ref)) ?? (await this.#sha(repo, `refs/heads/${ref}`));
     if (!sha) return 'none';
-    const rows = await this.#db.all<{ context: string; state: string }>(
-      'select context, state from commit_statuses where repo = $1 and sha = $2 order by id',
-      [repo, sha],
-    );
+    const rows = await commitStatuses(this.#db, repo, sha);
     const latest = new Map(rows.map((r) => [r.context, r.state]));
     if (latest.size === 0) return 'none';
     const states = [...latest.values()];

@@ -1,6 +1,14 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../store/db.js';
 import { OrchError } from '../../errors.js';
+import {
+  insertLocalComment,
+  insertLocalItem,
+  localComments,
+  localItem,
+  setLocalItemState,
+  type LocalItemRow,
+} from '../../store/local/local-tracker-rows.js';
 import type {
   CommentOptions,
   Tracker,
@@ -19,15 +27,6 @@ export const LOCAL_STATE_NAMES: Record<TrackerState, string> = {
   done: 'Done',
 };
 
-interface ItemRow {
-  id: number;
-  project_key: string;
-  title: string;
-  description: string;
-  state_name: string | null;
-  labels: string;
-}
-
 /** Orch's own tracker: work items and comments in Orch's database (`orch task …`, dashboard). */
 export class LocalTracker implements Tracker {
   readonly kind = 'local';
@@ -43,21 +42,17 @@ export class LocalTracker implements Tracker {
     projectKey: string,
     item: { title: string; description?: string; labels?: string[] },
   ): Promise<TrackerItem> {
-    const row = await this.#db.get<ItemRow>(
-      `insert into local_items (project_key, title, description, state_name, labels, created_at_ms)
-       values ($1, $2, $3, 'Backlog', $4, $5) returning *`,
-      [
-        projectKey,
-        item.title,
-        item.description ?? '',
-        JSON.stringify(item.labels ?? []),
-        this.#clock.now(),
-      ],
-    );
-    return this.#item(row!);
+    const row = await insertLocalItem(this.#db, {
+      projectKey,
+      title: item.title,
+      description: item.description ?? '',
+      labelsJson: JSON.stringify(item.labels ?? []),
+      nowMs: this.#clock.now(),
+    });
+    return this.#item(row);
   }
 
-  #item(row: ItemRow): TrackerItem {
+  #item(row: LocalItemRow): TrackerItem {
     return {
       ref: { projectId: row.project_key, itemId: String(row.id) },
       title: row.title,
@@ -69,10 +64,7 @@ export class LocalTracker implements Tracker {
   }
 
   async getItem(ref: TrackerItemRef): Promise<TrackerItem> {
-    const row = await this.#db.get<ItemRow>(
-      'select * from local_items where id = $1 and project_key = $2',
-      [Number(ref.itemId), ref.projectId],
-    );
+    const row = await localItem(this.#db, Number(ref.itemId), ref.projectId);
     if (!row)
       throw new OrchError(
         'TRACKER_ITEM_NOT_FOUND',
@@ -82,16 +74,7 @@ export class LocalTracker implements Tracker {
   }
 
   async listComments(ref: TrackerItemRef, sinceMs = 0): Promise<TrackerComment[]> {
-    const rows = await this.#db.all<{
-      id: number;
-      author: string;
-      body: string;
-      by_orch: number;
-      created_at_ms: number;
-    }>('select * from local_comments where item_id = $1 and created_at_ms >= $2 order by id', [
-      Number(ref.itemId),
-      sinceMs,
-    ]);
+    const rows = await localComments(this.#db, Number(ref.itemId), sinceMs);
     return rows.map((r) => ({
       id: String(r.id),
       author: r.author,
@@ -104,16 +87,14 @@ export class LocalTracker implements Tracker {
 
   /** A comment written by Orch (flagged, so it is never interpreted as a human's). */
   async comment(ref: TrackerItemRef, body: string, options: CommentOptions = {}): Promise<void> {
-    await this.#db.run(
-      `insert into local_comments (item_id, author, body, by_orch, external_id, created_at_ms) values ($1, $2, $3, 1, $4, $5)`,
-      [
-        Number(ref.itemId),
-        options.author ?? 'orch',
-        body,
-        options.externalId ?? null,
-        this.#clock.now(),
-      ],
-    );
+    await insertLocalComment(this.#db, {
+      itemId: Number(ref.itemId),
+      author: options.author ?? 'orch',
+      body,
+      byOrch: true,
+      externalId: options.externalId ?? null,
+      nowMs: this.#clock.now(),
+    });
   }
 
   /** A human's comment (CLI, dashboard); returns its id. */
@@ -122,24 +103,25 @@ export class LocalTracker implements Tracker {
     author: string,
     body: string,
   ): Promise<TrackerComment> {
-    const row = await this.#db.get<{ id: number; created_at_ms: number }>(
-      `insert into local_comments (item_id, author, body, by_orch, created_at_ms) values ($1, $2, $3, 0, $4) returning id, created_at_ms`,
-      [Number(ref.itemId), author, body, this.#clock.now()],
-    );
+    const row = await insertLocalComment(this.#db, {
+      itemId: Number(ref.itemId),
+      author,
+      body,
+      byOrch: false,
+      externalId: null,
+      nowMs: this.#clock.now(),
+    });
     return {
-      id: String(row!.id),
+      id: String(row.id),
       author,
       authorIds: [author],
       body,
-      createdAtMs: row!.created_at_ms,
+      createdAtMs: row.created_at_ms,
       byOrch: false,
     };
   }
 
   async setState(ref: TrackerItemRef, state: TrackerState): Promise<void> {
-    await this.#db.run('update local_items set state_name = $2 where id = $1', [
-      Number(ref.itemId),
-      LOCAL_STATE_NAMES[state],
-    ]);
+    await setLocalItemState(this.#db, Number(ref.itemId), LOCAL_STATE_NAMES[state]);
   }
 }

@@ -15,7 +15,7 @@ import type { WebhookHeaders } from './headers.js';
 import { verifySignature, type WebhookSource } from './signature.js';
 import { fitPayload } from './fit-payload.js';
 import { WEBHOOK_JOB_KINDS } from './webhook-event.js';
-import { insertInboxRow, setInboxJob } from './webhook-inbox.js';
+import { insertInboxRow, setInboxJob } from '../../store/webhooks/webhook-inbox.js';
 
 export const WEBHOOK_REJECT_CODES = [
   'WEBHOOK_SIGNATURE_INVALID',

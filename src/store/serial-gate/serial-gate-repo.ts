@@ -56,7 +56,8 @@ const depFrom = (r: DepRow): TaskDependency => ({
   source: r.source,
 });
 
-const DEP_SELECT = `select d.task_id, t.work_item_id, d.depends_on_task_id,
+const DEP_SELECT = `-- task deps: a dependency with the stage and state of the item depended on
+       select d.task_id, t.work_item_id, d.depends_on_task_id,
          o.work_item_id as dep_work_item_id, o.stage, o.state, d.source
        from task_deps d join tasks t on t.id = d.task_id join tasks o on o.id = d.depends_on_task_id`;
 

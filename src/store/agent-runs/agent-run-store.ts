@@ -1,6 +1,6 @@
-import { noMask, type SecretMasker } from '../config/secret-masker.js';
-import type { Db } from '../store/db.js';
-import type { AdapterName, KillReason, RunOutcomeKind } from './runner.js';
+import { noMask, type SecretMasker } from '../../config/secret-masker.js';
+import { sqlFor, type Db } from '../db.js';
+import type { AdapterName, KillReason, RunOutcomeKind } from '../../agents/runner.js';
 
 /** One process execution of a job (DESIGN.md "agent_run"). */
 export interface AgentRun {
@@ -94,6 +94,19 @@ export interface RunFinish {
   error: string | null;
 }
 
+const TOTALS_BY_TASK = {
+  sqlite: `-- per-task totals for tasks in $1 (JSON array): cost, run count, a running run's kind
+    select task_id, sum(cost_usd) as cost, count(*) as runs,
+      max(case when finished_at_ms is null then kind end) as running
+    from agent_runs where task_id in (select value from json_each($1))
+    group by task_id`,
+  postgres: `-- per-task totals for tasks in $1 (JSON array): cost, run count, a running run's kind
+    select task_id, sum(cost_usd) as cost, count(*) as runs,
+      max(case when finished_at_ms is null then kind end) as running
+    from agent_runs where task_id in (select (jsonb_array_elements_text($1::jsonb))::bigint)
+    group by task_id`,
+} as const;
+
 /** Persistence of agent_runs. Plain statements: a run row has exactly one writer (its runner). */
 export class AgentRunStore {
   readonly #db: Db;
@@ -164,7 +177,11 @@ export class AgentRunStore {
   }
 
   async get(id: number): Promise<AgentRun | undefined> {
-    const row = await this.#db.get<AgentRunRow>('select * from agent_runs where id = $1', [id]);
+    const row = await this.#db.get<AgentRunRow>(
+      `-- agent run $1
+       select * from agent_runs where id = $1`,
+      [id],
+    );
     return row ? fromRow(row) : undefined;
   }
 
@@ -191,14 +208,7 @@ export class AgentRunStore {
       cost: number | null;
       runs: number;
       running: string | null;
-    }>(
-      `-- per-task totals for tasks in $1 (JSON array): cost, run count, a running run's kind
-       select task_id, sum(cost_usd) as cost, count(*) as runs,
-         max(case when finished_at_ms is null then kind end) as running
-       from agent_runs where task_id in (${this.#db.dialect === 'postgres' ? 'select (jsonb_array_elements_text($1::jsonb))::bigint' : 'select value from json_each($1)'})
-       group by task_id`,
-      [JSON.stringify(taskIds)],
-    );
+    }>(sqlFor(this.#db, TOTALS_BY_TASK), [JSON.stringify(taskIds)]);
     for (const r of rows) {
       out.set(Number(r.task_id), {
         costUsd: r.cost === null ? 0 : Number(r.cost),
@@ -207,6 +217,17 @@ export class AgentRunStore {
       });
     }
     return out;
+  }
+
+  /** Finished runs of task `taskId` with an id above `afterId`, oldest first (the demo's tail). */
+  async finishedForTaskAfter(taskId: number, afterId: number): Promise<AgentRun[]> {
+    const rows = await this.#db.all<AgentRunRow>(
+      `-- finished agent runs of task $1 with id above $2, oldest first
+       select * from agent_runs where task_id = $1 and finished_at_ms is not null and id > $2
+       order by id`,
+      [taskId, afterId],
+    );
+    return rows.map(fromRow);
   }
 
   async listForJob(jobId: number): Promise<AgentRun[]> {

@@ -1,5 +1,5 @@
-import type { Db } from '../store/db.js';
-import { OrchError } from '../errors.js';
+import type { Db } from '../db.js';
+import { OrchError } from '../../errors.js';
 
 /** An agent token as the operator sees it (never the token itself, which is not stored). */
 export interface AgentTokenInfo {

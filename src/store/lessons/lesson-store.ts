@@ -1,5 +1,5 @@
-import type { Clock } from '../clock.js';
-import type { Db } from '../store/db.js';
+import type { Clock } from '../../clock.js';
+import type { Db } from '../db.js';
 
 /** Fields an operator may set on a lesson (recorded or updated); everything else is Orch's. */
 export const LESSON_FIELDS = [
@@ -66,7 +66,8 @@ export class LessonStore {
       ...cols.map((c) => input[c] ?? null),
     ];
     const row = await this.#db.get<{ id: number }>(
-      `insert into lessons (${names.join(', ')}) values (${names.map((_, i) => `$${i + 1}`).join(', ')}) returning id`,
+      `-- record a lesson: the named columns, then its id
+       insert into lessons (${names.join(', ')}) values (${names.map((_, i) => `$${i + 1}`).join(', ')}) returning id`,
       values,
     );
     return Number(row!.id);
@@ -79,11 +80,11 @@ export class LessonStore {
   ): Promise<boolean> {
     const cols = LESSON_FIELDS.filter((f) => fields[f] !== undefined);
     const sets = [...cols.map((c, i) => `${c} = $${i + 3}`), 'updated_at_ms = $2'];
-    const res = await this.#db.run(`update lessons set ${sets.join(', ')} where id = $1`, [
-      id,
-      this.#clock.now(),
-      ...cols.map((c) => fields[c] ?? null),
-    ]);
+    const res = await this.#db.run(
+      `-- re-classify lesson $1 at $2: the named columns from $3 on
+       update lessons set ${sets.join(', ')} where id = $1`,
+      [id, this.#clock.now(), ...cols.map((c) => fields[c] ?? null)],
+    );
     return res.changes === 1;
   }
 

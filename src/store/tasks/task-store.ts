@@ -1,7 +1,13 @@
-import { jsonTextArray, type Db, type Queryable } from '../store/db.js';
-import { maskDeep, noMask, type SecretMasker } from '../config/secret-masker.js';
-import { OrchError } from '../errors.js';
-import { formatWorkItemId, taskFromRow, type Task, type TaskRow, type TaskState } from './task.js';
+import { jsonTextArray, type Db, type Queryable } from '../db.js';
+import { maskDeep, noMask, type SecretMasker } from '../../config/secret-masker.js';
+import { OrchError } from '../../errors.js';
+import {
+  formatWorkItemId,
+  taskFromRow,
+  type Task,
+  type TaskRow,
+  type TaskState,
+} from '../../pipeline/task.js';
 
 export interface NewTask {
   projectKey: string;
@@ -71,12 +77,13 @@ export class TaskStore {
   /** Creates the task for a tracker item, or returns the one that exists (same tracker ref). */
   async create(q: Queryable, t: NewTask, nowMs: number): Promise<{ task: Task; created: boolean }> {
     const existing = await q.get<TaskRow>(
-      'select * from tasks where tracker_kind = $1 and tracker_project_id = $2 and tracker_item_id = $3',
+      `-- the task of tracker item ($1 kind, $2 project, $3 item), if one exists
+       select * from tasks where tracker_kind = $1 and tracker_project_id = $2 and tracker_item_id = $3`,
       [t.trackerKind, t.trackerProjectId, t.trackerItemId],
     );
     if (existing) return { task: taskFromRow(existing), created: false };
     const counter = await q.get<{ last_number: number }>(
-      `-- next work-item number for a project
+      `-- next work-item number for project prefix $1 (the first one is 1)
        insert into work_item_counters (project_key, last_number) values ($1, 1)
        on conflict (project_key) do update set last_number = work_item_counters.last_number + 1
        returning last_number`,
@@ -84,7 +91,9 @@ export class TaskStore {
     );
     const workItemId = formatWorkItemId(t.prefix, Number(counter!.last_number));
     const row = await q.get<TaskRow>(
-      `insert into tasks (work_item_id, project_key, tracker_kind, tracker_project_id, tracker_item_id,
+      `-- new task: ($1 work item, $2 project, $3-$5 tracker ref, $6 title, $7 repo, $8 branch,
+       -- $9 base branch, $10 stage, $11 track) created, updated and entering its stage at $12
+       insert into tasks (work_item_id, project_key, tracker_kind, tracker_project_id, tracker_item_id,
          title, repo, branch, base_branch, stage, track, created_at_ms, updated_at_ms, stage_entered_at_ms)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12) returning *`,
       [
@@ -118,7 +127,9 @@ export class TaskStore {
   ): Promise<Task | null> {
     const states = guard.states ?? ['active', 'awaiting_approval', 'needs_input'];
     const row = await q.get<TaskRow>(
-      `-- guarded task transition: only from the stage/state the caller evaluated
+      `-- guarded task transition of task $1: only from stage $2 in states $3 (JSON) and while
+       -- dev_retries < $11; sets stage $4, state $5, +$6 retries (or 0 when $12 = 1), last_error
+       -- $8 when $7 = 1, track $9, at $10
        update tasks set
          stage = coalesce($4, stage),
          state = coalesce($5, state),
@@ -150,7 +161,8 @@ export class TaskStore {
 
   async addEvent(q: Queryable, e: Omit<TaskEvent, 'id'>): Promise<void> {
     await q.run(
-      'insert into task_events (task_id, at_ms, type, stage, message, detail) values ($1, $2, $3, $4, $5, $6)',
+      `-- timeline event of task $1 at $2: type $3 in stage $4, message $5, detail $6 (JSON or null)
+       insert into task_events (task_id, at_ms, type, stage, message, detail) values ($1, $2, $3, $4, $5, $6)`,
       [
         e.taskId,
         e.atMs,
@@ -169,7 +181,8 @@ export class TaskStore {
     r: Omit<GateRecord, 'id' | 'stage'>,
   ): Promise<void> {
     await q.run(
-      `insert into gate_results (task_id, stage, gate, passed, reason, evidence, evaluated_at_ms)
+      `-- gate verdict for task $1 in stage $2: gate $3, passed $4 (1/0), reason $5, evidence $6, at $7
+       insert into gate_results (task_id, stage, gate, passed, reason, evidence, evaluated_at_ms)
        values ($1, $2, $3, $4, $5, $6, $7)`,
       [
         taskId,
@@ -184,19 +197,27 @@ export class TaskStore {
   }
 
   async setPullRequest(taskId: number, pr: { number: number; url: string | null }): Promise<void> {
-    await this.#db.run('update tasks set pr_number = $2, pr_url = $3 where id = $1', [
-      taskId,
-      pr.number,
-      pr.url,
-    ]);
+    await this.#db.run(
+      `-- the pull request ($2 number, $3 url) opened for task $1
+       update tasks set pr_number = $2, pr_url = $3 where id = $1`,
+      [taskId, pr.number, pr.url],
+    );
   }
 
   async setMergedSha(taskId: number, sha: string): Promise<void> {
-    await this.#db.run('update tasks set merged_sha = $2 where id = $1', [taskId, sha]);
+    await this.#db.run(
+      `-- the commit $2 that merged task $1's branch
+       update tasks set merged_sha = $2 where id = $1`,
+      [taskId, sha],
+    );
   }
 
   async get(id: number): Promise<Task | undefined> {
-    const row = await this.#db.get<TaskRow>('select * from tasks where id = $1', [id]);
+    const row = await this.#db.get<TaskRow>(
+      `-- task $1
+       select * from tasks where id = $1`,
+      [id],
+    );
     return row ? taskFromRow(row) : undefined;
   }
 
@@ -207,23 +228,27 @@ export class TaskStore {
   }
 
   async byWorkItem(workItemId: string): Promise<Task | undefined> {
-    const row = await this.#db.get<TaskRow>('select * from tasks where work_item_id = $1', [
-      workItemId,
-    ]);
+    const row = await this.#db.get<TaskRow>(
+      `-- the task of work item $1 (e.g. ORCH-12)
+       select * from tasks where work_item_id = $1`,
+      [workItemId],
+    );
     return row ? taskFromRow(row) : undefined;
   }
 
   async byBranch(repo: string, branch: string): Promise<Task | undefined> {
-    const row = await this.#db.get<TaskRow>('select * from tasks where repo = $1 and branch = $2', [
-      repo,
-      branch,
-    ]);
+    const row = await this.#db.get<TaskRow>(
+      `-- the task working on branch $2 of repository $1
+       select * from tasks where repo = $1 and branch = $2`,
+      [repo, branch],
+    );
     return row ? taskFromRow(row) : undefined;
   }
 
   async byTrackerItem(kind: string, projectId: string, itemId: string): Promise<Task | undefined> {
     const row = await this.#db.get<TaskRow>(
-      'select * from tasks where tracker_kind = $1 and tracker_project_id = $2 and tracker_item_id = $3',
+      `-- the task of tracker item ($1 kind, $2 project, $3 item)
+       select * from tasks where tracker_kind = $1 and tracker_project_id = $2 and tracker_item_id = $3`,
       [kind, projectId, itemId],
     );
     return row ? taskFromRow(row) : undefined;
@@ -231,7 +256,8 @@ export class TaskStore {
 
   async list(options: { activeOnly?: boolean; limit?: number } = {}): Promise<Task[]> {
     const rows = await this.#db.all<TaskRow>(
-      `select * from tasks ${options.activeOnly ? "where stage <> 'done' and state not in ('done', 'cancelled')" : ''}
+      `-- newest tasks first, $1 at most (only unfinished ones when activeOnly)
+       select * from tasks ${options.activeOnly ? "where stage <> 'done' and state not in ('done', 'cancelled')" : ''}
        order by id desc limit $1`,
       [options.limit ?? 100],
     );
@@ -247,7 +273,11 @@ export class TaskStore {
       stage: string;
       message: string;
       detail: string | null;
-    }>('select * from task_events where task_id = $1 order by id', [taskId]);
+    }>(
+      `-- timeline of task $1, oldest first
+       select * from task_events where task_id = $1 order by id`,
+      [taskId],
+    );
     return rows.map((r) => ({
       id: Number(r.id),
       taskId: Number(r.task_id),
@@ -268,7 +298,11 @@ export class TaskStore {
       reason: string;
       evidence: string | null;
       evaluated_at_ms: number;
-    }>('select * from gate_results where task_id = $1 order by id', [taskId]);
+    }>(
+      `-- gate verdicts of task $1, oldest first
+       select * from gate_results where task_id = $1 order by id`,
+      [taskId],
+    );
     return rows.map((r) => ({
       id: Number(r.id),
       stage: r.stage,

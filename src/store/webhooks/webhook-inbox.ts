@@ -1,5 +1,5 @@
-import type { Queryable } from '../../store/db.js';
-import type { WebhookSource } from './signature.js';
+import type { Queryable } from '../db.js';
+import type { WebhookSource } from '../../integrations/webhooks/signature.js';
 
 export interface InboxRow {
   id: number;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { maskDeep, noMask, type SecretMasker } from '../config/secret-masker.js';
-import { typedParam, type Db, type Dialect, type Queryable } from '../store/db.js';
+import { maskDeep, noMask, type SecretMasker } from '../../config/secret-masker.js';
+import { sqlFor, typedParam, type Db, type Queryable } from '../db.js';
 
 /** One side effect to deliver later: `kind` says how, `payload` carries everything needed. */
 export interface OutboxEntry {
@@ -49,7 +49,8 @@ const HEAD = `o.delivered_at_ms is null and o.dead_at_ms is null
       where e.task_id = o.task_id and e.id < o.id
         and e.delivered_at_ms is null and e.dead_at_ms is null)`;
 
-const POSTGRES_CLAIM = `
+const CLAIM = {
+  postgres: `
 -- outbox claim: up to $3 deliverable task heads at now $1, claim token $2, claim lease $4 ms
 with c as materialized (
   select o.id from outbox o
@@ -60,17 +61,13 @@ with c as materialized (
 )
 update outbox u set claim_token = $2, claim_expires_at_ms = $1 + $4
 from c where u.id = c.id
-returning u.*`;
-
-const SQLITE_CLAIM = `
+returning u.*`,
+  sqlite: `
 -- outbox claim: up to $3 deliverable task heads at now $1, claim token $2, claim lease $4 ms
 update outbox set claim_token = $2, claim_expires_at_ms = $1 + $4
 where id in (select o.id from outbox o where ${HEAD} order by o.id limit $3)
-returning *`;
-
-function claimSql(dialect: Dialect): string {
-  return dialect === 'postgres' ? POSTGRES_CLAIM : SQLITE_CLAIM;
-}
+returning *`,
+} as const;
 
 /**
  * The outbox table. `add` takes a Queryable so the rows commit with the change that caused them.
@@ -100,7 +97,7 @@ export class OutboxStore {
   }
 
   async claim(o: { nowMs: number; max: number; claimMs: number }): Promise<OutboxRow[]> {
-    const rows = await this.#db.all<Row>(claimSql(this.#db.dialect), [
+    const rows = await this.#db.all<Row>(sqlFor(this.#db, CLAIM), [
       o.nowMs,
       randomUUID(),
       o.max,

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.js';
+import type { Db } from '../db.js';
 
 /**
  * One winner per maintenance tick across replicas (pg-boss `trySetTimestamp` style, with a sticky
@@ -32,7 +32,8 @@ export class DaemonTicks {
 
   async get(name: string): Promise<{ lastTickMs: number; owner: string } | null> {
     const row = await this.#db.get<{ last_tick_ms: number; owner: string }>(
-      'select last_tick_ms, owner from daemon_ticks where name = $1',
+      `-- the last tick (time and owner) of daemon $1
+       select last_tick_ms, owner from daemon_ticks where name = $1`,
       [name],
     );
     return row ? { lastTickMs: Number(row.last_tick_ms), owner: row.owner } : null;
