@@ -1,5 +1,6 @@
 import { SerialGate } from './pipeline/serial-gate.js';
 import { SerialGateRepo } from './store/serial-gate/serial-gate-repo.js';
+import { CoverageRepo } from './store/coverage/coverage-repo.js';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { AgentRunStore } from './store/agent-runs/agent-run-store.js';
@@ -182,6 +183,7 @@ export async function createRuntime(o: RuntimeOptions) {
     enabled: config.env.ORCH_SERIAL_GATE_ENABLED,
     deps: config.env.ORCH_TASK_DEPS_ENABLED,
   });
+  const coverage = new CoverageRepo(db);
   const core = new CoreEngine({
     db,
     queue,
@@ -195,6 +197,7 @@ export async function createRuntime(o: RuntimeOptions) {
     maxDefers: config.env.ORCH_MERGE_DEFER_MAX_ATTEMPTS,
     labelPolicy,
     serialGate,
+    coverage: { repo: coverage, enabled: config.env.ORCH_COVERAGE_ENABLED },
   });
   const stopPolicy: StopPolicy = {
     enabled: config.env.ORCH_STOP_ENABLED,
@@ -345,6 +348,7 @@ export async function createRuntime(o: RuntimeOptions) {
     stopPolicy,
     labelPolicy,
     serialGate,
+    coverage,
     /**
      * Startup recovery (system-inventory §7; migrations ran in createRuntime): orphan agent runs →
      * running jobs whose executor is gone → expired leases → merge-lease reclaim → run-log

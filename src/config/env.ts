@@ -81,6 +81,8 @@ export const envSchema = z.object({
   ORCH_SERIAL_GATE_ENABLED: bool(true),
   /** Task dependencies (ORCH-026): an item waits after analysis until its dependencies are done. */
   ORCH_TASK_DEPS_ENABLED: bool(true),
+  /** Coverage gate (ORCH-027) for projects that name a report; false = coverage is not checked. */
+  ORCH_COVERAGE_ENABLED: bool(true),
   /** STOP from the tracker (an approver's `STOP` comment cancels the item); false = ignored. */
   ORCH_STOP_ENABLED: bool(true),
   /** CSV of repositories STOP applies to; empty = every repository. */

@@ -75,6 +75,21 @@ export const projectSchema = z.preprocess(
      */
     serial: z.union([z.boolean(), z.number().int().min(1).max(100)]).default(false),
     /**
+     * Coverage gate (src/gates/coverage/): the report the test command writes; `ratchet` fails a
+     * drop of more than `epsilon` points below the repository's baseline, `absolute` anything
+     * below `floor`. Absent = no coverage check.
+     */
+    coverage: z
+      .object({
+        report: z.string().min(1).max(500),
+        format: z.enum(['auto', 'lcov', 'cobertura', 'istanbul', 'coveragepy']).default('auto'),
+        policy: z.enum(['ratchet', 'absolute']).default('ratchet'),
+        epsilon: z.number().min(0).max(100).default(0.5),
+        floor: z.number().min(0).max(100).default(0),
+      })
+      .strict()
+      .optional(),
+    /**
      * Overrides of the default stage machine (src/pipeline/stages.ts): replaced stage definitions
      * and/or tracks. Validated again against the gate registry at startup.
      */

@@ -1,7 +1,9 @@
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { childBaseEnv } from '../config/child-env.js';
 import { checkReviewerVerdict } from './artifact-gates.js';
-import { workItemDir, type GateContext, type GateResult } from './gate.js';
+import { decideCoverage, parseCoverage } from './coverage/coverage-report.js';
+import { workItemDir, type CoverageCheck, type GateContext, type GateResult } from './gate.js';
 import { runCommand } from './run-command.js';
 
 /** Runs the project's test command in the worktree; the output tail is the evidence. */
@@ -30,7 +32,46 @@ export async function checkTestsLocal(ctx: GateContext): Promise<GateResult> {
       evidence: res.tail,
     };
   }
+  if (ctx.coverage) return coverageResult(ctx, ctx.coverage, cmd, res.tail);
   return { gate, passed: true, reason: `"${cmd}" passed`, evidence: res.tail };
+}
+
+/** Green tests, then the coverage their report shows against the policy (ratchet or floor). */
+async function coverageResult(
+  ctx: GateContext,
+  c: CoverageCheck,
+  cmd: string,
+  tail: string,
+): Promise<GateResult> {
+  const gate = 'check_tests_local';
+  let text: string;
+  try {
+    text = await readFile(join(ctx.worktree, c.report), 'utf8');
+  } catch {
+    return {
+      gate,
+      passed: false,
+      reason: `"${cmd}" passed but wrote no coverage report at ${c.report}`,
+      evidence: tail,
+    };
+  }
+  const pct = parseCoverage(text, c.format, c.report);
+  if (pct === null)
+    return {
+      gate,
+      passed: false,
+      reason: `${c.report} is not a ${c.format === 'auto' ? 'known' : c.format} coverage report`,
+      evidence: text.slice(0, 2000),
+    };
+  await c.record(pct);
+  const d = decideCoverage(pct, c.baseline, c);
+  return {
+    gate,
+    passed: d.passed,
+    reason: `"${cmd}" passed; ${d.reason}`,
+    evidence: tail,
+    ...(!d.passed && { summary: `Coverage too low (${d.reason})` }),
+  };
 }
 
 /** The forge's combined commit status for the task branch is success. */

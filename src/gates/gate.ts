@@ -1,4 +1,16 @@
 import type { Forge } from '../integrations/forge/forge.js';
+import type { CoverageFormat, CoveragePolicy } from './coverage/coverage-report.js';
+
+/** Coverage collection for `check_tests_local` (the project names a report; ORCH-027). */
+export interface CoverageCheck extends CoveragePolicy {
+  /** The report's path in the worktree, written by the test command. */
+  report: string;
+  format: CoverageFormat | 'auto';
+  /** The repository's baseline now (ratchet), or null. */
+  baseline: number | null;
+  /** Records what the item's tests measured (the ratchet moves when the item is done). */
+  record(pct: number): Promise<void>;
+}
 
 /** What a gate may look at: the task's worktree (artifacts, code) and the forge. */
 export interface GateContext {
@@ -21,6 +33,8 @@ export interface GateContext {
    * matching commit statuses on the head it merges.
    */
   passedGates?: readonly string[];
+  /** Set when the project collects coverage and the coverage gate is on. */
+  coverage?: CoverageCheck;
 }
 
 /** A gate's verdict. `evidence` is what a human needs to see why (output tail, file excerpt). */
@@ -39,6 +53,8 @@ export interface GateResult {
    * merge): the task is parked as blocked with `reason` instead of rolled back.
    */
   blocked?: boolean;
+  /** A short name of what failed when it is not the gate's usual failure (e.g. `Coverage dropped`). */
+  summary?: string;
 }
 
 export type Gate = (ctx: GateContext) => Promise<GateResult>;

@@ -2,6 +2,7 @@ import { DEFAULT_LABEL_RULES } from '../pipeline/auto-labels.js';
 import { serialGateSnapshot } from '../pipeline/serial-gate.js';
 import { taskDepsSnapshot } from '../pipeline/task-deps.js';
 import { serialGateRoutes } from './routes/serial-gate.js';
+import { coverageRoutes } from './routes/coverage.js';
 import { readAutoLabelStats, readStopStats } from '../store/flow-stats.js';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
@@ -57,6 +58,7 @@ export function serverForRuntime(
       lessonRoutes(new LessonStore(rt.db, rt.clock), rt.config.env.ORCH_LESSONS_ENABLED),
       escalateRoutes(rt.pipeline),
       serialGateRoutes(rt),
+      coverageRoutes(rt.coverage, rt.clock),
       ...(extra.adminRoutes ?? []),
     ],
     statusBlocks: {
@@ -79,6 +81,14 @@ export function serverForRuntime(
       }),
       serial_gate: () => serialGateSnapshot(rt.serialGate, rt.db, rt.projects.all()),
       task_deps: () => taskDepsSnapshot(rt.pipeline),
+      coverage: async () => ({
+        enabled: rt.config.env.ORCH_COVERAGE_ENABLED,
+        projects: Object.fromEntries(
+          rt.projects.all().flatMap((p) => (p.coverage ? [[p.key, p.coverage]] : [])),
+        ),
+        baselines: await rt.coverage.baselines(),
+        latest: await rt.coverage.latestByRepo(),
+      }),
       stop: async () => ({
         enabled: rt.stopPolicy.enabled,
         repos: rt.stopPolicy.repos.length > 0 ? rt.stopPolicy.repos : 'all',

@@ -52,6 +52,7 @@ export function buildProjects(config: ProjectsConfig, parts: ProjectParts): Proj
       pipeline,
       labels: p.labels,
       ...(p.serial !== false && { serial: p.serial === true ? 1 : p.serial }),
+      ...(p.coverage && { coverage: p.coverage }),
       testCommand: p.testCommand,
       testTimeoutMs: p.testTimeoutS * 1000,
       approvers: p.tracker.approvers,

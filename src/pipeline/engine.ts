@@ -1,6 +1,7 @@
 import type { AutoLabelPolicy } from './auto-labels.js';
 import type { Clock } from '../clock.js';
-import type { GateContext, GateResult } from '../gates/gate.js';
+import type { CoverageCheck, GateContext, GateResult } from '../gates/gate.js';
+import type { CoverageRepo } from '../store/coverage/coverage-repo.js';
 import type { GateRegistry } from '../gates/registry.js';
 import type { Logger } from '../log.js';
 import type { JobQueue } from '../queue/job-queue.js';
@@ -52,6 +53,8 @@ export interface EngineDeps {
   labelPolicy?: AutoLabelPolicy;
   /** The serial gate per repository (serial-gate.ts); absent = no gate, no freeze. */
   serialGate?: SerialGate;
+  /** Coverage baselines (ORCH-027); absent or disabled = `check_tests_local` measures nothing. */
+  coverage?: { repo: CoverageRepo; enabled: boolean };
 }
 
 /** The job kind that re-evaluates a deferred stage (handled in-process). */
@@ -121,6 +124,20 @@ export class CoreEngine {
       testTimeoutMs: project.testTimeoutMs,
       forge: project.forge,
       headSha: await this.deps.workspace.headSha(worktree),
+      ...(await this.#coverageCheck(task, project)),
+    };
+  }
+
+  async #coverageCheck(task: Task, project: Project): Promise<{ coverage?: CoverageCheck }> {
+    const c = this.deps.coverage;
+    if (!project.coverage || !c?.enabled) return {};
+    const baseline = await c.repo.baseline(task.repo);
+    return {
+      coverage: {
+        ...project.coverage,
+        baseline: baseline?.pct ?? null,
+        record: (pct) => c.repo.recordRun(task.id, task.repo, pct, this.deps.clock.now()),
+      },
     };
   }
 

@@ -283,6 +283,27 @@ export class Pipeline {
     }
   }
 
+  /**
+   * The coverage ratchet moves when an item is done: its latest measurement becomes the
+   * repository's baseline if higher (a branch that never lands raises nothing).
+   */
+  async #raiseCoverage(task: Task): Promise<void> {
+    const c = this.core.deps.coverage;
+    if (!c?.enabled || !this.core.project(task).coverage) return;
+    try {
+      const pct = await c.repo.latestRun(task.id);
+      if (pct === null) return;
+      if (await c.repo.raiseBaseline(task.repo, pct, task.workItemId, this.core.deps.clock.now()))
+        await this.core.record(task, {
+          type: 'coverage_baseline',
+          message: `coverage baseline of ${task.repo} raised to ${pct}%`,
+          detail: { pct },
+        });
+    } catch (err) {
+      this.core.deps.log.warn({ err, taskId: task.id }, 'coverage: baseline not raised');
+    }
+  }
+
   /** A change that may have freed a slot of the task's repository opens its gate. */
   async #freed(task: Task, result: AdvanceResult): Promise<AdvanceResult> {
     const frees =
@@ -292,6 +313,7 @@ export class Pipeline {
     if (frees) {
       // A finished item may be another repository's dependency: open every gate then.
       const done = result.kind === 'advanced';
+      if (done) await this.#raiseCoverage(task);
       await this.openSerialGates(done ? undefined : task.repo).catch((err: unknown) =>
         this.core.deps.log.warn({ err, repo: task.repo }, 'serial gate: opening failed'),
       );

@@ -3,6 +3,12 @@ import type { Forge } from '../integrations/forge/forge.js';
 import type { Tracker } from '../integrations/tracker/tracker.js';
 import { OrchError } from '../errors.js';
 import type { PipelineDef } from './stages.js';
+import type { CoverageFormat, CoveragePolicy } from '../gates/coverage/coverage-report.js';
+
+export interface ProjectCoverage extends CoveragePolicy {
+  report: string;
+  format: CoverageFormat | 'auto';
+}
 
 /**
  * Everything the pipeline needs to know about one project: where its work items come from, where
@@ -33,6 +39,8 @@ export interface Project {
    * analysis at a time; absent = not serial (a repository freeze still holds items).
    */
   serial?: number;
+  /** Coverage gate settings (gates/coverage/): the report and the policy; absent = none. */
+  coverage?: ProjectCoverage;
   /** Passed to the scripted demo agents through the job payload; ignored by real agents. */
   scenario?: Record<string, string>;
 }

@@ -31,7 +31,11 @@ export function ruleFor(stage: string, failed: GateResult): RollbackRule {
     case 'check_tests_passed':
       return { kind: 'to_development', reason: 'Tests FAILED', findingsFile: '13-test-report.md' };
     case 'check_tests_local':
-      return { kind: 'to_development', reason: 'Local tests are red', findingsFile: null };
+      return {
+        kind: 'to_development',
+        reason: failed.summary ?? 'Local tests are red',
+        findingsFile: null,
+      };
     case 'check_staging_status':
       return {
         kind: 'to_development',

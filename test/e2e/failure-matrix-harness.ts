@@ -9,7 +9,7 @@ import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
 import { silentLogger } from '../../src/log.js';
 import { intake } from '../../src/pipeline/intake.js';
 import type { LabelRules } from '../../src/pipeline/auto-labels.js';
-import type { Project } from '../../src/pipeline/project.js';
+import type { Project, ProjectCoverage } from '../../src/pipeline/project.js';
 import { DEFAULT_PIPELINE } from '../../src/pipeline/stages.js';
 import type { Task } from '../../src/pipeline/task.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
@@ -25,6 +25,10 @@ export interface Scenario {
   tracks?: Record<string, string[]>;
   /** Serial gate limit of the project's repository (absent = not serial). */
   serial?: number;
+  /** The project's test command (default: the sample repo's `node --test`). */
+  testCommand?: string[];
+  /** Coverage gate settings of the project (absent = none). */
+  coverage?: ProjectCoverage;
 }
 
 export const APPROVER = 'alice';
@@ -74,7 +78,8 @@ export async function matrixRuntime(
           : DEFAULT_PIPELINE,
         ...(s.labels && { labels: s.labels }),
         ...(s.serial !== undefined && { serial: s.serial }),
-        testCommand: SAMPLE_TEST_COMMAND,
+        testCommand: s.testCommand ?? SAMPLE_TEST_COMMAND,
+        ...(s.coverage && { coverage: s.coverage }),
         testTimeoutMs: 60_000,
         approvers: [APPROVER],
         maxDeveloperRetries: s.maxDeveloperRetries ?? 3,

@@ -58,3 +58,20 @@ create table task_deps (
   primary key (task_id, depends_on_task_id)
 );
 create index task_deps_depends_on_idx on task_deps (depends_on_task_id);
+
+-- Coverage ratchet (ORCH-027): each repository's baseline (it only rises: when an item whose
+-- tests measured more is done, or when an operator sets it), and what each item measured.
+create table coverage_baselines (
+  repo text primary key,
+  pct real not null,
+  set_by text not null,                          -- a work item id, or the operator
+  updated_at_ms integer not null
+);
+create table coverage_runs (
+  id integer primary key autoincrement,
+  task_id integer not null references tasks(id),
+  repo text not null,
+  pct real not null,
+  at_ms integer not null
+);
+create index coverage_runs_task_idx on coverage_runs (task_id, id);
