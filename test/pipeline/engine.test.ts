@@ -247,6 +247,60 @@ describeEachDialect('pipeline engine', ({ current }) => {
     expect(gates.at(-1)).toMatchObject({ gate: 'check_tests_local', passed: false });
   });
 
+  it('sends a staging FAIL back to development with the staging log', async () => {
+    const env = await pipelineEnv(current().db);
+    const t = await upTo(env, 'deploy-staging');
+    const log = '---\nstaging_status: FAILED\n---\nHealth check /api/trails answered 502\n';
+    const r = await env.agent(t.id, 'deployer', (x) => env.artifact(x, '15-staging-log.md', log));
+    expect(r).toMatchObject({ kind: 'rolled_back', from: 'deploy-staging', to: 'development' });
+    expect(await env.task(t.id)).toMatchObject({ stage: 'development', devRetries: 1 });
+    const dev = (await env.admin.list({ taskId: t.id, kind: 'developer', limit: 1 }))[0]!;
+    expect(JSON.stringify(dev.payload)).toContain('Staging FAILED');
+    expect(JSON.stringify(dev.payload)).toContain('Health check /api/trails answered 502');
+  });
+
+  it('blocks a failed deploy with the reason and never marks it done', async () => {
+    const env = await pipelineEnv(current().db);
+    const t = await upTo(env, 'deploy');
+    const log = '---\ndeploy_status: FAILED\n---\nrollout timed out\n';
+    const r = await env.agent(t.id, 'deployer', (x) => env.artifact(x, '14-deploy-log.md', log));
+    expect(r.kind).toBe('blocked');
+    const after = await env.task(t.id);
+    expect(after).toMatchObject({ stage: 'deploy', state: 'blocked' });
+    expect(after.lastError).toContain('check_deploy_status failed in deploy');
+    await env.effects();
+    expect(env.notifier.ofType('task_blocked')).toHaveLength(1);
+    expect(env.notifier.ofType('task_done')).toHaveLength(0);
+  });
+
+  it('a rejection at a later stage goes back one stage with the reason', async () => {
+    const env = await pipelineEnv(current().db);
+    const t = await upTo(env, 'testing');
+    const r = await env.pipeline.onComment(t.id, {
+      body: ':rejected: the review missed the export path',
+      authorIds: ['alice'],
+    });
+    expect(r.result).toMatchObject({ kind: 'rolled_back', from: 'testing', to: 'review' });
+    expect(await env.task(t.id)).toMatchObject({ stage: 'review', state: 'active' });
+    const reviewer = (await env.admin.list({ taskId: t.id, kind: 'reviewer', limit: 1 }))[0]!;
+    expect(JSON.stringify(reviewer.payload)).toContain('the review missed the export path');
+  });
+
+  it('changes requested on the pull request send review back to development', async () => {
+    const env = await pipelineEnv(current().db);
+    const t = await upTo(env, 'testing');
+    const r = await env.pipeline.changesRequested(t.id, 'Please handle empty GPX files.', 'carol');
+    expect(r).toMatchObject({ kind: 'rolled_back', to: 'development' });
+    expect(await env.task(t.id)).toMatchObject({ stage: 'development', devRetries: 1 });
+    const dev = (await env.admin.list({ taskId: t.id, kind: 'developer', limit: 1 }))[0]!;
+    expect(JSON.stringify(dev.payload)).toContain('Please handle empty GPX files.');
+    // Before review the developer is still at work: the request is recorded, nothing moves.
+    const early = await upTo(env, 'architecture');
+    const noop = await env.pipeline.changesRequested(early.id, 'too early', 'carol');
+    expect(noop.kind).toBe('noop');
+    expect((await env.task(early.id)).stage).toBe('architecture');
+  });
+
   it('sends an architecture conflict back to analysis with an analyst rerun', async () => {
     const env = await pipelineEnv(current().db);
     const t = await upTo(env, 'architecture');
