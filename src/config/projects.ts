@@ -36,6 +36,24 @@ const forgeSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+const deployStep = z
+  .object({
+    command: z.array(z.string().min(1)).min(1).optional(),
+    timeoutS: z.number().int().positive().default(600),
+    health: z
+      .object({
+        url: z.string().url(),
+        status: z.number().int().min(100).max(599).default(200),
+        body: z.string().min(1).optional(),
+        retries: z.number().int().min(0).max(100).default(5),
+        intervalS: z.number().min(0).max(600).default(5),
+        timeoutS: z.number().positive().max(300).default(10),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 /**
  * One project: a work-item prefix (`ET` → `ET-12`), the repository Orch works in, and where its
  * work items and pull requests live. `prefix` is accepted as a spelling of `key`.
@@ -87,6 +105,14 @@ export const projectSchema = z.preprocess(
         epsilon: z.number().min(0).max(100).default(0.5),
         floor: z.number().min(0).max(100).default(0),
       })
+      .strict()
+      .optional(),
+    /**
+     * Deploy stages that deploy (src/gates/deploy-step.ts): a command run in the task's worktree
+     * after the stage's agent, then a health check; Orch writes the stage's log from the result.
+     */
+    deploy: z
+      .object({ staging: deployStep.optional(), production: deployStep.optional() })
       .strict()
       .optional(),
     /**

@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { parse } from 'yaml';
+import { runDeployStep } from './deploy-step.js';
 import { parseFrontmatter, readVerdict } from './frontmatter.js';
 import { workItemDir, type GateContext, type GateResult } from './gate.js';
 
@@ -79,23 +80,37 @@ export const checkTestsPassed = (ctx: GateContext) =>
     negative: ['FAIL', 'FAILED', 'ERROR'],
   });
 
-export const checkStagingStatus = (ctx: GateContext) =>
-  verdictGate(ctx, {
+export const checkStagingStatus = async (ctx: GateContext) => {
+  if (ctx.deploy?.staging)
+    await runDeployStep(ctx, ctx.deploy.staging, {
+      file: '15-staging-log.md',
+      field: 'staging_status',
+      title: 'Staging deploy',
+    });
+  return verdictGate(ctx, {
     gate: 'check_staging_status',
     file: '15-staging-log.md',
     field: 'staging_status',
     positive: ['SUCCESS'],
     negative: ['FAILED', 'FAILURE', 'ERROR'],
   });
+};
 
-export const checkDeployStatus = (ctx: GateContext) =>
-  verdictGate(ctx, {
+export const checkDeployStatus = async (ctx: GateContext) => {
+  if (ctx.deploy?.production)
+    await runDeployStep(ctx, ctx.deploy.production, {
+      file: '14-deploy-log.md',
+      field: 'deploy_status',
+      title: 'Production deploy',
+    });
+  return verdictGate(ctx, {
     gate: 'check_deploy_status',
     file: '14-deploy-log.md',
     field: 'deploy_status',
     positive: ['SUCCESS'],
     negative: ['FAILED', 'FAILURE', 'ERROR'],
   });
+};
 
 export const ANALYSIS_ARTIFACTS = [
   '01-brd.md',

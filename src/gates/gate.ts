@@ -1,5 +1,6 @@
 import type { Forge } from '../integrations/forge/forge.js';
 import type { CoverageFormat, CoveragePolicy } from './coverage/coverage-report.js';
+import type { ProjectDeploy } from './deploy-step.js';
 
 /** Coverage collection for `check_tests_local` (the project names a report; ORCH-027). */
 export interface CoverageCheck extends CoveragePolicy {
@@ -35,6 +36,8 @@ export interface GateContext {
   passedGates?: readonly string[];
   /** Set when the project collects coverage and the coverage gate is on. */
   coverage?: CoverageCheck;
+  /** The project's deploy commands and health checks (deploy-step.ts), if any. */
+  deploy?: ProjectDeploy;
 }
 
 /** A gate's verdict. `evidence` is what a human needs to see why (output tail, file excerpt). */

@@ -1,4 +1,5 @@
-import type { ProjectsConfig } from '../config/projects.js';
+import type { ProjectConfig, ProjectsConfig } from '../config/projects.js';
+import type { DeployStep, ProjectDeploy } from '../gates/deploy-step.js';
 import { OrchError } from '../errors.js';
 import type { Forge } from '../integrations/forge/forge.js';
 import type { Tracker } from '../integrations/tracker/tracker.js';
@@ -53,6 +54,7 @@ export function buildProjects(config: ProjectsConfig, parts: ProjectParts): Proj
       labels: p.labels,
       ...(p.serial !== false && { serial: p.serial === true ? 1 : p.serial }),
       ...(p.coverage && { coverage: p.coverage }),
+      ...(p.deploy && { deploy: deployOf(p.deploy) }),
       testCommand: p.testCommand,
       testTimeoutMs: p.testTimeoutS * 1000,
       approvers: p.tracker.approvers,
@@ -105,4 +107,27 @@ export function assertGatesKnown(
       }
     }
   }
+}
+
+type DeployStepConfig = NonNullable<NonNullable<ProjectConfig['deploy']>['staging']>;
+
+/** Config seconds → the gate's milliseconds. */
+function deployStepOf(s: DeployStepConfig | undefined): DeployStep | undefined {
+  if (!s) return undefined;
+  return {
+    command: s.command,
+    timeoutMs: s.timeoutS * 1000,
+    health: s.health && {
+      url: s.health.url,
+      status: s.health.status,
+      body: s.health.body,
+      retries: s.health.retries,
+      intervalMs: s.health.intervalS * 1000,
+      timeoutMs: s.health.timeoutS * 1000,
+    },
+  };
+}
+
+function deployOf(d: NonNullable<ProjectConfig['deploy']>): ProjectDeploy {
+  return { staging: deployStepOf(d.staging), production: deployStepOf(d.production) };
 }

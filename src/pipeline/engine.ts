@@ -125,6 +125,7 @@ export class CoreEngine {
       forge: project.forge,
       headSha: await this.deps.workspace.headSha(worktree),
       ...(await this.#coverageCheck(task, project)),
+      ...(project.deploy && { deploy: project.deploy }),
     };
   }
 

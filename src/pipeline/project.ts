@@ -4,6 +4,7 @@ import type { Tracker } from '../integrations/tracker/tracker.js';
 import { OrchError } from '../errors.js';
 import type { PipelineDef } from './stages.js';
 import type { CoverageFormat, CoveragePolicy } from '../gates/coverage/coverage-report.js';
+import type { ProjectDeploy } from '../gates/deploy-step.js';
 
 export interface ProjectCoverage extends CoveragePolicy {
   report: string;
@@ -41,6 +42,8 @@ export interface Project {
   serial?: number;
   /** Coverage gate settings (gates/coverage/): the report and the policy; absent = none. */
   coverage?: ProjectCoverage;
+  /** Commands and health checks of deploy-staging / deploy (gates/deploy-step.ts). */
+  deploy?: ProjectDeploy;
   /** Passed to the scripted demo agents through the job payload; ignored by real agents. */
   scenario?: Record<string, string>;
 }

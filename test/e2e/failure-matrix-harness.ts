@@ -9,6 +9,7 @@ import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
 import { silentLogger } from '../../src/log.js';
 import { intake } from '../../src/pipeline/intake.js';
 import type { LabelRules } from '../../src/pipeline/auto-labels.js';
+import type { ProjectDeploy } from '../../src/gates/deploy-step.js';
 import type { Project, ProjectCoverage } from '../../src/pipeline/project.js';
 import { DEFAULT_PIPELINE } from '../../src/pipeline/stages.js';
 import type { Task } from '../../src/pipeline/task.js';
@@ -29,6 +30,8 @@ export interface Scenario {
   testCommand?: string[];
   /** Coverage gate settings of the project (absent = none). */
   coverage?: ProjectCoverage;
+  /** Deploy commands and health checks of the project (absent = none). */
+  deploy?: ProjectDeploy;
 }
 
 export const APPROVER = 'alice';
@@ -80,6 +83,7 @@ export async function matrixRuntime(
         ...(s.serial !== undefined && { serial: s.serial }),
         testCommand: s.testCommand ?? SAMPLE_TEST_COMMAND,
         ...(s.coverage && { coverage: s.coverage }),
+        ...(s.deploy && { deploy: s.deploy }),
         testTimeoutMs: 60_000,
         approvers: [APPROVER],
         maxDeveloperRetries: s.maxDeveloperRetries ?? 3,
