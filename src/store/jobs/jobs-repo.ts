@@ -1,21 +1,46 @@
 import type { Queryable } from '../db.js';
-import { jobFromRow, type Job, type JobRow } from '../../queue/job.js';
+import { parseJson, type Job, type JobRow } from '../../queue/job.js';
 import { CLAIM_COLUMNS, jobsSql, type JobsSql } from './jobs-sql.js';
 
 /** A claimed row: only `CLAIM_COLUMNS`. */
 export type ClaimRow = Pick<JobRow, (typeof CLAIM_COLUMNS)[number]>;
 
-/** The job a claim handed out, with the columns the claim set to known values filled in. */
+/**
+ * The job a claim handed out, with the columns the claim set to known values filled in. Built
+ * field by field, not by spreading the row into a `JobRow` (that cost ~12 µs per job in a
+ * CPU profile of the drain: a fresh object shape per row, then megamorphic reads).
+ */
 export function jobFromClaimRow(r: ClaimRow): Job {
-  return jobFromRow({
-    ...r,
-    heartbeat_at_ms: r.started_at_ms,
-    updated_at_ms: r.started_at_ms ?? r.created_at_ms,
-    cancel_requested: 0,
+  const startedAtMs = r.started_at_ms;
+  return {
+    id: Number(r.id),
+    tenantId: r.tenant_id,
+    kind: r.kind,
+    labels: r.labels === '[]' ? [] : (parseJson(r.labels) as string[]),
+    taskId: r.task_id,
+    runId: r.run_id,
+    payload: parseJson(r.payload),
+    status: r.status,
+    priority: r.priority,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    transientAttempts: r.transient_attempts,
+    availableAtMs: r.available_at_ms,
+    idempotencyKey: r.idempotency_key,
+    leaseToken: r.lease_token,
+    leasedBy: r.leased_by,
+    leaseExpiresAtMs: r.lease_expires_at_ms,
+    heartbeatAtMs: startedAtMs,
+    cancelRequested: false,
     pid: null,
-    agent_run_id: null,
-    finished_at_ms: null,
-  });
+    agentRunId: null,
+    error: r.error,
+    result: parseJson(r.result),
+    createdAtMs: r.created_at_ms,
+    updatedAtMs: startedAtMs ?? r.created_at_ms,
+    startedAtMs,
+    finishedAtMs: null,
+  };
 }
 
 export interface InsertJobRow {
