@@ -219,7 +219,7 @@ async function runOne(dialect: 'sqlite' | 'postgres', o: Options) {
       `-- bench: every agent run's role and times
        select r.task_id, r.kind, r.started_at_ms, r.finished_at_ms,
               j.created_at_ms as job_created_at_ms, j.started_at_ms as job_started_at_ms
-       from agent_runs r join jobs j on j.id = r.job_id
+       from agent_runs r join all_jobs j on j.id = r.job_id
        where r.task_id is not null`,
     );
     const t = transitions(runs);
@@ -255,9 +255,9 @@ async function runOne(dialect: 'sqlite' | 'postgres', o: Options) {
 async function printTrace(rt: Runtime, taskId: number): Promise<void> {
   const rows = await rt.db.all<{ at: number; what: string }>(
     `-- bench trace: job created/started/finished, agent run start/exit, timeline events
-     select created_at_ms as at, 'job ' || kind || ' created' as what from jobs where task_id = $1
-     union all select started_at_ms, 'job ' || kind || ' claimed' from jobs where task_id = $1 and started_at_ms is not null
-     union all select finished_at_ms, 'job ' || kind || ' finished' from jobs where task_id = $1 and finished_at_ms is not null
+     select created_at_ms as at, 'job ' || kind || ' created' as what from all_jobs where task_id = $1
+     union all select started_at_ms, 'job ' || kind || ' claimed' from all_jobs where task_id = $1 and started_at_ms is not null
+     union all select finished_at_ms, 'job ' || kind || ' finished' from all_jobs where task_id = $1 and finished_at_ms is not null
      union all select started_at_ms, 'run ' || kind || ' started' from agent_runs where task_id = $1
      union all select finished_at_ms, 'run ' || kind || ' exited' from agent_runs where task_id = $1 and finished_at_ms is not null
      union all select at_ms, 'event ' || type || ' ' || stage from task_events where task_id = $1

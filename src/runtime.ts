@@ -377,6 +377,7 @@ export async function createRuntime(o: RuntimeOptions) {
       if (options.daemons !== false) {
         recovery.reconciler.start();
         recovery.reaper.start();
+        recovery.history.start();
       }
       return report;
     },
@@ -402,6 +403,7 @@ export async function createRuntime(o: RuntimeOptions) {
           },
           { name: 'reaper', run: () => recovery.reaper.stop() },
           { name: 'reconciler', run: () => recovery.reconciler.stop() },
+          { name: 'job history', run: () => recovery.history.stop() },
           { name: 'outbox', run: () => outbox.stop() },
           { name: 'queue', run: () => queue.close() },
           { name: 'db', run: () => db.close() },

@@ -94,6 +94,8 @@ export const envSchema = z.object({
   ORCH_ORPHAN_RUN_WINDOW_MINUTES: int(35, 1),
   ORCH_LOG_KEEP_DAYS: int(14, 0),
   ORCH_LOG_KEEP_MAX: int(1000, 0),
+  /** Finished jobs older than this move from jobs to job_history (still listed); 0 = never. */
+  ORCH_JOB_HISTORY_AFTER_S: int(600, 0),
   // Integrations (docs/config.md "## Integrations"). Unset URL/token = integration disabled.
   ORCH_PLANE_URL: z.url().optional(),
   ORCH_PLANE_API_TOKEN: z.string().optional(),

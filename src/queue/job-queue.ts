@@ -2,13 +2,10 @@ import type { Clock } from '../clock.js';
 import type { SecretMasker } from '../config/secret-masker.js';
 import type { Db, Queryable } from '../store/db.js';
 import { OrchError } from '../errors.js';
-import { claimSql } from './claim-sql.js';
-import { completeBatchSql } from './complete-batch-sql.js';
+import { jobFromClaimRow, JobsRepo } from '../store/jobs/jobs-repo.js';
 import { normalizeEnqueue, payloadToJson, type EnqueueInput } from './enqueue-input.js';
 import { decideFailure, type FailureInput, type RetryPolicy } from './failure-policy.js';
-import { isJobStatus, jobFromRow, type Job, type JobRow, type JobStatus } from './job.js';
-import { FENCE, jobQueueSql, type JobQueueSql } from './job-queue-sql.js';
-import { transitionSet } from './job-transition-sql.js';
+import { isJobStatus, jobFromRow, type Job, type JobStatus } from './job.js';
 import { WakeSignal } from './wake-signal.js';
 
 export interface QueueOptions {
@@ -54,12 +51,12 @@ export class JobQueue {
   readonly db: Db;
   readonly wake: WakeSignal;
   readonly #opts: QueueOptions;
-  readonly #sql: JobQueueSql;
+  readonly #repo: JobsRepo;
 
   constructor(db: Db, options: QueueOptions) {
     this.db = db;
     this.#opts = options;
-    this.#sql = jobQueueSql(db.dialect);
+    this.#repo = new JobsRepo(db);
     this.wake = options.wake ?? new WakeSignal();
   }
 
@@ -111,37 +108,16 @@ export class JobQueue {
     const rows = inputs.map((i) =>
       normalizeEnqueue(i, { nowMs, maxAttempts: this.#opts.defaultMaxAttempts }),
     );
+    const repo = q === this.db ? this.#repo : new JobsRepo(q);
     const out: { job: Job; created: boolean }[] = [];
     for (const r of rows) {
-      const inserted = await q.get<JobRow>(
-        `-- enqueue: insert one job unless its (tenant, idempotency key) exists
-           insert into jobs (tenant_id, kind, labels, task_id, run_id, payload, priority, max_attempts,
-             available_at_ms, idempotency_key, created_at_ms, updated_at_ms)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
-           on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
-           returning *`,
-        [
-          r.tenantId,
-          r.kind,
-          r.labelsJson,
-          r.taskId,
-          r.runId,
-          r.payloadJson,
-          r.priority,
-          r.maxAttempts,
-          r.availableAtMs,
-          r.idempotencyKey,
-          nowMs,
-        ],
-      );
+      const inserted = await repo.insert(r, nowMs);
       if (inserted) {
         out.push({ job: jobFromRow(inserted), created: true });
         continue;
       }
-      const existing = await q.get<JobRow>(
-        '-- enqueue: the job an idempotency key already names\n select * from jobs where tenant_id = $1 and idempotency_key = $2',
-        [r.tenantId, r.idempotencyKey],
-      );
+      // Keyed jobs never move to job_history (docs/decisions.md), so the key's job is in jobs.
+      const existing = await repo.byKey(r.tenantId, r.idempotencyKey);
       out.push({ job: jobFromRow(existing!), created: false });
     }
     return out;
@@ -152,21 +128,12 @@ export class JobQueue {
    * work it waits for is in place. A job already claimable, claimed or finished is left alone.
    */
   async release(id: number): Promise<boolean> {
-    const nowMs = this.clock.now();
-    const res = await this.db.run(
-      `-- release: a held queued job ($1) becomes claimable at $2
-       update jobs set ${transitionSet([{ from: 'queued', event: 'release' }], {
-         dialect: this.db.dialect,
-         params: { now: '$2' },
-       })}
-       where id = $1 and status = 'queued' and available_at_ms > $2`,
-      [id, nowMs],
-    );
-    if (res.changes === 1) await this.#hint('release');
-    return res.changes === 1;
+    const released = await this.#repo.release(id, this.clock.now());
+    if (released) await this.#hint('release');
+    return released;
   }
 
-  /** Claims up to `max` jobs in one statement; see claim-sql.ts. */
+  /** Claims up to `max` jobs in one statement; see src/store/jobs/jobs-sql.ts. */
   async claim(options: ClaimOptions): Promise<Job[]> {
     const max = options.max ?? 1;
     if (!Number.isSafeInteger(max) || max < 1 || max > 1000) {
@@ -175,21 +142,21 @@ export class JobQueue {
     if (!(options.leaseMs > 0) || options.owner.length === 0) {
       throw new OrchError('INVALID_CLAIM', 'leaseMs must be positive and owner non-empty');
     }
-    const rows = await this.db.all<JobRow>(claimSql(this.db.dialect), [
-      options.kinds ? [...options.kinds] : null,
-      this.clock.now(),
-      JSON.stringify(options.labels ?? []),
+    const rows = await this.#repo.claim({
+      kinds: options.kinds ?? null,
+      nowMs: this.clock.now(),
+      labels: options.labels ?? [],
       max,
-      options.owner,
-      [...(options.excludeKinds ?? [])],
-      options.tenantId ?? null,
-      Math.round(options.leaseMs),
-    ]);
+      owner: options.owner,
+      excludeKinds: options.excludeKinds ?? [],
+      tenantId: options.tenantId ?? null,
+      leaseMs: options.leaseMs,
+    });
     // A queued job with a pending cancel ends cancelled in the claim itself (job-transitions.ts): it
     // is never handed out.
     return rows
       .filter((r) => r.status === 'running')
-      .map(jobFromRow)
+      .map(jobFromClaimRow)
       .sort((a, b) => b.priority - a.priority || a.id - b.id);
   }
 
@@ -221,10 +188,7 @@ export class JobQueue {
     leaseMs: number,
   ): Promise<FencedResult<{ leaseExpiresAtMs: number; cancelRequested: boolean }>> {
     const nowMs = this.clock.now();
-    const row = await this.db.get<{ lease_expires_at_ms: number; cancel_requested: number }>(
-      this.#sql.heartbeat,
-      [id, leaseToken, 'running', nowMs, nowMs + Math.round(leaseMs)],
-    );
+    const row = await this.#repo.heartbeat({ id, leaseToken }, nowMs, nowMs + Math.round(leaseMs));
     if (!row) return { kind: 'lease_lost' };
     return {
       kind: 'ok',
@@ -239,15 +203,12 @@ export class JobQueue {
     leaseToken: string,
     fields: { pid?: number | null; agentRunId?: number | null },
   ): Promise<FencedResult<object>> {
-    const res = await this.db.run(this.#sql.attach, [
-      id,
-      leaseToken,
-      'running',
-      fields.pid ?? null,
-      fields.agentRunId ?? null,
+    const attached = await this.#repo.attach(
+      { id, leaseToken },
+      { pid: fields.pid ?? null, agentRunId: fields.agentRunId ?? null },
       this.clock.now(),
-    ]);
-    return res.changes === 1 ? { kind: 'ok' } : { kind: 'lease_lost' };
+    );
+    return attached ? { kind: 'ok' } : { kind: 'lease_lost' };
   }
 
   /** Marks a held job done. Repeating it with the same token is idempotent. */
@@ -256,14 +217,8 @@ export class JobQueue {
     leaseToken: string,
     result?: unknown,
   ): Promise<FencedResult<{ job: Job }>> {
-    const nowMs = this.clock.now();
-    const row = await this.db.get<JobRow>(this.#sql.complete, [
-      id,
-      leaseToken,
-      'running',
-      result === undefined ? null : payloadToJson(result),
-      nowMs,
-    ]);
+    const resultJson = result === undefined ? null : payloadToJson(result);
+    const row = await this.#repo.complete({ id, leaseToken }, resultJson, this.clock.now());
     if (row) return { kind: 'ok', job: jobFromRow(row) };
     const same = await this.get(id);
     if (same?.status === 'done' && same.leaseToken === leaseToken) return { kind: 'ok', job: same };
@@ -287,11 +242,7 @@ export class JobQueue {
       leaseToken: i.leaseToken,
       result: i.result === undefined ? null : payloadToJson(i.result),
     }));
-    const done = await this.db.all<{ id: number }>(completeBatchSql(this.db.dialect), [
-      JSON.stringify(batch),
-      this.clock.now(),
-    ]);
-    const finished = new Set(done.map((r) => Number(r.id)));
+    const finished = await this.#repo.completeBatch(JSON.stringify(batch), this.clock.now());
     const out: FencedResult<object>[] = [];
     for (const { id, leaseToken } of items) {
       if (finished.has(id)) out.push({ kind: 'ok' });
@@ -314,10 +265,7 @@ export class JobQueue {
     failure: FailureInput & { error: string },
   ): Promise<FencedResult<{ job: Job }>> {
     const nowMs = this.clock.now();
-    const held = await this.db.get<JobRow>(
-      `-- fail: the held job the policy decides from\n select * from jobs where ${FENCE}`,
-      [id, leaseToken, 'running'],
-    );
+    const held = await this.#repo.held({ id, leaseToken });
     if (!held) return { kind: 'lease_lost' };
     const d = decideFailure(
       {
@@ -329,21 +277,16 @@ export class JobQueue {
       this.#opts.retry,
       nowMs,
     );
-    const queued = d.next === 'queued';
-    const params = [
-      id,
-      leaseToken,
-      'running',
-      d.attempts,
-      d.transientAttempts,
-      this.#mask(failure.error).slice(0, 4000),
+    const write = {
+      attempts: d.attempts,
+      transientAttempts: d.transientAttempts,
+      error: this.#mask(failure.error).slice(0, 4000),
       nowMs,
-      held.attempts,
-      held.transient_attempts,
-    ];
-    const row = queued
-      ? await this.db.get<JobRow>(this.#sql.failRequeue, [...params, d.availableAtMs])
-      : await this.db.get<JobRow>(this.#sql.failFinal, params);
+      seenAttempts: held.attempts,
+      seenTransientAttempts: held.transient_attempts,
+    };
+    const availableAtMs = d.next === 'queued' ? d.availableAtMs : null;
+    const row = await this.#repo.fail({ id, leaseToken }, write, availableAtMs);
     if (!row) return { kind: 'lease_lost' };
     if (row.status === 'queued') await this.#hint(row.kind);
     return { kind: 'ok', job: jobFromRow(row) };
@@ -357,14 +300,14 @@ export class JobQueue {
     reason?: string,
   ): Promise<FencedResult<{ job: Job }>> {
     const nowMs = this.clock.now();
-    const row = await this.db.get<JobRow>(this.#sql.snooze, [
-      id,
-      leaseToken,
-      'running',
-      nowMs + Math.max(0, Math.round(delayMs)),
-      reason === undefined ? null : this.#mask(reason),
-      nowMs,
-    ]);
+    const row = await this.#repo.snooze(
+      { id, leaseToken },
+      {
+        availableAtMs: nowMs + Math.max(0, Math.round(delayMs)),
+        reason: reason === undefined ? null : this.#mask(reason),
+        nowMs,
+      },
+    );
     return row ? { kind: 'ok', job: jobFromRow(row) } : { kind: 'lease_lost' };
   }
 
@@ -375,26 +318,18 @@ export class JobQueue {
     reason = 'cancelled',
   ): Promise<FencedResult<{ job: Job }>> {
     const nowMs = this.clock.now();
-    const row = await this.db.get<JobRow>(this.#sql.cancel, [
-      id,
-      leaseToken,
-      'running',
-      this.#mask(reason),
-      nowMs,
-    ]);
+    const row = await this.#repo.cancel({ id, leaseToken }, this.#mask(reason), nowMs);
     return row ? { kind: 'ok', job: jobFromRow(row) } : { kind: 'lease_lost' };
   }
 
   #hint(kind: string): Promise<void> {
     this.wake.notify();
-    if (this.db.dialect !== 'postgres') return Promise.resolve();
-    return this.db
-      .run('-- wake claimers in other processes\n select pg_notify($1, $2)', ['orch_jobs', kind])
-      .then(() => undefined);
+    return this.#repo.notifyClaimers(kind);
   }
 
+  /** A job by id, whether live or moved to job_history. */
   async get(id: number): Promise<Job | undefined> {
-    const row = await this.db.get<JobRow>('select * from jobs where id = $1', [id]);
+    const row = await this.#repo.byId(id);
     return row ? jobFromRow(row) : undefined;
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isOrchError } from '../errors.js';
 import { isFinalJobStatus, JOB_STATUSES, type JobStatus } from './job.js';
-import { fromStatusSql, transitionSet } from './job-transition-sql.js';
+import { fromStatusSql, transitionSet } from '../store/jobs/transition-sql.js';
 import {
   fromStatuses,
   JOB_EVENTS,
@@ -267,4 +267,30 @@ describe('job transition SQL', () => {
       expect(isOrchError(err, 'INVALID_TRANSITION')).toBe(true);
     }
   });
+});
+
+describe('the claim index invariant (migration 0011)', () => {
+  // jobs_queued_idx is filtered on `lease_token is null`, not on status (so completes and
+  // heartbeats can be HOT updates): every way into `queued` must leave no token behind, and the
+  // holder's writes that keep a job running or end it must not touch the token.
+  const specs = JOB_EVENTS.flatMap((event) =>
+    JOB_STATUSES.flatMap((from) => {
+      const spec = JOB_TRANSITIONS[event][from];
+      return spec ? [{ event, from, spec }] : [];
+    }),
+  );
+
+  it.each(specs.filter((s) => s.spec.to === 'queued' && s.from !== 'queued'))(
+    '$event from $from clears the lease token',
+    ({ spec }) => {
+      expect(spec.set.lease_token).toEqual({ op: 'null' });
+    },
+  );
+
+  it.each(['heartbeat', 'complete', 'fail_final', 'holder_cancel'] as const)(
+    '%s leaves the lease token alone',
+    (event) => {
+      expect(JOB_TRANSITIONS[event].running?.set.lease_token).toBeUndefined();
+    },
+  );
 });

@@ -3,7 +3,7 @@ import { JOB_STATUSES, type JobStatus } from './job.js';
 /**
  * The job state machine: the one table of every status change a job can make (docs/reliability.md
  * "Job state machine"). Every UPDATE of a job's status or lease is rendered from this table by
- * job-transition-sql.ts; nothing else writes these columns. Pure: no I/O.
+ * src/store/jobs/transition-sql.ts; nothing else writes these columns. Pure: no I/O.
  *
  * Pending cancel: an operator's cancel of a running job only sets `cancel_requested`. Any event
  * marked `pendingCancel: 'cancel'` — every one that would put the job back to `queued`, and the

@@ -71,7 +71,8 @@ export interface JobRow {
   finished_at_ms: number | null;
 }
 
-function parseJson(text: string | null): unknown {
+/** A JSON column's value; text that is not JSON is returned as is. */
+export function parseJson(text: string | null): unknown {
   if (text === null) return null;
   try {
     return JSON.parse(text) as unknown;

@@ -1,8 +1,7 @@
 import type { Clock } from '../clock.js';
-import { typedParam, type Db } from '../store/db.js';
 import { OrchError } from '../errors.js';
-import { JOB_STATUSES, jobFromRow, type Job, type JobRow, type JobStatus } from './job.js';
-import { fromStatusSql, transitionSet } from './job-transition-sql.js';
+import { JobsAdminRepo } from '../store/jobs/jobs-admin-repo.js';
+import { JOB_STATUSES, jobFromRow, type Job, type JobStatus } from './job.js';
 import type { JobQueue, QueueCounts } from './job-queue.js';
 
 export interface ListJobsFilter {
@@ -12,21 +11,19 @@ export interface ListJobsFilter {
   limit?: number;
 }
 
-const LEASE_EXPIRED_ERROR = `'lease expired (held by ' || coalesce(leased_by, 'unknown') || ')'`;
-
 /**
  * Operator and maintenance operations on the queue: requests that are not made by a lease holder
- * (admin retry/cancel, startup recovery, lease expiry) and read models (counts, lists).
- * Each state change is one set-based conditional statement.
+ * (admin retry/cancel, startup recovery, lease expiry) and read models (counts, lists, which
+ * include jobs moved to job_history). Statements: src/store/jobs/jobs-admin-repo.ts.
  */
 export class QueueAdmin {
-  readonly #db: Db;
+  readonly #repo: JobsAdminRepo;
   readonly #clock: Clock;
   readonly #queue: JobQueue;
 
   constructor(queue: JobQueue) {
     this.#queue = queue;
-    this.#db = queue.db;
+    this.#repo = new JobsAdminRepo(queue.db);
     this.#clock = queue.clock;
   }
 
@@ -41,19 +38,7 @@ export class QueueAdmin {
    * its holder sees on the next heartbeat and ends with a fenced `cancel`.
    */
   async requestCancel(id: number): Promise<{ job: Job; immediate: boolean }> {
-    const nowMs = this.#clock.now();
-    const row = await this.#db.get<JobRow>(
-      `-- admin cancel: queued → cancelled now; running → cancel requested ($1 id, $2 now)
-       update jobs set ${transitionSet(
-         [
-           { when: "status = 'queued'", from: 'queued', event: 'request_cancel' },
-           { from: 'running', event: 'request_cancel' },
-         ],
-         { dialect: this.#db.dialect, params: { now: '$2' } },
-       )}
-       where id = $1 and ${fromStatusSql('request_cancel')} returning *`,
-      [id, nowMs],
-    );
+    const row = await this.#repo.requestCancel(id, this.#clock.now());
     if (row) {
       const job = jobFromRow(row);
       return { job, immediate: job.status === 'cancelled' };
@@ -62,21 +47,9 @@ export class QueueAdmin {
     throw new OrchError('INVALID_TRANSITION', `job ${id} is already ${job.status}`);
   }
 
-  /** Requeues a failed or cancelled job with fresh attempt budgets. */
+  /** Requeues a failed or cancelled job (moved to history or not) with fresh attempt budgets. */
   async retry(id: number): Promise<Job> {
-    const nowMs = this.#clock.now();
-    const row = await this.#db.get<JobRow>(
-      `-- admin retry: failed/cancelled → queued now, budgets reset ($1 id, $2 now)
-       update jobs set ${transitionSet(
-         [
-           { when: "status = 'failed'", from: 'failed', event: 'admin_retry' },
-           { from: 'cancelled', event: 'admin_retry' },
-         ],
-         { dialect: this.#db.dialect, params: { now: '$2' } },
-       )}
-       where id = $1 and ${fromStatusSql('admin_retry')} returning *`,
-      [id, nowMs],
-    );
+    const row = await this.#repo.retry(id, this.#clock.now());
     if (!row) {
       const job = await this.#mustGet(id);
       throw new OrchError(
@@ -94,17 +67,7 @@ export class QueueAdmin {
    * job with a pending cancel ends cancelled instead.
    */
   async recoverRunning(options: { owner?: string } = {}): Promise<Job[]> {
-    const nowMs = this.#clock.now();
-    const owner = typedParam(this.#db.dialect, 2, 'text');
-    const rows = await this.#db.all<JobRow>(
-      `-- recover: running → queued after a restart ($1 now, $2 = owner or null for all)
-       update jobs set ${transitionSet([{ from: 'running', event: 'recover_running' }], {
-         dialect: this.#db.dialect,
-         params: { now: '$1' },
-       })}
-       where status = 'running' and (${owner} is null or leased_by = ${owner}) returning *`,
-      [nowMs, options.owner ?? null],
-    );
+    const rows = await this.#repo.recoverRunning(options.owner ?? null, this.#clock.now());
     if (rows.length > 0) this.#queue.wake.notify();
     return rows.map(jobFromRow);
   }
@@ -115,19 +78,7 @@ export class QueueAdmin {
    * finds its token gone (lease_lost).
    */
   async expireLeases(): Promise<Job[]> {
-    const nowMs = this.#clock.now();
-    const rows = await this.#db.all<JobRow>(
-      `-- expire leases: running with lease_expires_at_ms < $1 (now) → queued (attempts left) or failed
-       update jobs set ${transitionSet(
-         [
-           { when: 'attempts < max_attempts', from: 'running', event: 'lease_expiry_requeue' },
-           { from: 'running', event: 'lease_expiry_final' },
-         ],
-         { dialect: this.#db.dialect, params: { now: '$1', error: LEASE_EXPIRED_ERROR } },
-       )}
-       where status = 'running' and lease_expires_at_ms < $1 returning *`,
-      [nowMs],
-    );
+    const rows = await this.#repo.expireLeases(this.#clock.now());
     if (rows.some((r) => r.status === 'queued')) this.#queue.wake.notify();
     return rows.map(jobFromRow);
   }
@@ -137,31 +88,12 @@ export class QueueAdmin {
    * preflight past the grace), so their work items end visibly instead of waiting forever.
    */
   async failQueuedKind(kind: string, error: string): Promise<Job[]> {
-    const nowMs = this.#clock.now();
-    const rows = await this.#db.all<JobRow>(
-      `-- fail queued task jobs of kind $1 that cannot run (agent unavailable); $2 error, $3 now
-       update jobs set ${transitionSet([{ from: 'queued', event: 'fail_unrunnable' }], {
-         dialect: this.#db.dialect,
-         params: { error: '$2', now: '$3' },
-       })}
-       where kind = $1 and status = 'queued' and task_id is not null returning *`,
-      [kind, error.slice(0, 4000), nowMs],
-    );
+    const rows = await this.#repo.failQueuedKind(kind, error.slice(0, 4000), this.#clock.now());
     return rows.map(jobFromRow);
   }
 
   async counts(): Promise<QueueCounts> {
-    const rows = await this.#db.all<{
-      kind: string;
-      status: JobStatus;
-      n: number;
-      oldest: number | null;
-    }>(
-      `-- counts by kind and status, with the oldest queued job's available time
-       select kind, status, count(*) as n,
-         min(case when status = 'queued' then available_at_ms end) as oldest
-       from jobs group by kind, status order by kind, status`,
-    );
+    const rows = await this.#repo.counts();
     const byStatus = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<
       JobStatus,
       number
@@ -179,21 +111,12 @@ export class QueueAdmin {
   }
 
   async list(filter: ListJobsFilter = {}): Promise<Job[]> {
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-    const d = this.#db.dialect;
-    const [status, kind, taskId] = [
-      typedParam(d, 1, 'text'),
-      typedParam(d, 2, 'text'),
-      typedParam(d, 3, 'bigint'),
-    ];
-    const rows = await this.#db.all<JobRow>(
-      `-- list jobs, newest first, optionally by status / kind / task
-       select * from jobs
-       where (${status} is null or status = ${status}) and (${kind} is null or kind = ${kind})
-         and (${taskId} is null or task_id = ${taskId})
-       order by id desc limit $4`,
-      [filter.status ?? null, filter.kind ?? null, filter.taskId ?? null, limit],
-    );
+    const rows = await this.#repo.list({
+      status: filter.status ?? null,
+      kind: filter.kind ?? null,
+      taskId: filter.taskId ?? null,
+      limit: Math.min(Math.max(filter.limit ?? 50, 1), 1000),
+    });
     return rows.map(jobFromRow);
   }
 

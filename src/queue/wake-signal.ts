@@ -1,6 +1,5 @@
-import type pg from 'pg';
 import type { Db } from '../store/db.js';
-import type { PostgresDb } from '../store/postgres/postgres-db.js';
+import { listenForJobs, type JobsListener } from '../store/jobs/jobs-listener.js';
 
 export interface Waiter {
   /** Resolves on a hint, after `timeoutMs`, or when the signal aborts; never rejects. */
@@ -16,7 +15,7 @@ export interface Waiter {
  */
 export class WakeSignal {
   readonly #pending = new Set<() => void>();
-  #listener: pg.Client | null = null;
+  #listener: JobsListener | null = null;
 
   /** Subscribe *before* claiming, so a hint that lands between claim and wait is not missed. */
   subscribe(): Waiter {
@@ -53,22 +52,21 @@ export class WakeSignal {
 
   /** On PostgreSQL, starts listening for hints from every process on the database. */
   async start(db: Db): Promise<void> {
-    if (db.dialect !== 'postgres' || this.#listener) return;
-    const client = (db as PostgresDb).newClient();
-    client.on('notification', () => this.notify());
+    if (this.#listener) return;
     // A dropped listener only costs latency (claimers poll); never crash the process for it.
-    client.on('error', () => {
-      this.#listener = null;
-    });
-    await client.connect();
-    await client.query('listen orch_jobs');
-    this.#listener = client;
+    this.#listener = await listenForJobs(
+      db,
+      () => this.notify(),
+      () => {
+        this.#listener = null;
+      },
+    );
   }
 
   async close(): Promise<void> {
     this.notify();
-    const client = this.#listener;
+    const listener = this.#listener;
     this.#listener = null;
-    if (client) await client.end().catch(() => undefined);
+    if (listener) await listener.close();
   }
 }

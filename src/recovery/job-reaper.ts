@@ -9,7 +9,7 @@ import { IntervalLoop } from './interval-loop.js';
 import type { MergeLease } from './lease-decision.js';
 import { ownerHost, type PidAlive } from './process-liveness.js';
 import { decideReap, unknownOutcomeStatus, type ReapSettings } from './reap-decision.js';
-import type { ReapStatus, ReapStore, RunningJob } from './reap-store.js';
+import type { ReapStatus, ReapStore, RunningJob } from '../store/jobs/reap-store.js';
 
 /** Settings read live on every tick (tests and operators may change them). */
 export interface ReaperSettings extends ReapSettings {

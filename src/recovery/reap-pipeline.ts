@@ -7,7 +7,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import { stageDef } from '../pipeline/stages.js';
 import { isParked } from '../pipeline/task.js';
 import type { ReapPipeline } from './job-reaper.js';
-import type { RunningJob } from './reap-store.js';
+import type { RunningJob } from '../store/jobs/reap-store.js';
 
 type PipelineJob = AgentJobPayload & { taskId: number; stage: string };
 

@@ -4,6 +4,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import { isTerminal } from '../pipeline/stages.js';
 import type { Task } from '../pipeline/task.js';
 import type { Db } from '../store/db.js';
+import { RecoveryJobsRepo, type TaskJobBrief } from '../store/jobs/recovery-jobs-repo.js';
 import { assertNever } from '../errors.js';
 import type { DaemonTicks } from '../store/daemon-ticks/daemon-ticks.js';
 import { IntervalLoop } from './interval-loop.js';
@@ -27,14 +28,7 @@ export interface ReconcilerOptions {
   owner: string;
 }
 
-interface JobBrief {
-  id: number;
-  task_id: number;
-  kind: string;
-  status: string;
-  error: string | null;
-  updated_at_ms: number;
-}
+type JobBrief = TaskJobBrief;
 
 /**
  * The reconciler (spec system-inventory §1 row 11): re-drives what a lost webhook or a crash
@@ -48,6 +42,7 @@ interface JobBrief {
 export class Reconciler {
   readonly #o: ReconcilerOptions;
   readonly #loop: IntervalLoop;
+  readonly #jobs: RecoveryJobsRepo;
   #lastRunMs: number | null = null;
   #advancedTotal = 0;
   #blockedTotal = 0;
@@ -58,6 +53,7 @@ export class Reconciler {
   constructor(options: ReconcilerOptions) {
     this.#o = options;
     this.#loop = new IntervalLoop('reconciler', options.log);
+    this.#jobs = new RecoveryJobsRepo(options.db);
   }
 
   async runOnce(): Promise<void> {
@@ -82,12 +78,7 @@ export class Reconciler {
 
   async #sweep(): Promise<void> {
     const tasks = await this.#o.pipeline.core.deps.tasks.list({ activeOnly: true, limit: 10_000 });
-    const jobs = await this.#o.db.all<JobBrief>(
-      `-- reconciler: the live jobs and the latest job of every task
-       select id, task_id, kind, status, error, updated_at_ms from jobs
-       where task_id is not null and (status in ('queued', 'running')
-         or id in (select max(id) from jobs where task_id is not null group by task_id))`,
-    );
+    const jobs = await this.#jobs.taskJobs();
     const live = new Set(
       jobs
         .filter((j) => j.status === 'queued' || j.status === 'running')

@@ -22,6 +22,7 @@ describe('recovery settings (TC-20)', () => {
       orphanWindowMs: 35 * 60_000,
       logKeepDays: 14,
       logKeepMax: 1000,
+      jobHistoryAfterMs: 600_000,
       reconciler: { enabled: true, graceMs: 300_000, graceOverridesS: {} },
     });
   });
@@ -43,6 +44,7 @@ describe('recovery settings (TC-20)', () => {
         ORCH_ORPHAN_RUN_WINDOW_MINUTES: '10',
         ORCH_LOG_KEEP_DAYS: '3',
         ORCH_LOG_KEEP_MAX: '50',
+        ORCH_JOB_HISTORY_AFTER_S: '0',
       }),
     );
     expect(s.reaper).toEqual({
@@ -59,6 +61,7 @@ describe('recovery settings (TC-20)', () => {
       orphanWindowMs: 600_000,
       logKeepDays: 3,
       logKeepMax: 50,
+      jobHistoryAfterMs: 0,
       reconciler: { enabled: false, graceMs: 20_000, graceOverridesS: { deploy: 900 } },
     });
   });

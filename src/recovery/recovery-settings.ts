@@ -19,6 +19,8 @@ export interface RecoverySettings {
   orphanWindowMs: number;
   logKeepDays: number;
   logKeepMax: number;
+  /** Finished jobs untouched this long move to job_history; 0 = never. */
+  jobHistoryAfterMs: number;
 }
 
 export function recoverySettings(env: Readonly<OrchEnv>, log?: Logger): RecoverySettings {
@@ -51,6 +53,7 @@ export function recoverySettings(env: Readonly<OrchEnv>, log?: Logger): Recovery
     orphanWindowMs: env.ORCH_ORPHAN_RUN_WINDOW_MINUTES * 60_000,
     logKeepDays: env.ORCH_LOG_KEEP_DAYS,
     logKeepMax: env.ORCH_LOG_KEEP_MAX,
+    jobHistoryAfterMs: env.ORCH_JOB_HISTORY_AFTER_S * 1000,
   };
   for (const w of settingWarnings(env)) log?.warn(w);
   return s;

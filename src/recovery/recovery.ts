@@ -8,6 +8,7 @@ import { effectEntries } from '../pipeline/effects.js';
 import type { GitWorkspace } from '../pipeline/git-workspace.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { TaskStore } from '../store/tasks/task-store.js';
+import { JobHistoryMover } from '../queue/job-history-mover.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import type { Db } from '../store/db.js';
@@ -16,7 +17,7 @@ import { JobReaper } from './job-reaper.js';
 import { MergeLeases } from './merge-leases.js';
 import { pidAlive as realPidAlive, type PidAlive } from './process-liveness.js';
 import { pipelineReapHooks } from './reap-pipeline.js';
-import { ReapStore } from './reap-store.js';
+import { ReapStore } from '../store/jobs/reap-store.js';
 import { Reconciler } from './reconciler.js';
 import type { RecoverySettings } from './recovery-settings.js';
 import { StartupRecovery } from './startup-recovery.js';
@@ -87,7 +88,26 @@ export function createRecovery(d: RecoveryDeps) {
     finishExited: (job) => reaper.reapExited(job),
   });
   const { reaper, reconciler } = daemons(d, { store, leases, ticks, pidAlive, log });
-  return { settings: d.settings, instanceId, ticks, leases, store, startup, reaper, reconciler };
+  const history = new JobHistoryMover({
+    db: d.db,
+    clock: d.clock,
+    log: d.log.child({ daemon: 'job-history' }),
+    afterMs: () => d.settings.jobHistoryAfterMs,
+    intervalMs: d.settings.reaperIntervalMs,
+    ticks,
+    owner: d.owner,
+  });
+  return {
+    settings: d.settings,
+    instanceId,
+    ticks,
+    leases,
+    store,
+    startup,
+    reaper,
+    reconciler,
+    history,
+  };
 }
 
 /** Alerts with a task go to the outbox as `pipeline_warning`; without one, to the log. */

@@ -7,7 +7,8 @@ import type { Db } from '../store/db.js';
 import type { MergeLeases } from './merge-leases.js';
 import { isAgentOfJob, ownerHost, ownerPid, type PidAlive } from './process-liveness.js';
 import { unknownOutcomeStatus } from './reap-decision.js';
-import type { ReapStore, RunningJob } from './reap-store.js';
+import type { ReapStore, RunningJob } from '../store/jobs/reap-store.js';
+import { RecoveryJobsRepo } from '../store/jobs/recovery-jobs-repo.js';
 import { pruneRunLogs } from './run-log-rotation.js';
 
 export interface StartupRecoveryOptions {
@@ -116,31 +117,13 @@ export class StartupRecovery {
   async orphanRuns(): Promise<number[]> {
     const { db, clock, host } = this.#o;
     const nowMs = clock.now();
-    const rows = await db.all<{
-      id: number;
-      job_id: number;
-      task_id: number | null;
-      pid: number | null;
-      leased_by: string | null;
-      kind: string;
-    }>(
-      `-- orphan candidates: unfinished runs started before $1
-       select r.id, r.job_id, r.task_id, r.pid, r.kind, j.leased_by
-       from agent_runs r left join jobs j on j.id = r.job_id
-       where r.finished_at_ms is null and r.started_at_ms < $1 order by r.id`,
-      [nowMs - this.#o.orphanWindowMs],
-    );
+    const repo = new RecoveryJobsRepo(db);
+    const rows = await repo.orphanCandidates(nowMs - this.#o.orphanWindowMs);
     const closed: number[] = [];
     for (const row of rows) {
       const local = ownerHost(row.leased_by) === host;
       if (row.pid !== null && local && this.#o.pidAlive(row.pid)) continue;
-      const res = await db.run(
-        `-- close an orphaned agent run $1 at $2 with exit -1
-         update agent_runs set finished_at_ms = $2, exit_code = -1, outcome = 'permanent',
-           error = 'orphaned: no process after restart' where id = $1 and finished_at_ms is null`,
-        [row.id, nowMs],
-      );
-      if (res.changes === 0) continue;
+      if (!(await repo.closeOrphanRun(Number(row.id), nowMs))) continue;
       closed.push(Number(row.id));
       this.#o.log.warn(
         { runId: row.id, jobId: row.job_id, agent: row.kind },

@@ -9,8 +9,6 @@ import {
   upsertAgentSighting,
 } from '../store/v2/agent-token-rows.js';
 
-export { ensureTenant } from '../store/v2/agent-token-rows.js';
-
 /** What a valid agent token grants: one tenant and the kinds it may lease. */
 export interface AgentTokenGrant {
   tokenId: number;

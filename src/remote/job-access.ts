@@ -1,12 +1,8 @@
 import type { Queryable } from '../store/db.js';
 import { OrchError } from '../errors.js';
-import type { JobStatus } from '../queue/job.js';
+import { JobAccessRepo, type TenantJobRow } from '../store/jobs/job-access-repo.js';
 
-export interface TenantJob {
-  id: number;
-  run_id: number | null;
-  status: JobStatus;
-}
+export type TenantJob = TenantJobRow;
 
 /** The job if it belongs to the tenant; JOB_NOT_FOUND otherwise (another tenant's job included). */
 export async function findTenantJob(
@@ -14,32 +10,21 @@ export async function findTenantJob(
   tenantId: string,
   jobId: number,
 ): Promise<TenantJob> {
-  const row = await q.get<TenantJob>(
-    `-- job $1 within tenant $2
-     select id, run_id, status from jobs where id = $1 and tenant_id = $2`,
-    [jobId, tenantId],
-  );
+  const row = await new JobAccessRepo(q).tenantJob(tenantId, jobId);
   if (!row) throw new OrchError('JOB_NOT_FOUND', `job ${jobId} does not exist`);
-  return { ...row, id: Number(row.id), run_id: row.run_id === null ? null : Number(row.run_id) };
+  return row;
 }
 
 /**
  * Stores a job event written by the lease holder: one insert-select fenced by
  * `(id, lease_token, status='running', tenant)`. Returns false when the lease is not held.
  */
-export async function insertFencedJobEvent(
+export function insertFencedJobEvent(
   q: Queryable,
   e: { tenantId: string; jobId: number; leaseToken: string; type: string; dataJson: string },
   nowMs: number,
 ): Promise<boolean> {
-  const res = await q.run(
-    `-- job event ($4) by the holder of job $2's lease $3 (tenant $1)
-     insert into job_events (tenant_id, job_id, type, data, created_at_ms)
-     select $1, id, $4, $5, $6 from jobs
-     where id = $2 and lease_token = $3 and status = 'running' and tenant_id = $1`,
-    [e.tenantId, e.jobId, e.leaseToken, e.type, e.dataJson, nowMs],
-  );
-  return res.changes === 1;
+  return new JobAccessRepo(q).insertFencedEvent(e, nowMs);
 }
 
 export async function listJobEvents(
@@ -47,11 +32,7 @@ export async function listJobEvents(
   tenantId: string,
   jobId: number,
 ): Promise<{ type: string; data: unknown; created_at_ms: number }[]> {
-  const rows = await q.all<{ type: string; data: string; created_at_ms: number }>(
-    `-- events of job $1 (tenant $2), oldest first
-     select type, data, created_at_ms from job_events where job_id = $1 and tenant_id = $2 order by id`,
-    [jobId, tenantId],
-  );
+  const rows = await new JobAccessRepo(q).events(tenantId, jobId);
   return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as unknown }));
 }
 
@@ -64,11 +45,6 @@ export async function assertRunJob(
   ref: { tenantId: string; runId: number; jobId?: number | undefined },
 ): Promise<void> {
   if (ref.jobId === undefined) return;
-  const row = await q.get(
-    `-- job $1 is part of run $2 (tenant $3)
-     select 1 as x from jobs where id = $1 and run_id = $2 and tenant_id = $3`,
-    [ref.jobId, ref.runId, ref.tenantId],
-  );
-  if (!row)
-    throw new OrchError('JOB_NOT_FOUND', `job ${ref.jobId} is not part of run ${ref.runId}`);
+  const ok = await new JobAccessRepo(q).isRunJob({ ...ref, jobId: ref.jobId });
+  if (!ok) throw new OrchError('JOB_NOT_FOUND', `job ${ref.jobId} is not part of run ${ref.runId}`);
 }

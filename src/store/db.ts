@@ -11,15 +11,34 @@ export type Dialect = (typeof DIALECTS)[number];
 
 export type SqlParam = string | number | boolean | null | undefined | readonly string[];
 
+/**
+ * A statement with a stable name: PostgreSQL prepares it once per connection (`pg`'s
+ * `{name, text, values}`) and then only binds and executes it, skipping parse and plan; SQLite
+ * caches every prepared statement by its text anyway. Use it for the hot statements only (each
+ * name holds a plan on every pooled connection), and never give one name two texts.
+ */
+export interface NamedSql {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** SQL text, or a named statement (see `NamedSql`). */
+export type Sql = string | NamedSql;
+
+/** The text of a statement, named or not. */
+export function sqlText(sql: Sql): string {
+  return typeof sql === 'string' ? sql : sql.text;
+}
+
 export interface RunResult {
   changes: number;
 }
 
 export interface Queryable {
   readonly dialect: Dialect;
-  all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
-  get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined>;
-  run(sql: string, params?: readonly SqlParam[]): Promise<RunResult>;
+  all<T>(sql: Sql, params?: readonly SqlParam[]): Promise<T[]>;
+  get<T>(sql: Sql, params?: readonly SqlParam[]): Promise<T | undefined>;
+  run(sql: Sql, params?: readonly SqlParam[]): Promise<RunResult>;
   /** Runs a multi-statement script without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }

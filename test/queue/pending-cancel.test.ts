@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import type { Job } from '../../src/queue/job.js';
-import { ReapStore } from '../../src/recovery/reap-store.js';
+import { ReapStore } from '../../src/store/jobs/reap-store.js';
 import { makeQueue } from '../helpers/queue.js';
 import { describeEachDialect } from '../helpers/test-db.js';
 

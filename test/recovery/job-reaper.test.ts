@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { JobReaper } from '../../src/recovery/job-reaper.js';
-import { ReapStore } from '../../src/recovery/reap-store.js';
+import { ReapStore } from '../../src/store/jobs/reap-store.js';
 import { silentLogger } from '../../src/log.js';
 import { openDb } from '../../src/store/open-db.js';
 import { describeEachDialect } from '../helpers/test-db.js';

@@ -10,7 +10,7 @@ import {
   type ReaperSettings,
 } from '../../src/recovery/job-reaper.js';
 import type { MergeLease } from '../../src/recovery/lease-decision.js';
-import { ReapStore, type RunningJob } from '../../src/recovery/reap-store.js';
+import { ReapStore, type RunningJob } from '../../src/store/jobs/reap-store.js';
 import type { Db } from '../../src/store/db.js';
 import type { JobQueue } from '../../src/queue/job-queue.js';
 import type { ManualClock as Clock } from '../../src/clock.js';

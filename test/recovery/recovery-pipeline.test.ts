@@ -5,7 +5,7 @@ import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
 import { silentLogger } from '../../src/log.js';
 import { JobReaper } from '../../src/recovery/job-reaper.js';
 import { pipelineReapHooks } from '../../src/recovery/reap-pipeline.js';
-import { ReapStore } from '../../src/recovery/reap-store.js';
+import { ReapStore } from '../../src/store/jobs/reap-store.js';
 import { Reconciler, type ReconcilerSettings } from '../../src/recovery/reconciler.js';
 import type { Task } from '../../src/pipeline/task.js';
 import { ANALYSIS, pipelineEnv } from '../helpers/pipeline-env.js';

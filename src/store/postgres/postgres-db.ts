@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, Queryable, RunResult, SqlParam } from '../db.js';
+import type { Db, Queryable, RunResult, Sql, SqlParam } from '../db.js';
 import { OrchError } from '../../errors.js';
 
 /** int8 (counts, epoch ms) and numeric (cost) as JS numbers: every value we store fits. */
@@ -18,19 +18,25 @@ function toPg(params: readonly SqlParam[]): unknown[] {
   return params.map((p) => (p === undefined ? null : p));
 }
 
+/** A named statement is parsed and planned once per connection, then only bound (pg caches it). */
+function query(client: pg.Pool | pg.PoolClient, sql: Sql, params: readonly SqlParam[]) {
+  if (typeof sql === 'string') return client.query(sql, toPg(params));
+  return client.query({ name: sql.name, text: sql.text, values: toPg(params) });
+}
+
 function queryable(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     dialect: 'postgres',
-    async all<T>(sql: string, params: readonly SqlParam[] = []) {
-      const res = await client.query(sql, toPg(params));
+    async all<T>(sql: Sql, params: readonly SqlParam[] = []) {
+      const res = await query(client, sql, params);
       return res.rows as T[];
     },
-    async get<T>(sql: string, params: readonly SqlParam[] = []) {
-      const res = await client.query(sql, toPg(params));
+    async get<T>(sql: Sql, params: readonly SqlParam[] = []) {
+      const res = await query(client, sql, params);
       return res.rows[0] as T | undefined;
     },
-    async run(sql: string, params: readonly SqlParam[] = []): Promise<RunResult> {
-      const res = await client.query(sql, toPg(params));
+    async run(sql: Sql, params: readonly SqlParam[] = []): Promise<RunResult> {
+      const res = await query(client, sql, params);
       return { changes: res.rowCount ?? 0 };
     },
     async exec(sql: string) {
@@ -69,15 +75,15 @@ export class PostgresDb implements Db {
     return new pg.Client({ connectionString: this.url, types });
   }
 
-  all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]> {
+  all<T>(sql: Sql, params?: readonly SqlParam[]): Promise<T[]> {
     return this.#q.all<T>(sql, params);
   }
 
-  get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined> {
+  get<T>(sql: Sql, params?: readonly SqlParam[]): Promise<T | undefined> {
     return this.#q.get<T>(sql, params);
   }
 
-  run(sql: string, params?: readonly SqlParam[]): Promise<RunResult> {
+  run(sql: Sql, params?: readonly SqlParam[]): Promise<RunResult> {
     return this.#q.run(sql, params);
   }
 

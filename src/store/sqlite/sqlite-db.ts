@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Db, Queryable, RunResult, SqlParam } from '../db.js';
+import {
+  sqlText,
+  type Db,
+  type Queryable,
+  type RunResult,
+  type Sql,
+  type SqlParam,
+} from '../db.js';
 import { OrchError } from '../../errors.js';
 
 /**
@@ -78,7 +85,9 @@ export class SqliteDb implements Db {
     this.#db.pragma('foreign_keys = ON');
   }
 
-  #prepare(sql: string): Prepared {
+  /** Every statement is prepared once and cached by its text, so a `NamedSql` needs nothing more. */
+  #prepare(named: Sql): Prepared {
+    const sql = sqlText(named);
     let prepared = this.#statements.get(sql);
     if (!prepared) {
       const used = [...new Set([...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])))];
@@ -88,17 +97,17 @@ export class SqliteDb implements Db {
     return prepared;
   }
 
-  #all(sql: string, params: readonly SqlParam[]): unknown[] {
+  #all(sql: Sql, params: readonly SqlParam[]): unknown[] {
     const p = this.#prepare(sql);
     return p.stmt.all(...bindable(p, params));
   }
 
-  #get(sql: string, params: readonly SqlParam[]): unknown {
+  #get(sql: Sql, params: readonly SqlParam[]): unknown {
     const p = this.#prepare(sql);
     return p.stmt.get(...bindable(p, params));
   }
 
-  #run(sql: string, params: readonly SqlParam[]): RunResult {
+  #run(sql: Sql, params: readonly SqlParam[]): RunResult {
     const p = this.#prepare(sql);
     return { changes: p.stmt.run(...bindable(p, params)).changes };
   }
@@ -126,26 +135,26 @@ export class SqliteDb implements Db {
     const retry = <T>(fn: () => T) => this.#withBusyRetry(fn, outsideTx);
     return {
       dialect: 'sqlite',
-      all: <T>(sql: string, params: readonly SqlParam[] = []) =>
+      all: <T>(sql: Sql, params: readonly SqlParam[] = []) =>
         retry(() => this.#all(sql, params) as T[]),
-      get: <T>(sql: string, params: readonly SqlParam[] = []) =>
+      get: <T>(sql: Sql, params: readonly SqlParam[] = []) =>
         retry(() => this.#get(sql, params) as T | undefined),
-      run: (sql: string, params: readonly SqlParam[] = []) => retry(() => this.#run(sql, params)),
+      run: (sql: Sql, params: readonly SqlParam[] = []) => retry(() => this.#run(sql, params)),
       exec: (sql: string) => retry(() => void this.#db.exec(sql)),
     };
   }
 
-  async all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]> {
+  async all<T>(sql: Sql, params?: readonly SqlParam[]): Promise<T[]> {
     await this.#txTail;
     return this.#queryable(true).all<T>(sql, params);
   }
 
-  async get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined> {
+  async get<T>(sql: Sql, params?: readonly SqlParam[]): Promise<T | undefined> {
     await this.#txTail;
     return this.#queryable(true).get<T>(sql, params);
   }
 
-  async run(sql: string, params?: readonly SqlParam[]): Promise<RunResult> {
+  async run(sql: Sql, params?: readonly SqlParam[]): Promise<RunResult> {
     await this.#txTail;
     return this.#queryable(true).run(sql, params);
   }

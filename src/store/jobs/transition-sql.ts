@@ -1,6 +1,6 @@
-import { greatest, type Dialect } from '../store/db.js';
-import { assertNever, OrchError } from '../errors.js';
-import type { JobStatus } from './job.js';
+import { greatest, type Dialect } from '../db.js';
+import { assertNever, OrchError } from '../../errors.js';
+import type { JobStatus } from '../../queue/job.js';
 import {
   cancelledInstead,
   fromStatuses,
@@ -10,7 +10,7 @@ import {
   type JobEvent,
   type TransitionParam,
   type TransitionSpec,
-} from './job-transitions.js';
+} from '../../queue/job-transitions.js';
 
 /**
  * One arm of an update: apply `event` from `from` to the rows matching `when` (SQL over the row's

@@ -1,9 +1,9 @@
-import type { Db } from '../store/db.js';
-import { payloadToJson } from '../queue/enqueue-input.js';
-import { jobFromRow, type Job, type JobRow } from '../queue/job.js';
-import { transitionSet } from '../queue/job-transition-sql.js';
-import type { JobEvent } from '../queue/job-transitions.js';
-import type { RunningJobView } from './reap-decision.js';
+import type { Db, Dialect } from '../db.js';
+import { payloadToJson } from '../../queue/enqueue-input.js';
+import { jobFromRow, type Job, type JobRow } from '../../queue/job.js';
+import type { JobEvent } from '../../queue/job-transitions.js';
+import type { RunningJobView } from '../../recovery/reap-decision.js';
+import { transitionSet } from './transition-sql.js';
 
 /** A running job as the reaper reads it: the job, its lease and its current agent run. */
 export interface RunningJob extends RunningJobView {
@@ -74,8 +74,19 @@ const REAP_EVENT = {
   failed: 'reap_failed',
 } as const satisfies Record<ReapStatus, JobEvent>;
 
+function claimSql(dialect: Dialect, to: ReapStatus): string {
+  const set = transitionSet([{ from: 'running', event: REAP_EVENT[to] }], {
+    dialect,
+    params: { now: '$3', error: '$4', result: '$5' },
+  });
+  return `-- reap claim: running → ${to} for job $1 fenced on lease token $2 at $3; error $4, result $5
+       update jobs set ${set}
+       where id = $1 and status = 'running' and (lease_token = $2 or (lease_token is null and $2 is null))
+       returning *`;
+}
+
 /**
- * The reaper's statements. `claim` is its only write to a job row: one conditional update fenced
+ * The reaper's statements (also startup recovery's). `claim` is its only write to a job row: one conditional update fenced
  * on the lease token the reaper saw and `status = 'running'`, so of the reaper, a late finalizer,
  * startup recovery, lease expiry and another replica exactly one moves the row.
  */
@@ -112,23 +123,13 @@ export class ReapStore {
     to: ReapStatus,
     o: { nowMs: number; error?: string | null; result?: unknown },
   ): Promise<Job | null> {
-    const set = transitionSet([{ from: 'running', event: REAP_EVENT[to] }], {
-      dialect: this.#db.dialect,
-      params: { now: '$3', error: '$4', result: '$5' },
-    });
-    const row = await this.#db.get<JobRow>(
-      `-- reap claim: running → ${to} for job $1 fenced on lease token $2 at $3; error $4, result $5
-       update jobs set ${set}
-       where id = $1 and status = 'running' and (lease_token = $2 or (lease_token is null and $2 is null))
-       returning *`,
-      [
-        id,
-        leaseToken,
-        o.nowMs,
-        o.error ?? null,
-        o.result === undefined ? null : payloadToJson(o.result),
-      ],
-    );
+    const row = await this.#db.get<JobRow>(claimSql(this.#db.dialect, to), [
+      id,
+      leaseToken,
+      o.nowMs,
+      o.error ?? null,
+      o.result === undefined ? null : payloadToJson(o.result),
+    ]);
     return row ? jobFromRow(row) : null;
   }
 }
