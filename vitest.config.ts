@@ -1,12 +1,46 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The slow group: real `orch serve` / agent processes end to end (test/e2e, with the chaos run),
+ * the real agent CLIs, and the 5,000-job claim race. CI runs it after the fast group
+ * (`npm run test:all`); `npm test` is the fast group alone.
+ */
+const SLOW = [
+  'test/e2e/**/*.test.ts',
+  'test/agents/real-cli-conformance.test.ts',
+  'test/queue/concurrency.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'fast',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: SLOW,
+          // Most of a test's time is spent waiting on PostgreSQL, git or a child process, so more
+          // files than cores run at once (2 cores here: 1 worker by default).
+          maxWorkers: 4,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'slow',
+          include: SLOW,
+          // These start many processes each; two at once keep the machine responsive.
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orchInProcess as orch } from '../helpers/run-cli.js';
 import { GiteaStub } from '../helpers/stubs/gitea-stub.js';
 import { PlaneStub } from '../helpers/stubs/plane-stub.js';
 import { TelegramStub } from '../helpers/stubs/telegram-stub.js';
 
-const run = promisify(execFile);
 const PROJECT = '59e3be42-87ec-4950-99a3-ae639cf2b089';
 
 interface Report {
@@ -16,19 +14,10 @@ interface Report {
   checks: { name: string; status: string; detail: string }[];
 }
 
-/** `orch doctor` as a real process (async: the loopback stubs live in this process). */
+/** `orch doctor` in this process (the loopback stubs live here too). */
 async function doctor(args: string[], env: Record<string, string>) {
-  try {
-    const r = await run(
-      process.execPath,
-      ['--import', 'tsx', `${process.cwd()}/src/cli/main.ts`, 'doctor', ...args],
-      { env: { ...process.env, ORCH_LOG_LEVEL: 'silent', ...env }, timeout: 60_000 },
-    );
-    return { code: 0, stdout: r.stdout };
-  } catch (err) {
-    const e = err as { code: number; stdout: string };
-    return { code: e.code, stdout: e.stdout };
-  }
+  const r = await orch(['doctor', ...args], env);
+  return { code: r.code, stdout: r.stdout };
 }
 
 describe('orch doctor', () => {
@@ -108,13 +97,7 @@ describe('orch doctor', () => {
 
   it('exits 0 with one ok line per check when everything is in place (--json)', async () => {
     plane.addProject(PROJECT);
-    await run(
-      process.execPath,
-      ['--import', 'tsx', `${process.cwd()}/src/cli/main.ts`, 'db', 'migrate', '--db', db],
-      {
-        env: { ...process.env, ORCH_LOG_LEVEL: 'silent' },
-      },
-    );
+    expect((await orch(['db', 'migrate', '--db', db])).code).toBe(0);
     const r = await doctor([...config(), '--json'], env);
     const report = JSON.parse(r.stdout) as Report;
     const failed = report.checks.filter((c) => c.status === 'fail');

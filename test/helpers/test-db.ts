@@ -1,28 +1,34 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, inject, type TestContext } from 'vitest';
 import { DIALECTS, type Db, type Dialect } from '../../src/store/db.js';
-import { migrate } from '../../src/store/migrate.js';
 import { openDb } from '../../src/store/open-db.js';
-import { pgUrlFor, withPgAdmin } from './pg-admin.js';
+import { freshWorkerDb, keepWorkerDb } from './pg-worker-db.js';
 
 export interface TestDb {
   dialect: Dialect;
   url: string;
   db: Db;
-  /** Drops the database (or deletes the SQLite directory); `keep` leaves it for a post-mortem. */
+  /**
+   * Closes the store and frees its database; `keep` first saves a copy for a post-mortem (PG: a
+   * database of its own, since the worker database is emptied for the next test) and prints it.
+   */
   dispose(keep?: boolean): Promise<void>;
 }
 
-/** A fresh, migrated database: a SQLite file in a temp dir, or a clone of the PG template. */
+/**
+ * A migrated database with no rows: a copy of the run's migrated SQLite file in a temp dir, or
+ * this worker's PostgreSQL database emptied (test/helpers/pg-worker-db.ts). One at a time per
+ * test file: a PG test database is the worker's, and the next call empties it.
+ */
 export async function createTestDb(dialect: Dialect): Promise<TestDb> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'orch-test-'));
-    const url = `sqlite:${join(dir, 'orch.db')}`;
+    const path = join(dir, 'orch.db');
+    copyFileSync(inject('sqliteTemplate'), path);
+    const url = `sqlite:${path}`;
     const db = openDb(url);
-    await migrate(db);
     return {
       dialect,
       url,
@@ -34,10 +40,7 @@ export async function createTestDb(dialect: Dialect): Promise<TestDb> {
       },
     };
   }
-  const name = `orch_t_${Date.now().toString(36)}_${randomBytes(5).toString('hex')}`;
-  const template = inject('pgTemplate');
-  await withPgAdmin((admin) => admin.query(`create database "${name}" template "${template}"`));
-  const url = pgUrlFor(name);
+  const url = await freshWorkerDb();
   const db = openDb(url, { maxConnections: 20 });
   return {
     dialect,
@@ -45,15 +48,13 @@ export async function createTestDb(dialect: Dialect): Promise<TestDb> {
     db,
     async dispose(keep = false) {
       await db.close().catch(() => undefined);
-      if (keep) console.error(`kept failed test database: ${url}`);
-      else
-        await withPgAdmin((admin) => admin.query(`drop database if exists "${name}" with (force)`));
+      if (keep) console.error(`kept failed test database: ${await keepWorkerDb()}`);
     },
   };
 }
 
 /**
- * Runs the same suite once per dialect with a fresh database for every test. A failed test's
+ * Runs the same suite once per dialect with an empty, migrated database for every test. A failed test's
  * database is kept and its URL printed.
  */
 export function describeEachDialect(

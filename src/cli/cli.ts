@@ -1,0 +1,61 @@
+import { Command, CommanderError } from 'commander';
+import { isOrchError } from '../errors.js';
+import { dbCommand } from './db-command.js';
+import { doctorCommand } from './doctor-command.js';
+import { jobsCommand } from './jobs-command.js';
+import { agentCommand } from './agent-command.js';
+import { simAgentCommand } from '../agents/sim-agent/sim-agent-command.js';
+import { demoCommand } from './demo-command.js';
+import { repoCommand } from './repo-command.js';
+import { taskCommand } from './task-command.js';
+import { tokenCommand } from './token-command.js';
+import { serveCommand } from './serve-command.js';
+
+/**
+ * The `orch` program, without running it: `main.ts` runs it for a process, tests run it in-process.
+ * Exit codes: 0 ok, 1 failure, 2 usage.
+ */
+export function buildCli(): Command {
+  const program = new Command('orch')
+    .description('Orch: drives AI coding agents through a gated delivery pipeline')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  program.addCommand(dbCommand());
+  program.addCommand(jobsCommand());
+  program.addCommand(agentCommand());
+  program.addCommand(simAgentCommand());
+  program.addCommand(demoCommand());
+  program.addCommand(taskCommand());
+  program.addCommand(repoCommand());
+  program.addCommand(tokenCommand());
+  program.addCommand(serveCommand());
+  program.addCommand(doctorCommand());
+  applyToAll(program, (c) => c.exitOverride().showHelpAfterError());
+  return program;
+}
+
+function applyToAll(cmd: Command, fn: (c: Command) => void): void {
+  fn(cmd);
+  for (const sub of cmd.commands) applyToAll(sub, fn);
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv, { from: 'user' });
+    // A command that finished but failed (e.g. a demo that did not reach done) set exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (isOrchError(err)) {
+      process.stderr.write(`orch: ${err.code}: ${err.message}\n`);
+      return err.code === 'USAGE' ? 2 : 1;
+    }
+    process.stderr.write(
+      `orch: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return 1;
+  }
+}
