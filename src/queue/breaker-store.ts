@@ -6,6 +6,7 @@ import {
   breakerRow,
   breakerRows,
   lockBreakerRow,
+  openBreakerRowsWithProbe,
   reserveProbeSlot,
   settleProbeSlot,
   upsertPause,
@@ -108,11 +109,7 @@ export class BreakerStore {
   /** Which kinds are blocked or may send a probe, from breakers and quota pauses. */
   async gates(): Promise<ClaimGates> {
     const nowMs = this.#clock.now();
-    const rows = await this.#db.all<BreakerRow>(
-      `-- non-closed breakers with their probe job's status
-       select b.*, (select j.status from jobs j where j.id = b.probe_job_id) as probe_status
-       from breakers b where b.state <> 'closed'`,
-    );
+    const rows = await openBreakerRowsWithProbe(this.#db);
     const blocked = new Set((await this.pauses()).map((p) => p.kind));
     const probe: ClaimGates['probe'] = [];
     for (const row of rows) {

@@ -155,3 +155,15 @@ export function activePauses(q: Queryable, nowMs: number): Promise<KindPauseRow[
     [nowMs],
   );
 }
+
+/**
+ * Non-closed breakers with their probe job's status (the claim gates). The probe job may have
+ * been moved to history already (`all_jobs`); a missing one reads as null, which is stale.
+ */
+export function openBreakerRowsWithProbe(q: Queryable): Promise<BreakerRow[]> {
+  return q.all<BreakerRow>(
+    `-- non-closed breakers with their probe job's status
+     select b.*, (select j.status from all_jobs j where j.id = b.probe_job_id) as probe_status
+     from breakers b where b.state <> 'closed'`,
+  );
+}
