@@ -117,6 +117,26 @@ describeEachDialect('merge gate', ({ current }) => {
     expect(env.notifier.ofType('rollback')).toHaveLength(0);
   });
 
+  it('a conflict found on the re-check rolls back; the item is never left without a job', async () => {
+    const env = await pipelineEnv(current().db, { leasedMerge: true });
+    const t = await toStaging(env);
+    const other = { taskId: 999, branch: 'feature/OTHER-1' };
+    await env.leases.acquire({ repo: 'demo', holder: other, ttlMs: 300_000 });
+    expect(await env.agent(t.id, 'deployer', staging(env))).toMatchObject({ kind: 'deferred' });
+    // The lease holder lands a conflicting change, then lets go.
+    landOnMain(env, 'shared.txt', 'from main, differently\n');
+    await env.leases.release('demo', other);
+    const [job] = await env.admin.list({ taskId: t.id, kind: RECHECK_JOB_KIND });
+    const developerJobs = async () =>
+      (await env.admin.list({ taskId: t.id, kind: 'developer', status: 'queued' })).length;
+    const before = await developerJobs();
+    const r = await recheck(env.pipeline, job!.payload);
+    expect(r).toMatchObject({ kind: 'rolled_back', to: 'development' });
+    expect(await env.task(t.id)).toMatchObject({ stage: 'development', state: 'active' });
+    expect(await developerJobs()).toBe(before + 1);
+    expect(await env.leases.list()).toEqual([]);
+  });
+
   it('never merges twice: a re-driven merge of an already merged PR passes without a merge', async () => {
     const env = await pipelineEnv(current().db, { leasedMerge: true });
     const t = await toStaging(env);
