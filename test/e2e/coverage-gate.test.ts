@@ -57,12 +57,21 @@ describeEachDialect('coverage gate', ({ current }) => {
       (await app.inject({ method: 'GET', url: '/coverage/baseline?repo=cv', headers: auth })).json<{
         baseline: { pct: number; set_by: string } | null;
       }>().baseline;
+    // The ratchet moves just after the item's done transition commits, so read it once it has.
+    const baselineSetBy = async (workItemId: string) => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const b = await baseline();
+        if (b?.set_by === workItemId || Date.now() > deadline) return b;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
     try {
       await rt.start({ daemons: false });
       expect(await baseline()).toBeNull();
       const a = await fileItem(rt, 'CV', ['quick']);
       await waitFor(rt, a.id, (t) => t.state === 'done');
-      expect(await baseline()).toEqual({
+      expect(await baselineSetBy(a.workItemId)).toEqual({
         pct: 100,
         set_by: a.workItemId,
         updated_at: expect.any(String) as string,
@@ -98,7 +107,10 @@ describeEachDialect('coverage gate', ({ current }) => {
       expect((await baseline())!).toMatchObject({ pct: 50, set_by: 'bob' });
       await rt.pipeline.resume(b.id, { by: APPROVER });
       await waitFor(rt, b.id, (t) => t.state === 'done');
-      expect((await baseline())!).toMatchObject({ pct: measured, set_by: b.workItemId });
+      expect(await baselineSetBy(b.workItemId)).toMatchObject({
+        pct: measured,
+        set_by: b.workItemId,
+      });
       const queue = await app.inject({ method: 'GET', url: '/queue', headers: auth });
       const block = queue.json<{ coverage: { baselines: { repo: string; pct: number }[] } }>()
         .coverage;

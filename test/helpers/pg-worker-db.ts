@@ -1,20 +1,50 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { pgUrlFor, withPgAdmin } from './pg-admin.js';
+import { PG_ADMIN_URL, pgUrlFor, withPgAdmin } from './pg-admin.js';
 import { resetWorkerDb } from './pg-reset.js';
 
 /**
  * One PostgreSQL database per vitest worker slot, cloned once from the run's migrated template and
  * emptied before every test. Cloning costs 250–350 ms on these machines, a reset a few ms.
  *
- * Names: template `orch_tpl_<run>`, worker database `orch_w_<run>_<VITEST_POOL_ID>`, a failed
- * test's copy `orch_t_<time>_<hex>`. Vitest hands a pool id to one test file at a time, so two
- * files never share a worker database at once; the run's teardown drops them all.
+ * Names: template `orch_tpl_<run>`, worker database `orch_w_<run>_<slot>`, a failed test's copy
+ * `orch_t_<time>_<hex>`. A slot is a session-level advisory lock this process takes on the admin
+ * database and holds until it exits, so two live test processes never share a worker database.
+ * (`VITEST_POOL_ID` is not enough: with two projects, vitest 4 hands pool id 1 to two concurrent
+ * workers of the second one, and one file's reset emptied the other's rows mid-test.) The run's
+ * teardown drops them all.
  */
-export function workerDbName(template: string): string {
+let slot: Promise<number> | undefined;
+
+/** The lowest slot no live process of this run holds; taken for this process's lifetime. */
+function claimSlot(run: string): Promise<number> {
+  slot ??= (async () => {
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+    client.on('error', () => undefined);
+    await client.connect();
+    const key = runKey(run);
+    for (let n = 1; ; n++) {
+      const r = await client.query<{ ok: boolean }>(
+        'select pg_try_advisory_lock($1::int, $2::int) as ok',
+        [key, n],
+      );
+      if (r.rows[0]!.ok) return n;
+    }
+  })();
+  return slot;
+}
+
+/** A 32-bit key for the run, the first half of the slot lock's two-int key. */
+function runKey(run: string): number {
+  let h = 0;
+  for (const c of run) h = (Math.imul(h, 31) + c.charCodeAt(0)) | 0;
+  return h;
+}
+
+export async function workerDbName(template: string): Promise<string> {
   const run = template.replace(/^orch_tpl_/, '');
-  return `orch_w_${run}_${process.env.VITEST_POOL_ID ?? '0'}`;
+  return `orch_w_${run}_${await claimSlot(run)}`;
 }
 
 let ready: string | undefined;
@@ -55,7 +85,7 @@ async function workerSession(url: string): Promise<pg.Client> {
 /** This worker's database, emptied: every table but the ledger has no rows, every id starts at 1. */
 export async function freshWorkerDb(): Promise<string> {
   const template = inject('pgTemplate');
-  const name = workerDbName(template);
+  const name = await workerDbName(template);
   const url = pgUrlFor(name);
   if (ready !== name) {
     await cloneTemplate(name, template, false);
@@ -79,7 +109,7 @@ export async function freshWorkerDb(): Promise<string> {
  * needs the source to itself).
  */
 export async function keepWorkerDb(): Promise<string> {
-  const source = workerDbName(inject('pgTemplate'));
+  const source = await workerDbName(inject('pgTemplate'));
   const copy = `orch_t_${Date.now().toString(36)}_${randomBytes(5).toString('hex')}`;
   await endSession();
   await withPgAdmin(async (admin) => {
