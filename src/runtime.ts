@@ -8,12 +8,17 @@ import { AgentRunner } from './agents/agent-runner.js';
 import { AgentProfiles } from './agents/agents-config.js';
 import { Preflight } from './agents/preflight.js';
 import { WorktreeManager } from './agents/worktrees.js';
+import { WorktreeGc } from './agents/worktree-gc.js';
+import { DiskMonitor } from './housekeeping/disk-monitor.js';
+import { checkOwnership, type OwnershipReport } from './housekeeping/fs-ownership.js';
+import { safeNotify } from './integrations/notify/notifier.js';
 import { systemClock, type Clock } from './clock.js';
 import { agentBaseEnv } from './config/child-env.js';
 import { secretMasker, secretValues } from './config/secret-masker.js';
 import type { ConfigFile } from './config/config-file.js';
 import type { Config } from './config/config.js';
 import { leasedMergeGate, type MergeLock } from './gates/merge/merge-gate.js';
+import { stagingProvenanceGuard } from './gates/staging-provenance.js';
 import { DEFAULT_GATES, GateRegistry } from './gates/registry.js';
 import { LocalForge } from './integrations/forge/local-forge.js';
 import { LogNotifier, maskingNotifier, type Notifier } from './integrations/notify/notifier.js';
@@ -22,6 +27,9 @@ import type { Logger } from './log.js';
 import { pipelineOnFinished } from './pipeline/agent-hook.js';
 import { CoreEngine, RECHECK_JOB_KIND } from './pipeline/engine.js';
 import { recheck } from './pipeline/recheck.js';
+import { POST_DEPLOY_JOB_KIND, postDeployCheck } from './pipeline/post-deploy.js';
+import { LessonStore } from './store/lessons/lesson-store.js';
+import { lessonObserver } from './pipeline/lesson-detectors.js';
 import { GitWorkspace } from './pipeline/git-workspace.js';
 import type { AutoLabelPolicy } from './pipeline/auto-labels.js';
 import type { StopPolicy } from './pipeline/stop.js';
@@ -43,6 +51,9 @@ import { integrationSettings } from './config/integrations.js';
 import { parseProjects } from './config/projects.js';
 import { securityGateConfigFromEnv } from './gates/security/index.js';
 import { securityGate } from './gates/security-gate-adapter.js';
+import { createSelfDeploy } from './gates/self-deploy/self-deploy.js';
+import { deployStatusGate } from './gates/self-deploy/self-deploy-gate.js';
+import { finishSelfDeploys } from './pipeline/self-deploy-startup.js';
 import { GiteaClient } from './integrations/gitea/gitea-client.js';
 import { integrationRetry } from './integrations/http/integration-error.js';
 import { PlaneClient } from './integrations/plane/plane-client.js';
@@ -59,6 +70,7 @@ import { OutboxStore } from './store/outbox/outbox-store.js';
 import { OutboxWorker } from './outbox/outbox-worker.js';
 import { DEFAULT_OUTBOX_RETRY } from './outbox/outbox-retry.js';
 import { effectDeliverer } from './pipeline/effects.js';
+import { OrchMetrics } from './http/metrics.js';
 
 export interface RuntimeOptions {
   config: Config;
@@ -154,6 +166,10 @@ export async function createRuntime(o: RuntimeOptions) {
     leasedMergeGate(mergeLock, {
       ttlMs: recoveryConfig.mergeLockTtlMs,
       deferMs: config.env.ORCH_MERGE_DEFER_DELAY_S * 1000,
+      // Staging must run the head about to be merged (after catch-up, under the lease).
+      beforeMerge: stagingProvenanceGuard({
+        enabled: config.env.ORCH_STAGING_PROVENANCE_ENABLED,
+      }),
     }),
   );
   gates.register(
@@ -165,8 +181,79 @@ export async function createRuntime(o: RuntimeOptions) {
       mask,
     }),
   );
+  // Self-deploy (ORCH-036): a self-hosted project's production command is a detached host hook.
+  const selfDeploy = createSelfDeploy({
+    dir: join(config.dataDir, 'self-deploy'),
+    clock,
+    log,
+    pollMs: config.env.ORCH_SELF_DEPLOY_POLL_S * 1000,
+  });
+  gates.register('check_deploy_status', deployStatusGate(selfDeploy));
   assertGatesKnown(projects.all(), (g) => gates.has(g));
   const tasks = new TaskStore(db, { mask });
+  // Nested roots (repos and worktrees inside the data directory) are walked once.
+  const ownRoots = [config.dataDir, reposDir, worktreesDir]
+    .map((d) => resolve(d))
+    .filter(
+      (d, i, all) => !all.some((o, j) => j !== i && (d === o ? j < i : d.startsWith(`${o}/`))),
+    );
+  const diskMonitor = new DiskMonitor({
+    paths: config.env.ORCH_DISK_MONITOR_PATHS
+      ? parseRepoList(config.env.ORCH_DISK_MONITOR_PATHS)
+      : ownRoots,
+    alertPercent: config.env.ORCH_DISK_ALERT_PERCENT,
+    intervalMs: config.env.ORCH_DISK_MONITOR_INTERVAL_S * 1000,
+    enabled: config.env.ORCH_DISK_MONITOR_ENABLED,
+    notifier,
+    clock,
+    log,
+  });
+  let ownership: OwnershipReport = {
+    enabled: config.env.ORCH_FS_OWNERSHIP_CHECK,
+    uid: process.getuid?.() ?? null,
+    checkedAtMs: null,
+    scanned: 0,
+    truncated: false,
+    foreign: 0,
+    examples: [],
+    fix: null,
+  };
+  /** The start-up ownership check: logged and notified when something is foreign. */
+  const checkFsOwnership = async () => {
+    if (!config.env.ORCH_FS_OWNERSHIP_CHECK || !process.getuid || !process.getgid) return;
+    ownership = await checkOwnership({
+      roots: ownRoots,
+      uid: process.getuid(),
+      gid: process.getgid(),
+      nowMs: clock.now(),
+    });
+    if (ownership.foreign > 0) {
+      log.warn({ ownership }, 'files under the data directories are not owned by Orch');
+      await safeNotify(
+        notifier,
+        {
+          type: 'fs_ownership',
+          count: ownership.foreign,
+          examples: ownership.examples.map((e) => e.path),
+          fix: ownership.fix ?? '',
+        },
+        log,
+      );
+    }
+  };
+  const worktreeGc = new WorktreeGc({
+    worktrees,
+    finishedIdle: (repos, cutoffMs) => tasks.finishedIdle(repos, cutoffMs),
+    cloneUrl: (task) => {
+      const project = projects.all().find((p) => p.key === task.projectKey);
+      return project ? project.forge.cloneUrl(task.repo) : null;
+    },
+    clock,
+    log,
+    enabled: config.env.ORCH_WORKTREE_GC_ENABLED,
+    retentionMs: config.env.ORCH_WORKTREE_RETENTION_S * 1000,
+    intervalMs: config.env.ORCH_WORKTREE_GC_INTERVAL_S * 1000,
+  });
   const outbox = new OutboxWorker({
     store: new OutboxStore(db, { mask }),
     deliver: effectDeliverer({ projects, notifier, log }),
@@ -184,6 +271,7 @@ export async function createRuntime(o: RuntimeOptions) {
     deps: config.env.ORCH_TASK_DEPS_ENABLED,
   });
   const coverage = new CoverageRepo(db);
+  const lessons = new LessonStore(db, clock);
   const core = new CoreEngine({
     db,
     queue,
@@ -198,6 +286,14 @@ export async function createRuntime(o: RuntimeOptions) {
     labelPolicy,
     serialGate,
     coverage: { repo: coverage, enabled: config.env.ORCH_COVERAGE_ENABLED },
+    postDeploy: { enabled: config.env.ORCH_POST_DEPLOY_ENABLED },
+    ...(config.env.ORCH_LESSONS_ENABLED && {
+      observe: lessonObserver({
+        lessons,
+        dedupWindowMs: config.env.ORCH_LESSONS_DEDUP_WINDOW_S * 1000,
+        log,
+      }),
+    }),
   });
   const stopPolicy: StopPolicy = {
     enabled: config.env.ORCH_STOP_ENABLED,
@@ -230,6 +326,9 @@ export async function createRuntime(o: RuntimeOptions) {
     onJobEnded: (job) => pipeline.onJobEnded(job.id).then(() => undefined),
   });
   const owner = `${hostname()}:${process.pid}`;
+  // The process's Prometheus registry, shared with the HTTP server: the pools count local claims.
+  const metrics = new OrchMetrics();
+  const countClaims = (jobs: readonly Job[]) => metrics.recordClaims(jobs, 'local');
   const webhookIntake = new WebhookIntake({
     queue,
     clock,
@@ -261,6 +360,7 @@ export async function createRuntime(o: RuntimeOptions) {
     },
     leaseMs: config.queue.leaseMs,
     pollIntervalMs: config.queue.pollIntervalMs,
+    onClaimed: countClaims,
   };
   // Two pools: a recheck (security gate, merge re-test) may run for minutes and must never hold
   // up webhook deliveries, which are short and wait in their own pool.
@@ -273,11 +373,31 @@ export async function createRuntime(o: RuntimeOptions) {
       [WEBHOOK_JOB_KINDS.gitea]: handleWebhook,
     },
   });
+  const postDeployDeps = {
+    core,
+    enabled: config.env.ORCH_POST_DEPLOY_ENABLED,
+    selfHosted: (p: Project) => p.selfHosted === true,
+    freeze: async (repo: string, reason: string) => {
+      const { created } = await serialGate.repo.freeze(repo, {
+        reason,
+        by: 'post-deploy',
+        nowMs: clock.now(),
+      });
+      if (created) log.warn({ repo, reason }, 'post-deploy: repository frozen');
+    },
+    lesson: config.env.ORCH_LESSONS_ENABLED
+      ? (l: Parameters<LessonStore['record']>[0]) => lessons.record(l, 'auto')
+      : null,
+    mask,
+  };
   const recheckHandlers = new HandlerWorker({
     ...handlerBase,
     name: 'rechecks',
     concurrency: config.env.ORCH_RECHECK_CONCURRENCY,
-    handlers: { [RECHECK_JOB_KIND]: (job) => recheck(pipeline, job.payload) },
+    handlers: {
+      [RECHECK_JOB_KIND]: (job) => recheck(pipeline, job.payload),
+      [POST_DEPLOY_JOB_KIND]: (job) => postDeployCheck(postDeployDeps, job.payload),
+    },
   });
   const worker = new Worker({
     queue,
@@ -296,6 +416,7 @@ export async function createRuntime(o: RuntimeOptions) {
     leaseMs: config.queue.leaseMs,
     pollIntervalMs: config.queue.pollIntervalMs,
     preflightGraceMs: config.env.ORCH_PREFLIGHT_GRACE_SECONDS * 1000,
+    onClaimed: countClaims,
     onUnrunnable: async (kind, reason) => {
       const why = `${reason} (preflight failing for over ${config.env.ORCH_PREFLIGHT_GRACE_SECONDS} s)`;
       for (const job of await admin.failQueuedKind(kind, why)) await pipeline.onJobEnded(job.id);
@@ -344,15 +465,22 @@ export async function createRuntime(o: RuntimeOptions) {
     notifier,
     outbox,
     recovery,
+    metrics,
     mask,
     stopPolicy,
     labelPolicy,
     serialGate,
     coverage,
+    selfDeploy,
+    worktreeGc,
+    diskMonitor,
+    /** The start-up ownership check's report (the `fs_ownership` block). */
+    ownership: () => ownership,
     /**
      * Startup recovery (system-inventory §7; migrations ran in createRuntime): orphan agent runs →
      * running jobs whose executor is gone → expired leases → merge-lease reclaim → run-log
-     * rotation; then the daemons: outbox (first: it delivers what a crash left undelivered),
+     * rotation; then the self-deploy finaliser (items whose hook ended while Orch was down are
+     * decided at once); then the daemons: outbox (first: it delivers what a crash left undelivered),
      * worker, handler pools (webhooks, rechecks), reconciler, reaper last. `daemons: false` (tests)
      * leaves the reconciler and the reaper to the test (`runOnce()`); the outbox always runs.
      */
@@ -367,9 +495,18 @@ export async function createRuntime(o: RuntimeOptions) {
         report.finished.length;
       if (found + report.expired.length + report.leasesReclaimed.length > 0)
         log.warn({ report }, 'startup recovery');
+      if (report.orphanRuns.length > 0)
+        await safeNotify(
+          notifier,
+          { type: 'orphan_runs', count: report.orphanRuns.length, runIds: report.orphanRuns },
+          log,
+        );
+      await checkFsOwnership().catch((err: unknown) => log.warn({ err }, 'ownership check failed'));
       // Jobs that recovery failed for good: their work items go to Blocked, like the runner's.
       for (const id of [...report.failed, ...report.cancelled, ...report.expired])
         await pipeline.onJobEnded(id);
+      // Self-deploy results that came in while Orch was down (the hook restarted it): now.
+      await finishSelfDeploys({ selfDeploy, tasks, admin, pipeline, log });
       outbox.start();
       if (options.worker !== false) worker.start();
       webhookHandlers.start();
@@ -378,6 +515,8 @@ export async function createRuntime(o: RuntimeOptions) {
         recovery.reconciler.start();
         recovery.reaper.start();
         recovery.history.start();
+        worktreeGc.start();
+        diskMonitor.start();
       }
       return report;
     },
@@ -404,6 +543,8 @@ export async function createRuntime(o: RuntimeOptions) {
           { name: 'reaper', run: () => recovery.reaper.stop() },
           { name: 'reconciler', run: () => recovery.reconciler.stop() },
           { name: 'job history', run: () => recovery.history.stop() },
+          { name: 'worktree gc', run: () => worktreeGc.stop() },
+          { name: 'disk monitor', run: () => Promise.resolve(diskMonitor.stop()) },
           { name: 'outbox', run: () => outbox.stop() },
           { name: 'queue', run: () => queue.close() },
           { name: 'db', run: () => db.close() },

@@ -145,6 +145,20 @@ export class WorktreeManager {
     return true;
   }
 
+  /**
+   * Garbage collection: removes the branch's worktree (uncommitted files included: only called
+   * for finished items) and the clone's local branch. The branch stays on the forge. Returns
+   * whether a worktree was there.
+   */
+  removeFinished(repo: string, branch: string): Promise<boolean> {
+    return this.#locked(WorktreeManager.repoName(repo), async () => {
+      const removed = await this.#remove(repo, branch, { force: true });
+      const repoPath = join(this.reposDir, WorktreeManager.repoName(repo));
+      if (existsSync(join(repoPath, '.git'))) await gitOk(['branch', '-D', branch], repoPath);
+      return removed;
+    });
+  }
+
   async #assertReusable(path: string, branch: string): Promise<void> {
     const inside = await gitOk(['rev-parse', '--is-inside-work-tree'], path);
     if (!inside || !existsSync(join(path, '.git'))) {

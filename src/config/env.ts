@@ -63,6 +63,8 @@ export const envSchema = z.object({
   /** Merge lease busy: re-check after this long, at most ORCH_MERGE_DEFER_MAX_ATTEMPTS times. */
   ORCH_MERGE_DEFER_DELAY_S: int(30, 1),
   ORCH_MERGE_DEFER_MAX_ATTEMPTS: int(10, 1),
+  /** Self-deploy (ORCH-036): a running host hook is looked at again after this long. */
+  ORCH_SELF_DEPLOY_POLL_S: int(5, 1),
   ORCH_RECONCILE_ENABLED: bool(true),
   /** Outbox delivery kill-switch: false → side effects wait in the outbox, nothing is sent. */
   ORCH_OUTBOX_ENABLED: bool(true),
@@ -70,6 +72,10 @@ export const envSchema = z.object({
   ORCH_OUTBOX_MAX_ATTEMPTS: int(10, 1),
   /** The lessons journal (GET/POST /lessons); false → reads empty, writes ignored. */
   ORCH_LESSONS_ENABLED: bool(true),
+  /** Automatic lessons of one type for one item and stage: at most one per this window. */
+  ORCH_LESSONS_DEDUP_WINDOW_S: int(3600, 0),
+  /** `GET /lessons` without `limit` returns this many (at most 500 with `limit`). */
+  ORCH_LESSONS_QUERY_LIMIT: int(50, 1),
   /** Label auto-mode: tracker labels choose the track and may auto-approve analysis. */
   ORCH_AUTO_LABELS_ENABLED: bool(true),
   /** CSV of repositories label auto-mode applies to; empty = every repository. */
@@ -83,6 +89,13 @@ export const envSchema = z.object({
   ORCH_TASK_DEPS_ENABLED: bool(true),
   /** Coverage gate (ORCH-027) for projects that name a report; false = coverage is not checked. */
   ORCH_COVERAGE_ENABLED: bool(true),
+  /**
+   * Staging provenance (ORCH-058) for projects with `deploy.staging.provenance`: before the merge,
+   * staging must run the head about to be merged; false = not checked.
+   */
+  ORCH_STAGING_PROVENANCE_ENABLED: bool(true),
+  /** Post-deploy monitor (ORCH-021) for projects with `postDeploy`; false = no window is started. */
+  ORCH_POST_DEPLOY_ENABLED: bool(true),
   /** STOP from the tracker (an approver's `STOP` comment cancels the item); false = ignored. */
   ORCH_STOP_ENABLED: bool(true),
   /** CSV of repositories STOP applies to; empty = every repository. */
@@ -94,6 +107,18 @@ export const envSchema = z.object({
   ORCH_ORPHAN_RUN_WINDOW_MINUTES: int(35, 1),
   ORCH_LOG_KEEP_DAYS: int(14, 0),
   ORCH_LOG_KEEP_MAX: int(1000, 0),
+  /** Disk watchdog (ORCH-063): alert when a watched file system is this full. */
+  ORCH_DISK_MONITOR_ENABLED: bool(true),
+  /** CSV of paths to watch; empty = the data, repos and worktrees directories. */
+  ORCH_DISK_MONITOR_PATHS: z.string().default(''),
+  ORCH_DISK_ALERT_PERCENT: int(90, 1),
+  ORCH_DISK_MONITOR_INTERVAL_S: int(300, 1),
+  /** Ownership check at start-up (ORCH-057): report files Orch's user does not own. */
+  ORCH_FS_OWNERSHIP_CHECK: bool(true),
+  /** Worktree garbage collection: remove the worktrees of done/cancelled items after a retention. */
+  ORCH_WORKTREE_GC_ENABLED: bool(true),
+  ORCH_WORKTREE_RETENTION_S: int(86_400, 0),
+  ORCH_WORKTREE_GC_INTERVAL_S: int(3600, 1),
   /** Finished jobs older than this move from jobs to job_history (still listed); 0 = never. */
   ORCH_JOB_HISTORY_AFTER_S: int(600, 0),
   // Integrations (docs/config.md "## Integrations"). Unset URL/token = integration disabled.

@@ -67,4 +67,28 @@ describe('parseProjects', () => {
       'CONFIG_INVALID',
     );
   });
+
+  it('reads a post-deploy monitor with its defaults; autoRollback needs a rollback command', () => {
+    const reg = parseProjects([
+      { key: 'PD', repo: 'pd', postDeploy: { url: 'http://prod.example/health' } },
+    ]);
+    expect(reg.byKey('PD')?.postDeploy).toEqual({
+      url: 'http://prod.example/health',
+      status: 200,
+      checks: 30,
+      windowS: 900,
+      timeoutS: 10,
+      maxFailures: 2,
+      rollbackTimeoutS: 600,
+      autoRollback: false,
+    });
+    const rollbackless = { url: 'http://prod.example/health', autoRollback: true };
+    expect(codeOf(() => parseProjects([{ key: 'PD', repo: 'pd', postDeploy: rollbackless }]))).toBe(
+      'CONFIG_INVALID',
+    );
+    const unknownKey = { url: 'http://prod.example/health', window: 60 };
+    expect(codeOf(() => parseProjects([{ key: 'PD', repo: 'pd', postDeploy: unknownKey }]))).toBe(
+      'CONFIG_INVALID',
+    );
+  });
 });

@@ -55,6 +55,56 @@ const deployStep = z
   .strict();
 
 /**
+ * Staging provenance (src/gates/staging-provenance.ts): how Orch asks staging which revision it
+ * runs, checked before the merge. Exactly one source: a command (argv run in the task's worktree,
+ * printing the revision on stdout) or a URL (GET; the body is the revision, or JSON with the
+ * revision at `jsonField`, a dotted path).
+ */
+const provenance = z
+  .object({
+    command: z.array(z.string().min(1)).min(1).optional(),
+    url: z.string().url().optional(),
+    jsonField: z
+      .string()
+      .regex(/^[^.]+(\.[^.]+)*$/, 'jsonField must be a dotted path such as build.sha')
+      .optional(),
+    timeoutS: z.number().positive().max(600).default(30),
+  })
+  .strict()
+  .refine((p) => (p.command === undefined) !== (p.url === undefined), {
+    message: 'provenance needs exactly one of command or url',
+  })
+  .refine((p) => p.jsonField === undefined || p.url !== undefined, {
+    message: 'provenance.jsonField applies to url only',
+  });
+
+/** Staging's step may also say how to read what it runs (production has no provenance). */
+const stagingStep = deployStep.extend({ provenance: provenance.optional() });
+
+/** The post-deploy monitor of a project (src/pipeline/post-deploy.ts). */
+const postDeploySchema = z
+  .object({
+    url: z.string().url(),
+    status: z.number().int().min(100).max(599).default(200),
+    body: z.string().min(1).optional(),
+    /** Probes over the window, one every `windowS / checks` seconds, the first at once. */
+    checks: z.number().int().min(1).max(1000).default(30),
+    windowS: z.number().positive().max(86_400).default(900),
+    timeoutS: z.number().positive().max(300).default(10),
+    /** DEGRADED as soon as more probes than this have failed. */
+    maxFailures: z.number().int().min(0).max(1000).default(2),
+    /** argv run in the task's worktree on DEGRADED when `autoRollback` is on (never for `selfHosted`). */
+    rollbackCommand: z.array(z.string().min(1)).min(1).optional(),
+    rollbackTimeoutS: z.number().int().positive().default(600),
+    autoRollback: z.boolean().default(false),
+  })
+  .strict()
+  .refine((p) => !p.autoRollback || p.rollbackCommand !== undefined, {
+    message: 'autoRollback needs a rollbackCommand',
+    path: ['autoRollback'],
+  });
+
+/**
  * One project: a work-item prefix (`ET` → `ET-12`), the repository Orch works in, and where its
  * work items and pull requests live. `prefix` is accepted as a spelling of `key`.
  */
@@ -112,9 +162,16 @@ export const projectSchema = z.preprocess(
      * after the stage's agent, then a health check; Orch writes the stage's log from the result.
      */
     deploy: z
-      .object({ staging: deployStep.optional(), production: deployStep.optional() })
+      .object({ staging: stagingStep.optional(), production: deployStep.optional() })
       .strict()
       .optional(),
+    /** This repository is Orch itself: its deploy is a self-deploy and is never auto-rolled back. */
+    selfHosted: z.boolean().default(false),
+    /**
+     * Post-deploy monitor (ORCH-021): after done, probe `url` over a window; DEGRADED freezes the
+     * repository, alerts, records a lesson and (with `autoRollback`) runs `rollbackCommand`.
+     */
+    postDeploy: postDeploySchema.optional(),
     /**
      * Overrides of the default stage machine (src/pipeline/stages.ts): replaced stage definitions
      * and/or tracks. Validated again against the gate registry at startup.

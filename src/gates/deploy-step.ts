@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { childBaseEnv } from '../config/child-env.js';
 import { workItemDir, type GateContext } from './gate.js';
 import { runCommand } from './run-command.js';
+import type { ProvenanceSource } from './staging-provenance.js';
 
 export interface HealthCheck {
   url: string;
@@ -26,7 +27,16 @@ export interface DeployStep {
   command?: readonly string[] | undefined;
   timeoutMs: number;
   health?: HealthCheck | undefined;
+  /** Staging only: how to read the revision staging runs, checked before the merge. */
+  provenance?: ProvenanceSource | undefined;
 }
+
+/** The log `runDeployStep` writes for deploy-staging (read by `check_staging_status`). */
+export const STAGING_LOG = {
+  file: '15-staging-log.md',
+  field: 'staging_status',
+  title: 'Staging deploy',
+} as const;
 
 export interface ProjectDeploy {
   staging?: DeployStep | undefined;
@@ -36,7 +46,7 @@ export interface ProjectDeploy {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** One probe: healthy, or why not (status, body, or the network error). */
-async function probe(h: HealthCheck): Promise<{ ok: boolean; detail: string }> {
+export async function probe(h: HealthCheck): Promise<{ ok: boolean; detail: string }> {
   try {
     const res = await fetch(h.url, {
       signal: AbortSignal.timeout(h.timeoutMs),
@@ -69,13 +79,14 @@ export async function checkHealth(
 
 /**
  * Runs the step (command, then health check) and writes the stage's log into the worktree, so
- * the verdict gate that follows reads Orch's own result.
+ * the verdict gate that follows reads Orch's own result. Resolves to whether the step succeeded
+ * (what the log's status field says).
  */
 export async function runDeployStep(
   ctx: GateContext,
   step: DeployStep,
   log: { file: string; field: string; title: string },
-): Promise<void> {
+): Promise<boolean> {
   const lines: string[] = [];
   let ok = true;
   if (step.command?.length) {
@@ -106,4 +117,5 @@ export async function runDeployStep(
     path,
     `---\n${log.field}: ${ok ? 'SUCCESS' : 'FAILED'}\nwritten_by: orch\n---\n# ${log.title} (${ctx.workItemId})\n\n${lines.join('\n\n')}\n`,
   );
+  return ok;
 }

@@ -38,6 +38,13 @@ export interface GateContext {
   coverage?: CoverageCheck;
   /** The project's deploy commands and health checks (deploy-step.ts), if any. */
   deploy?: ProjectDeploy;
+  /**
+   * Set for a project whose repository is Orch itself (`selfHosted`, ORCH-036): the deploy
+   * stage's production command is a host hook run detached (self-deploy/). `visitStartedAtMs`
+   * names the stage visit — when the task entered `stage`, or was last resumed in it — so the
+   * hook runs at most once per visit.
+   */
+  selfDeploy?: { stage: string; visitStartedAtMs: number };
 }
 
 /** A gate's verdict. `evidence` is what a human needs to see why (output tail, file excerpt). */
@@ -51,6 +58,13 @@ export interface GateResult {
    * result and checks again after this long instead of rolling back.
    */
   retryAfterMs?: number;
+  /**
+   * With `retryAfterMs`: the gate keeps its own deadline (epoch ms, on the engine's clock) and
+   * fails by itself once it has passed (a self-deploy hook that outlives its timeout). The engine
+   * then does not cap the visit's re-checks at `maxDefers`; it blocks the task only if the gate is
+   * still undecided well after this deadline (a gate that never decides must not wait forever).
+   */
+  deadlineMs?: number;
   /**
    * The failure is nothing a developer run can fix (e.g. the forge does not let Orch's user
    * merge): the task is parked as blocked with `reason` instead of rolled back.

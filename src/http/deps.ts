@@ -6,6 +6,9 @@ import type { JobQueue } from '../queue/job-queue.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import type { KindPolicy } from '../remote/kind-policy.js';
 import type { Db } from '../store/db.js';
+import type { MetricTotal } from '../store/metrics/metrics-repo.js';
+import type { AgentMetrics, CostMetrics } from '../metrics/run-stats.js';
+import type { StageMetrics } from '../metrics/store-metrics.js';
 import type { Authenticator } from './auth.js';
 import { allowedHostsFor } from './allowed-hosts.js';
 import type { BreakerState, OrchMetrics } from './metrics.js';
@@ -14,20 +17,23 @@ import type { ReadAccess } from './read-access.js';
 /** A `/queue` block (may return a promise): computed on every request; a throw becomes `{ error }` in that block only. */
 export type StatusBlock = () => unknown;
 
+type Source<T> = () => Promise<T> | T;
+
 /**
  * Optional data sources of `GET /metrics` (each may be absent or return a promise; JSON blocks
- * default to empty).
+ * default to empty). `orch serve` reads them all from the store (`runtimeMetricsSources`).
  */
 export interface MetricsSources {
-  /** JSON `stages`: active task stages and ages (pipeline). */
-  stages?: () => unknown;
-  /** JSON `agents`: running agent processes (agent runner). */
-  agents?: () => unknown;
-  /** JSON `cost`: per-run and aggregate tokens / cost. */
-  cost?: () => unknown;
+  /** JSON `stages` and the `orch_stage_items` / `orch_stage_duration_seconds` gauges. */
+  stages?: Source<readonly StageMetrics[]>;
+  /** JSON `agents` and the `orch_agent_run_duration_seconds` gauge. */
+  agents?: Source<readonly AgentMetrics[]>;
+  /** JSON `cost`. */
+  cost?: Source<CostMetrics>;
+  /** All-time totals behind the store-fed counters (`orch_agent_runs_total` …; StoreSeries). */
+  totals?: Source<readonly MetricTotal[]>;
   /** Circuit breaker state per kind: JSON `queue.breakers` and the `orch_breaker_state` gauge. */
-  breakerStates?: () =>
-    Promise<Readonly<Record<string, BreakerState>>> | Readonly<Record<string, BreakerState>>;
+  breakerStates?: Source<Readonly<Record<string, BreakerState>>>;
 }
 
 /** What every route module receives. */

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { QueueCounts } from '../queue/job-queue.js';
 import type { Job } from '../queue/job.js';
+import { StoreSeries } from './store-series.js';
 
 export const BREAKER_STATES = ['closed', 'half_open', 'open'] as const;
 export type BreakerState = (typeof BREAKER_STATES)[number];
@@ -11,23 +12,21 @@ export function breakerGaugeValue(state: BreakerState): number {
 }
 
 /**
- * The Prometheus metrics of one server instance (its own registry, so several servers in one
- * process — tests — never collide). Event counters are incremented where things happen: the v2
- * API counts claims and stale-lease rejections; the lease reaper should call
- * `recordLeaseExpirations` on the same instance (pass it as `HttpDeps.metrics`). Queue gauges are
- * refreshed from the store on every scrape (`refreshQueue`).
+ * The Prometheus metrics of one process (its own registry, so several servers in one process —
+ * tests — never collide). Most series are read from the store on every scrape, so they are true
+ * across restarts and replicas: queue gauges (`refreshQueue`), breaker states (`refreshBreakers`)
+ * and everything in `store` (agent runs, cost, tokens, stages, rollbacks, gate results, webhook
+ * deliveries, lease expirations). Only what the store does not record is counted in process, where
+ * it happens: claims (the v2 API with source `v2`; the runtime's worker and handler pools with
+ * source `local`, sharing this instance as `HttpDeps.metrics`), stale-lease rejections, v2 lease
+ * durations.
  */
 export class OrchMetrics {
   readonly registry = new Registry();
   readonly claims = new Counter({
     name: 'orch_job_claims_total',
-    help: 'Jobs leased, by kind and source (v2 = remote agents over HTTP)',
+    help: 'Jobs leased through this process, by kind and source (v2 = remote agents, local = its pools)',
     labelNames: ['kind', 'source'] as const,
-    registers: [this.registry],
-  });
-  readonly leaseExpirations = new Counter({
-    name: 'orch_lease_expirations_total',
-    help: 'Leases that expired and were reclaimed',
     registers: [this.registry],
   });
   readonly staleLeaseRejections = new Counter({
@@ -61,6 +60,8 @@ export class OrchMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  /** Series read from the store at scrape time (see StoreSeries). */
+  readonly store = new StoreSeries(this.registry);
 
   /** Read at scrape time; set by the v2 routes to the lease hub's count of waiting requests. */
   #waitingLongPolls: () => number = () => 0;
@@ -77,10 +78,6 @@ export class OrchMetrics {
 
   recordClaims(jobs: readonly Job[], source: 'v2' | 'local'): void {
     for (const job of jobs) this.claims.inc({ kind: job.kind, source });
-  }
-
-  recordLeaseExpirations(count: number): void {
-    if (count > 0) this.leaseExpirations.inc(count);
   }
 
   refreshQueue(counts: QueueCounts, nowMs: number): void {

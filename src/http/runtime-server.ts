@@ -3,10 +3,18 @@ import { serialGateSnapshot } from '../pipeline/serial-gate.js';
 import { taskDepsSnapshot } from '../pipeline/task-deps.js';
 import { serialGateRoutes } from './routes/serial-gate.js';
 import { coverageRoutes } from './routes/coverage.js';
-import { readAutoLabelStats, readStopStats } from '../store/flow-stats.js';
+import {
+  readAutoLabelStats,
+  readMergeVerifyStats,
+  readPostDeployStats,
+  readStopStats,
+  readTrackCounts,
+} from '../store/flow-stats.js';
+import { bugFastTrackBlock } from '../pipeline/bug-fast-track.js';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 import { dashboardRoutes } from './dashboard-routes.js';
+import { runtimeMetricsSources } from './runtime-metrics.js';
 import { httpConfig, type HttpLimits, type HttpRoutes, type StatusBlock } from './deps.js';
 import { LessonStore } from '../store/lessons/lesson-store.js';
 import { escalateRoutes } from './routes/escalate.js';
@@ -46,6 +54,9 @@ export function serverForRuntime(
     ],
     mask: rt.mask,
     ...(extra.allowedHosts && { allowedHosts: extra.allowedHosts }),
+    // Read from the store on every request; claims counted by the runtime's pools (source local).
+    metricsSources: runtimeMetricsSources(rt),
+    metrics: rt.metrics,
     routes: [
       statusRoutes(rt.tasks),
       // Webhooks parse their own raw bodies (HMAC over the exact bytes), in their own scope.
@@ -55,7 +66,10 @@ export function serverForRuntime(
     ],
     adminRoutes: [
       ...dashboard.adminRoutes,
-      lessonRoutes(new LessonStore(rt.db, rt.clock), rt.config.env.ORCH_LESSONS_ENABLED),
+      lessonRoutes(
+        new LessonStore(rt.db, rt.clock, { defaultLimit: rt.config.env.ORCH_LESSONS_QUERY_LIMIT }),
+        rt.config.env.ORCH_LESSONS_ENABLED,
+      ),
       escalateRoutes(rt.pipeline),
       serialGateRoutes(rt),
       coverageRoutes(rt.coverage, rt.clock),
@@ -93,6 +107,43 @@ export function serverForRuntime(
         enabled: rt.stopPolicy.enabled,
         repos: rt.stopPolicy.repos.length > 0 ? rt.stopPolicy.repos : 'all',
         ...(await readStopStats(rt.db)),
+      }),
+      worktrees: () => rt.worktreeGc.status(),
+      disk_monitor: () => rt.diskMonitor.status(),
+      fs_ownership: () => rt.ownership(),
+      merge_verify: () => readMergeVerifyStats(rt.db),
+      bug_fast_track: async () => {
+        const { counts, escalated } = await readTrackCounts(rt.db);
+        const pipelines = new Map(rt.projects.all().map((p) => [p.key, p.pipeline]));
+        return bugFastTrackBlock(counts, escalated, pipelines);
+      },
+      lessons: async () => ({
+        enabled: rt.config.env.ORCH_LESSONS_ENABLED,
+        dedup_window_s: rt.config.env.ORCH_LESSONS_DEDUP_WINDOW_S,
+        query_limit: rt.config.env.ORCH_LESSONS_QUERY_LIMIT,
+        ...(await new LessonStore(rt.db, rt.clock).summary()),
+      }),
+      post_deploy: async () => ({
+        enabled: rt.config.env.ORCH_POST_DEPLOY_ENABLED,
+        projects: Object.fromEntries(
+          rt.projects.all().flatMap((p) =>
+            p.postDeploy
+              ? [
+                  [
+                    p.key,
+                    {
+                      url: rt.mask(p.postDeploy.health.url),
+                      checks: p.postDeploy.checks,
+                      windowS: p.postDeploy.windowMs / 1000,
+                      maxFailures: p.postDeploy.maxFailures,
+                      autoRollback: p.postDeploy.autoRollback && p.selfHosted !== true,
+                    },
+                  ],
+                ]
+              : [],
+          ),
+        ),
+        ...(await readPostDeployStats(rt.db)),
       }),
       merge_leases: async () => ({
         reclaim_enabled: rt.recovery.settings.leaseReclaimEnabled,

@@ -1,8 +1,10 @@
 import type { ProjectConfig, ProjectsConfig } from '../config/projects.js';
 import type { DeployStep, ProjectDeploy } from '../gates/deploy-step.js';
+import type { ProvenanceSource } from '../gates/staging-provenance.js';
 import { OrchError } from '../errors.js';
 import type { Forge } from '../integrations/forge/forge.js';
 import type { Tracker } from '../integrations/tracker/tracker.js';
+import type { PostDeployConfig } from './post-deploy.js';
 import type { Project } from './project.js';
 import { DEFAULT_PIPELINE, validatePipeline, type PipelineDef } from './stages.js';
 
@@ -55,6 +57,8 @@ export function buildProjects(config: ProjectsConfig, parts: ProjectParts): Proj
       ...(p.serial !== false && { serial: p.serial === true ? 1 : p.serial }),
       ...(p.coverage && { coverage: p.coverage }),
       ...(p.deploy && { deploy: deployOf(p.deploy) }),
+      ...(p.postDeploy && { postDeploy: postDeployOf(p.postDeploy) }),
+      ...(p.selfHosted && { selfHosted: true }),
       testCommand: p.testCommand,
       testTimeoutMs: p.testTimeoutS * 1000,
       approvers: p.tracker.approvers,
@@ -125,9 +129,38 @@ function deployStepOf(s: DeployStepConfig | undefined): DeployStep | undefined {
       intervalMs: s.health.intervalS * 1000,
       timeoutMs: s.health.timeoutS * 1000,
     },
+    provenance: s.provenance && provenanceOf(s.provenance),
   };
+}
+
+/** `command` or `url` (the schema allows exactly one) → the check's source, seconds → ms. */
+function provenanceOf(p: NonNullable<DeployStepConfig['provenance']>): ProvenanceSource {
+  const timeoutMs = p.timeoutS * 1000;
+  if (p.command) return { kind: 'command', command: p.command, timeoutMs };
+  if (p.url) return { kind: 'url', url: p.url, jsonField: p.jsonField, timeoutMs };
+  throw new OrchError('CONFIG_INVALID', 'deploy.staging.provenance needs a command or a url');
 }
 
 function deployOf(d: NonNullable<ProjectConfig['deploy']>): ProjectDeploy {
   return { staging: deployStepOf(d.staging), production: deployStepOf(d.production) };
+}
+
+/** Config seconds → the monitor's milliseconds. */
+function postDeployOf(c: NonNullable<ProjectConfig['postDeploy']>): PostDeployConfig {
+  return {
+    health: {
+      url: c.url,
+      status: c.status,
+      body: c.body,
+      retries: 0,
+      intervalMs: 0,
+      timeoutMs: c.timeoutS * 1000,
+    },
+    checks: c.checks,
+    windowMs: c.windowS * 1000,
+    maxFailures: c.maxFailures,
+    rollbackCommand: c.rollbackCommand,
+    rollbackTimeoutMs: c.rollbackTimeoutS * 1000,
+    autoRollback: c.autoRollback,
+  };
 }

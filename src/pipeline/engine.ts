@@ -5,10 +5,12 @@ import type { CoverageRepo } from '../store/coverage/coverage-repo.js';
 import type { GateRegistry } from '../gates/registry.js';
 import type { Logger } from '../log.js';
 import type { JobQueue } from '../queue/job-queue.js';
+import type { EnqueueInput } from '../queue/enqueue-input.js';
 import type { OutboxWriter } from '../outbox/outbox-writer.js';
 import type { Db, Queryable } from '../store/db.js';
 import type { SerialGate } from './serial-gate.js';
 import { effectEntries, type Effect } from './effects.js';
+import { firstPostDeployCheck } from './post-deploy.js';
 import type { Project, ProjectRegistry } from './project.js';
 import { stagePrompt } from './prompts.js';
 import { agentFor, next, stageDef } from './stages.js';
@@ -55,10 +57,23 @@ export interface EngineDeps {
   serialGate?: SerialGate;
   /** Coverage baselines (ORCH-027); absent or disabled = `check_tests_local` measures nothing. */
   coverage?: { repo: CoverageRepo; enabled: boolean };
+  /** Post-deploy monitor kill-switch (post-deploy.ts); absent = off. */
+  postDeploy?: { enabled: boolean };
+  /**
+   * Sees every committed change (the task as it was, the timeline entry, the gate results): the
+   * lessons auto-detectors (lesson-detectors.ts). Must not throw; it cannot undo the change.
+   */
+  observe?: (task: Task, event: Change['event'], gates: readonly GateResult[]) => Promise<void>;
 }
 
 /** The job kind that re-evaluates a deferred stage (handled in-process). */
 export const RECHECK_JOB_KIND = 'pipeline.recheck';
+
+/**
+ * How long past its own deadline a gate may stay undecided before the engine blocks the task
+ * anyway (the gate should have failed itself at the first re-check after the deadline).
+ */
+export const OWN_DEADLINE_GRACE_MS = 60_000;
 
 export interface JobSpec {
   role: string;
@@ -74,6 +89,8 @@ export interface Change {
   job?: JobSpec;
   /** Re-evaluate the stage after this long (a deferred gate). */
   recheckAfterMs?: number;
+  /** Further jobs committed with the change (the post-deploy monitor's first probe). */
+  followUps?: EnqueueInput[];
   effects?: Effect[];
   /**
    * Asked inside the transaction before anything is written (the serial gate, after locking the
@@ -126,7 +143,22 @@ export class CoreEngine {
       headSha: await this.deps.workspace.headSha(worktree),
       ...(await this.#coverageCheck(task, project)),
       ...(project.deploy && { deploy: project.deploy }),
+      ...(project.selfHosted && {
+        selfDeploy: { stage: task.stage, visitStartedAtMs: await this.#visitStartedAtMs(task) },
+      }),
     };
+  }
+
+  /**
+   * When the task's current stage visit began: it entered the stage, or was last resumed in it
+   * (a resume re-runs the stage without changing `stageEnteredAtMs`). A self-deploy hook runs at
+   * most once per visit.
+   */
+  async #visitStartedAtMs(task: Task): Promise<number> {
+    let startedAtMs = task.stageEnteredAtMs;
+    for (const e of await this.deps.tasks.events(task.id))
+      if (e.type === 'resumed' && e.atMs >= startedAtMs) startedAtMs = e.atMs;
+    return startedAtMs;
   }
 
   async #coverageCheck(task: Task, project: Project): Promise<{ coverage?: CoverageCheck }> {
@@ -187,6 +219,7 @@ export class CoreEngine {
       gates,
       ...(o.admit && { admit: o.admit }),
       ...(role && { job: { role, stage: to, prompt: stagePrompt(task, role, to) } }),
+      ...(done && this.#monitorsDeploys(task) && { followUps: [firstPostDeployCheck(task)] }),
       effects: [
         { kind: 'tracker_state', state: done ? 'done' : 'in_progress' },
         {
@@ -208,7 +241,10 @@ export class CoreEngine {
 
   /**
    * A gate could not decide yet (the merge lease is busy): record it and re-check later, at most
-   * `maxDefers` times per stage visit; then the task is blocked rather than waiting forever.
+   * `maxDefers` times per stage visit; then the task is blocked rather than waiting forever. A
+   * gate that keeps its own deadline (`GateResult.deadlineMs`: a self-deploy hook, bounded by its
+   * timeout) is re-checked until it decides, whatever the count; it is blocked only if it is still
+   * undecided `OWN_DEADLINE_GRACE_MS` after its deadline.
    */
   async defer(task: Task, gates: GateResult[], delayMs: number): Promise<AdvanceResult> {
     const max = this.deps.maxDefers ?? 10;
@@ -216,14 +252,22 @@ export class CoreEngine {
       (e) => e.type === 'deferred' && e.atMs >= task.stageEnteredAtMs,
     ).length;
     const last = gates.at(-1)!;
-    if (previous >= max)
+    const own = last.deadlineMs;
+    if (own === undefined && previous >= max)
       return this.block(task, `${last.reason}; still undecided after ${max} re-checks`, gates);
+    const nowMs = this.deps.clock.now();
+    if (own !== undefined && nowMs > own + delayMs + OWN_DEADLINE_GRACE_MS)
+      return this.block(task, `${last.reason}; still undecided after its own deadline`, gates);
+    const count =
+      own === undefined
+        ? `${previous + 1}/${max}`
+        : `deadline in ${Math.max(0, Math.round((own - nowMs) / 1000))}s`;
     const applied = await this.apply(task, {
       guard: { stage: task.stage, states: ['active'] },
       set: {},
       event: {
         type: 'deferred',
-        message: `${last.gate}: ${last.reason}; re-check in ${Math.round(delayMs / 1000)}s (${previous + 1}/${max})`,
+        message: `${last.gate}: ${last.reason}; re-check in ${Math.round(delayMs / 1000)}s (${count})`,
       },
       gates,
       recheckAfterMs: delayMs,
@@ -288,6 +332,7 @@ export class CoreEngine {
       });
       const jobId = c.job ? await this.#enqueueJob(q, updated, c.job, nowMs) : null;
       await this.emit(q, updated, { effects: c.effects ?? [], gates: c.gates ?? [], nowMs });
+      for (const f of c.followUps ?? []) await queue.enqueueIn(q, { ...f, availableAtMs: nowMs });
       if (c.recheckAfterMs !== undefined) {
         await queue.enqueueIn(q, {
           kind: RECHECK_JOB_KIND,
@@ -299,9 +344,15 @@ export class CoreEngine {
       return { task: updated, jobId };
     });
     if (!result) return null;
-    if (result.jobId !== null) queue.wake.notify();
+    if (result.jobId !== null || c.followUps?.length) queue.wake.notify();
     this.deps.outbox.wake();
+    await this.deps.observe?.(task, c.event, c.gates ?? []);
     return result;
+  }
+
+  /** Whether reaching done starts the post-deploy monitor for this task's project. */
+  #monitorsDeploys(task: Task): boolean {
+    return this.deps.postDeploy?.enabled === true && this.project(task).postDeploy !== undefined;
   }
 
   /** Enqueues the stage's agent job and its timeline entry inside the change's transaction. */

@@ -61,6 +61,12 @@ export async function blockOnJobEnd(
   const reason = describeJobFailure(job);
   return core.block(task, reason, [], {
     states: ['active'],
-    detail: { jobId: job.id, kind: job.kind, status: job.status, error: job.error },
+    detail: {
+      jobId: job.id,
+      kind: job.kind,
+      status: job.status,
+      error: job.error,
+      transientAttempts: job.transientAttempts,
+    },
   });
 }

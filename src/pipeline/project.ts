@@ -5,6 +5,7 @@ import { OrchError } from '../errors.js';
 import type { PipelineDef } from './stages.js';
 import type { CoverageFormat, CoveragePolicy } from '../gates/coverage/coverage-report.js';
 import type { ProjectDeploy } from '../gates/deploy-step.js';
+import type { PostDeployConfig } from './post-deploy.js';
 
 export interface ProjectCoverage extends CoveragePolicy {
   report: string;
@@ -44,6 +45,10 @@ export interface Project {
   coverage?: ProjectCoverage;
   /** Commands and health checks of deploy-staging / deploy (gates/deploy-step.ts). */
   deploy?: ProjectDeploy;
+  /** This repository is Orch itself (self-deploy; never auto-rolled back). */
+  selfHosted?: boolean;
+  /** The post-deploy monitor (post-deploy.ts): probes after done; absent = none. */
+  postDeploy?: PostDeployConfig;
   /** Passed to the scripted demo agents through the job payload; ignored by real agents. */
   scenario?: Record<string, string>;
 }

@@ -46,6 +46,9 @@ export function ruleFor(stage: string, failed: GateResult): RollbackRule {
       return { kind: 'to_development', reason: 'Security gate FAILED', findingsFile: null };
     case 'merge_gate':
       return { kind: 'to_development', reason: 'Merge gate FAILED', findingsFile: null };
+    case 'staging_provenance':
+      // The merge gate stopped before merging: staging does not run the branch head.
+      return { kind: 'to_development', reason: 'Staging provenance FAILED', findingsFile: null };
     case 'check_architecture_done':
       return failed.reason.includes('10-conflict.md')
         ? { kind: 'to_analysis', reason: 'Architect conflict. Revise TRZ.' }

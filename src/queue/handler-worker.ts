@@ -29,6 +29,8 @@ export interface HandlerWorkerOptions {
   pollIntervalMs: number;
   /** Jobs handled at once by this pool (default 1: one at a time, in claim order). */
   concurrency?: number;
+  /** Jobs this pool just leased (counted as `orch_job_claims_total{source="local"}`). */
+  onClaimed?: (jobs: readonly Job[]) => void;
 }
 
 /**
@@ -70,11 +72,19 @@ export class HandlerWorker {
     return LeaseKeeper.forJob(queue, job, { leaseMs, log: this.#o.log.child({ jobId: job.id }) });
   }
 
-  #claim(max: number): Promise<Job[]> {
-    if (this.#stopping || this.kinds.length === 0) return Promise.resolve([]);
+  async #claim(max: number): Promise<Job[]> {
+    if (this.#stopping || this.kinds.length === 0) return [];
     const { queue, leaseMs, owner } = this.#o;
     // Orch's own jobs only: a tenant cannot make Orch run a handler (issue 13).
-    return queue.claim({ kinds: this.kinds, tenantId: ORCH_TENANT, max, leaseMs, owner });
+    const jobs = await queue.claim({
+      kinds: this.kinds,
+      tenantId: ORCH_TENANT,
+      max,
+      leaseMs,
+      owner,
+    });
+    if (jobs.length > 0) this.#o.onClaimed?.(jobs);
+    return jobs;
   }
 
   async #run(job: Job, keeper: LeaseKeeper): Promise<void> {

@@ -35,6 +35,8 @@ export interface WorkerOptions {
   preflightGraceMs?: number;
   /** A kind failed preflight past the grace: its queued work should fail visibly. */
   onUnrunnable?: (kind: string, reason: string) => Promise<void>;
+  /** Jobs this worker just leased (counted as `orch_job_claims_total{source="local"}`). */
+  onClaimed?: (jobs: readonly Job[]) => void;
 }
 
 export interface TickResult {
@@ -102,9 +104,9 @@ export class Worker {
     return { claimed, blocked: [...blocked], preflightFailed };
   }
 
-  #claim(kinds: string[], excludeKinds: string[], max: number): Promise<Job[]> {
+  async #claim(kinds: string[], excludeKinds: string[], max: number): Promise<Job[]> {
     // Orch's own jobs only: a tenant's jobs are leased by that tenant's remote agents (issue 13).
-    return this.#o.queue.claim({
+    const jobs = await this.#o.queue.claim({
       kinds,
       excludeKinds,
       tenantId: ORCH_TENANT,
@@ -112,6 +114,8 @@ export class Worker {
       leaseMs: this.#o.leaseMs,
       owner: this.#o.owner,
     });
+    if (jobs.length > 0) this.#o.onClaimed?.(jobs);
+    return jobs;
   }
 
   async #preflight(kinds: readonly string[]): Promise<Record<string, string>> {

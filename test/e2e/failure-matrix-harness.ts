@@ -9,6 +9,7 @@ import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
 import { silentLogger } from '../../src/log.js';
 import { intake } from '../../src/pipeline/intake.js';
 import type { LabelRules } from '../../src/pipeline/auto-labels.js';
+import type { PostDeployConfig } from '../../src/pipeline/post-deploy.js';
 import type { ProjectDeploy } from '../../src/gates/deploy-step.js';
 import type { Project, ProjectCoverage } from '../../src/pipeline/project.js';
 import { DEFAULT_PIPELINE } from '../../src/pipeline/stages.js';
@@ -32,6 +33,10 @@ export interface Scenario {
   coverage?: ProjectCoverage;
   /** Deploy commands and health checks of the project (absent = none). */
   deploy?: ProjectDeploy;
+  /** The project's repository is Orch itself (self-deploy, no auto-rollback). */
+  selfHosted?: boolean;
+  /** Post-deploy monitor of the project (absent = none). */
+  postDeploy?: PostDeployConfig;
 }
 
 export const APPROVER = 'alice';
@@ -40,13 +45,15 @@ export const APPROVER = 'alice';
  * A runtime with one project per scenario (each with its own repository in the local forge and
  * the local tracker), scripted agents as real processes with short watchdog limits, and a
  * recording notifier. The reconciler and reaper are not started: tests call `runOnce()`.
+ * `dataDir` = the data directory of an earlier runtime on the same database (Orch restarted):
+ * reused as it is, its forge repositories already seeded.
  */
 export async function matrixRuntime(
   dbUrl: string,
   scenarios: readonly Scenario[],
-  o: { env?: Record<string, string>; agents?: Record<string, unknown> } = {},
+  o: { env?: Record<string, string>; agents?: Record<string, unknown>; dataDir?: string } = {},
 ) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'orch-matrix-'));
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'orch-matrix-'));
   const notifier = new RecordingNotifier();
   const rt = await createRuntime({
     config: loadConfig(
@@ -84,12 +91,15 @@ export async function matrixRuntime(
         testCommand: s.testCommand ?? SAMPLE_TEST_COMMAND,
         ...(s.coverage && { coverage: s.coverage }),
         ...(s.deploy && { deploy: s.deploy }),
+        ...(s.postDeploy && { postDeploy: s.postDeploy }),
+        ...(s.selfHosted && { selfHosted: true }),
         testTimeoutMs: 60_000,
         approvers: [APPROVER],
         maxDeveloperRetries: s.maxDeveloperRetries ?? 3,
         scenario: s.scenario,
       })),
   });
+  if (o.dataDir !== undefined) return { rt, notifier, dataDir };
   mkdirSync(join(dataDir, 'forge'), { recursive: true });
   const seed = join(dataDir, 'seed');
   mkdirSync(seed);

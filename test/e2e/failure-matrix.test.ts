@@ -7,6 +7,7 @@ import type { Project } from '../../src/pipeline/project.js';
 import type { Task } from '../../src/pipeline/task.js';
 import type { Runtime } from '../../src/runtime.js';
 import type { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
+import { LessonStore } from '../../src/store/lessons/lesson-store.js';
 import { describeEachDialect } from '../helpers/test-db.js';
 import {
   APPROVER,
@@ -198,6 +199,13 @@ describeEachDialect('failure matrix', ({ current }) => {
         const t = (await rt.tasks.get(byKey(row.key)))!;
         await expectVisible(rt, notifier, row, t);
       }
+      // Each red gate taught the journal one automatic lesson (rollbacks and the block deduplicated).
+      const rc = tasks.get('RC')!;
+      const rcLessons = await new LessonStore(rt.db, rt.clock).list({ workItem: rc.workItemId });
+      expect(rcLessons.map((l) => [l.lesson_type, l.source, l.stage])).toEqual([
+        ['gate_failure', 'auto', 'review'],
+      ]);
+      expect(rcLessons[0]!.root_cause).toContain('check_reviewer_verdict');
       expect((await rt.queue.get(cxJob))!.status).toBe('cancelled');
       expect(remoteHead(rt, cx.repo, cx.branch)).toBe(headAtCancel);
       expect((await rt.forge.findPullRequest(cx.repo, cx.branch))?.headSha).toBe(

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { parseConfigFile } from '../../src/config/config-file.js';
 import { silentLogger } from '../../src/log.js';
 import { RECHECK_JOB_KIND } from '../../src/pipeline/engine.js';
+import { POST_DEPLOY_JOB_KIND } from '../../src/pipeline/post-deploy.js';
 import { createRuntime } from '../../src/runtime.js';
 import { describeEachDialect } from '../helpers/test-db.js';
 
@@ -27,7 +28,8 @@ describeEachDialect('runtime start and stop', ({ current }) => {
   it('runs rechecks in their own pool, apart from webhook deliveries', async () => {
     const rt = await runtime({ ORCH_RECHECK_CONCURRENCY: '3' });
     try {
-      expect(rt.recheckHandlers.kinds).toEqual([RECHECK_JOB_KIND]);
+      // The pipeline's own in-process jobs: stage re-checks and post-deploy probes.
+      expect(rt.recheckHandlers.kinds).toEqual([RECHECK_JOB_KIND, POST_DEPLOY_JOB_KIND]);
       expect(rt.webhookHandlers.kinds).not.toContain(RECHECK_JOB_KIND);
       expect(rt.webhookHandlers.kinds.length).toBeGreaterThan(0);
       expect(rt.recheckHandlers.status()).toMatchObject({ concurrency: 3 });

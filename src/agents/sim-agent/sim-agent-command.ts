@@ -25,6 +25,14 @@ export function parseScenarioSpec(spec: string | undefined): Record<string, stri
   );
 }
 
+/**
+ * Pure: what the scripted agent reports as its cost — its tokens at list prices ($3 per million
+ * input, $15 per million output), so cost metrics and usage comments have real sums to show.
+ */
+export function simCostUsd(usage: { input_tokens: number; output_tokens: number }): number {
+  return (usage.input_tokens * 3 + usage.output_tokens * 15) / 1_000_000;
+}
+
 function emit(obj: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(obj)}\n`);
 }
@@ -97,7 +105,7 @@ async function finish(plan: SimPlan, worktree: string, sessionId: string): Promi
         is_error: false,
         result: plan.summary,
         session_id: sessionId,
-        total_cost_usd: 0,
+        total_cost_usd: simCostUsd(usage),
         usage,
       });
       return 0;
@@ -109,7 +117,7 @@ async function finish(plan: SimPlan, worktree: string, sessionId: string): Promi
         api_error_status: 429,
         result: 'API Error: 429 Rate limit reached. Retry-After: 1',
         session_id: sessionId,
-        total_cost_usd: 0,
+        total_cost_usd: simCostUsd(usage),
         usage,
       });
       return 0;
@@ -127,7 +135,7 @@ async function finish(plan: SimPlan, worktree: string, sessionId: string): Promi
         is_error: true,
         result: plan.summary,
         session_id: sessionId,
-        total_cost_usd: 0,
+        total_cost_usd: simCostUsd(usage),
         usage,
       });
       return 0;
@@ -136,7 +144,10 @@ async function finish(plan: SimPlan, worktree: string, sessionId: string): Promi
       return 0;
     case 'slow':
       await new Promise(() =>
-        setInterval(() => emit({ type: 'system', subtype: 'progress', session_id: sessionId }), 200),
+        setInterval(
+          () => emit({ type: 'system', subtype: 'progress', session_id: sessionId }),
+          200,
+        ),
       );
       return 0;
     default:

@@ -22,7 +22,10 @@ export async function catchUp(ctx: GateContext): Promise<CatchUp> {
   if ((await gitMaybe(['merge-base', '--is-ancestor', target, 'HEAD'], { cwd })) !== null) {
     return { kind: 'up_to_date', headSha: head };
   }
-  if ((await gitMaybe(['rebase', '--quiet', target], { cwd })) === null) {
+  // --autostash: the gates before this one rewrite tracked files in the worktree without
+  // committing (Orch's 15-staging-log.md, 17-security-report.md); a plain rebase refuses to start
+  // on those and was reported as a conflict in "unknown files".
+  if ((await gitMaybe(['rebase', '--quiet', '--autostash', target], { cwd })) === null) {
     const files = (await gitMaybe(['diff', '--name-only', '--diff-filter=U'], { cwd })) ?? '';
     await gitMaybe(['rebase', '--abort'], { cwd });
     return {

@@ -93,10 +93,25 @@ export interface MergeLock {
   release(repo: string, holder: { taskId: number | null; branch: string }): Promise<boolean>;
 }
 
+/**
+ * What a `beforeMerge` hook decided: go on to the merge (with a note for the gate's reason), or
+ * stop with this result (the merge gate returns it as is; nothing is merged).
+ */
+export type BeforeMergeOutcome =
+  { kind: 'proceed'; note?: string } | { kind: 'stop'; result: GateResult };
+
+/**
+ * A check of the head about to be merged, asked under the merge lease after catch-up and before
+ * the merge: `ctx.headSha` is `headSha`, and the worktree is at it (rebased if catch-up rebased).
+ */
+export type BeforeMerge = (ctx: GateContext, headSha: string) => Promise<BeforeMergeOutcome>;
+
 export interface MergeGateOptions {
   ttlMs: number;
   /** How long to wait before checking again when another branch holds the lease. */
   deferMs: number;
+  /** Asked before the merge (e.g. staging provenance, src/gates/staging-provenance.ts). */
+  beforeMerge?: BeforeMerge;
 }
 
 /**
@@ -106,7 +121,8 @@ export interface MergeGateOptions {
  *    (the engine re-checks after `deferMs`, a bounded number of times);
  * 3. catch up: rebase onto the target if it moved and re-run the tests; a conflict or red tests
  *    fail the gate (the engine rolls back to development);
- * 4. publish Orch's statuses on the head about to be merged, then merge pinned to it;
+ * 4. `beforeMerge`, if given, on the head about to be merged: a stop fails the gate with its result;
+ * 5. publish Orch's statuses on the head about to be merged, then merge pinned to it;
  * the lease is released whatever happened.
  */
 export function leasedMergeGate(lock: MergeLock, options: MergeGateOptions): Gate {
@@ -125,14 +141,14 @@ export function leasedMergeGate(lock: MergeLock, options: MergeGateOptions): Gat
       };
     }
     try {
-      return await catchUpAndMerge(ctx, options.deferMs);
+      return await catchUpAndMerge(ctx, options);
     } finally {
       await lock.release(ctx.repo, holder);
     }
   };
 }
 
-async function catchUpAndMerge(ctx: GateContext, deferMs: number): Promise<GateResult> {
+async function catchUpAndMerge(ctx: GateContext, options: MergeGateOptions): Promise<GateResult> {
   const up = await catchUp(ctx);
   switch (up.kind) {
     case 'conflict':
@@ -149,8 +165,15 @@ async function catchUpAndMerge(ctx: GateContext, deferMs: number): Promise<GateR
     case 'up_to_date':
     case 'rebased': {
       const retested = up.kind === 'rebased';
-      const merged = await mergeGate({ ...ctx, headSha: up.headSha }, { deferMs, retested });
-      return retested ? { ...merged, reason: `${merged.reason} (rebased and re-tested)` } : merged;
+      const at = { ...ctx, headSha: up.headSha };
+      const before: BeforeMergeOutcome = options.beforeMerge
+        ? await options.beforeMerge(at, up.headSha)
+        : { kind: 'proceed' };
+      if (before.kind === 'stop') return before.result;
+      const merged = await mergeGate(at, { deferMs: options.deferMs, retested });
+      const notes = [retested ? 'rebased and re-tested' : null, before.note ?? null];
+      const reason = [merged.reason, ...notes.filter((n) => n !== null).map((n) => `(${n})`)];
+      return { ...merged, reason: reason.join(' ') };
     }
   }
 }

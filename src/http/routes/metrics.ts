@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from '../deps.js';
-import { runBlock } from '../status-blocks.js';
+import { BLOCK_TIMEOUT_MS, runBlock } from '../status-blocks.js';
 
 export const METRICS_SCHEMA_VERSION = 1;
 
@@ -48,24 +48,53 @@ async function jsonSnapshot(ctx: HttpContext) {
   };
 }
 
-/** Refreshes the scrape-time gauges; a failing source leaves its gauge empty, never a 500. */
+/**
+ * Reads one source and applies it to its series; a source that fails (or takes longer than a
+ * /queue block) is a log line and leaves its series as they were, never a 500.
+ */
+async function refresh<T>(
+  ctx: HttpContext,
+  name: string,
+  source: (() => Promise<T> | T) | undefined,
+  apply: (value: T) => void,
+): Promise<void> {
+  if (!source) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), BLOCK_TIMEOUT_MS);
+  });
+  try {
+    apply(await Promise.race([Promise.resolve().then(source), timeout]));
+  } catch (err) {
+    ctx.deps.logger?.warn({ err }, `metrics: ${name} failed`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Refreshes the scrape-time series from their sources (each independently). */
 async function refreshGauges(ctx: HttpContext): Promise<void> {
   const { deps, metrics } = ctx;
+  const src = deps.metricsSources ?? {};
   await Promise.all([
-    deps.admin
-      .counts()
-      .then((c) => metrics.refreshQueue(c, deps.clock.now()))
-      .catch((err: unknown) => deps.logger?.warn({ err }, 'metrics: queue counts failed')),
-    Promise.resolve()
-      .then(() => deps.metricsSources?.breakerStates?.())
-      .then((s) => s && metrics.refreshBreakers(s))
-      .catch((err: unknown) => deps.logger?.warn({ err }, 'metrics: breaker states failed')),
+    refresh(
+      ctx,
+      'queue counts',
+      () => deps.admin.counts(),
+      (c) => metrics.refreshQueue(c, deps.clock.now()),
+    ),
+    refresh(ctx, 'breaker states', src.breakerStates, (s) => metrics.refreshBreakers(s)),
+    refresh(ctx, 'totals', src.totals, (t) => metrics.store.refreshTotals(t)),
+    refresh(ctx, 'stages', src.stages, (s) => metrics.store.refreshStages(s)),
+    refresh(ctx, 'agents', src.agents, (a) => metrics.store.refreshAgents(a)),
   ]);
 }
 
 /**
  * `GET /metrics`: Prometheus text by default; with `Accept: application/json` the raw-signal
- * snapshot `{ schema_version, generated_at, stages, queue, agents, cost }` (spec §2.1).
+ * snapshot `{ schema_version, generated_at, stages, queue, agents, cost }` (spec §2.1; fields in
+ * docs/http-api.md). Both are read from the same sources on every request; a block whose source
+ * fails is `{ error }` in the JSON, and its series keep their last values in the text.
  */
 export function metricsRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.get(

@@ -24,6 +24,15 @@ export type NotifyEvent =
   | { type: 'kind_paused'; kind: string; pausedUntilMs: number; reason: string }
   | { type: 'agent_started'; jobId: number; runId: number; kind: string; taskId: number | null }
   | { type: 'repo_freeze'; repo: string; frozen: boolean; by: string; reason: string }
+  | {
+      type: 'disk_alert';
+      path: string;
+      usedPercent: number;
+      thresholdPercent: number;
+      freeBytes: number;
+    }
+  | { type: 'fs_ownership'; count: number; examples: string[]; fix: string }
+  | { type: 'orphan_runs'; count: number; runIds: number[] }
   | PipelineNotifyEvent;
 
 /** What the pipeline reports about a work item (timeline highlights humans act on). */
@@ -42,6 +51,7 @@ export type PipelineNotifyEvent = {
   | { type: 'task_done' }
   | { type: 'task_cancelled' }
   | { type: 'pipeline_warning' }
+  | { type: 'post_deploy'; status: 'HEALTHY' | 'DEGRADED'; action: string }
 );
 
 export type NotifyEventType = NotifyEvent['type'];

@@ -31,6 +31,12 @@ export function formatNotifyEvent(event: NotifyEvent): string {
       return event.frozen
         ? `🧊 ${event.repo} frozen by ${event.by}: ${event.reason}. Nothing new passes analysis until it is unfrozen.`
         : `🔓 ${event.repo} unfrozen by ${event.by}. ${event.reason}`;
+    case 'disk_alert':
+      return `💽 Disk ${event.usedPercent}% full at ${event.path} (alert at ${event.thresholdPercent}%): ${Math.round(event.freeBytes / 1024 / 1024)} MiB free.`;
+    case 'fs_ownership':
+      return `🔐 ${event.count} file(s) under Orch's directories are not owned by Orch's user (e.g. ${event.examples.join(', ')}). Fix: ${event.fix}`;
+    case 'orphan_runs':
+      return `👻 ${event.count} agent run(s) were orphaned by a restart (runs ${event.runIds.join(', ')}); their jobs were recovered.`;
     case 'stage_changed':
       return `${item(event, '➡️')} ${event.from} → ${event.stage}. ${event.message}`;
     case 'approval_requested':
@@ -49,6 +55,10 @@ export function formatNotifyEvent(event: NotifyEvent): string {
       return `${item(event, '🛑')} cancelled (${event.stage}). ${event.message}`;
     case 'pipeline_warning':
       return `${item(event, '⚠️')} warning (${event.stage}). ${event.message}`;
+    case 'post_deploy':
+      return event.status === 'HEALTHY'
+        ? `${item(event, '💚')} post-deploy window HEALTHY. ${event.message}`
+        : `${item(event, '🚨')} post-deploy DEGRADED (${event.action}). ${event.message}`;
     default:
       return assertNever(event, 'notify event');
   }

@@ -1,6 +1,7 @@
 import { typedParam, type Db, type Dialect } from '../db.js';
 import type { JobRow, JobStatus } from '../../queue/job.js';
 import { JOB_COLUMN_LIST } from './job-history-repo.js';
+import { addLeaseExpirations } from '../metrics/metrics-repo.js';
 import { fromStatusSql, transitionSet } from './transition-sql.js';
 
 const LEASE_EXPIRED_ERROR = `'lease expired (held by ' || coalesce(leased_by, 'unknown') || ')'`;
@@ -122,8 +123,17 @@ export class JobsAdminRepo {
     return this.#db.all<JobRow>(this.#sql.recoverRunning, [nowMs, owner]);
   }
 
+  /** Expires the leases and counts them by kind (`orch_lease_expirations_total`) in one transaction. */
   expireLeases(nowMs: number): Promise<JobRow[]> {
-    return this.#db.all<JobRow>(this.#sql.expireLeases, [nowMs]);
+    return this.#db.tx(async (q) => {
+      const rows = await q.all<JobRow>(this.#sql.expireLeases, [nowMs]);
+      if (rows.length > 0)
+        await addLeaseExpirations(
+          q,
+          rows.map((r) => r.kind),
+        );
+      return rows;
+    });
   }
 
   failQueuedKind(kind: string, error: string, nowMs: number): Promise<JobRow[]> {

@@ -42,10 +42,13 @@ export interface LessonFilter {
 export class LessonStore {
   readonly #db: Db;
   readonly #clock: Clock;
+  readonly #defaultLimit: number;
 
-  constructor(db: Db, clock: Clock) {
+  /** `defaultLimit`: how many lessons `list` returns without a limit (ORCH_LESSONS_QUERY_LIMIT). */
+  constructor(db: Db, clock: Clock, o: { defaultLimit?: number } = {}) {
     this.#db = db;
     this.#clock = clock;
+    this.#defaultLimit = o.defaultLimit ?? 50;
   }
 
   async record(
@@ -71,6 +74,113 @@ export class LessonStore {
       values,
     );
     return Number(row!.id);
+  }
+
+  /**
+   * Records an automatic lesson (`source: auto`) unless one of the same type for the same work
+   * item and stage was recorded within `windowMs`: a task that fails the same gate five times in
+   * an hour is one lesson, not five. One statement, so the check and the insert cannot be split.
+   * Returns the new id, or null when deduplicated.
+   */
+  async recordAuto(
+    input: {
+      lesson_type: string;
+      task_id: number;
+      work_item_id: string;
+      stage: string;
+    } & Partial<Record<LessonField, string | undefined>>,
+    windowMs: number,
+  ): Promise<number | null> {
+    const nowMs = this.#clock.now();
+    const extra = LESSON_FIELDS.filter(
+      (f) => f !== 'work_item_id' && f !== 'stage' && input[f] !== undefined,
+    );
+    const names = [
+      'lesson_type',
+      'source',
+      'task_id',
+      'work_item_id',
+      'stage',
+      'created_at_ms',
+      'updated_at_ms',
+      ...extra,
+    ];
+    const values = [
+      input.lesson_type,
+      'auto',
+      input.task_id,
+      input.work_item_id,
+      input.stage,
+      nowMs,
+      nowMs,
+      ...extra.map((c) => input[c] ?? null),
+    ];
+    const row = await this.#db.get<{ id: number }>(
+      `-- record an automatic lesson unless the same type, item and stage has one newer than $${values.length + 1}
+       insert into lessons (${names.join(', ')})
+       select ${names.map((_, i) => `$${i + 1}`).join(', ')}
+       where not exists (
+         select 1 from lessons
+         where lesson_type = $1 and source = 'auto' and work_item_id = $4 and stage = $5
+           and created_at_ms > $${values.length + 1})
+       returning id`,
+      [...values, nowMs - windowMs],
+    );
+    return row ? Number(row.id) : null;
+  }
+
+  /** The `lessons` block of /queue: how many, how many open, by type and source, the latest. */
+  async summary(recent = 5): Promise<{
+    total: number;
+    open: number;
+    auto: number;
+    byType: Record<string, number>;
+    recent: Pick<
+      Lesson,
+      'id' | 'lesson_type' | 'source' | 'work_item_id' | 'stage' | 'created_at_ms'
+    >[];
+  }> {
+    const rows = await this.#db.all<{
+      lesson_type: string;
+      source: string;
+      status: string;
+      n: number | string;
+    }>(
+      `-- lessons block: counts by type, source and status
+       select lesson_type, source, status, count(*) as n from lessons
+       group by lesson_type, source, status`,
+    );
+    const latest = await this.#db.all<Lesson>(
+      `-- lessons block: the latest lessons, newest first
+       select id, lesson_type, source, work_item_id, stage, created_at_ms
+       from lessons order by id desc limit $1`,
+      [recent],
+    );
+    const byType: Record<string, number> = {};
+    let total = 0;
+    let open = 0;
+    let auto = 0;
+    for (const r of rows) {
+      const n = Number(r.n);
+      total += n;
+      if (r.status === 'open') open += n;
+      if (r.source === 'auto') auto += n;
+      byType[r.lesson_type] = (byType[r.lesson_type] ?? 0) + n;
+    }
+    return {
+      total,
+      open,
+      auto,
+      byType,
+      recent: latest.map((l) => ({
+        id: Number(l.id),
+        lesson_type: l.lesson_type,
+        source: l.source,
+        work_item_id: l.work_item_id ?? null,
+        stage: l.stage ?? null,
+        created_at_ms: Number(l.created_at_ms),
+      })),
+    };
   }
 
   /** Re-classifies a lesson; returns false when it does not exist. */
@@ -100,7 +210,7 @@ export class LessonStore {
         filter.status ?? '',
         filter.repo ?? '',
         filter.workItem ?? '',
-        Math.min(Math.max(filter.limit ?? 50, 1), 500),
+        Math.min(Math.max(filter.limit ?? this.#defaultLimit, 1), 500),
       ],
     );
     return rows.map((r) => ({

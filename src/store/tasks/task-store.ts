@@ -245,6 +245,25 @@ export class TaskStore {
     return row ? taskFromRow(row) : undefined;
   }
 
+  /**
+   * Worktree garbage collection: done or cancelled tasks of `repos` unchanged since `cutoffMs`
+   * with no queued or running job (a post-deploy probe, a late re-check), oldest first.
+   */
+  async finishedIdle(repos: readonly string[], cutoffMs: number, limit = 2000): Promise<Task[]> {
+    if (repos.length === 0) return [];
+    const rows = await this.#db.all<TaskRow>(
+      `-- worktree gc: finished tasks of the given repositories, idle since $1 and without live jobs
+       select t.* from tasks t
+       where t.state in ('done', 'cancelled') and t.updated_at_ms < $1
+         and t.repo in (${repos.map((_, i) => `$${i + 3}`).join(', ')})
+         and not exists (
+           select 1 from jobs j where j.task_id = t.id and j.status in ('queued', 'running'))
+       order by t.updated_at_ms limit $2`,
+      [cutoffMs, limit, ...repos],
+    );
+    return rows.map(taskFromRow);
+  }
+
   async byTrackerItem(kind: string, projectId: string, itemId: string): Promise<Task | undefined> {
     const row = await this.#db.get<TaskRow>(
       `-- the task of tracker item ($1 kind, $2 project, $3 item)

@@ -1,0 +1,120 @@
+-- 0013_metrics: what GET /metrics reads (issue 17; src/store/metrics/, docs/decisions.md "Metrics
+-- are read from the store").
+--
+-- metric_totals: all-time totals behind the Prometheus counters, kept by the triggers below in
+-- the transaction that writes the counted row, so a scrape reads a few dozen rows instead of
+-- aggregating agent_runs, task_events, gate_results and webhook_inbox, which are never pruned.
+-- The totals are true across restarts and replicas and only ever grow. Series and labels:
+--   agent_runs (kind, outcome)          finished local agent runs
+--   agent_cost_usd (kind, '')           their reported cost
+--   agent_tokens (kind, input|output)   their tokens
+--   rollbacks (stage rolled back from, '')
+--   gate_results (stage, gate, verdict) verdict pass | fail (fail includes "not decided yet")
+--   webhook_deliveries (source, outcome) stored deliveries: accepted | ignored
+--   lease_expirations (kind, '')        written by src/store/jobs/jobs-admin-repo.ts
+--
+-- Row locks: an upsert locks its total until the transaction commits. A transaction counts at
+-- most one agent run (its four rows in one statement, always in the same order), one rollback,
+-- one webhook delivery, and the gates of one stage in the stage's order (the stage is part of the
+-- key), so two transactions never wait for each other's totals in opposite orders.
+create table metric_totals (
+  series text not null,
+  label1 text not null default '',
+  label2 text not null default '',
+  label3 text not null default '',
+  value double precision not null default 0,
+  primary key (series, label1, label2, label3)
+);
+
+-- A text field of a JSON document, or null when the text is not JSON (never raises).
+create function orch_json_field(doc text, field text) returns text
+language plpgsql immutable as $$
+begin
+  return doc::jsonb ->> field;
+exception when others then
+  return null;
+end $$;
+
+-- A run is counted once, when it finishes (finished_at_ms goes from null to a time).
+create function metric_totals_agent_run() returns trigger language plpgsql as $$
+begin
+  insert into metric_totals (series, label1, label2, value) values
+    ('agent_runs', new.kind, coalesce(new.outcome, 'unknown'), 1),
+    ('agent_cost_usd', new.kind, '', coalesce(new.cost_usd, 0)),
+    ('agent_tokens', new.kind, 'input', coalesce(new.input_tokens, 0)),
+    ('agent_tokens', new.kind, 'output', coalesce(new.output_tokens, 0))
+  on conflict (series, label1, label2, label3)
+    do update set value = metric_totals.value + excluded.value;
+  return null;
+end $$;
+create trigger agent_runs_metric_totals after update of finished_at_ms on agent_runs
+  for each row when (old.finished_at_ms is null and new.finished_at_ms is not null)
+  execute function metric_totals_agent_run();
+create trigger agent_runs_metric_totals_ins after insert on agent_runs
+  for each row when (new.finished_at_ms is not null)
+  execute function metric_totals_agent_run();
+
+-- A rollback is counted under the stage it left (detail.from; the event's stage is the target).
+create function metric_totals_rollback() returns trigger language plpgsql as $$
+begin
+  insert into metric_totals (series, label1, value)
+    values ('rollbacks', coalesce(orch_json_field(new.detail, 'from'), new.stage), 1)
+  on conflict (series, label1, label2, label3)
+    do update set value = metric_totals.value + excluded.value;
+  return null;
+end $$;
+create trigger task_events_metric_totals after insert on task_events
+  for each row when (new.type = 'rollback')
+  execute function metric_totals_rollback();
+
+create function metric_totals_gate_result() returns trigger language plpgsql as $$
+begin
+  insert into metric_totals (series, label1, label2, label3, value) values
+    ('gate_results', new.stage, new.gate, case when new.passed = 1 then 'pass' else 'fail' end, 1)
+  on conflict (series, label1, label2, label3)
+    do update set value = metric_totals.value + excluded.value;
+  return null;
+end $$;
+create trigger gate_results_metric_totals after insert on gate_results
+  for each row execute function metric_totals_gate_result();
+
+create function metric_totals_webhook_delivery() returns trigger language plpgsql as $$
+begin
+  insert into metric_totals (series, label1, label2, value)
+    values ('webhook_deliveries', new.source, new.outcome, 1)
+  on conflict (series, label1, label2, label3)
+    do update set value = metric_totals.value + excluded.value;
+  return null;
+end $$;
+create trigger webhook_inbox_metric_totals after insert on webhook_inbox
+  for each row execute function metric_totals_webhook_delivery();
+
+-- Backfill from the rows already there.
+insert into metric_totals (series, label1, label2, value)
+  select 'agent_runs', kind, coalesce(outcome, 'unknown'), count(*) from agent_runs
+  where finished_at_ms is not null group by kind, coalesce(outcome, 'unknown');
+insert into metric_totals (series, label1, label2, value)
+  select 'agent_cost_usd', kind, '', coalesce(sum(cost_usd), 0) from agent_runs
+  where finished_at_ms is not null group by kind;
+insert into metric_totals (series, label1, label2, value)
+  select 'agent_tokens', kind, 'input', coalesce(sum(input_tokens), 0) from agent_runs
+  where finished_at_ms is not null group by kind;
+insert into metric_totals (series, label1, label2, value)
+  select 'agent_tokens', kind, 'output', coalesce(sum(output_tokens), 0) from agent_runs
+  where finished_at_ms is not null group by kind;
+insert into metric_totals (series, label1, value)
+  select 'rollbacks', s, count(*) from (
+    select coalesce(orch_json_field(detail, 'from'), stage) as s
+    from task_events where type = 'rollback'
+  ) r group by s;
+insert into metric_totals (series, label1, label2, label3, value)
+  select 'gate_results', stage, gate, verdict, count(*) from (
+    select stage, gate, case when passed = 1 then 'pass' else 'fail' end as verdict from gate_results
+  ) g group by stage, gate, verdict;
+insert into metric_totals (series, label1, label2, value)
+  select 'webhook_deliveries', source, outcome, count(*) from webhook_inbox group by source, outcome;
+
+-- Windowed reads (percentiles, cost per day and per item): the runs started since a time, and
+-- the items changed since a time.
+create index agent_runs_started_idx on agent_runs (started_at_ms);
+create index tasks_updated_idx on tasks (updated_at_ms);
