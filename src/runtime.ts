@@ -10,6 +10,7 @@ import { Preflight } from './agents/preflight.js';
 import { WorktreeManager } from './agents/worktrees.js';
 import { WorktreeGc } from './agents/worktree-gc.js';
 import { DiskMonitor } from './housekeeping/disk-monitor.js';
+import { postUsage } from './pipeline/usage-comment.js';
 import { checkOwnership, type OwnershipReport } from './housekeeping/fs-ownership.js';
 import { safeNotify } from './integrations/notify/notifier.js';
 import { systemClock, type Clock } from './clock.js';
@@ -307,9 +308,10 @@ export async function createRuntime(o: RuntimeOptions) {
     threshold: config.env.ORCH_BREAKER_THRESHOLD,
     pauseMs: config.env.ORCH_BREAKER_PAUSE_SECONDS * 1000,
   });
+  const runs = new AgentRunStore(db, { mask });
   const runner = new AgentRunner({
     queue,
-    runs: new AgentRunStore(db, { mask }),
+    runs,
     breakers,
     profiles,
     worktrees,
@@ -323,6 +325,10 @@ export async function createRuntime(o: RuntimeOptions) {
     // A sandboxed agent sees none of these (its own worktree and git dir are bound back in).
     sandboxHiddenDirs: [config.dataDir, reposDir, worktreesDir, ...sqliteDir(config.dbUrl)],
     onFinished: pipelineOnFinished(pipeline, workspace, log),
+    onRunFinished: (run) =>
+      postUsage({ core, runs, enabled: config.env.ORCH_USAGE_COMMENTS_ENABLED }, run).then(
+        () => undefined,
+      ),
     onJobEnded: (job) => pipeline.onJobEnded(job.id).then(() => undefined),
   });
   const owner = `${hostname()}:${process.pid}`;

@@ -45,6 +45,11 @@ export interface AgentRunnerOptions {
    * cancelled): the pipeline blocks the job's work item with the reason.
    */
   onJobEnded?: ((job: Job) => Promise<void>) | undefined;
+  /**
+   * Called for every run once it is recorded as finished, whatever its outcome (the usage comment
+   * on the tracker). Best effort: a throw is logged and changes nothing about the job.
+   */
+  onRunFinished?: ((run: AgentRun) => Promise<void>) | undefined;
   /** Log read / watchdog poll interval (default 200 ms). */
   pollMs?: number;
   /** Quota pause when the CLI gives no reset time (default 1 h). */

@@ -78,6 +78,16 @@ export class AgentRunner {
     };
   }
 
+  /** A finished run goes to the onRunFinished hook (usage comment); never fails the job. */
+  async #reportRun(run: AgentRun, log: Logger): Promise<void> {
+    if (!this.#o.onRunFinished) return;
+    try {
+      await this.#o.onRunFinished(run);
+    } catch (err) {
+      log.warn({ err, runId: run.id }, 'could not report the finished run');
+    }
+  }
+
   /** After a run settles: a job that ended failed or cancelled goes to the onJobEnded hook. */
   async #reportEnd(job: Job): Promise<void> {
     if (!this.#o.onJobEnded) return;
@@ -326,6 +336,8 @@ export class AgentRunner {
     await this.#o.runs.finish(a.run.id, runFinish(result, outcome, this.#o.clock.now()));
     const { exitCode, killReason } = result;
     a.log.info({ exitCode, outcome: outcome.kind, killReason }, 'agent finished');
+    const run = (await this.#o.runs.get(a.run.id))!;
+    await this.#reportRun(run, a.log);
     // A lost lease or a worker stop: the job is no longer (or not yet) ours to finalize.
     if (result.leaseLost || killReason === 'stop') return { kind: 'handed_off' };
     if (killReason === 'cancel') {
@@ -333,7 +345,6 @@ export class AgentRunner {
       await this.#o.queue.cancel(job.id, job.leaseToken!, 'cancelled by operator');
       return { kind: 'handed_off' };
     }
-    const run = (await this.#o.runs.get(a.run.id))!;
     if (outcome.kind === 'success' && this.#o.onFinished) {
       // Hazard H-3 (spec reaper.md §14.1): the reaper or recovery may have taken the job while the
       // run ended; only the lease holder replays the pipeline step (a fenced lease extension).

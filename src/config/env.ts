@@ -71,6 +71,8 @@ export const envSchema = z.object({
   /** Failed deliveries of one side effect before it is marked dead. */
   ORCH_OUTBOX_MAX_ATTEMPTS: int(10, 1),
   /** The lessons journal (GET/POST /lessons); false → reads empty, writes ignored. */
+  /** A tracker comment after every agent run of an item: tokens, cost, time, the item's total. */
+  ORCH_USAGE_COMMENTS_ENABLED: bool(true),
   ORCH_LESSONS_ENABLED: bool(true),
   /** Automatic lessons of one type for one item and stage: at most one per this window. */
   ORCH_LESSONS_DEDUP_WINDOW_S: int(3600, 0),

@@ -487,10 +487,11 @@ export class Pipeline {
 
   /**
    * Re-evaluates the task's stage without an agent having finished (lost webhook, crash between
-   * steps, a forge approval): advances if the gates are green, otherwise changes nothing. The
-   * human gate of analysis and parked / waiting tasks are left alone.
+   * steps, a forge approval): advances if the gates are green; a red gate rolls nothing back (no
+   * agent produced the state) but is reported once (`reportRedGate`). The human gate of analysis
+   * and parked / waiting tasks are left alone. `via` names the caller in the report.
    */
-  async reconcile(taskId: number): Promise<AdvanceResult> {
+  async reconcile(taskId: number, via = 'webhook'): Promise<AdvanceResult> {
     const task = await this.#load(taskId);
     if (task.state !== 'active') return { kind: 'noop', reason: `task is ${task.state}` };
     if (task.stage === 'analysis') return { kind: 'noop', reason: 'analysis waits for a human' };
@@ -501,7 +502,36 @@ export class Pipeline {
     const last = exit.results.at(-1)!;
     if (last.retryAfterMs !== undefined)
       return this.core.defer(task, exit.results, last.retryAfterMs);
+    await this.reportRedGate(task, exit.results, via);
     return { kind: 'gate_failed', gate: last };
+  }
+
+  /**
+   * A gate found red outside an agent run (a forge webhook, the reconciler): nothing is rolled
+   * back — no agent produced the state — but people are told, once per stage visit and reason:
+   * a `gate_red` timeline entry with the gate results, a tracker comment and a notification.
+   * Returns false when this exact reason was already reported in this visit (or the item moved).
+   */
+  async reportRedGate(task: Task, results: GateResult[], via: string): Promise<boolean> {
+    const failed = results.at(-1)!;
+    const message = `${failed.gate}: ${failed.reason}`;
+    const { tasks } = this.core.deps;
+    const applied = await this.core.apply(task, {
+      guard: { stage: task.stage, states: ['active'] },
+      set: {},
+      admit: (q) => tasks.firstEventOfVisit(q, task.id, 'gate_red', message, task.stageEnteredAtMs),
+      event: { type: 'gate_red', message, detail: { gate: failed.gate, via } },
+      gates: results,
+      effects: [
+        {
+          kind: 'comment',
+          author: 'orch',
+          body: `🔴 ${task.workItemId} waits in ${task.stage}: ${message} (seen by the ${via}; nothing was rolled back).`,
+        },
+        { kind: 'notify', event: { type: 'gate_failed', gate: failed.gate, message } },
+      ],
+    });
+    return applied !== null;
   }
 
   /**

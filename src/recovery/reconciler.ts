@@ -171,7 +171,16 @@ export class Reconciler {
       return;
     }
     const exit = await core.evaluateExit(task, ctx);
-    if (!exit.passed) return; // a red gate with nothing failed: leave it alone
+    if (!exit.passed) {
+      // A red gate with no agent run behind it: nothing to roll back, but people are told (once
+      // per stage visit and reason). A gate still deciding (retryAfterMs) is not red.
+      if (
+        exit.results.at(-1)!.retryAfterMs === undefined &&
+        (await this.#o.pipeline.reportRedGate(task, exit.results, 'reconciler'))
+      )
+        this.#note(task, `red gate reported: ${exit.results.at(-1)!.gate}`);
+      return;
+    }
     const r = await core.advance(task, exit.results);
     if (r.kind === 'advanced') {
       this.#advancedTotal++;

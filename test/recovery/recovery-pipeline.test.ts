@@ -202,6 +202,48 @@ describeEachDialect('recovery on the real pipeline', ({ current }) => {
     expect(reconciler.status()).toMatchObject({ blocked_total: 1, advanced_total: 0 });
   });
 
+  it('reports a red gate outside an agent run once per stage visit and reason, and rolls nothing back', async () => {
+    const env = await pipelineEnv(current().db);
+    const task = await lostAdvance(env, false); // no ADR: check_architecture_done is red
+    const { reconciler } = reconcilerFor(env, { graceOverridesS: { architecture: 0 } });
+    await reconciler.runOnce();
+    await reconciler.runOnce(); // the same red gate again: not reported twice
+    await env.effects();
+    const t = await env.task(task.id);
+    expect(t).toMatchObject({ stage: 'architecture', state: 'active', devRetries: 0 });
+    const reds = await current().db.all<{ message: string; detail: string }>(
+      "select message, detail from task_events where task_id = $1 and type = 'gate_red'",
+      [task.id],
+    );
+    expect(reds).toHaveLength(1);
+    expect(reds[0]!.message).toMatch(/^check_architecture_done: /);
+    expect(JSON.parse(reds[0]!.detail)).toEqual({
+      gate: 'check_architecture_done',
+      via: 'reconciler',
+    });
+    const alerts = env.notifier.ofType('gate_failed');
+    expect(alerts).toMatchObject([{ workItemId: t.workItemId, gate: 'check_architecture_done' }]);
+    const ref = { projectId: 'ET', itemId: t.trackerItemId };
+    const comments = (await env.tracker.listComments(ref)).filter((c) => c.body.startsWith('🔴'));
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain('nothing was rolled back');
+    // A different reason in the same visit is news, once.
+    expect(
+      await env.pipeline.reportRedGate(
+        t,
+        [{ gate: 'check_architecture_done', passed: false, reason: 'another reason' }],
+        'webhook',
+      ),
+    ).toBe(true);
+    expect(
+      await env.pipeline.reportRedGate(
+        t,
+        [{ gate: 'check_architecture_done', passed: false, reason: 'another reason' }],
+        'webhook',
+      ),
+    ).toBe(false);
+  });
+
   it('never advances a green gate whose stage agent failed: it blocks the task instead', async () => {
     const env = await pipelineEnv(current().db);
     const task = await lostAdvance(env, true); // the ADR is there: the exit gate is green

@@ -28,6 +28,15 @@ export interface AgentRun {
   error: string | null;
 }
 
+/** An item's summed spend over its finished agent runs. */
+export interface TaskUsage {
+  runs: number;
+  costUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+  durationMs: number;
+}
+
 interface AgentRunRow {
   id: number;
   job_id: number;
@@ -217,6 +226,31 @@ export class AgentRunStore {
       });
     }
     return out;
+  }
+
+  /** An item's spend so far: its finished runs, their tokens, cost and wall time (usage comment). */
+  async usageOfTask(taskId: number): Promise<TaskUsage> {
+    const row = await this.#db.get<{
+      runs: number | string;
+      cost: number | string | null;
+      input_tokens: number | string | null;
+      output_tokens: number | string | null;
+      duration_ms: number | string | null;
+    }>(
+      `-- usage of task $1: finished runs, summed cost, tokens and wall time
+       select count(*) as runs, sum(cost_usd) as cost, sum(input_tokens) as input_tokens,
+         sum(output_tokens) as output_tokens, sum(finished_at_ms - started_at_ms) as duration_ms
+       from agent_runs where task_id = $1 and finished_at_ms is not null`,
+      [taskId],
+    );
+    const n = (v: number | string | null | undefined) => (v == null ? 0 : Number(v));
+    return {
+      runs: n(row?.runs),
+      costUsd: n(row?.cost),
+      inputTokens: n(row?.input_tokens),
+      outputTokens: n(row?.output_tokens),
+      durationMs: n(row?.duration_ms),
+    };
   }
 
   /** Finished runs of task `taskId` with an id above `afterId`, oldest first (the demo's tail). */

@@ -174,6 +174,33 @@ export class TaskStore {
     );
   }
 
+  /**
+   * Claims the one timeline entry of `type` with `message` for the task's stage visit that began at
+   * `sinceMs`: locks the task row until the transaction ends (PostgreSQL; SQLite's BEGIN IMMEDIATE
+   * already serialises writers), then answers true when there is no such entry yet.
+   */
+  async firstEventOfVisit(
+    q: Queryable,
+    taskId: number,
+    type: string,
+    message: string,
+    sinceMs: number,
+  ): Promise<boolean> {
+    if (q.dialect === 'postgres')
+      await q.get(
+        `-- one decider per task until this transaction ends
+         select id from tasks where id = $1 for update`,
+        [taskId],
+      );
+    const row = await q.get<{ id: number }>(
+      `-- an entry of type $2 with message $3 on task $1's timeline since $4
+       select id from task_events
+       where task_id = $1 and type = $2 and message = $3 and at_ms >= $4 limit 1`,
+      [taskId, type, this.#mask(message), sinceMs],
+    );
+    return row == null;
+  }
+
   async addGateResult(
     q: Queryable,
     taskId: number,
