@@ -1,15 +1,17 @@
 import { Command } from 'commander';
+import { OrchError } from '../errors.js';
 import { freezeRepo, serialGateSnapshot, unfreezeRepo } from '../pipeline/serial-gate.js';
 import { formatTime, printJson, printTable } from './output.js';
 import { withCommon, withRuntime, type Common } from './task-command.js';
 
 /**
  * `orch repo …`: the serial gate per repository (ORCH-088) — who holds it, who waits, and the
- * freeze that keeps it closed (`freeze` / `unfreeze`, the same as the admin HTTP routes).
+ * freeze that keeps it closed (`freeze` / `unfreeze`, the same as the admin HTTP routes) — and
+ * the coverage ratchet's baseline (`coverage`, the same as `GET/POST /coverage/baseline`).
  */
 export function repoCommand(): Command {
   const cmd = new Command('repo').description(
-    'serial gate per repository: status, freeze, unfreeze',
+    'per repository: serial gate status, freeze, unfreeze; the coverage baseline',
   );
   withCommon(
     cmd
@@ -67,6 +69,29 @@ export function repoCommand(): Command {
         r.cleared > 0
           ? `${repo}: unfrozen; ${r.started} waiting item(s) started\n`
           : `${repo}: was not frozen; ${r.started} waiting item(s) started\n`,
+      );
+    }),
+  );
+  withCommon(
+    cmd
+      .command('coverage <repo>')
+      .description("the repository's coverage baseline (the ratchet); --set overrides it")
+      .option('--set <pct>', 'set the baseline to this percentage (0-100), up or down')
+      .option('--by <name>', 'who sets it', 'operator'),
+  ).action(async (repo: string, o: Common & { set?: string; by: string }) =>
+    withRuntime(o, async (rt) => {
+      if (o.set !== undefined) {
+        const pct = Number(o.set);
+        if (o.set.trim() === '' || !Number.isFinite(pct) || pct < 0 || pct > 100)
+          throw new OrchError('USAGE', `--set must be a percentage from 0 to 100, got "${o.set}"`);
+        await rt.coverage.setBaseline(repo, pct, o.by, rt.clock.now());
+      }
+      const b = await rt.coverage.baseline(repo);
+      if (o.json) return printJson({ repo, baseline: b });
+      process.stdout.write(
+        b
+          ? `${repo}: coverage baseline ${b.pct}% (set by ${b.setBy}, ${formatTime(b.updatedAtMs)})\n`
+          : `${repo}: no coverage baseline yet (set by the first item done with a coverage report)\n`,
       );
     }),
   );

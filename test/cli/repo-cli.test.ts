@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { orchInProcess as orch } from '../helpers/run-cli.js';
+
+/** `orch repo coverage`: read and override a repository's coverage baseline from the shell. */
+const dir = mkdtempSync(join(tmpdir(), 'orch-repo-cli-'));
+const env = { ORCH_DATA_DIR: join(dir, '.orch'), ORCH_DB_URL: `sqlite:${join(dir, 'orch.db')}` };
+writeFileSync(
+  join(dir, 'orch.config.yaml'),
+  'projects:\n  - key: RC\n    repo: rc\n    tracker: { kind: local, approvers: [alice] }\n',
+);
+const repo = (...args: string[]) => orch(['repo', ...args], env, dir);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('orch repo coverage', () => {
+  it('reads, sets (up or down) and refuses a percentage outside 0-100', async () => {
+    const none = await repo('coverage', 'rc');
+    expect([none.code, none.stdout]).toEqual([
+      0,
+      expect.stringContaining('rc: no coverage baseline yet'),
+    ]);
+
+    const set = await repo('coverage', 'rc', '--set', '81.5', '--by', 'alice');
+    expect([set.code, set.stdout]).toEqual([
+      0,
+      expect.stringContaining('rc: coverage baseline 81.5% (set by alice,'),
+    ]);
+
+    const down = await repo('coverage', 'rc', '--set', '70', '--json');
+    expect(down.code).toBe(0);
+    expect(JSON.parse(down.stdout)).toMatchObject({
+      repo: 'rc',
+      baseline: { pct: 70, setBy: 'operator' },
+    });
+
+    for (const bad of ['120', '-1', 'abc', '']) {
+      const r = await repo('coverage', 'rc', '--set', bad);
+      expect([r.code, r.stderr]).toEqual([2, expect.stringContaining('USAGE')]);
+    }
+    const still = await repo('coverage', 'rc', '--json');
+    expect(JSON.parse(still.stdout)).toMatchObject({ baseline: { pct: 70 } });
+  });
+});
