@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { prettyLogStream } from './pretty-log-stream.js';
 
 /** Fields that may carry secrets are censored wherever they appear in a log object. */
 const REDACT = [
@@ -52,12 +53,38 @@ const serializers = {
   }),
 };
 
-/** Logs go to stderr so that `--json` output on stdout stays machine-readable. */
-export function createLogger(
-  level: string = 'info',
-  destination: pino.DestinationStream = pino.destination(2),
-): Logger {
-  return pino({ level, serializers, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
+/** `ORCH_LOG_FORMAT`: `auto` = `pretty` when the destination is a terminal, else `json`. */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** A pino destination; `isTTY` (as on `process.stderr`) decides the `auto` format. */
+export type LogDestination = pino.DestinationStream & { isTTY?: boolean };
+
+/** Pure: the format actually written — `auto` resolves to `pretty` on a terminal only. */
+export function resolveLogFormat(format: LogFormat, isTTY: boolean): 'json' | 'pretty' {
+  return format === 'auto' ? (isTTY ? 'pretty' : 'json') : format;
+}
+
+export interface LoggerOptions {
+  /** Default `auto`. */
+  format?: LogFormat;
+  /** Default stderr. */
+  destination?: LogDestination;
+}
+
+/**
+ * Logs go to stderr so that `--json` output on stdout stays machine-readable. JSON lines, or
+ * (`pretty`) one human-readable line per record, formatted after pino has serialised and
+ * redacted it.
+ */
+export function createLogger(level: string = 'info', options: LoggerOptions = {}): Logger {
+  const destination = options.destination ?? pino.destination(2);
+  const isTTY = options.destination ? options.destination.isTTY === true : process.stderr.isTTY;
+  const stream =
+    resolveLogFormat(options.format ?? 'auto', isTTY) === 'pretty'
+      ? prettyLogStream(destination)
+      : destination;
+  return pino({ level, serializers, redact: { paths: REDACT, censor: '[redacted]' } }, stream);
 }
 
 export const silentLogger: Logger = pino({ level: 'silent', serializers });

@@ -1,7 +1,7 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { childBaseEnv } from '../config/child-env.js';
 import { OrchError } from '../errors.js';
-import { createLogger } from '../log.js';
+import { createLogger, LOG_FORMATS, type LogFormat } from '../log.js';
 import { RemoteAgent } from '../remote-agent/remote-agent.js';
 
 function csv(raw: string): string[] {
@@ -30,6 +30,7 @@ interface AgentFlags {
   waitMs: number;
   killGraceMs: number;
   logLevel: string;
+  logFormat: LogFormat;
 }
 
 /** `orch agent --url URL --token T --kinds a,b -- <command…>`: a remote agent worker (v2 API). */
@@ -50,6 +51,11 @@ export function agentCommand(): Command {
     )
     .option('--kill-grace-ms <ms>', 'SIGTERM → SIGKILL grace', positiveInt('--kill-grace-ms'), 5000)
     .option('--log-level <level>', 'log level', 'info')
+    .addOption(
+      new Option('--log-format <format>', 'log lines (auto: pretty on a terminal, else JSON)')
+        .choices(LOG_FORMATS)
+        .default('auto'),
+    )
     .argument('<command...>', 'the command run per job (after --)')
     .action(async (command: string[], flags: AgentFlags) => {
       const agent = new RemoteAgent({
@@ -63,7 +69,7 @@ export function agentCommand(): Command {
         waitMs: flags.waitMs,
         killGraceMs: flags.killGraceMs,
         baseEnv: childBaseEnv(),
-        logger: createLogger(flags.logLevel),
+        logger: createLogger(flags.logLevel, { format: flags.logFormat }),
       });
       const stop = () => agent.stop();
       process.once('SIGTERM', stop);

@@ -117,6 +117,7 @@ export function demoCommand(): Command {
       const env = parseEnv(process.env);
       const log = createLogger(
         flags.json ? 'silent' : env.ORCH_LOG_LEVEL === 'info' ? 'warn' : env.ORCH_LOG_LEVEL,
+        { format: env.ORCH_LOG_FORMAT },
       );
       const progress = flags.json
         ? () => undefined

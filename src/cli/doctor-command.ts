@@ -40,7 +40,7 @@ export function doctorCommand(): Command {
       'check the database, agent CLIs, Plane, Gitea, Telegram and disk; exit 1 on a failure',
     )
     .option('--db <url>', 'database URL (default: ORCH_DB_URL or sqlite:./.orch/orch.db)')
-    .option('--config <file>', 'orch.config.yaml (default: ./orch.config.yaml if present)')
+    .option('--config <file>', 'orch.config.yaml (default: ORCH_CONFIG or ./orch.config.yaml)')
     .option('--json', 'print JSON')
     .action(async (flags: DoctorFlags) => {
       const checks = await runDoctor(flags);
@@ -58,7 +58,7 @@ export function doctorCommand(): Command {
 
 export async function runDoctor(flags: DoctorFlags): Promise<DoctorCheck[]> {
   const config = loadConfig(process.env, { dbUrl: flags.db });
-  const file = loadConfigFile(flags.config);
+  const file = loadConfigFile(flags.config ?? config.env.ORCH_CONFIG);
   const log = createLogger('silent');
   const s = integrationSettings(config.env);
   const projectsConfig = parseProjects((file as Record<string, unknown>).projects);

@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { OrchError } from '../errors.js';
 import { loadConfig } from '../config/config.js';
-import { loadConfigFile } from '../config/config-file.js';
+import { DEFAULT_CONFIG_FILE, loadConfigFile } from '../config/config-file.js';
 import { allowedHostsFor } from '../http/allowed-hosts.js';
 import { loginUrl } from '../http/login-url.js';
 import { integrationSettings } from '../config/integrations.js';
@@ -13,7 +15,7 @@ import { assertPlaneSetup } from '../integrations/plane/plane-setup-check.js';
 import { serverForRuntime } from '../http/runtime-server.js';
 import { createLogger } from '../log.js';
 import { createRuntime, type Runtime } from '../runtime.js';
-import { redactDbUrl } from '../store/open-db.js';
+import { orchVersion, startupSummary } from './startup-summary.js';
 
 interface ServeFlags {
   db?: string;
@@ -37,14 +39,14 @@ export function serveCommand(): Command {
   return new Command('serve')
     .description('run Orch as a service: HTTP API + queue worker')
     .option('--db <url>', 'database URL (default: ORCH_DB_URL or sqlite:./.orch/orch.db)')
-    .option('--config <file>', 'orch.config.yaml (default: ./orch.config.yaml if present)')
+    .option('--config <file>', 'orch.config.yaml (default: ORCH_CONFIG or ./orch.config.yaml)')
     .option('--port <port>', 'HTTP port (default: ORCH_PORT or 8500; 0 picks a free one)')
     .option('--host <host>', 'HTTP host (default: ORCH_HOST or 127.0.0.1)')
     .option('--no-worker', 'do not run agents in this process (API only)')
     .action(async (flags: ServeFlags) => {
       const config = loadConfig(process.env, { dbUrl: flags.db });
-      const log = createLogger(config.env.ORCH_LOG_LEVEL);
-      const configFile = loadConfigFile(flags.config);
+      const log = createLogger(config.env.ORCH_LOG_LEVEL, { format: config.env.ORCH_LOG_FORMAT });
+      const configFile = loadConfigFile(flags.config ?? config.env.ORCH_CONFIG);
       await checkPlaneAtStart(config, configFile, log);
       const rt = await createRuntime({ config, configFile, log });
       const host = flags.host ?? config.env.ORCH_HOST;
@@ -62,7 +64,15 @@ export function serveCommand(): Command {
         await app.close().finally(() => rt.stop());
         throw err;
       }
-      log.info({ address, db: redactDbUrl(config.dbUrl), owner: rt.owner }, 'orch serving');
+      // One record saying what this instance is: store, config, projects, agents, integrations.
+      const summary = startupSummary({
+        config,
+        configFile,
+        configPath: configFilePath(flags.config ?? config.env.ORCH_CONFIG),
+        version: orchVersion(),
+        worker: flags.worker,
+      });
+      log.info({ address, owner: rt.owner, ...summary }, 'orch serving');
       process.stdout.write(`orch listening on ${address}\n`);
       // A one-time code (spent on first use, 1 h): never the admin or viewer token in a URL.
       process.stdout.write(`dashboard login (once): ${loginUrl(address, app.orchLoginCode())}\n`);
@@ -97,6 +107,12 @@ async function listenOrClose(
     }
     throw err;
   }
+}
+
+/** The config file `loadConfigFile(path)` read (absolute), or undefined when it used defaults. */
+function configFilePath(path: string | undefined): string | undefined {
+  const file = resolve(path ?? DEFAULT_CONFIG_FILE);
+  return existsSync(file) ? file : undefined;
 }
 
 /** Plane projects need their states and the API user as a member: say so before serving. */

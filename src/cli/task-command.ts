@@ -22,7 +22,7 @@ export async function withRuntime<T>(o: Common, fn: (rt: Runtime) => Promise<T>)
   const rt = await createRuntime({
     config,
     configFile: loadConfigFile(o.config),
-    log: createLogger('warn'),
+    log: createLogger('warn', { format: config.env.ORCH_LOG_FORMAT }),
   });
   try {
     return await fn(rt);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OrchError } from '../errors.js';
+import { LOG_FORMATS } from '../log.js';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const bool = (def: boolean) =>
@@ -19,6 +20,8 @@ export const envSchema = z.object({
   ORCH_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
+  /** Log lines: `pretty` (for people), `json` (JSON lines) or `auto` (pretty on a TTY). */
+  ORCH_LOG_FORMAT: z.enum(LOG_FORMATS).default('auto'),
   ORCH_HOST: z.string().default('127.0.0.1'),
   ORCH_PORT: int(8500, 0),
   ORCH_ADMIN_TOKEN: z.string().optional(),
@@ -106,6 +109,14 @@ export const envSchema = z.object({
   ORCH_RECONCILE_GRACE_S: int(300, 0),
   /** JSON object stage → grace seconds, e.g. {"deploy":900}. */
   ORCH_RECONCILE_GRACE_OVERRIDES_JSON: z.string().default(''),
+  /** Reconciler: take in tracker items of watched projects whose "created" webhook was lost. */
+  ORCH_RECONCILE_INTAKE_ENABLED: bool(true),
+  /** …only items created at most this long ago (and at least ORCH_RECONCILE_GRACE_S ago). */
+  ORCH_RECONCILE_INTAKE_LOOKBACK_S: int(86400, 1),
+  /** Reconciler: poll the forge for PR reviews of items from review on (lost review webhooks). */
+  ORCH_RECONCILE_REVIEWS_ENABLED: bool(true),
+  /** Gitea `status` webhooks re-evaluate an item waiting on check_ci_green; false = ignored. */
+  ORCH_CI_STATUS_EVENTS_ENABLED: bool(true),
   ORCH_ORPHAN_RUN_WINDOW_MINUTES: int(35, 1),
   ORCH_LOG_KEEP_DAYS: int(14, 0),
   ORCH_LOG_KEEP_MAX: int(1000, 0),

@@ -19,6 +19,7 @@ import { queueRoutes } from './routes/queue.js';
 import { sessionRoutes } from './routes/session.js';
 import { LOOPBACK_HOSTS } from './allowed-hosts.js';
 import { ReadAccess, readAccessHook } from './read-access.js';
+import { RequestLogController } from './request-log-controller.js';
 import { v2AgentRoutes } from './routes/v2-agents.js';
 import { v2RunRoutes } from './routes/v2-runs.js';
 
@@ -59,6 +60,8 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const app = Fastify({
     loggerInstance: deps.logger ?? silentLogger,
+    // One line per request at debug (5xx at error), not two at info.
+    logController: new RequestLogController(),
     bodyLimit: limits.bodyBytes,
     // Long-polls hold requests open; closing must not wait for them (preClose aborts them).
     forceCloseConnections: true,

@@ -231,7 +231,7 @@ describeEachDialect('read API authentication', ({ current }) => {
         done();
       },
     });
-    const logger = createLogger('info', sink);
+    const logger = createLogger('debug', { destination: sink });
     const e = await setup({ logger });
     await e.app.inject({ url: '/login?code=SECRET-CODE-123&next=%2F' });
     await e.app.inject({ url: '/api/tasks?limit=5&access_token=SECRET-TOKEN-456' });
