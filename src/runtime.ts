@@ -1,4 +1,4 @@
-import { SerialGate } from './pipeline/serial-gate.js';
+import { freezeRepo, SerialGate } from './pipeline/serial-gate.js';
 import { SerialGateRepo } from './store/serial-gate/serial-gate-repo.js';
 import { CoverageRepo } from './store/coverage/coverage-repo.js';
 import { hostname } from 'node:os';
@@ -134,6 +134,7 @@ export async function createRuntime(o: RuntimeOptions) {
         token: integrations.gitea.token,
         gitUrl: integrations.gitea.gitUrl,
         projects: projectsConfig,
+        botUsername: integrations.gitea.botUsername,
       })
     : null;
   const queue = new JobQueue(db, {
@@ -347,7 +348,9 @@ export async function createRuntime(o: RuntimeOptions) {
       giteaUsername: integrations.gitea?.botUsername,
     },
   });
-  const webhookHandler = new WebhookHandler(pipeline, workspace, log);
+  const webhookHandler = new WebhookHandler(pipeline, workspace, log, {
+    ciStatusEvents: () => config.env.ORCH_CI_STATUS_EVENTS_ENABLED,
+  });
   const handleWebhook = async (job: { payload: unknown }) => {
     if (!isWebhookJobPayload(job.payload))
       throw new OrchError('WEBHOOK_PAYLOAD_INVALID', 'not a webhook job payload');
@@ -383,12 +386,16 @@ export async function createRuntime(o: RuntimeOptions) {
     core,
     enabled: config.env.ORCH_POST_DEPLOY_ENABLED,
     selfHosted: (p: Project) => p.selfHosted === true,
+    // The same freeze as `orch repo freeze`, with its `repo_freeze` alert.
     freeze: async (repo: string, reason: string) => {
-      const { created } = await serialGate.repo.freeze(repo, {
-        reason,
-        by: 'post-deploy',
-        nowMs: clock.now(),
-      });
+      const { created } = await freezeRepo(
+        { projects, serialGate, pipeline, notifier, clock, log },
+        repo,
+        {
+          reason,
+          by: 'post-deploy',
+        },
+      );
       if (created) log.warn({ repo, reason }, 'post-deploy: repository frozen');
     },
     lesson: config.env.ORCH_LESSONS_ENABLED

@@ -6,6 +6,7 @@ import type {
 } from '../integrations/webhooks/webhook-event.js';
 import type { PlaneActor } from '../integrations/plane/plane-events.js';
 import type { Logger } from '../log.js';
+import { onCommitStatus } from './ci-status.js';
 import type { AdvanceResult } from './engine.js';
 import type { GitWorkspace } from './git-workspace.js';
 import { intake } from './intake.js';
@@ -26,18 +27,27 @@ export type WebhookOutcome =
 
 /**
  * Processes one accepted webhook delivery (a `webhook.plane` / `webhook.gitea` job): Plane items
- * become tasks, Plane comments are approvals / rejections / answers, Gitea reviews and merges
- * feed the pipeline. Every path is idempotent, because a job may run twice after a crash.
+ * become tasks, Plane comments are approvals / rejections / answers, Gitea reviews, merges and
+ * commit statuses feed the pipeline. Every path is idempotent, because a job may run twice after
+ * a crash.
  */
 export class WebhookHandler {
   readonly #pipeline: Pipeline;
   readonly #workspace: GitWorkspace;
   readonly #log: Logger;
+  readonly #ciStatusEvents: () => boolean;
 
-  constructor(pipeline: Pipeline, workspace: GitWorkspace, log: Logger) {
+  constructor(
+    pipeline: Pipeline,
+    workspace: GitWorkspace,
+    log: Logger,
+    /** `ciStatusEvents`: ORCH_CI_STATUS_EVENTS_ENABLED, read per delivery (default on). */
+    options: { ciStatusEvents?: () => boolean } = {},
+  ) {
     this.#pipeline = pipeline;
     this.#workspace = workspace;
     this.#log = log;
+    this.#ciStatusEvents = options.ciStatusEvents ?? (() => true);
   }
 
   handle(payload: WebhookJobPayload): Promise<WebhookOutcome> {
@@ -167,15 +177,36 @@ export class WebhookHandler {
         });
         return { kind: 'recorded', workItemId: task.workItemId, note: 'merged' };
       }
+      case 'status':
+        return this.#commitStatus(projectKey, e);
       case 'push':
       case 'pull_request.opened':
       case 'pull_request.synchronized':
       case 'pull_request.closed':
-      case 'status':
       case 'comment.created':
         return { kind: 'ignored', reason: `${e.type}: nothing to do` };
       default:
         return assertNever(e, 'gitea event');
     }
+  }
+
+  /**
+   * A commit status (CI) on the head of an item waiting on `check_ci_green` re-evaluates it
+   * (ci-status.ts). A pending status decides nothing and moves nothing.
+   */
+  async #commitStatus(
+    projectKey: string,
+    e: Extract<AcceptedGiteaEvent, { type: 'status' }>,
+  ): Promise<WebhookOutcome> {
+    if (!this.#ciStatusEvents())
+      return { kind: 'ignored', reason: 'status: CI status events are off' };
+    if (e.state === 'pending') return { kind: 'ignored', reason: `status ${e.context}: pending` };
+    const project = this.#projects().find((p) => p.key === projectKey);
+    if (!project) return { kind: 'ignored', reason: `no project ${projectKey}` };
+    const moved = await onCommitStatus(this.#pipeline, project, e.sha);
+    const first = moved[0];
+    if (!first)
+      return { kind: 'ignored', reason: `status: no item waits on CI at ${e.sha.slice(0, 12)}` };
+    return { kind: 'pipeline', workItemId: first.task.workItemId, result: first.result };
   }
 }

@@ -10,11 +10,18 @@ import type { DaemonTicks } from '../store/daemon-ticks/daemon-ticks.js';
 import { IntervalLoop } from './interval-loop.js';
 import { decideReconcile, stageGraceMs } from './reconcile-decision.js';
 import { pollComments } from './comment-poller.js';
+import { pollNewItems } from './intake-poller.js';
+import { pollReviews, waitsOnReview } from './review-poller.js';
+import type { GitWorkspace } from '../pipeline/git-workspace.js';
 
 export interface ReconcilerSettings {
   enabled: boolean;
   graceMs: number;
   graceOverridesS: Readonly<Record<string, number>>;
+  /** Take in tracker items whose "created" webhook was lost, created within `lookbackMs` (absent = off). */
+  intake?: { enabled: boolean; lookbackMs: number };
+  /** Poll the forge for PR reviews of items from review on (absent = off). */
+  reviewsEnabled?: boolean;
 }
 
 export interface ReconcilerOptions {
@@ -26,6 +33,8 @@ export interface ReconcilerOptions {
   intervalMs: number;
   ticks?: DaemonTicks;
   owner: string;
+  /** Where intake prepares a new item's branch; without it no item is taken in. */
+  workspace?: GitWorkspace;
 }
 
 type JobBrief = TaskJobBrief;
@@ -37,7 +46,9 @@ type JobBrief = TaskJobBrief;
  * red gate is left alone. A task whose last job failed for good is never evaluated (a green
  * gate must not advance work no agent finished): it is blocked with that job's reason. Tasks
  * waiting for a human (approval, input, Blocked) have their tracker comments polled and routed
- * through `pipeline.onComment`, each comment at most once.
+ * through `pipeline.onComment`, each comment at most once. Active tasks from the review stage on
+ * have their PR's reviews polled (`review-poller.ts`), and every watched tracker project is polled
+ * for items Orch has no task for (`intake-poller.ts`): lost webhooks of both kinds.
  */
 export class Reconciler {
   readonly #o: ReconcilerOptions;
@@ -47,6 +58,8 @@ export class Reconciler {
   #advancedTotal = 0;
   #blockedTotal = 0;
   #commentsAppliedTotal = 0;
+  #reviewsAppliedTotal = 0;
+  #itemsTakenTotal = 0;
   #lastAction: { task: string; action: string } | null = null;
   #leader: boolean | null = null;
 
@@ -96,6 +109,7 @@ export class Reconciler {
         this.#o.log.error({ err, taskId: task.id }, 'reconciler: task failed');
       }
     }
+    await this.#takeInNewItems();
     // Waiting items whose gate opened without a finish Orch saw (a crash right after it, a
     // freeze cleared by SQL, the gate switched off) start here.
     const started = await this.#o.pipeline.openSerialGates();
@@ -106,6 +120,9 @@ export class Reconciler {
     const { pipeline, clock } = this.#o;
     const project = pipeline.core.project(task);
     const s = this.#o.settings();
+    if (s.reviewsEnabled === true && waitsOnReview(task, project)) {
+      if (await this.#pollReviews(task, liveJob, s.graceMs)) return; // changed: next tick
+    }
     const graceMs = stageGraceMs(task.stage, {
       defaultMs: s.graceMs,
       overridesS: s.graceOverridesS,
@@ -188,6 +205,48 @@ export class Reconciler {
     }
   }
 
+  /** A lost PR review: applied as the webhook would; true when one changed the task. */
+  async #pollReviews(task: Task, liveJob: boolean, graceMs: number): Promise<boolean> {
+    const applied = await pollReviews({
+      db: this.#o.db,
+      pipeline: this.#o.pipeline,
+      task,
+      liveJob,
+      nowMs: this.#o.clock.now(),
+      graceMs,
+      staleClaimMs: Math.max(4 * this.#o.intervalMs, 10_000),
+    });
+    this.#reviewsAppliedTotal += applied.length;
+    for (const a of applied)
+      this.#note(task, `PR review ${a.reviewId}: ${a.verdict} → ${a.result}`);
+    return applied.some((a) => a.result !== 'noop' && a.result !== 'gate_failed');
+  }
+
+  /** Lost "created" webhooks: items of watched projects with no task are taken in. */
+  async #takeInNewItems(): Promise<void> {
+    const s = this.#o.settings();
+    if (s.intake?.enabled !== true || !this.#o.workspace) return;
+    const taken = await pollNewItems({
+      pipeline: this.#o.pipeline,
+      workspace: this.#o.workspace,
+      log: this.#o.log,
+      nowMs: this.#o.clock.now(),
+      graceMs: s.graceMs,
+      lookbackMs: s.intake.lookbackMs,
+    });
+    this.#itemsTakenTotal += taken.length;
+    for (const t of taken) {
+      this.#lastAction = {
+        task: t.workItemId,
+        action: `taken in (tracker item ${t.trackerItemId})`,
+      };
+      this.#o.log.warn(
+        { workItemId: t.workItemId, project: t.projectKey, daemon: 'reconciler' },
+        `reconciler: took in tracker item ${t.trackerItemId} (its "created" webhook was lost)`,
+      );
+    }
+  }
+
   /** The last job failed for good: block with its reason (the same path the runner takes). */
   async #blockFailed(task: Task, last: JobBrief): Promise<void> {
     const r = await this.#o.pipeline.onJobEnded(Number(last.id));
@@ -229,6 +288,11 @@ export class Reconciler {
       advanced_total: this.#advancedTotal,
       blocked_total: this.#blockedTotal,
       comments_applied_total: this.#commentsAppliedTotal,
+      intake_enabled: s.intake?.enabled === true,
+      intake_lookback_s: (s.intake?.lookbackMs ?? 0) / 1000,
+      items_taken_total: this.#itemsTakenTotal,
+      reviews_enabled: s.reviewsEnabled === true,
+      reviews_applied_total: this.#reviewsAppliedTotal,
       last_action: this.#lastAction,
       leader: this.#leader,
     };

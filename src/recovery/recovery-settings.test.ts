@@ -23,7 +23,13 @@ describe('recovery settings (TC-20)', () => {
       logKeepDays: 14,
       logKeepMax: 1000,
       jobHistoryAfterMs: 600_000,
-      reconciler: { enabled: true, graceMs: 300_000, graceOverridesS: {} },
+      reconciler: {
+        enabled: true,
+        graceMs: 300_000,
+        graceOverridesS: {},
+        intake: { enabled: true, lookbackMs: 86_400_000 },
+        reviewsEnabled: true,
+      },
     });
   });
 
@@ -45,6 +51,9 @@ describe('recovery settings (TC-20)', () => {
         ORCH_LOG_KEEP_DAYS: '3',
         ORCH_LOG_KEEP_MAX: '50',
         ORCH_JOB_HISTORY_AFTER_S: '0',
+        ORCH_RECONCILE_INTAKE_ENABLED: 'false',
+        ORCH_RECONCILE_INTAKE_LOOKBACK_S: '3600',
+        ORCH_RECONCILE_REVIEWS_ENABLED: 'false',
       }),
     );
     expect(s.reaper).toEqual({
@@ -62,7 +71,13 @@ describe('recovery settings (TC-20)', () => {
       logKeepDays: 3,
       logKeepMax: 50,
       jobHistoryAfterMs: 0,
-      reconciler: { enabled: false, graceMs: 20_000, graceOverridesS: { deploy: 900 } },
+      reconciler: {
+        enabled: false,
+        graceMs: 20_000,
+        graceOverridesS: { deploy: 900 },
+        intake: { enabled: false, lookbackMs: 3_600_000 },
+        reviewsEnabled: false,
+      },
     });
   });
 

@@ -45,6 +45,11 @@ export function recoverySettings(env: Readonly<OrchEnv>, log?: Logger): Recovery
       enabled: env.ORCH_RECONCILE_ENABLED,
       graceMs: env.ORCH_RECONCILE_GRACE_S * 1000,
       graceOverridesS: overrides,
+      intake: {
+        enabled: env.ORCH_RECONCILE_INTAKE_ENABLED,
+        lookbackMs: env.ORCH_RECONCILE_INTAKE_LOOKBACK_S * 1000,
+      },
+      reviewsEnabled: env.ORCH_RECONCILE_REVIEWS_ENABLED,
     },
     leaseReclaimEnabled: env.ORCH_LEASE_RECLAIM_ENABLED,
     reaperIntervalMs: env.ORCH_REAPER_INTERVAL_S * 1000,

@@ -154,6 +154,7 @@ function daemons(
     intervalMs: d.settings.reconcileIntervalMs,
     ticks: p.ticks,
     owner: d.owner,
+    workspace: d.workspace,
   });
   return { reaper, reconciler };
 }

@@ -12,7 +12,8 @@ import type { LabelRules } from '../../src/pipeline/auto-labels.js';
 import type { PostDeployConfig } from '../../src/pipeline/post-deploy.js';
 import type { ProjectDeploy } from '../../src/gates/deploy-step.js';
 import type { Project, ProjectCoverage } from '../../src/pipeline/project.js';
-import { DEFAULT_PIPELINE } from '../../src/pipeline/stages.js';
+import { pipelineFor } from '../../src/pipeline/build-projects.js';
+import { DEFAULT_PIPELINE, type StageDef } from '../../src/pipeline/stages.js';
 import type { Task } from '../../src/pipeline/task.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 
@@ -23,8 +24,10 @@ export interface Scenario {
   maxDeveloperRetries?: number;
   /** Label auto-mode rules of the project (default: DEFAULT_LABEL_RULES). */
   labels?: LabelRules;
-  /** Extra tracks of the project's pipeline, beside `full` and `bug`. */
+  /** Extra tracks of the project's pipeline, beside `full` and `bug` (or replacing them). */
   tracks?: Record<string, string[]>;
+  /** Extra (or replaced) stage definitions of the project's pipeline. */
+  stages?: StageDef[];
   /** Serial gate limit of the project's repository (absent = not serial). */
   serial?: number;
   /** The project's test command (default: the sample repo's `node --test`). */
@@ -83,9 +86,10 @@ export async function matrixRuntime(
         tracker,
         trackerProjectId: s.key,
         forge,
-        pipeline: s.tracks
-          ? { ...DEFAULT_PIPELINE, tracks: { ...DEFAULT_PIPELINE.tracks, ...s.tracks } }
-          : DEFAULT_PIPELINE,
+        pipeline:
+          s.tracks || s.stages
+            ? pipelineFor(s.key, { stages: s.stages, tracks: s.tracks })
+            : DEFAULT_PIPELINE,
         ...(s.labels && { labels: s.labels }),
         ...(s.serial !== undefined && { serial: s.serial }),
         testCommand: s.testCommand ?? SAMPLE_TEST_COMMAND,

@@ -163,6 +163,26 @@ describe('GiteaClient against the Gitea stub', () => {
     });
   });
 
+  it('lists submitted reviews of a PR oldest first, across pages, without drafts or dismissed ones', async () => {
+    const { pr } = await openPr();
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+    for (let i = 0; i < 55; i++)
+      stub.addReview(FULL, pr.number, { state: 'COMMENT', body: `note ${i}`, submittedAt: at(i) });
+    stub.addReview(FULL, pr.number, { state: 'PENDING', submittedAt: at(60) });
+    stub.addReview(FULL, pr.number, { state: 'APPROVED', dismissed: true, submittedAt: at(61) });
+    stub.addReview(FULL, pr.number, {
+      state: 'REQUEST_CHANGES',
+      body: 'fix',
+      login: 'ann',
+      submittedAt: at(62),
+    });
+    const reviews = await client.listReviews(REPO, pr.number);
+    expect(reviews).toHaveLength(56);
+    expect(reviews.at(-1)).toMatchObject({ verdict: 'rejected', body: 'fix', author: 'ann' });
+    const pages = stub.requestsTo('GET', /\/pulls\/\d+\/reviews$/);
+    expect(pages.map((r) => r.query.get('page'))).toEqual(['1', '2']);
+  });
+
   it('classifies errors: unknown repo, bad token, server error', async () => {
     const unknown = await client.defaultBranch('nope').catch((e: unknown) => e);
     expect(isOrchError(unknown, 'FORGE_UNKNOWN_REPO')).toBe(true);

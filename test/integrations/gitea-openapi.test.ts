@@ -86,6 +86,8 @@ async function exercise(stub: GiteaStub): Promise<void> {
     targetUrl: 'http://orch/t/1',
   });
   await client.combinedStatus(REPO, sha);
+  stub.addReview(FULL, pr.number, { state: 'REQUEST_CHANGES', body: 'fix it', login: 'ann' });
+  await client.listReviews(REPO, pr.number);
   const repo = stub.repos.get(FULL)!;
   const pull: GiteaStubPull = repo.pulls[0]!;
   pull.status = 'checking';
@@ -124,6 +126,7 @@ describe("Gitea calls Orch makes, checked against Gitea's OpenAPI document", () 
       'GET /repos/{owner}/{repo}/pulls/{base}/{head}',
       'GET /repos/{owner}/{repo}/pulls/{index}',
       'GET /repos/{owner}/{repo}/pulls/{index}/merge',
+      'GET /repos/{owner}/{repo}/pulls/{index}/reviews',
       'GET /user',
       'POST /repos/{owner}/{repo}/branches',
       'POST /repos/{owner}/{repo}/pulls',
@@ -184,6 +187,7 @@ describe("Gitea calls Orch makes, checked against Gitea's OpenAPI document", () 
         'base',
       ],
       PRBranchInfo: ['ref', 'sha'],
+      PullReview: ['id', 'state', 'dismissed', 'body', 'user', 'submitted_at'],
       Repository: [
         'default_branch',
         'default_merge_style',

@@ -89,6 +89,91 @@ describe('PlaneClient against the Plane stub', () => {
     });
   });
 
+  it('lists the items created since a bound, newest first, following the cursor pages', async () => {
+    const states = stub.states.get(PLANE_PROJECT_ID)!;
+    const at = (minutesAgo: number) => new Date(clock.now() - minutesAgo * 60_000).toISOString();
+    stub.items.clear();
+    // 230 new items (three pages of 100), one done, one cancelled-group, one filed by Orch's
+    // user, and one older than the bound.
+    for (let i = 0; i < 230; i++) {
+      stub.addItem({
+        projectId: PLANE_PROJECT_ID,
+        name: `New ${i}`,
+        descriptionHtml: `<p>item ${i}</p>`,
+        stateId: states[1]!.id,
+        labels: i === 0 ? ['bug'] : [],
+        createdAt: at(300 - i),
+      });
+    }
+    const done = stub.addItem({
+      projectId: PLANE_PROJECT_ID,
+      name: 'Done already',
+      descriptionHtml: '',
+      stateId: states.find((s) => s.group === 'completed')!.id,
+      labels: [],
+      createdAt: at(10),
+    });
+    stub.states.get(PLANE_PROJECT_ID)!.push({ id: 'st-x', name: "Won't do", group: 'cancelled' });
+    stub.addItem({
+      projectId: PLANE_PROJECT_ID,
+      name: 'Dropped',
+      descriptionHtml: '',
+      stateId: 'st-x',
+      labels: [],
+      createdAt: at(9),
+    });
+    const mine = stub.addItem({
+      projectId: PLANE_PROJECT_ID,
+      name: 'Sandbox',
+      descriptionHtml: '',
+      stateId: states[0]!.id,
+      labels: [],
+      createdAt: at(8),
+      createdBy: stub.userId,
+    });
+    stub.addItem({
+      projectId: PLANE_PROJECT_ID,
+      name: 'Ancient',
+      descriptionHtml: '',
+      stateId: states[0]!.id,
+      labels: [],
+      createdAt: at(24 * 60),
+    });
+
+    const items = await client.listItems(PLANE_PROJECT_ID, {
+      createdSinceMs: clock.now() - 6 * 3_600_000,
+    });
+    expect(items).toHaveLength(233);
+    expect(items.map((i) => i.title).slice(0, 4)).toEqual([
+      'Sandbox',
+      'Dropped',
+      'Done already',
+      'New 229',
+    ]);
+    expect(items.find((i) => i.title === 'New 0')).toMatchObject({
+      description: 'item 0',
+      labels: ['bug'],
+      stateName: 'Todo',
+      closed: false,
+      byOrch: false,
+      createdAtMs: clock.now() - 300 * 60_000,
+    });
+    expect(items.find((i) => i.ref.itemId === done.id)).toMatchObject({ closed: true });
+    expect(items.find((i) => i.title === 'Dropped')).toMatchObject({ closed: true });
+    expect(items.find((i) => i.ref.itemId === mine.id)).toMatchObject({ byOrch: true });
+    expect(items.some((i) => i.title === 'Ancient')).toBe(false);
+    // Three pages, newest first with labels and state expanded, following Plane's cursors; the
+    // page holding the first item older than the bound is the last one read.
+    const lists = stub.requestsTo('GET', /\/work-items\/$/);
+    expect(lists).toHaveLength(3);
+    expect(lists.map((r) => r.query.get('cursor'))).toEqual([null, '100:1:0', '100:2:0']);
+    for (const r of lists) {
+      expect(r.path).toBe(`/api/v1/workspaces/acme/projects/${PLANE_PROJECT_ID}/work-items/`);
+      expect(r.query.get('order_by')).toBe('-created_at');
+      expect(r.query.get('expand')).toBe('labels,state');
+    }
+  });
+
   it('tags comments with external_source/external_id; a retried comment is posted once', async () => {
     await client.comment(ref(), 'Analysis done.\n\nSee <BRD>', {
       author: 'analyst',

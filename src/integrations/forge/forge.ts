@@ -42,6 +42,23 @@ export interface CommitStatus {
 
 export type CombinedStatus = 'success' | 'pending' | 'failure' | 'none';
 
+/** What a submitted pull-request review says: approve, request changes, or only comment. */
+export const REVIEW_VERDICTS = ['approved', 'rejected', 'comment'] as const;
+export type ReviewVerdict = (typeof REVIEW_VERDICTS)[number];
+
+/** A submitted review of a pull request (the reconciler polls them when a webhook was lost). */
+export interface PullReview {
+  /** The forge's id of the review: stable, unique within the repository. */
+  id: string;
+  verdict: ReviewVerdict;
+  body: string;
+  /** The reviewer's login (null if the forge names none). */
+  author: string | null;
+  submittedAtMs: number;
+  /** Written by Orch's own forge user: its webhook would be dropped as the bot's, so is this. */
+  byOrch: boolean;
+}
+
 export interface Forge {
   readonly kind: string;
   /** A URL or path git can clone, fetch and push (secrets, if any, never logged). */
@@ -59,4 +76,6 @@ export interface Forge {
   merge(repo: string, prNumber: number, options: { headSha: string }): Promise<MergeResult>;
   setStatus(repo: string, sha: string, status: CommitStatus): Promise<void>;
   combinedStatus(repo: string, ref: string): Promise<CombinedStatus>;
+  /** Submitted reviews of PR `prNumber`, oldest first; drafts and dismissed reviews are left out. */
+  listReviews(repo: string, prNumber: number): Promise<PullReview[]>;
 }

@@ -9,11 +9,22 @@ import {
   commitStatuses,
   insertCommitStatus,
   insertLocalPr,
+  insertLocalPrReview,
   localPrByHead,
   localPrByNumber,
+  localPrReviews,
   markLocalPrMerged,
 } from '../../store/local/local-forge-rows.js';
-import type { CombinedStatus, CommitStatus, Forge, MergeResult, PullRequest } from './forge.js';
+import {
+  REVIEW_VERDICTS,
+  type CombinedStatus,
+  type CommitStatus,
+  type Forge,
+  type MergeResult,
+  type PullRequest,
+  type PullReview,
+  type ReviewVerdict,
+} from './forge.js';
 
 /**
  * The built-in forge: bare repositories on disk (`<dir>/<repo>.git`), pull requests and commit
@@ -142,6 +153,38 @@ export class LocalForge implements Forge {
     if (states.some((s) => s === 'failure' || s === 'error')) return 'failure';
     if (states.some((s) => s === 'pending')) return 'pending';
     return 'success';
+  }
+
+  /** A person's review of pull request `prNumber` (the local stand-in for a forge's review UI). */
+  async addReview(
+    repo: string,
+    prNumber: number,
+    r: { verdict: ReviewVerdict; author: string; body?: string },
+  ): Promise<PullReview> {
+    if (!(await this.#pr(repo, { number: prNumber })))
+      throw new OrchError('PR_NOT_FOUND', `no pull request #${prNumber} in ${repo}`);
+    const atMs = this.#clock.now();
+    const body = r.body ?? '';
+    const id = await insertLocalPrReview(this.#db, { repo, prNumber, ...r, body, atMs });
+    return { id: String(id), ...r, body, submittedAtMs: atMs, byOrch: false };
+  }
+
+  async listReviews(repo: string, prNumber: number): Promise<PullReview[]> {
+    const rows = await localPrReviews(this.#db, repo, prNumber);
+    return rows.flatMap((row) => {
+      const verdict = REVIEW_VERDICTS.find((v) => v === row.verdict);
+      if (verdict === undefined) return [];
+      return [
+        {
+          id: String(row.id),
+          verdict,
+          body: row.body,
+          author: row.author,
+          submittedAtMs: row.submitted_at_ms,
+          byOrch: false,
+        },
+      ];
+    });
   }
 
   /** Creates a bare repository seeded from a working directory's current commit (demo, tests). */

@@ -5,6 +5,7 @@ import type {
   Forge,
   MergeResult,
   PullRequest,
+  PullReview,
 } from '../forge/forge.js';
 import { httpJson, realSleep, type FetchFn, type HttpJsonResponse } from '../http/http-json.js';
 import { integrationError } from '../http/integration-error.js';
@@ -15,6 +16,7 @@ import {
   combinedStateOf,
   mergeOutcome,
   pullRequestOf,
+  pullReviewOf,
 } from './gitea-mapping.js';
 
 export interface GiteaClientOptions {
@@ -35,6 +37,8 @@ export interface GiteaClientOptions {
    * after every push, and Orch merges right after pushing a rebase); default 1 s, 2 s, 4 s.
    */
   mergeCheckBackoffMs?: readonly number[];
+  /** Orch's own Gitea login (ORCH_GITEA_BOT_USERNAME): its reviews are marked `byOrch`. */
+  botUsername?: string | undefined;
 }
 
 type Method = 'GET' | 'POST' | 'PATCH';
@@ -305,6 +309,21 @@ export class GiteaClient implements Forge {
       description: status.description.slice(0, 255),
       ...(status.targetUrl === undefined ? {} : { target_url: status.targetUrl }),
     });
+  }
+
+  /** `GET …/pulls/{n}/reviews` (repoListPullReviews), paged; submitted verdicts only, oldest first. */
+  async listReviews(repo: string, prNumber: number): Promise<PullReview[]> {
+    const out: PullReview[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const query = `/pulls/${prNumber}/reviews?limit=${PAGE_LIMIT}&page=${page}`;
+      const items = asArray((await this.#expect('GET', repo, query, [200])).body);
+      for (const raw of items) {
+        const review = pullReviewOf(raw, this.#o.botUsername);
+        if (review) out.push(review);
+      }
+      if (items.length < PAGE_LIMIT) break;
+    }
+    return out.sort((a, b) => a.submittedAtMs - b.submittedAtMs);
   }
 
   async combinedStatus(repo: string, ref: string): Promise<CombinedStatus> {

@@ -1,3 +1,4 @@
+import type { ReviewVerdict } from '../forge/forge.js';
 import {
   asArray,
   asBoolean,
@@ -23,8 +24,8 @@ export interface GiteaPullRef {
   url: string | null;
 }
 
-export const REVIEW_VERDICTS = ['approved', 'rejected', 'comment'] as const;
-export type ReviewVerdict = (typeof REVIEW_VERDICTS)[number];
+/** Review verdicts are the forge contract's (a polled review and a delivered one read the same). */
+export { REVIEW_VERDICTS, type ReviewVerdict } from '../forge/forge.js';
 
 export const GITEA_STATUS_STATES = ['pending', 'success', 'error', 'failure', 'warning'] as const;
 export type GiteaStatusState = (typeof GITEA_STATUS_STATES)[number];

@@ -4,6 +4,7 @@ import {
   classifyMergeRefusal,
   combinedStateOf,
   mergeOutcome,
+  pullReviewOf,
 } from './gitea-mapping.js';
 
 describe('mergeOutcome', () => {
@@ -64,5 +65,39 @@ describe('combinedStateOf', () => {
     expect(combinedStateOf('warning', 1)).toBe('failure');
     expect(combinedStateOf('', 0)).toBe('none');
     expect(combinedStateOf(null, 3)).toBe('none');
+  });
+});
+
+describe('pullReviewOf', () => {
+  const review = (o: Record<string, unknown>) => ({
+    id: 7,
+    body: 'Rename the flag',
+    state: 'REQUEST_CHANGES',
+    dismissed: false,
+    user: { id: 3, login: 'Ann' },
+    submitted_at: '2026-01-02T03:04:05Z',
+    ...o,
+  });
+
+  it("maps submitted verdicts, the reviewer and the time; Orch's own reviews are marked", () => {
+    expect(pullReviewOf(review({}))).toEqual({
+      id: '7',
+      verdict: 'rejected',
+      body: 'Rename the flag',
+      author: 'Ann',
+      submittedAtMs: Date.UTC(2026, 0, 2, 3, 4, 5),
+      byOrch: false,
+    });
+    expect(pullReviewOf(review({ state: 'APPROVED' }))?.verdict).toBe('approved');
+    expect(pullReviewOf(review({ state: 'COMMENT' }))?.verdict).toBe('comment');
+    expect(pullReviewOf(review({}), 'ann')?.byOrch).toBe(true);
+  });
+
+  it('drops drafts, review requests, dismissed reviews and junk', () => {
+    expect(pullReviewOf(review({ state: 'PENDING' }))).toBeNull();
+    expect(pullReviewOf(review({ state: 'REQUEST_REVIEW' }))).toBeNull();
+    expect(pullReviewOf(review({ dismissed: true }))).toBeNull();
+    expect(pullReviewOf(review({ id: 'x' }))).toBeNull();
+    expect(pullReviewOf('nope')).toBeNull();
   });
 });

@@ -1,4 +1,10 @@
-import type { CombinedStatus, MergeResult, PullRequest } from '../forge/forge.js';
+import type {
+  CombinedStatus,
+  MergeResult,
+  PullRequest,
+  PullReview,
+  ReviewVerdict,
+} from '../forge/forge.js';
 import { asBoolean, asNumber, asObject, asString, pick } from '../webhooks/loose-json.js';
 
 /** A Gitea API pull request object → the Forge contract's PullRequest; null if unreadable. */
@@ -121,4 +127,32 @@ export function combinedStateOf(state: string | null, count: number): CombinedSt
     default:
       return 'failure';
   }
+}
+
+/** Gitea `ReviewStateType` of a submitted review → verdict; drafts and review requests are none. */
+const REVIEW_STATES: Readonly<Record<string, ReviewVerdict>> = {
+  APPROVED: 'approved',
+  REQUEST_CHANGES: 'rejected',
+  COMMENT: 'comment',
+};
+
+/**
+ * A Gitea `PullReview` → the Forge contract's PullReview, or null for one that says nothing (a
+ * PENDING draft, a REQUEST_REVIEW, a dismissed review, an unreadable object). `botLogin` is
+ * Orch's own Gitea user (its reviews are `byOrch`). Pure.
+ */
+export function pullReviewOf(raw: unknown, botLogin?: string): PullReview | null {
+  const o = asObject(raw);
+  const id = asNumber(o?.id);
+  const verdict = REVIEW_STATES[asString(o?.state) ?? ''];
+  if (!o || id === null || verdict === undefined || asBoolean(o.dismissed)) return null;
+  const author = asString(pick(o, 'user', 'login'));
+  return {
+    id: String(id),
+    verdict,
+    body: asString(o.body) ?? '',
+    author,
+    submittedAtMs: Date.parse(asString(o.submitted_at) ?? '') || 0,
+    byOrch: botLogin !== undefined && author?.toLowerCase() === botLogin.toLowerCase(),
+  };
 }

@@ -1,9 +1,17 @@
 import type { PlaneTrackerConfig, ProjectsConfig } from '../../config/projects.js';
 import { ORCH_EXTERNAL_SOURCE } from '../webhooks/classify-delivery.js';
 import { integrationError } from '../http/integration-error.js';
-import { asArray, asObject, asString, htmlToText, pick } from '../webhooks/loose-json.js';
+import {
+  asArray,
+  asObject,
+  asString,
+  htmlToText,
+  pick,
+  type JsonObject,
+} from '../webhooks/loose-json.js';
 import type {
   CommentOptions,
+  ListedTrackerItem,
   Tracker,
   TrackerComment,
   TrackerItem,
@@ -40,6 +48,10 @@ interface PlaneState {
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_COMMENT_PAGES = 20;
+/** Listing new work items: 100 per page, newest first; 10 pages = 1,000 items inside the bound. */
+const MAX_ITEM_PAGES = 10;
+/** Plane state groups of a finished item (StateGroup: backlog, unstarted, started, completed, cancelled). */
+const CLOSED_GROUPS: ReadonlySet<string> = new Set(['completed', 'cancelled']);
 
 function escapeHtml(text: string): string {
   return text
@@ -108,17 +120,28 @@ export class PlaneClient implements Tracker {
 
   /** The state name of an item: expanded `state` object, else looked up by id. */
   async #stateName(projectId: string, state: unknown): Promise<string | null> {
+    return (await this.#state(projectId, state))?.name ?? null;
+  }
+
+  /** Name and group of an item's state: the expanded `state` object, else looked up by id. */
+  async #state(
+    projectId: string,
+    state: unknown,
+  ): Promise<{ name: string | null; group: string | null } | null> {
     const expanded = asObject(state);
-    if (expanded) return asString(expanded.name);
+    if (expanded) return { name: asString(expanded.name), group: asString(expanded.group) };
     const id = asString(state);
     if (id === null) return null;
-    return (await this.#loadStates(projectId)).find((s) => s.id === id)?.name ?? null;
+    return (await this.#loadStates(projectId)).find((s) => s.id === id) ?? null;
   }
 
   async getItem(ref: TrackerItemRef): Promise<TrackerItem> {
     const res = await this.#http.request('GET', `${this.#itemPath(ref)}/?expand=labels,state`);
     const o = asObject(res.body) ?? {};
-    const stateName = await this.#stateName(ref.projectId, o.state);
+    return this.#toItem(ref, o, await this.#stateName(ref.projectId, o.state));
+  }
+
+  #toItem(ref: TrackerItemRef, o: JsonObject, stateName: string | null): TrackerItem {
     const html = asString(o.description_html);
     const { workspace } = this.#project(ref.projectId);
     return {
@@ -130,6 +153,48 @@ export class PlaneClient implements Tracker {
         .map((l) => asString(pick(l, 'name')) ?? asString(l))
         .filter((l): l is string => l !== null),
       url: `${this.#http.baseUrl}/${workspace}/projects/${ref.projectId}/issues/${ref.itemId}/`,
+    };
+  }
+
+  /**
+   * Work items created since the bound: `GET …/projects/{id}/work-items/` (IssueListCreateAPIEndpoint)
+   * ordered `-created_at`, with labels and state expanded, paged by Plane's cursor
+   * (`<per_page>:<page>:0`, `next_cursor` / `next_page_results`, plane/utils/paginator.py). Stops
+   * at the first item older than the bound: the rest are older still.
+   */
+  async listItems(projectId: string, o: { createdSinceMs: number }): Promise<ListedTrackerItem[]> {
+    const out: ListedTrackerItem[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < MAX_ITEM_PAGES; page++) {
+      const after = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      const query = `?per_page=100&order_by=-created_at&expand=labels,state${after}`;
+      const res = await this.#http.request(
+        'GET',
+        `${this.#projectPath(projectId)}/work-items/${query}`,
+      );
+      let older = false;
+      for (const raw of resultsOf(res.body)) {
+        const item = await this.#toListed(projectId, raw);
+        if (item && item.createdAtMs >= o.createdSinceMs) out.push(item);
+        else if (item) older = true;
+      }
+      cursor = asString(pick(res.body, 'next_cursor'));
+      if (older || pick(res.body, 'next_page_results') !== true || cursor === null) break;
+    }
+    return out;
+  }
+
+  async #toListed(projectId: string, raw: unknown): Promise<ListedTrackerItem | null> {
+    const o = asObject(raw);
+    const itemId = o ? asString(o.id) : null;
+    if (!o || itemId === null) return null;
+    const state = await this.#state(projectId, o.state);
+    const createdBy = asString(o.created_by) ?? asString(pick(o.created_by, 'id'));
+    return {
+      ...this.#toItem({ projectId, itemId }, o, state?.name ?? null),
+      createdAtMs: Date.parse(asString(o.created_at) ?? '') || 0,
+      closed: CLOSED_GROUPS.has(state?.group ?? ''),
+      byOrch: this.#o.botUserId !== undefined && createdBy === this.#o.botUserId,
     };
   }
 

@@ -6,11 +6,13 @@ import {
   insertLocalItem,
   localComments,
   localItem,
+  localItemsSince,
   setLocalItemState,
   type LocalItemRow,
 } from '../../store/local/local-tracker-rows.js';
 import type {
   CommentOptions,
+  ListedTrackerItem,
   Tracker,
   TrackerComment,
   TrackerItem,
@@ -26,6 +28,9 @@ export const LOCAL_STATE_NAMES: Record<TrackerState, string> = {
   blocked: 'Blocked',
   done: 'Done',
 };
+
+/** Local state names of a finished item: Done (Orch's own), or a cancelled one set by hand. */
+const CLOSED_STATE_RE = /^(done|cancell?ed)$/i;
 
 /** Orch's own tracker: work items and comments in Orch's database (`orch task …`, dashboard). */
 export class LocalTracker implements Tracker {
@@ -71,6 +76,18 @@ export class LocalTracker implements Tracker {
         `local item ${ref.projectId}/${ref.itemId} does not exist`,
       );
     return this.#item(row);
+  }
+
+  /** Items of project `projectId` (a project key) filed since the bound; Done ones are closed. */
+  async listItems(projectId: string, o: { createdSinceMs: number }): Promise<ListedTrackerItem[]> {
+    const rows = await localItemsSince(this.#db, projectId, o.createdSinceMs);
+    return rows.map((row) => ({
+      ...this.#item(row),
+      createdAtMs: row.created_at_ms,
+      closed: row.state_name !== null && CLOSED_STATE_RE.test(row.state_name),
+      // Only people file local items (`orch task create`, the dashboard).
+      byOrch: false,
+    }));
   }
 
   async listComments(ref: TrackerItemRef, sinceMs = 0): Promise<TrackerComment[]> {

@@ -39,6 +39,15 @@ export interface TrackerItem {
   url: string | null;
 }
 
+/** A work item as a tracker lists it (the reconciler's intake of items whose webhook was lost). */
+export interface ListedTrackerItem extends TrackerItem {
+  createdAtMs: number;
+  /** Done or cancelled in the tracker: never taken in. */
+  closed: boolean;
+  /** Created by Orch's own user: its "created" webhook would be dropped as the bot's, so is this. */
+  byOrch: boolean;
+}
+
 export interface CommentOptions {
   /** The Orch role speaking (analyst, deployer, orch…): shown to humans. */
   author?: string;
@@ -53,6 +62,12 @@ export interface Tracker {
   listComments(ref: TrackerItemRef, sinceMs?: number): Promise<TrackerComment[]>;
   comment(ref: TrackerItemRef, body: string, options?: CommentOptions): Promise<void>;
   setState(ref: TrackerItemRef, state: TrackerState): Promise<void>;
+  /**
+   * The project's work items created at or after `createdSinceMs`, newest first — what the
+   * reconciler polls for items whose "created" webhook never arrived. Bounded by that time (and
+   * a page cap), never the whole project.
+   */
+  listItems(projectId: string, o: { createdSinceMs: number }): Promise<ListedTrackerItem[]>;
   /**
    * Every identifier of a user the tracker knows (id, display name, email), for a webhook that
    * names the author by id only. Optional: trackers without users need none.

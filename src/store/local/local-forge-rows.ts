@@ -97,3 +97,47 @@ export function commitStatuses(
     [repo, sha],
   );
 }
+
+/** A `local_pr_reviews` row: a person's review of a local pull request. */
+export interface LocalPrReviewRow {
+  id: number;
+  verdict: string;
+  body: string;
+  author: string;
+  submitted_at_ms: number;
+}
+
+/** Records a review of pull request `prNumber` of `repo`; returns its id. */
+export async function insertLocalPrReview(
+  q: Queryable,
+  r: {
+    repo: string;
+    prNumber: number;
+    verdict: string;
+    body: string;
+    author: string;
+    atMs: number;
+  },
+): Promise<number> {
+  const row = await q.get<{ id: number }>(
+    `-- review of PR $2 of repo $1: verdict $3, body $4, by $5, at $6
+     insert into local_pr_reviews (repo, pr_number, verdict, body, author, submitted_at_ms)
+     values ($1, $2, $3, $4, $5, $6) returning id`,
+    [r.repo, r.prNumber, r.verdict, r.body, r.author, r.atMs],
+  );
+  return row!.id;
+}
+
+/** Every review of pull request `prNumber` of `repo`, oldest first. */
+export function localPrReviews(
+  q: Queryable,
+  repo: string,
+  prNumber: number,
+): Promise<LocalPrReviewRow[]> {
+  return q.all<LocalPrReviewRow>(
+    `-- reviews of PR $2 of repo $1, oldest first
+     select id, verdict, body, author, submitted_at_ms from local_pr_reviews
+     where repo = $1 and pr_number = $2 order by id`,
+    [repo, prNumber],
+  );
+}

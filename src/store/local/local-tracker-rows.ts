@@ -8,6 +8,7 @@ export interface LocalItemRow {
   description: string;
   state_name: string | null;
   labels: string;
+  created_at_ms: number;
 }
 
 /** A `local_comments` row. */
@@ -43,6 +44,19 @@ export function localItem(
     `-- local work item $1 of project $2
      select * from local_items where id = $1 and project_key = $2`,
     [id, projectKey],
+  );
+}
+
+/** Work items of project `projectKey` created at or after `sinceMs`, newest first. */
+export function localItemsSince(
+  q: Queryable,
+  projectKey: string,
+  sinceMs: number,
+): Promise<LocalItemRow[]> {
+  return q.all<LocalItemRow>(
+    `-- local work items of project $1 created at or after $2, newest first
+     select * from local_items where project_key = $1 and created_at_ms >= $2 order by id desc`,
+    [projectKey, sinceMs],
   );
 }
 

@@ -24,6 +24,17 @@ export interface GiteaStubPull {
   approvals: number;
 }
 
+/** A submitted review (Gitea `PullReview`; `state` is its ReviewStateType). */
+export interface GiteaStubReview {
+  id: number;
+  prNumber: number;
+  state: 'APPROVED' | 'REQUEST_CHANGES' | 'COMMENT' | 'PENDING' | 'REQUEST_REVIEW';
+  body: string;
+  login: string;
+  submittedAt: string;
+  dismissed: boolean;
+}
+
 /** Repository settings (Gitea `Repository` allow_* flags) and branch protection of the base. */
 export interface GiteaStubSettings {
   allow_merge_commits: boolean;
@@ -51,6 +62,7 @@ export interface GiteaStubRepo {
   >;
   /** PR numbers whose next merge answers 409 "merge add conflicts". */
   conflicts: Set<number>;
+  reviews: GiteaStubReview[];
   settings: GiteaStubSettings;
 }
 
@@ -72,7 +84,7 @@ export function fakeSha(): string {
  * Just enough of Gitea's REST API (`/api/v1/repos/{owner}/{repo}/…`, `Authorization: token`)
  * for the Gitea client: repo info (with merge-style settings), branch creation, PR
  * list/create/get and get by base/head, the current user, commit statuses and the combined
- * status, and a merge that answers as Gitea's handler does (routers/api/v1/repo/pull.go
+ * status, PR reviews (list), and a merge that answers as Gitea's handler does (routers/api/v1/repo/pull.go
  * MergePullRequest, same order of checks and the same `message`s): 405 "" already merged,
  * "User not allowed to merge PR", "Work in progress PRs cannot be merged", "Please try again
  * later" while the PR is checking or conflicted, the branch-protection reason, "<style> is not
@@ -93,6 +105,7 @@ export class GiteaStub extends StubServer {
       pulls: [],
       statuses: new Map(),
       conflicts: new Set(),
+      reviews: [],
       settings: {
         allow_merge_commits: true,
         allow_rebase: true,
@@ -135,6 +148,26 @@ export class GiteaStub extends StubServer {
       const pr = repo.pulls.find((p) => p.head === branch && p.merged);
       if (!pr) this.push(fullName, branch, sha);
     }
+  }
+
+  /** A person's review of PR `prNumber` (submitted now unless `submittedAt` says otherwise). */
+  addReview(
+    fullName: string,
+    prNumber: number,
+    r: Partial<Omit<GiteaStubReview, 'id' | 'prNumber'>> & Pick<GiteaStubReview, 'state'>,
+  ): GiteaStubReview {
+    const repo = this.repos.get(fullName)!;
+    const review: GiteaStubReview = {
+      body: '',
+      login: 'reviewer',
+      submittedAt: new Date().toISOString(),
+      dismissed: false,
+      ...r,
+      id: 100 + repo.reviews.length,
+      prNumber,
+    };
+    repo.reviews.push(review);
+    return review;
   }
 
   /** Simulates a push: moves a branch (and any open PR from it) to `sha`. */
@@ -201,6 +234,8 @@ export class GiteaStub extends StubServer {
         return pr
           ? { status: 200, body: this.#view(pr) }
           : { status: 404, body: { message: 'not found' } };
+      case 'GET /pulls/:n/reviews':
+        return pr ? this.#listReviews(repo, pr, req.query) : { status: 404 };
       case 'GET /pulls/:n/merge':
         return { status: pr?.merged ? 204 : 404 };
       case 'POST /pulls/:n/merge':
@@ -240,6 +275,30 @@ export class GiteaStub extends StubServer {
       return { status: 200, body: { state, sha, total_count: statuses.length, statuses } };
     }
     return { status: 404, body: { message: 'not found' } };
+  }
+
+  /** `GET /pulls/{n}/reviews` (repoListPullReviews): oldest first, `page`/`limit` paged. */
+  #listReviews(repo: GiteaStubRepo, pr: GiteaStubPull, query: URLSearchParams): StubResponse {
+    const limit = Number(query.get('limit') ?? 30);
+    const page = Number(query.get('page') ?? 1);
+    const all = repo.reviews.filter((r) => r.prNumber === pr.number);
+    const body = all.slice((page - 1) * limit, page * limit).map((r) => ({
+      id: r.id,
+      body: r.body,
+      state: r.state,
+      dismissed: r.dismissed,
+      stale: false,
+      official: r.state !== 'COMMENT',
+      commit_id: pr.headSha,
+      comments_count: 0,
+      team: null,
+      user: { id: 7, login: r.login },
+      submitted_at: r.submittedAt,
+      updated_at: r.submittedAt,
+      html_url: `http://gitea.stub/pulls/${pr.number}#pullrequestreview-${r.id}`,
+      pull_request_url: `http://gitea.stub/pulls/${pr.number}`,
+    }));
+    return { status: 200, body };
   }
 
   #createBranch(repo: GiteaStubRepo, body: Record<string, string>): StubResponse {

@@ -14,6 +14,10 @@ export interface PlaneStubItem {
   descriptionHtml: string;
   stateId: string;
   labels: string[];
+  /** ISO time; `addItem` defaults it to now. */
+  createdAt?: string;
+  /** The creator's user id; `addItem` defaults it to a human's. */
+  createdBy?: string;
 }
 
 export interface PlaneStubComment {
@@ -49,10 +53,14 @@ const COMMENTS_RE =
 const RELATIONS_RE =
   /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/work-items\/([^/]+)\/relations\/$/;
 const STATES_RE = /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/states\/$/;
+const WORK_ITEMS_RE = /^\/api\/v1\/workspaces\/([^/]+)\/projects\/([^/]+)\/work-items\/$/;
+/** A human who files items in tests (never the API user). */
+export const PLANE_STUB_HUMAN = '0b5e1c2d-3f40-4a5b-8c6d-7e8f90a1b2c3';
 
 /**
  * Just enough of Plane's REST API (`/api/v1`, `X-API-Key` auth) for the Plane client: states,
- * work items (get, state PATCH), relations (grouped by type), comments (list — `expand=actor` replaces `actor` by the user
+ * work items (list — cursor-paged newest first with `expand=labels,state`, as IssueListCreateAPIEndpoint
+ * and plane/utils/paginator.py answer — get, state PATCH), relations (grouped by type), comments (list — `expand=actor` replaces `actor` by the user
  * object, as plane/api/serializers/base.py does — and create with external_source/external_id
  * dedup → 409), `users/me/` and project members (403 for a non-member, as
  * ProjectMemberPermission answers). Every request is recorded; `failNext` scripts 429s and outages.
@@ -109,7 +117,12 @@ export class PlaneStub extends StubServer {
   }
 
   addItem(item: Omit<PlaneStubItem, 'id'> & { id?: string }): PlaneStubItem {
-    const full = { ...item, id: item.id ?? randomUUID() };
+    const full = {
+      createdAt: new Date().toISOString(),
+      createdBy: PLANE_STUB_HUMAN,
+      ...item,
+      id: item.id ?? randomUUID(),
+    };
     this.items.set(full.id, full);
     return full;
   }
@@ -145,6 +158,8 @@ export class PlaneStub extends StubServer {
         body: { results: this.states.get(m[2]!) ?? [], next_page_results: false },
       };
     }
+    m = WORK_ITEMS_RE.exec(req.path);
+    if (m && req.method === 'GET') return this.#listItems(req, m[2]!);
     m = COMMENTS_RE.exec(req.path);
     if (m) return this.#comments(req, m[3]!);
     m = RELATIONS_RE.exec(req.path);
@@ -172,6 +187,62 @@ export class PlaneStub extends StubServer {
     m = ITEM_RE.exec(req.path);
     if (m) return this.#item(req, m[3]!);
     return { status: 404, body: { detail: 'Not found' } };
+  }
+
+  /**
+   * `GET …/work-items/`: `order_by` created_at / -created_at (the default), `per_page` (≤ 1000),
+   * `cursor` `<per_page>:<page>:<is_prev>`; the envelope of plane/utils/paginator.py (OffsetPaginator:
+   * `next_cursor` = `<per_page>:<page+1>:0`, `next_page_results` when more rows follow).
+   */
+  #listItems(req: RecordedRequest, projectId: string): StubResponse {
+    if (!this.states.has(projectId)) return { status: 404, body: { error: 'Project not found' } };
+    const perPage = Math.min(Number(req.query.get('per_page') ?? 100) || 100, 1000);
+    const page = Number((req.query.get('cursor') ?? `${perPage}:0:0`).split(':')[1] ?? 0);
+    const desc = (req.query.get('order_by') ?? '-created_at') !== 'created_at';
+    const expand = (req.query.get('expand') ?? '').split(',');
+    const all = [...this.items.values()]
+      .filter((i) => i.projectId === projectId)
+      .sort((a, b) => {
+        const d = Date.parse(a.createdAt!) - Date.parse(b.createdAt!);
+        return desc ? -d : d;
+      });
+    const offset = page * perPage;
+    const results = all.slice(offset, offset + perPage).map((i) => this.#itemJson(i, expand));
+    const hasNext = all.length > offset + perPage;
+    return {
+      status: 200,
+      body: {
+        grouped_by: null,
+        sub_grouped_by: null,
+        total_count: all.length,
+        next_cursor: `${perPage}:${page + 1}:0`,
+        prev_cursor: `${perPage}:${page - 1}:1`,
+        next_page_results: hasNext,
+        prev_page_results: page > 0,
+        count: all.length,
+        total_pages: Math.ceil(all.length / perPage),
+        total_results: all.length,
+        extra_stats: null,
+        results,
+      },
+    };
+  }
+
+  #itemJson(item: PlaneStubItem, expand: readonly string[]) {
+    const state = this.states.get(item.projectId)?.find((s) => s.id === item.stateId);
+    return {
+      id: item.id,
+      name: item.name,
+      description_html: item.descriptionHtml,
+      project: item.projectId,
+      state: expand.includes('state') && state ? { ...state, color: '#60646C' } : item.stateId,
+      labels: item.labels.map((name) =>
+        expand.includes('labels') ? { id: randomUUID(), name } : randomUUID(),
+      ),
+      created_at: item.createdAt,
+      updated_at: item.createdAt,
+      created_by: item.createdBy,
+    };
   }
 
   #item(req: RecordedRequest, itemId: string): StubResponse {
