@@ -1,6 +1,11 @@
 import { Command } from 'commander';
 import { OrchError } from '../errors.js';
-import { freezeRepo, serialGateSnapshot, unfreezeRepo } from '../pipeline/serial-gate.js';
+import {
+  assertKnownRepo,
+  freezeRepo,
+  serialGateSnapshot,
+  unfreezeRepo,
+} from '../pipeline/serial-gate.js';
 import { formatTime, printJson, printTable } from './output.js';
 import { withCommon, withRuntime, type Common } from './task-command.js';
 
@@ -81,13 +86,22 @@ export function repoCommand(): Command {
   ).action(async (repo: string, o: Common & { set?: string; by: string }) =>
     withRuntime(o, async (rt) => {
       if (o.set !== undefined) {
+        assertKnownRepo(rt.projects.all(), repo);
         const pct = Number(o.set);
         if (o.set.trim() === '' || !Number.isFinite(pct) || pct < 0 || pct > 100)
           throw new OrchError('USAGE', `--set must be a percentage from 0 to 100, got "${o.set}"`);
         await rt.coverage.setBaseline(repo, pct, o.by, rt.clock.now());
       }
       const b = await rt.coverage.baseline(repo);
-      if (o.json) return printJson({ repo, baseline: b });
+      if (o.json)
+        return printJson({
+          repo,
+          baseline: b && {
+            pct: b.pct,
+            set_by: b.setBy,
+            updated_at: new Date(b.updatedAtMs).toISOString(),
+          },
+        });
       process.stdout.write(
         b
           ? `${repo}: coverage baseline ${b.pct}% (set by ${b.setBy}, ${formatTime(b.updatedAtMs)})\n`

@@ -80,18 +80,26 @@ export const checkTestsPassed = (ctx: GateContext) =>
     negative: ['FAIL', 'FAILED', 'ERROR'],
   });
 
+/** A verdict read from Orch's own deploy log, with what failed added to a failing reason. */
+function withWhy(r: GateResult, why: string | null): GateResult {
+  return !r.passed && why ? { ...r, reason: `${r.reason}: ${why}` } : r;
+}
+
 export const checkStagingStatus = async (ctx: GateContext) => {
   const staging = ctx.deploy?.staging;
   // A staging step with only `provenance` leaves the deploying to the agent: its log stands.
-  if (staging && (staging.command?.length || staging.health))
-    await runDeployStep(ctx, staging, STAGING_LOG);
-  return verdictGate(ctx, {
+  const step =
+    staging && (staging.command?.length || staging.health)
+      ? await runDeployStep(ctx, staging, STAGING_LOG)
+      : null;
+  const verdict = await verdictGate(ctx, {
     gate: 'check_staging_status',
     file: STAGING_LOG.file,
     field: STAGING_LOG.field,
     positive: ['SUCCESS'],
     negative: ['FAILED', 'FAILURE', 'ERROR'],
   });
+  return withWhy(verdict, step?.why ?? null);
 };
 
 /** The deploy stage's verdict as `14-deploy-log.md` has it now (whoever wrote it). */
@@ -104,13 +112,29 @@ export const readDeployStatus = (ctx: GateContext) =>
     negative: ['FAILED', 'FAILURE', 'ERROR'],
   });
 
-export const checkDeployStatus = async (ctx: GateContext) => {
-  if (ctx.deploy?.production)
-    await runDeployStep(ctx, ctx.deploy.production, {
+/**
+ * Runs the production step (when configured) and reads its verdict. Only merged code is deployed:
+ * an item whose track skipped deploy-staging (where the merge gate is) never merged, and its
+ * production command would deploy a branch that is not on the base branch — that is Blocked.
+ */
+export const checkDeployStatus = async (ctx: GateContext): Promise<GateResult> => {
+  if (ctx.deploy?.production) {
+    if (ctx.merged === false)
+      return {
+        gate: 'check_deploy_status',
+        passed: false,
+        blocked: true,
+        reason:
+          'not merged: production deploys only merged code, and this item never passed the merge ' +
+          'gate (its track has no deploy-staging stage); resume it at deploy-staging',
+      };
+    const step = await runDeployStep(ctx, ctx.deploy.production, {
       file: '14-deploy-log.md',
       field: 'deploy_status',
       title: 'Production deploy',
     });
+    return withWhy(await readDeployStatus(ctx), step.why);
+  }
   return readDeployStatus(ctx);
 };
 

@@ -80,15 +80,17 @@ export async function checkHealth(
 /**
  * Runs the step (command, then health check) and writes the stage's log into the worktree, so
  * the verdict gate that follows reads Orch's own result. Resolves to whether the step succeeded
- * (what the log's status field says).
+ * (what the log's status field says) and, on failure, what failed in a few words (for the
+ * Blocked reason or the rollback, so nobody has to open the log to learn why).
  */
 export async function runDeployStep(
   ctx: GateContext,
   step: DeployStep,
   log: { file: string; field: string; title: string },
-): Promise<boolean> {
+): Promise<{ ok: boolean; why: string | null }> {
   const lines: string[] = [];
   let ok = true;
+  let why: string | null = null;
   if (step.command?.length) {
     const cmd = step.command.join(' ');
     const res = await runCommand(step.command, {
@@ -103,10 +105,12 @@ export async function runDeployStep(
         ? `timed out after ${step.timeoutMs} ms`
         : `exit code ${res.exitCode}`;
     lines.push(`## Command\n\n\`${cmd}\`: ${how}\n\n\`\`\`\n${res.tail}\n\`\`\``);
+    if (!ok) why = `"${cmd}": ${how}`;
   }
   if (ok && step.health) {
     const h = await checkHealth(step.health);
     ok = h.ok;
+    if (!h.ok) why = `health check ${step.health.url}: ${h.detail}`;
     lines.push(
       `## Health check\n\n${step.health.url}: ${h.ok ? 'healthy' : 'unhealthy'} after ${h.attempts} probe(s) — ${h.detail}`,
     );
@@ -117,5 +121,5 @@ export async function runDeployStep(
     path,
     `---\n${log.field}: ${ok ? 'SUCCESS' : 'FAILED'}\nwritten_by: orch\n---\n# ${log.title} (${ctx.workItemId})\n\n${lines.join('\n\n')}\n`,
   );
-  return ok;
+  return { ok, why };
 }

@@ -36,6 +36,8 @@ export interface GateContext {
   passedGates?: readonly string[];
   /** Set when the project collects coverage and the coverage gate is on. */
   coverage?: CoverageCheck;
+  /** Whether the task's branch has been merged (the merge gate passed); absent outside the pipeline. */
+  merged?: boolean;
   /** The project's deploy commands and health checks (deploy-step.ts), if any. */
   deploy?: ProjectDeploy;
   /**

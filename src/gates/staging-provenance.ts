@@ -206,7 +206,7 @@ export function stagingProvenanceGuard(o: { enabled: boolean }): BeforeMerge {
     if (first.kind === 'unreadable' || !step.command?.length) return failed(first, source, headSha);
     // One redeploy, not a loop: the head is fixed under the merge lease, so a deploy that
     // succeeds and still reports another revision will not do better the second time.
-    if (!(await runDeployStep(ctx, step, STAGING_LOG)))
+    if (!(await runDeployStep(ctx, step, STAGING_LOG)).ok)
       return failed(first, source, headSha, `; the redeploy failed (${STAGING_LOG.file})`);
     const again = await stagingProvenance(ctx, source, headSha);
     if (again.kind === 'ok')

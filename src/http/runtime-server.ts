@@ -72,7 +72,7 @@ export function serverForRuntime(
       ),
       escalateRoutes(rt.pipeline),
       serialGateRoutes(rt),
-      coverageRoutes(rt.coverage, rt.clock),
+      coverageRoutes(rt.coverage, rt.clock, rt.projects),
       ...(extra.adminRoutes ?? []),
     ],
     statusBlocks: {

@@ -127,6 +127,13 @@ export class CoreEngine {
     return this.deps.projects.get(task.projectKey);
   }
 
+  /** Whether the task's branch reached the base branch: the merge gate passed for it once. */
+  async merged(task: Task): Promise<boolean> {
+    if (task.mergedSha !== null) return true;
+    const results = await this.deps.tasks.gateResults(task.id);
+    return results.some((g) => g.gate === 'merge_gate' && g.passed);
+  }
+
   async gateContext(task: Task): Promise<GateContext> {
     const project = this.project(task);
     const worktree = await this.deps.workspace.ensure(task, project);
@@ -141,6 +148,7 @@ export class CoreEngine {
       testTimeoutMs: project.testTimeoutMs,
       forge: project.forge,
       headSha: await this.deps.workspace.headSha(worktree),
+      merged: await this.merged(task),
       ...(await this.#coverageCheck(task, project)),
       ...(project.deploy && { deploy: project.deploy }),
       ...(project.selfHosted && {

@@ -285,12 +285,14 @@ export class Pipeline {
 
   /**
    * The coverage ratchet moves when an item is done: its latest measurement becomes the
-   * repository's baseline if higher (a branch that never lands raises nothing).
+   * repository's baseline if higher. A branch that never lands raises nothing — neither one
+   * cancelled nor one whose track skipped the merge (no deploy-staging stage).
    */
   async #raiseCoverage(task: Task): Promise<void> {
     const c = this.core.deps.coverage;
     if (!c?.enabled || !this.core.project(task).coverage) return;
     try {
+      if (!(await this.core.merged(task))) return;
       const pct = await c.repo.latestRun(task.id);
       if (pct === null) return;
       if (await c.repo.raiseBaseline(task.repo, pct, task.workItemId, this.core.deps.clock.now()))
@@ -313,7 +315,8 @@ export class Pipeline {
     if (frees) {
       // A finished item may be another repository's dependency: open every gate then.
       const done = result.kind === 'advanced';
-      if (done) await this.#raiseCoverage(task);
+      // Recorded in the stage the item is in now (done), not the one it left.
+      if (done) await this.#raiseCoverage({ ...task, stage: result.to, state: 'done' });
       await this.openSerialGates(done ? undefined : task.repo).catch((err: unknown) =>
         this.core.deps.log.warn({ err, repo: task.repo }, 'serial gate: opening failed'),
       );

@@ -5,6 +5,7 @@
  * closed until someone clears it (`orch repo unfreeze`, `POST /serial-gate/unfreeze`).
  * `ORCH_SERIAL_GATE_ENABLED=false` switches both off: every item passes, waiting ones start.
  */
+import { OrchError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import { safeNotify, type Notifier } from '../integrations/notify/notifier.js';
 import type { Logger } from '../log.js';
@@ -143,8 +144,24 @@ export class SerialGate {
   }
 }
 
+/**
+ * A repository name given by a person (freeze, coverage baseline) must be one a project uses: a
+ * typo (`Trails` for `trails`) would otherwise freeze nothing and say it did. Throws
+ * REPO_NOT_FOUND naming the known ones.
+ */
+export function assertKnownRepo(projects: readonly { repo: string }[], repo: string): void {
+  const known = [...new Set(projects.map((p) => p.repo))].sort();
+  if (!known.includes(repo))
+    throw new OrchError(
+      'REPO_NOT_FOUND',
+      `no project uses repository "${repo}" (known: ${known.join(', ') || 'none'})`,
+    );
+}
+
 /** What `freeze` / `unfreeze` (CLI and HTTP) need: the gate, the pipeline to start items, a notifier. */
 export interface FreezeDeps {
+  /** The configured projects: only their repositories can be frozen. */
+  projects: { all(): readonly { repo: string }[] };
   serialGate: SerialGate;
   pipeline: { openSerialGates(repo?: string): Promise<number> };
   notifier: Notifier;
@@ -158,6 +175,7 @@ export async function freezeRepo(
   repo: string,
   o: { reason: string; by: string },
 ): Promise<{ ok: true; repo: string; frozen: true; created: boolean; reason: string; by: string }> {
+  assertKnownRepo(d.projects.all(), repo);
   const { created, freeze } = await d.serialGate.repo.freeze(repo, { ...o, nowMs: d.clock.now() });
   if (created)
     await safeNotify(

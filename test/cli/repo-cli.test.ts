@@ -32,13 +32,21 @@ describe('orch repo coverage', () => {
     expect(down.code).toBe(0);
     expect(JSON.parse(down.stdout)).toMatchObject({
       repo: 'rc',
-      baseline: { pct: 70, setBy: 'operator' },
+      baseline: { pct: 70, set_by: 'operator' },
     });
 
     for (const bad of ['120', '-1', 'abc', '']) {
       const r = await repo('coverage', 'rc', '--set', bad);
       expect([r.code, r.stderr]).toEqual([2, expect.stringContaining('USAGE')]);
     }
+    // A typo names no project's repository: refused, nothing set.
+    const typo = await repo('coverage', 'RC', '--set', '90');
+    expect([typo.code, typo.stderr]).toEqual([
+      1,
+      expect.stringContaining('REPO_NOT_FOUND: no project uses repository "RC" (known: rc)'),
+    ]);
+    const freeze = await repo('freeze', 'Rc');
+    expect([freeze.code, freeze.stderr]).toEqual([1, expect.stringContaining('REPO_NOT_FOUND')]);
     const still = await repo('coverage', 'rc', '--json');
     expect(JSON.parse(still.stdout)).toMatchObject({ baseline: { pct: 70 } });
   });

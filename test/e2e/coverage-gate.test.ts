@@ -23,7 +23,7 @@ const PROJECT: Scenario = {
   scenario: {},
   maxDeveloperRetries: 0,
   labels: { tracks: { quick: 'quick' }, autoApprove: ['quick'] },
-  tracks: { quick: ['created', 'analysis', 'development', 'done'] },
+  tracks: { quick: ['created', 'analysis', 'development', 'deploy-staging', 'done'] },
   testCommand: [
     'node',
     '--test',
@@ -121,6 +121,15 @@ describeEachDialect('coverage gate', ({ current }) => {
         headers: auth,
       });
       expect(bad.statusCode).toBe(400);
+      const unknown = await app.inject({
+        method: 'POST',
+        url: '/coverage/baseline?repo=nosuch&pct=80',
+        headers: auth,
+      });
+      expect([unknown.statusCode, unknown.json<{ error: { code: string } }>().error.code]).toEqual([
+        404,
+        'REPO_NOT_FOUND',
+      ]);
     } finally {
       await app.close();
       await rt.stop();

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Task } from '../../src/pipeline/task.js';
 import type { Runtime } from '../../src/runtime.js';
@@ -87,11 +87,37 @@ describeEachDialect('deploy stages with a command and a health check', ({ curren
       const blocked = await waitFor(rt, b.id, (t) => t.state === 'blocked');
       expect(blocked.stage).toBe('deploy');
       expect(blocked.lastError).toContain('check_deploy_status failed in deploy');
+      // The reason says what failed, not only the verdict field.
+      expect(blocked.lastError).toContain('health check http://');
+      expect(blocked.lastError).toContain('HTTP 503 (expected 200)');
       expect(probes - before).toBe(3); // one probe and two retries
       const wt = await rt.workspace.ensure(b, rt.projects.get('DP'));
       const log = readFileSync(`${wt}/docs/work-items/${b.workItemId}/14-deploy-log.md`, 'utf8');
       expect(log).toMatch(/^---\ndeploy_status: FAILED\nwritten_by: orch\n/);
       expect(log).toContain('HTTP 503 (expected 200)');
+    } finally {
+      await rt.stop();
+    }
+  }, 300_000);
+
+  it('never deploys to production what was not merged: a track without deploy-staging is Blocked', async () => {
+    const hotfix: Scenario = {
+      ...project(),
+      key: 'HF',
+      tracks: { ship: ['created', 'analysis', 'development', 'deploy', 'done'] },
+    };
+    const { rt } = await matrixRuntime(current().url, [hotfix]);
+    try {
+      await rt.start({ daemons: false });
+      const before = probes;
+      const t = await fileItem(rt, 'HF', ['ship']);
+      const blocked = await waitFor(rt, t.id, (x) => x.state === 'blocked');
+      expect(blocked.stage).toBe('deploy');
+      expect(blocked.lastError).toMatch(/^not merged: production deploys only merged code/);
+      expect(probes).toBe(before); // the production step never ran
+      const wt = await rt.workspace.ensure(t, rt.projects.get('HF'));
+      const logPath = `${wt}/docs/work-items/${t.workItemId}/14-deploy-log.md`;
+      expect(existsSync(logPath) && readFileSync(logPath, 'utf8')).not.toMatch(/written_by: orch/);
     } finally {
       await rt.stop();
     }

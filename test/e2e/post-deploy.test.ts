@@ -41,7 +41,7 @@ afterEach(async () => {
   await new Promise((r) => server.close(r));
 });
 
-const SHIP = ['created', 'analysis', 'development', 'deploy', 'done'];
+const SHIP = ['created', 'analysis', 'development', 'deploy-staging', 'deploy', 'done'];
 
 function project(key: string, postDeploy: Partial<PostDeployConfig>): Scenario {
   return {
@@ -182,6 +182,10 @@ describeEachDialect('post-deploy monitor', ({ current }) => {
         Promise.resolve(notifier.ofType('post_deploy').find((e) => e.status === 'DEGRADED')),
       );
       expect(alert).toMatchObject({ workItemId: a.workItemId, action: 'ROLLED_BACK' });
+      // The freeze alerts like a freeze by hand.
+      expect(notifier.ofType('repo_freeze')).toMatchObject([
+        { repo: 'px', frozen: true, by: 'post-deploy' },
+      ]);
       const comments = await waitFor('the tracker comment', async () => {
         const all = await rt.tracker.listComments({
           projectId: done.trackerProjectId,

@@ -109,6 +109,16 @@ describeEachDialect('serial gate', ({ current }) => {
       expect(frozen.json()).toMatchObject({ ok: true, repo: 'fz', frozen: true, created: true });
       // Idempotent.
       expect((await freezeRepo(rt, 'fz', { reason: 'again', by: 'bob' })).created).toBe(false);
+      // A repository no project uses is a 404, and freezes nothing.
+      const typo = await app.inject({
+        method: 'POST',
+        url: '/serial-gate/freeze?repo=FZ',
+        headers: auth,
+      });
+      expect([typo.statusCode, typo.json<{ error: { code: string } }>().error.code]).toEqual([
+        404,
+        'REPO_NOT_FOUND',
+      ]);
 
       const c = await fileItem(rt, 'FZ', ['quick']);
       await rt.start({ daemons: false });

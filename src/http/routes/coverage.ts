@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Clock } from '../../clock.js';
 import type { CoverageRepo } from '../../store/coverage/coverage-repo.js';
+import { assertKnownRepo } from '../../pipeline/serial-gate.js';
 import type { HttpRoutes } from '../deps.js';
 import { safeTrimmed } from '../schemas.js';
 
@@ -16,7 +17,11 @@ const view = (b: { pct: number; setBy: string; updatedAtMs: number } | null) =>
  * /coverage/baseline?repo=` reads it, `POST /coverage/baseline?repo=&pct=` overrides it (up or
  * down — the ratchet itself only ever raises it).
  */
-export function coverageRoutes(coverage: CoverageRepo, clock: Clock): HttpRoutes {
+export function coverageRoutes(
+  coverage: CoverageRepo,
+  clock: Clock,
+  projects: { all(): readonly { repo: string }[] },
+): HttpRoutes {
   return (plain: FastifyInstance) => {
     const app = plain.withTypeProvider<ZodTypeProvider>();
     const security = [{ bearer: [] }];
@@ -50,6 +55,7 @@ export function coverageRoutes(coverage: CoverageRepo, clock: Clock): HttpRoutes
         },
       },
       async (req) => {
+        assertKnownRepo(projects.all(), req.query.repo);
         await coverage.setBaseline(
           req.query.repo,
           req.query.pct,
