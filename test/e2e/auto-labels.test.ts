@@ -3,7 +3,7 @@ import type { Runtime } from '../../src/runtime.js';
 import type { Task } from '../../src/pipeline/task.js';
 import { readAutoLabelStats } from '../../src/store/flow-stats.js';
 import { describeEachDialect } from '../helpers/test-db.js';
-import { fileItem, matrixRuntime, type Scenario } from './failure-matrix-harness.js';
+import { deliverOutbox, fileItem, matrixRuntime, type Scenario } from './failure-matrix-harness.js';
 
 /**
  * Label auto-mode (issue 16, ORCH-089) with real scripted agents: a label routes an item to the
@@ -55,7 +55,7 @@ describeEachDialect('label auto-mode', ({ current }) => {
           'analysis',
         );
       }
-      await rt.outbox.runOnce();
+      await deliverOutbox(rt);
       expect(notifier.ofType('approval_requested')).toHaveLength(2);
       // The bug track skips architecture once a person approves.
       await rt.pipeline.onComment(defect.id, { body: ':approved:', authorIds: ['alice'] });

@@ -193,3 +193,17 @@ export function commitOnMain(rt: Runtime, repo: string, files: Record<string, st
   );
   g('push', '--quiet', 'origin', 'HEAD:main');
 }
+
+/**
+ * Delivers the side effects committed so far. The runtime's own outbox loop may hold rows it
+ * claimed while the test's `runOnce()` finds none to claim, so this waits until nothing is
+ * pending (at most `timeoutMs`; agents still running may keep adding rows).
+ */
+export async function deliverOutbox(rt: Runtime, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await rt.outbox.runOnce();
+    if ((await rt.outbox.status()).pending === 0 || Date.now() > deadline) return;
+    await sleep(100);
+  }
+}

@@ -10,6 +10,7 @@ import type { RecordingNotifier } from '../../src/integrations/notify/notifier.j
 import { LessonStore } from '../../src/store/lessons/lesson-store.js';
 import { describeEachDialect } from '../helpers/test-db.js';
 import {
+  deliverOutbox,
   APPROVER,
   commitOnMain,
   drive,
@@ -149,7 +150,7 @@ async function expectVisible(rt: Runtime, notifier: RecordingNotifier, row: Row,
 /** Waits for the side effects that follow a committed change (tracker comment, notification). */
 async function settle(rt: Runtime) {
   await rt.worker.whenIdle();
-  await rt.outbox.runOnce();
+  await deliverOutbox(rt);
   await new Promise((r) => setTimeout(r, 500));
 }
 

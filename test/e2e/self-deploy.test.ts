@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import type { Task } from '../../src/pipeline/task.js';
 import type { Runtime } from '../../src/runtime.js';
 import { describeEachDialect } from '../helpers/test-db.js';
-import { fileItem, matrixRuntime, type Scenario } from './failure-matrix-harness.js';
+import { deliverOutbox, fileItem, matrixRuntime, type Scenario } from './failure-matrix-harness.js';
 
 /**
  * Self-deploy (ORCH-036) end to end, with real scripted agents and a real detached hook: the
@@ -146,7 +146,7 @@ describeEachDialect('self-deploy', ({ current }) => {
       expect(log).toMatch(/^---\ndeploy_status: FAILED\nwritten_by: orch\n/);
       expect(log).toContain('hook_exit_code: 3');
       expect(hookRuns(marker)).toHaveLength(1);
-      await rt.outbox.runOnce();
+      await deliverOutbox(rt);
       expect(notifier.events.some((e) => e.type === 'task_done')).toBe(false);
     } finally {
       await rt.stop();

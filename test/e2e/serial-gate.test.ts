@@ -4,7 +4,13 @@ import { freezeRepo, serialGateSnapshot, unfreezeRepo } from '../../src/pipeline
 import type { Task } from '../../src/pipeline/task.js';
 import type { Runtime } from '../../src/runtime.js';
 import { describeEachDialect } from '../helpers/test-db.js';
-import { APPROVER, fileItem, matrixRuntime, type Scenario } from './failure-matrix-harness.js';
+import {
+  deliverOutbox,
+  APPROVER,
+  fileItem,
+  matrixRuntime,
+  type Scenario,
+} from './failure-matrix-harness.js';
 
 /**
  * Serial gate per repository (issue 16, ORCH-088) with real scripted agents and real git: two
@@ -83,7 +89,7 @@ describeEachDialect('serial gate', ({ current }) => {
       expect(Number(started.at_ms)).toBeGreaterThanOrEqual(aDoneAt);
       const developers = await rt.admin.list({ taskId: b.id, kind: 'developer' });
       expect(developers.every((j) => (j.createdAtMs ?? 0) >= aDoneAt)).toBe(true);
-      await rt.outbox.runOnce();
+      await deliverOutbox(rt);
       const comments = (await rt.tracker.listComments({ projectId: 'SG', itemId: b.trackerItemId }))
         .map((c) => c.body)
         .join('\n');

@@ -4,7 +4,14 @@ import type { Runtime } from '../../src/runtime.js';
 import type { Task } from '../../src/pipeline/task.js';
 import { readStopStats } from '../../src/store/flow-stats.js';
 import { describeEachDialect } from '../helpers/test-db.js';
-import { APPROVER, drive, fileItem, matrixRuntime, remoteHead } from './failure-matrix-harness.js';
+import {
+  deliverOutbox,
+  APPROVER,
+  drive,
+  fileItem,
+  matrixRuntime,
+  remoteHead,
+} from './failure-matrix-harness.js';
 
 /**
  * STOP from the tracker (issue 16, ORCH-090): an approver's `STOP` comment cancels a work item
@@ -81,7 +88,7 @@ describeEachDialect('STOP from the tracker', ({ current }) => {
       }
       expect((await rt.queue.get(jobId))!.status).toBe('cancelled');
       await rt.worker.whenIdle();
-      await rt.outbox.runOnce();
+      await deliverOutbox(rt);
 
       const after = (await rt.tasks.get(task.id))!;
       expect(after).toMatchObject({ state: 'cancelled', prNumber: prBefore });

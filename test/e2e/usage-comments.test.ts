@@ -2,7 +2,13 @@ import { expect, it } from 'vitest';
 import type { Runtime } from '../../src/runtime.js';
 import type { Task } from '../../src/pipeline/task.js';
 import { describeEachDialect } from '../helpers/test-db.js';
-import { drive, fileItem, matrixRuntime, type Scenario } from './failure-matrix-harness.js';
+import {
+  deliverOutbox,
+  drive,
+  fileItem,
+  matrixRuntime,
+  type Scenario,
+} from './failure-matrix-harness.js';
 
 /**
  * The usage comment (issue 17): after every agent run of an item — a crashed one included — the
@@ -17,7 +23,7 @@ const project = (key: string): Scenario => ({
 });
 
 async function usageOf(rt: Runtime, t: Task) {
-  await rt.outbox.runOnce();
+  await deliverOutbox(rt);
   const comments = await rt.projects
     .get(t.projectKey)
     .tracker.listComments({ projectId: t.projectKey, itemId: t.trackerItemId });
