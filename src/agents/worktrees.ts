@@ -95,16 +95,34 @@ export class WorktreeManager {
     return repoPath;
   }
 
-  /** Creates the branch's worktree, or reuses it. New branches start from the default branch. */
-  async ensure(repo: string, branch: string): Promise<WorktreeInfo> {
+  /**
+   * Creates the branch's worktree, or reuses it. New branches start from the default branch.
+   * The clone is fetched first, so a new worktree starts from the forge's latest commit and an
+   * agent sees fresh `origin/*` refs; `fetch: 'if-new'` skips the fetch when the worktree is
+   * already there (the pipeline's gates read the files the agent just wrote, and the gates that
+   * compare against the base branch fetch it themselves).
+   */
+  async ensure(
+    repo: string,
+    branch: string,
+    options: { fetch?: 'always' | 'if-new' } = {},
+  ): Promise<WorktreeInfo> {
     await validBranch(branch);
-    return this.#locked(WorktreeManager.repoName(repo), () => this.#ensure(repo, branch));
+    return this.#locked(WorktreeManager.repoName(repo), () =>
+      this.#ensure(repo, branch, options.fetch ?? 'always'),
+    );
   }
 
-  async #ensure(repo: string, branch: string): Promise<WorktreeInfo> {
-    const repoPath = await this.#ensureRepo(repo);
+  async #ensure(repo: string, branch: string, fetch: 'always' | 'if-new'): Promise<WorktreeInfo> {
     const path = this.worktreePath(repo, branch);
-    const info = { repoName: WorktreeManager.repoName(repo), repoPath, path, branch };
+    const repoName = WorktreeManager.repoName(repo);
+    if (fetch === 'if-new' && existsSync(path)) {
+      const repoPath = join(this.reposDir, repoName);
+      await this.#assertReusable(path, branch);
+      return { repoName, repoPath, path, branch, created: false };
+    }
+    const repoPath = await this.#ensureRepo(repo);
+    const info = { repoName, repoPath, path, branch };
     if (existsSync(path)) {
       await this.#assertReusable(path, branch);
       return { ...info, created: false };
@@ -160,6 +178,10 @@ export class WorktreeManager {
   }
 
   async #assertReusable(path: string, branch: string): Promise<void> {
+    // One git call in the usual case; the two below only to name what is wrong.
+    const both = await gitOk(['rev-parse', '--is-inside-work-tree', '--abbrev-ref', 'HEAD'], path);
+    const [isInside, checkedOut] = (both ?? '').split('\n').map((l) => l.trim());
+    if (isInside === 'true' && checkedOut === branch && existsSync(join(path, '.git'))) return;
     const inside = await gitOk(['rev-parse', '--is-inside-work-tree'], path);
     if (!inside || !existsSync(join(path, '.git'))) {
       throw new OrchError('WORKTREE_PATH_CONFLICT', `${path} exists but is not a git worktree`, {
@@ -221,10 +243,17 @@ function permissionError(path: string, cause: unknown): OrchError {
   });
 }
 
+/** Names `git check-ref-format` accepted: the answer depends on the name alone. */
+const validBranches = new Set<string>();
+const VALID_BRANCHES_MAX = 10_000;
+
 async function validBranch(branch: string): Promise<void> {
+  if (validBranches.has(branch)) return;
   if (!(await gitOk(['check-ref-format', '--branch', branch], process.cwd()))) {
     throw new OrchError('GIT_FAILED', `"${branch}" is not a valid branch name`);
   }
+  if (validBranches.size >= VALID_BRANCHES_MAX) validBranches.clear();
+  validBranches.add(branch);
 }
 
 async function defaultStart(repoPath: string): Promise<string> {

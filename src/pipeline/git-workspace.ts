@@ -17,8 +17,15 @@ export class GitWorkspace implements Workspace {
     this.#worktrees = worktrees;
   }
 
+  /**
+   * The task's worktree, created (from a fresh fetch) if it is missing. An existing one is used
+   * as it is: the engine reads what the agent wrote there, and the gates that compare against
+   * the base branch (security scan, catch-up) fetch it themselves.
+   */
   async ensure(task: Task, project: Project): Promise<string> {
-    const info = await this.#worktrees.ensure(project.forge.cloneUrl(task.repo), task.branch);
+    const info = await this.#worktrees.ensure(project.forge.cloneUrl(task.repo), task.branch, {
+      fetch: 'if-new',
+    });
     return info.path;
   }
 
@@ -28,9 +35,9 @@ export class GitWorkspace implements Workspace {
 
   /**
    * Commits everything the agent changed (task files under .orch/ are excluded by the worktree
-   * manager) and pushes the branch. Returns the new head, or the old one if nothing changed.
+   * manager) and pushes the branch.
    */
-  async commitAndPush(worktree: string, branch: string, message: string): Promise<string | null> {
+  async commitAndPush(worktree: string, branch: string, message: string): Promise<void> {
     await git(['add', '-A'], { cwd: worktree });
     const staged = await gitMaybe(['diff', '--cached', '--quiet'], { cwd: worktree });
     if (staged === null)
@@ -40,7 +47,6 @@ export class GitWorkspace implements Workspace {
     await git(['push', '--quiet', '--force-with-lease', 'origin', `HEAD:refs/heads/${branch}`], {
       cwd: worktree,
     });
-    return this.headSha(worktree);
   }
 
   /** Writes a file into the task's worktree (intake's 00-business-request.md). */

@@ -72,6 +72,37 @@ describe('worktree manager', () => {
     expect(readFileSync(join(info.path, 'feature.txt'), 'utf8')).toBe('from origin');
   });
 
+  it("fetches before reusing a worktree, unless asked to fetch only for a new one ('if-new')", async () => {
+    const first = await wt.ensure(origin, 'feature/ET-9');
+    const originMain = () => gitIn(first.path, 'rev-parse', 'origin/main');
+    const before = originMain();
+    writeFileSync(join(origin, 'later.txt'), 'pushed after the worktree was made');
+    gitIn(origin, 'add', '.');
+    gitIn(origin, 'commit', '-q', '-m', 'later');
+    const upstream = gitIn(origin, 'rev-parse', 'HEAD');
+
+    const reused = await wt.ensure(origin, 'feature/ET-9', { fetch: 'if-new' });
+    expect(reused).toMatchObject({ path: first.path, created: false });
+    expect(originMain()).toBe(before);
+
+    await wt.ensure(origin, 'feature/ET-9');
+    expect(originMain()).toBe(upstream);
+
+    // A missing worktree is made from a fresh fetch whatever the option says.
+    const other = await wt.ensure(origin, 'feature/ET-10', { fetch: 'if-new' });
+    expect(other.created).toBe(true);
+    expect(readFileSync(join(other.path, 'later.txt'), 'utf8')).toContain('pushed after');
+  });
+
+  it("checks a reused worktree's branch even when it skips the fetch", async () => {
+    const info = await wt.ensure(origin, 'feature/ET-11');
+    gitIn(info.path, 'checkout', '-q', '-b', 'other');
+    await expectCode(
+      wt.ensure(origin, 'feature/ET-11', { fetch: 'if-new' }),
+      'WORKTREE_BRANCH_MISMATCH',
+    );
+  });
+
   it('handles concurrent requests for the same repo', async () => {
     const [a, b] = await Promise.all([
       wt.ensure(origin, 'feature/a'),
