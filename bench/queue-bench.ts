@@ -1,7 +1,9 @@
 /**
  * Queue benchmark: Orch (PostgreSQL and SQLite) against graphile-worker and pg-boss on the local
  * PostgreSQL. Prints a Markdown table, ratios and the issue's targets:
- * `npm run bench:queue [-- --all | --only orch_pg_batch,pgboss,…]`.
+ * `npm run bench:queue [-- --all | --only orch_pg_batch,pgboss,… | --only finished] [--finished N]`.
+ * `finished` is the finished-rows phase (Orch only): claim latency with 1,000 and with N
+ * (default 1,000,000) finished jobs in `jobs`; `--finished 0` leaves it out.
  * See docs/benchmarks.md for the workload, the settings and the last results.
  */
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -9,12 +11,22 @@ import { serverInfo } from './queue/bench-db.js';
 import {
   measureDrain,
   measureEnqueue,
+  measureFinished,
   measureLatency,
   measurePrefill,
   resetStore,
 } from './queue/phases.js';
 import type { RateResult } from './queue/phases.js';
-import { ratioLines, resultsTable, targetLines, type SystemResult } from './queue/report.js';
+import {
+  finishedRatioLines,
+  finishedTable,
+  finishedTargetLines,
+  ratioLines,
+  resultsTable,
+  targetLines,
+  type FinishedRun,
+  type SystemResult,
+} from './queue/report.js';
 import { now, withTimeout } from './queue/stats.js';
 import type { BenchSystem } from './queue/bench-system.js';
 import { WORKLOAD } from './queue/bench-system.js';
@@ -25,6 +37,10 @@ import { PgBossSystem } from './queue/pgboss-system.js';
 /** The whole run must end by itself; every phase also has its own bound. */
 const RUN_LIMIT_MS = 6 * 60_000;
 const SYSTEM_LIMIT_MS = 150_000;
+/** The finished-rows phase: the baseline size, the default large size, and its bound per store. */
+const FINISHED_BASE = 1_000;
+const FINISHED_DEFAULT = 1_000_000;
+const FINISHED_LIMIT_MS = 150_000;
 
 /** The issue's five systems, then (`--only` or `--all`) Orch completing one job per statement. */
 function allSystems(): { sys: BenchSystem; byDefault: boolean }[] {
@@ -82,6 +98,30 @@ async function benchOne(sys: BenchSystem): Promise<SystemResult> {
   return r;
 }
 
+/** Orch on one store for the finished-rows phase, on a database of its own. */
+function finishedSystem(dialect: 'postgres' | 'sqlite'): OrchSystem {
+  const id = `orch_${dialect === 'postgres' ? 'pg' : 'sqlite'}_finished`;
+  return new OrchSystem({ dialect, claimBatch: 500, completeMode: 'batch', id });
+}
+
+/**
+ * Claim latency with FINISHED_BASE and then `big` finished jobs in `jobs`, after a discarded
+ * warm-up of 100 jobs: otherwise the first size measured (with `--only finished`, in a fresh
+ * process) also pays for JIT and new connections, which flatters the ratio.
+ */
+async function benchFinished(sys: OrchSystem, big: number): Promise<FinishedRun> {
+  const r: FinishedRun = { system: sys, sizes: [], errors: [] };
+  try {
+    await sys.setup();
+    await measureLatency(sys, 100);
+    for (const rows of [FINISHED_BASE, big]) r.sizes.push(await measureFinished(sys, rows));
+  } catch (err) {
+    r.errors.push((err as Error).message);
+  }
+  await sys.teardown().catch((err: Error) => r.errors.push(`teardown: ${err.message}`));
+  return r;
+}
+
 async function machine(): Promise<string[]> {
   const pg = await serverInfo();
   const cpu = cpus();
@@ -103,6 +143,15 @@ async function main(): Promise<void> {
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg > 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
   const all = process.argv.includes('--all');
+  const finishedArg = process.argv.indexOf('--finished');
+  const big = finishedArg > 0 ? Number(process.argv[finishedArg + 1]) : FINISHED_DEFAULT;
+  if (!Number.isSafeInteger(big) || (big !== 0 && big <= FINISHED_BASE)) {
+    throw new Error(
+      `--finished takes 0 (skip the phase) or a number of rows above ${FINISHED_BASE}`,
+    );
+  }
+  // Part of every run; `--only` runs it only when named (`--only finished`).
+  const finished = big > 0 && (only ? only.has('finished') : true);
   const systems = allSystems()
     .filter(({ sys, byDefault }) => (only ? only.has(sys.id) : all || byDefault))
     .map(({ sys }) => sys);
@@ -110,7 +159,11 @@ async function main(): Promise<void> {
   console.log(
     `workload: N=${WORKLOAD.drainJobs} no-op jobs, ${WORKLOAD.workers} workers; ` +
       `${WORKLOAD.singleEnqueues} sequential enqueues; ${WORKLOAD.latencyJobs} latency jobs; ` +
-      `enqueue and drain: best of ${WORKLOAD.rounds} rounds\n`,
+      `enqueue and drain: best of ${WORKLOAD.rounds} rounds` +
+      (finished
+        ? `; finished rows: claim latency with ${FINISHED_BASE} and ${big} done jobs in jobs`
+        : '') +
+      '\n',
   );
   const results: SystemResult[] = [];
   for (const sys of systems) {
@@ -123,10 +176,30 @@ async function main(): Promise<void> {
     for (const e of r.errors) console.log(`  ! ${e}`);
     results.push(r);
   }
-  console.log(`\n${resultsTable(results)}\n`);
-  for (const line of ratioLines(results)) console.log(line);
+  const finishedRuns: FinishedRun[] = [];
+  for (const dialect of finished ? (['postgres', 'sqlite'] as const) : []) {
+    const sys = finishedSystem(dialect);
+    console.log(`… ${sys.label}: claim latency with ${FINISHED_BASE} and ${big} finished jobs`);
+    const t0 = now();
+    const r = await withTimeout(sys.label, FINISHED_LIMIT_MS, benchFinished(sys, big)).catch(
+      (err: Error): FinishedRun => ({ system: sys, sizes: [], errors: [err.message] }),
+    );
+    console.log(`  done in ${((now() - t0) / 1000).toFixed(1)} s`);
+    for (const e of r.errors) console.log(`  ! ${e}`);
+    finishedRuns.push(r);
+  }
+  if (systems.length > 0) {
+    console.log(`\n${resultsTable(results)}\n`);
+    for (const line of ratioLines(results)) console.log(line);
+  }
+  if (finished) {
+    console.log(`\nclaim latency with finished jobs in jobs:\n\n${finishedTable(finishedRuns)}\n`);
+    for (const line of finishedRatioLines(finishedRuns, FINISHED_BASE, big)) console.log(line);
+  }
   console.log('\ntargets:');
-  for (const line of targetLines(results)) console.log(`  ${line}`);
+  if (systems.length > 0) for (const line of targetLines(results)) console.log(`  ${line}`);
+  for (const line of finishedTargetLines(finishedRuns, FINISHED_BASE, big))
+    console.log(`  ${line}`);
   console.log(
     `\nload average at start ${loadAtStart}, at end ${load()} (other work on the host skews figures)`,
   );

@@ -7,7 +7,7 @@ import type { Job } from '../../src/queue/job.js';
 import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { openDb } from '../../src/store/open-db.js';
-import { createBenchDb, dropBenchDb } from './bench-db.js';
+import { createBenchDb, dropBenchDb, pgUrlFor, queryBenchDb } from './bench-db.js';
 import { WORKLOAD, type BenchPayload, type BenchSystem } from './bench-system.js';
 
 const KIND = 'bench';
@@ -23,6 +23,57 @@ export interface OrchSystemOptions {
   claimBatch: number;
   /** How a worker completes its claimed jobs: one fenced `complete` each, or one `completeBatch`. */
   completeMode: 'single' | 'batch';
+  /** Overrides the derived id (and so the database name), e.g. for the finished-rows phase. */
+  id?: string;
+}
+
+/**
+ * Kinds of the finished rows the finished-rows phase puts in `jobs`. `bench`, the kind the
+ * latency worker claims, is one of them, so the claim's kind filter matches a quarter of them.
+ */
+const FINISHED_KINDS = [KIND, 'build', 'test', 'review'];
+
+/**
+ * One set-based INSERT of `rows` jobs as a completed job leaves them: status 'done', one attempt,
+ * the lease token and owner kept (a finished job keeps its token, so a retried complete is
+ * recognised), lease expiry cleared, started / heartbeat / finished / updated stamped, the bench's
+ * ~140 B payload (`{"i":…,"pad":"x"×120}`, byte for byte `benchPayload`). Created one per
+ * millisecond ending an hour before `nowMs`, so every row is older than the history window.
+ */
+export function finishedFillSql(
+  dialect: 'postgres' | 'sqlite',
+  rows: number,
+  nowMs: number,
+): string {
+  const n = Math.trunc(rows);
+  const t0 = Math.trunc(nowMs) - 3_600_000 - n;
+  const pg = dialect === 'postgres';
+  const kinds = FINISHED_KINDS.map((k) => `'${k}'`);
+  const kind = pg
+    ? `(array[${kinds.join(', ')}])[1 + i % ${kinds.length}]`
+    : `case i % ${kinds.length} ${kinds.map((k, j) => `when ${j} then ${k}`).join(' ')} end`;
+  const pad = pg ? "repeat('x', 120)" : `'${'x'.repeat(120)}'`;
+  const token = pg ? 'gen_random_uuid()::text' : 'lower(hex(randomblob(16)))';
+  const insert = `insert into jobs (tenant_id, kind, labels, payload, status, priority, attempts,
+      max_attempts, transient_attempts, available_at_ms, lease_token, leased_by,
+      lease_expires_at_ms, heartbeat_at_ms, cancel_requested, created_at_ms, updated_at_ms,
+      started_at_ms, finished_at_ms)
+    select 'default', ${kind}, '[]', '{"i":' || i || ',"pad":"' || ${pad} || '"}',
+      'done', 0, 1, 3, 0, ${t0} + i, ${token}, 'bench-' || (i % 8),
+      null, ${t0} + i + 2, 0, ${t0} + i, ${t0} + i + 3, ${t0} + i + 1, ${t0} + i + 3`;
+  if (pg) {
+    // History: no claimer waits for these rows, so skip the per-row enqueue NOTIFY trigger.
+    return `-- bench: ${n} finished jobs in jobs, one statement
+      begin;
+      set local session_replication_role = replica;
+      ${insert}
+    from generate_series(1, ${n}) as i;
+      commit`;
+  }
+  return `-- bench: ${n} finished jobs in jobs, one statement
+    with recursive s(i) as (select 1 union all select i + 1 from s where i < ${n})
+    ${insert}
+    from s`;
 }
 
 function makeQueue(db: Db): JobQueue {
@@ -51,7 +102,9 @@ export class OrchSystem implements BenchSystem {
 
   constructor(options: OrchSystemOptions) {
     this.#opts = options;
-    this.id = `orch_${options.dialect === 'postgres' ? 'pg' : 'sqlite'}_${options.completeMode}`;
+    this.id =
+      options.id ??
+      `orch_${options.dialect === 'postgres' ? 'pg' : 'sqlite'}_${options.completeMode}`;
     this.label =
       (options.dialect === 'postgres' ? 'Orch on PG' : 'Orch on SQLite') +
       (options.completeMode === 'batch' ? '' : ', complete per job');
@@ -91,6 +144,18 @@ export class OrchSystem implements BenchSystem {
 
   async reset(): Promise<void> {
     await this.#q.db.run('-- bench: empty the queue between phases\n delete from jobs');
+  }
+
+  /**
+   * Puts `rows` finished jobs straight into `jobs` (the history mover has not run: the worst case)
+   * in one set-based statement, then refreshes the planner statistics: `vacuum analyze` on
+   * PostgreSQL (autovacuum is off on the bench server), `analyze` on SQLite.
+   */
+  async fillFinished(rows: number): Promise<void> {
+    const db = this.#q.db;
+    await db.exec(finishedFillSql(this.#opts.dialect, rows, Date.now()));
+    if (this.pgDatabase) await queryBenchDb(pgUrlFor(this.pgDatabase), 'vacuum analyze');
+    else await db.exec('analyze');
   }
 
   startDrain(onStarted: (count: number) => void): Promise<void> {

@@ -113,13 +113,16 @@ export function measureDrain(sys: BenchSystem): Promise<RateResult> {
 }
 
 /** Enqueue→handler-start latency, one job at a time into one idle waiting worker. */
-export async function measureLatency(sys: BenchSystem): Promise<LatencyResult> {
+export async function measureLatency(
+  sys: BenchSystem,
+  jobs: number = WORKLOAD.latencyJobs,
+): Promise<LatencyResult> {
   const waiting = new Map<number, (atMs: number) => void>();
   await sys.startLatencyWorker((i) => waiting.get(i)?.(now()));
   const samples: number[] = [];
   try {
     await sleep(200); // let the worker settle into waiting
-    for (let i = 0; i < WORKLOAD.latencyJobs; i++) {
+    for (let i = 0; i < jobs; i++) {
       const started = deferred<number>();
       waiting.set(i, started.resolve);
       const t0 = now();
@@ -137,4 +140,31 @@ export async function measureLatency(sys: BenchSystem): Promise<LatencyResult> {
     p99Ms: percentile(samples, 0.99),
     maxMs: percentile(samples, 1),
   };
+}
+
+/** A store that can put finished jobs straight into its jobs table (Orch only). */
+export interface FinishedFillable extends BenchSystem {
+  fillFinished(rows: number): Promise<void>;
+}
+
+export interface FinishedResult {
+  rows: number;
+  /** Fill plus statistics refresh, ms (informational). */
+  fillMs: number;
+  latency: LatencyResult;
+}
+
+/**
+ * Claim latency with `rows` finished jobs in the table: empty the store, fill it with finished
+ * jobs in one statement, refresh statistics, then the latency phase exactly as above.
+ */
+export async function measureFinished(
+  sys: FinishedFillable,
+  rows: number,
+): Promise<FinishedResult> {
+  await resetStore(sys);
+  const t0 = now();
+  await sys.fillFinished(rows);
+  const fillMs = now() - t0;
+  return { rows, fillMs, latency: await measureLatency(sys) };
 }

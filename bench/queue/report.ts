@@ -1,4 +1,4 @@
-import type { LatencyResult, RateResult } from './phases.js';
+import type { FinishedResult, LatencyResult, RateResult } from './phases.js';
 import type { BenchSystem } from './bench-system.js';
 
 export interface SystemResult {
@@ -107,4 +107,57 @@ export function targetLines(results: readonly SystemResult[]): string[] {
     check(`latency p99 ms, ${o.system.label} ≤ 15`, p99, p99 <= 15);
   }
   return lines;
+}
+
+/** One store's finished-rows phase: claim latency at each number of finished rows. */
+export interface FinishedRun {
+  system: BenchSystem;
+  sizes: FinishedResult[];
+  errors: string[];
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** Store, finished rows in `jobs`, fill time, claim latency p50 / p99. */
+export function finishedTable(runs: readonly FinishedRun[]): string {
+  const header = ['store', 'finished rows', 'fill + analyze s', 'p50 ms', 'p95 ms', 'p99 ms'];
+  const rows = runs.flatMap((r) =>
+    r.sizes.map((f) => [
+      r.system.label,
+      count(f.rows),
+      fmt(f.fillMs / 1000, 1),
+      fmt(f.latency.p50Ms, 2),
+      fmt(f.latency.p95Ms, 2),
+      fmt(f.latency.p99Ms, 2),
+    ]),
+  );
+  return table([header, ...rows]);
+}
+
+const at = (r: FinishedRun, rows: number) => r.sizes.find((f) => f.rows === rows)?.latency;
+
+/** "p50 and p99 with `big` finished rows ÷ with `base`", per store. */
+export function finishedRatioLines(runs: readonly FinishedRun[], base: number, big: number) {
+  return runs.map(
+    (r) =>
+      `${r.system.label}, ${count(big)} ÷ ${count(base)} finished rows: ` +
+      `p50 ${times(ratio(at(r, big)?.p50Ms, at(r, base)?.p50Ms))}, ` +
+      `p99 ${times(ratio(at(r, big)?.p99Ms, at(r, base)?.p99Ms))}`,
+  );
+}
+
+/** The issue's target: claim latency p50 with 1,000,000 finished jobs ≤ 2× that with 1,000. */
+export function finishedTargetLines(
+  runs: readonly FinishedRun[],
+  base: number,
+  big: number,
+): string[] {
+  const note = big === 1_000_000 ? '' : ' (a smoke size: the target is at 1,000,000)';
+  return runs.map((r) => {
+    const x = ratio(at(r, big)?.p50Ms, at(r, base)?.p50Ms);
+    return (
+      `${x <= 2 ? 'met    ' : 'MISSED '} claim latency p50 with ${count(big)} finished jobs ÷ ` +
+      `with ${count(base)}, ${r.system.label} ≤ 2: ${times(x).replace('×', '')}${note}`
+    );
+  });
 }
