@@ -74,6 +74,8 @@ export interface GateResult {
   blocked?: boolean;
   /** A short name of what failed when it is not the gate's usual failure (e.g. `Coverage dropped`). */
   summary?: string;
+  /** The merge gate merged the branch as this commit: stored on the task (`merged_sha`). */
+  mergedSha?: string;
 }
 
 export type Gate = (ctx: GateContext) => Promise<GateResult>;

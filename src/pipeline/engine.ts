@@ -324,12 +324,7 @@ export class CoreEngine {
       if (c.admit && !(await c.admit(q))) return null;
       const updated = await tasks.transition(q, task.id, c.guard, c.set, nowMs);
       if (!updated) return null;
-      for (const g of c.gates ?? [])
-        await tasks.addGateResult(q, task.id, task.stage, {
-          ...g,
-          evidence: g.evidence ?? null,
-          evaluatedAtMs: nowMs,
-        });
+      await this.#saveGates(q, task, c.gates ?? [], nowMs);
       await tasks.addEvent(q, {
         taskId: task.id,
         atMs: nowMs,
@@ -401,6 +396,19 @@ export class CoreEngine {
     if (entries.length > 0) await this.deps.outbox.add(q, entries, o.nowMs);
   }
 
+  /** Stores gate verdicts, and the merge commit when the merge gate merged the branch. */
+  async #saveGates(q: Queryable, task: Task, gates: GateResult[], nowMs: number): Promise<void> {
+    for (const g of gates) {
+      const { mergedSha, ...verdict } = g;
+      await this.deps.tasks.addGateResult(q, task.id, task.stage, {
+        ...verdict,
+        evidence: g.evidence ?? null,
+        evaluatedAtMs: nowMs,
+      });
+      if (g.passed && mergedSha) await this.deps.tasks.setMergedSha(q, task.id, mergedSha);
+    }
+  }
+
   /**
    * Records gate results and a timeline entry without moving the task; the entry's effects (a
    * warning comment, an alert) go to the outbox in the same transaction. Gate results recorded
@@ -409,12 +417,7 @@ export class CoreEngine {
   async record(task: Task, event: RecordEvent, gates: GateResult[] = []): Promise<void> {
     const nowMs = this.deps.clock.now();
     await this.deps.db.tx(async (q) => {
-      for (const g of gates)
-        await this.deps.tasks.addGateResult(q, task.id, task.stage, {
-          ...g,
-          evidence: g.evidence ?? null,
-          evaluatedAtMs: nowMs,
-        });
+      await this.#saveGates(q, task, gates, nowMs);
       await this.deps.tasks.addEvent(q, {
         taskId: task.id,
         atMs: nowMs,

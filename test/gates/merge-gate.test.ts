@@ -60,6 +60,12 @@ describeEachDialect('merge gate', ({ current }) => {
     expect(mainFiles(env)).toContain('other.txt');
     expect(mainFiles(env)).toContain('shared.txt');
     expect(await env.leases.list()).toEqual([]);
+    // The task remembers the commit that merged it (the dashboard's "Merged", `orch explain`).
+    const mainHead = execFileSync('git', ['rev-parse', 'main'], {
+      cwd: env.forge.cloneUrl('demo'),
+      encoding: 'utf8',
+    }).trim();
+    expect((await env.task(t.id)).mergedSha).toBe(mainHead);
   });
 
   it('rolls back to development on a rebase conflict and releases the lease', async () => {

@@ -48,7 +48,12 @@ async function decide(ctx: GateContext, prNumber: number, options: MergeOptions)
   const pr = `PR #${prNumber}`;
   switch (r.kind) {
     case 'merged':
-      return { gate: GATE, passed: true, reason: `${pr} merged as ${r.mergeSha.slice(0, 12)}` };
+      return {
+        gate: GATE,
+        passed: true,
+        reason: `${pr} merged as ${r.mergeSha.slice(0, 12)}`,
+        mergedSha: r.mergeSha,
+      };
     case 'already_merged':
       return { gate: GATE, passed: true, reason: `${pr} already merged` };
     case 'head_moved':

@@ -231,8 +231,8 @@ export class TaskStore {
     );
   }
 
-  async setMergedSha(taskId: number, sha: string): Promise<void> {
-    await this.#db.run(
+  async setMergedSha(q: Queryable, taskId: number, sha: string): Promise<void> {
+    await q.run(
       `-- the commit $2 that merged task $1's branch
        update tasks set merged_sha = $2 where id = $1`,
       [taskId, sha],
