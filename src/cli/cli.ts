@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isOrchError } from '../errors.js';
+import { beforeCommand, STORE_CREATING_COMMANDS } from './before-command.js';
 import { dbCommand } from './db-command.js';
 import { doctorCommand } from './doctor-command.js';
 import { jobsCommand } from './jobs-command.js';
@@ -8,6 +9,7 @@ import { simAgentCommand } from '../agents/sim-agent/sim-agent-command.js';
 import { demoCommand } from './demo-command.js';
 import { repoCommand } from './repo-command.js';
 import { taskCommand } from './task-command.js';
+import { explainCommand } from './explain-command.js';
 import { tokenCommand } from './token-command.js';
 import { serveCommand } from './serve-command.js';
 
@@ -20,13 +22,20 @@ export function buildCli(): Command {
     .description('Orch: drives AI coding agents through a gated delivery pipeline')
     .version('0.1.0')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .option('--verbose', 'print the store and config file this command uses (stderr)')
+    .option(
+      '--create',
+      `create the SQLite database if it does not exist (always allowed: ${STORE_CREATING_COMMANDS.join(', ')})`,
+    )
+    .hook('preAction', (_program, action) => beforeCommand(action));
   program.addCommand(dbCommand());
   program.addCommand(jobsCommand());
   program.addCommand(agentCommand());
   program.addCommand(simAgentCommand());
   program.addCommand(demoCommand());
   program.addCommand(taskCommand());
+  program.addCommand(explainCommand());
   program.addCommand(repoCommand());
   program.addCommand(tokenCommand());
   program.addCommand(serveCommand());

@@ -1,10 +1,8 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { OrchError } from '../errors.js';
 import { loadConfig } from '../config/config.js';
-import { DEFAULT_CONFIG_FILE, loadConfigFile } from '../config/config-file.js';
+import { configFilePath, loadConfigFile } from '../config/config-file.js';
 import { allowedHostsFor } from '../http/allowed-hosts.js';
 import { loginUrl } from '../http/login-url.js';
 import { integrationSettings } from '../config/integrations.js';
@@ -53,6 +51,7 @@ export function serveCommand(): Command {
       // The Host allowlist follows the address actually bound (--host overrides ORCH_HOST).
       const app = serverForRuntime(rt, {
         allowedHosts: allowedHostsFor({ ...config.env, ORCH_HOST: host }),
+        agentWorker: flags.worker,
       });
       const address = await listenOrClose(app, rt, {
         port: flags.port === undefined ? config.env.ORCH_PORT : Number(flags.port),
@@ -107,12 +106,6 @@ async function listenOrClose(
     }
     throw err;
   }
-}
-
-/** The config file `loadConfigFile(path)` read (absolute), or undefined when it used defaults. */
-function configFilePath(path: string | undefined): string | undefined {
-  const file = resolve(path ?? DEFAULT_CONFIG_FILE);
-  return existsSync(file) ? file : undefined;
 }
 
 /** Plane projects need their states and the API user as a member: say so before serving. */

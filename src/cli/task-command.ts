@@ -21,7 +21,8 @@ export async function withRuntime<T>(o: Common, fn: (rt: Runtime) => Promise<T>)
   const config = loadConfig(process.env, { dbUrl: o.db });
   const rt = await createRuntime({
     config,
-    configFile: loadConfigFile(o.config),
+    // The same file as `orch serve` reads (ORCH_CONFIG), so approvers and projects agree.
+    configFile: loadConfigFile(o.config ?? config.env.ORCH_CONFIG),
     log: createLogger('warn', { format: config.env.ORCH_LOG_FORMAT }),
   });
   try {
@@ -55,7 +56,7 @@ function row(t: Task) {
 export function withCommon(c: Command): Command {
   return c
     .option('--db <url>', 'database URL (default: ORCH_DB_URL or sqlite:./.orch/orch.db)')
-    .option('--config <file>', 'orch.config.yaml (default: ./orch.config.yaml if present)')
+    .option('--config <file>', 'orch.config.yaml (default: ORCH_CONFIG or ./orch.config.yaml)')
     .option('--json', 'print JSON');
 }
 

@@ -4,22 +4,35 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { OrchError } from '../errors.js';
 import { agentsSectionSchema } from '../agents/agents-config.js';
+import { configIssueLines } from './config-issues.js';
+import { projectsSchema } from './projects.js';
 
 /**
  * `orch.config.yaml`: one file, one section per slice. Each slice owns its section's schema
- * (`agents:` → src/agents/agents-config.ts). Unknown top-level sections pass through untouched so
- * slices can add `projects:` / `pipeline:` without this file rejecting them. Documented in
- * docs/config.md.
+ * (`agents:` → src/agents/agents-config.ts, `projects:` → src/config/projects.ts); a new section
+ * is added here. Every object in it is strict: an unknown key anywhere (a typo, a guessed
+ * `forge.path`) is CONFIG_INVALID naming the key and the valid ones, never silently ignored.
+ * Documented in docs/config.md.
  */
-export const configFileSchema = z
-  .object({
-    agents: agentsSectionSchema.default(agentsSectionSchema.parse({})),
-  })
-  .passthrough();
+export const configFileSchema = z.strictObject({
+  agents: agentsSectionSchema.default(agentsSectionSchema.parse({})),
+  /** Validated here so a bad project stops every command early; `parseProjects` builds lookups. */
+  projects: projectsSchema,
+});
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
 export const DEFAULT_CONFIG_FILE = 'orch.config.yaml';
+
+/**
+ * The config file a command reads: `--config`, else ORCH_CONFIG, else `./orch.config.yaml` when
+ * it exists. Absolute; undefined = none (all defaults).
+ */
+export function configFilePath(path: string | undefined): string | undefined {
+  if (path !== undefined) return resolve(path);
+  const file = resolve(DEFAULT_CONFIG_FILE);
+  return existsSync(file) ? file : undefined;
+}
 
 /**
  * Loads and validates the config file. `path` defaults to `./orch.config.yaml`; a missing default
@@ -43,12 +56,15 @@ export function loadConfigFile(path?: string): ConfigFile {
   return parseConfigFile(raw, file);
 }
 
-/** Validates an already-parsed config object (tests, programmatic use). */
+/**
+ * Validates an already-parsed config object (tests, programmatic use). CONFIG_INVALID lists one
+ * problem per line, e.g. `projects[0].forge: unknown key "path" (valid: kind, baseBranch)`.
+ */
 export function parseConfigFile(raw: unknown, source = 'config'): ConfigFile {
   const parsed = configFileSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new OrchError('CONFIG_INVALID', `invalid ${source}: ${issues}`);
+    const lines = configIssueLines(parsed.error, configFileSchema, raw);
+    throw new OrchError('CONFIG_INVALID', `invalid ${source}:\n  ${lines.join('\n  ')}`);
   }
   return parsed.data;
 }

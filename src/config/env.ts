@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OrchError } from '../errors.js';
 import { LOG_FORMATS } from '../log.js';
+import { closestName } from './closest-name.js';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const bool = (def: boolean) =>
@@ -168,7 +169,37 @@ export const envSchema = z.object({
 
 export type OrchEnv = z.infer<typeof envSchema>;
 
-/** Parses the environment once; unknown keys are ignored, bad values are a startup error. */
+/**
+ * `ORCH_*` names that are not settings: what Orch sets for the processes it starts (agents, remote
+ * jobs, the self-deploy hook, the scripted agent's knobs) and the test suite's and benchmarks'
+ * own. An orch run inside an agent sees them; they are never reported as unknown.
+ */
+const NOT_SETTINGS = [
+  /^ORCH_(JOB_ID|JOB_KIND|JOB_PAYLOAD|RUN_ID|ATTEMPT|ROLE|TASK_FILE|WORKTREE|ARTIFACTS_DIR)$/,
+  /^ORCH_(WORK_ITEM|DEPLOY_SHA|SELF_DEPLOY_ID)$/,
+  /^ORCH_(SIM|TEST|BENCH)_/,
+];
+
+/**
+ * The `ORCH_*` variables set in `env` that Orch does not read (a typo such as `ORCH_DB_ULR`), each
+ * with the nearest setting's name. Pure; the CLI warns about them at start-up (an error would stop
+ * an orch run inside an agent, whose environment has Orch's per-run variables).
+ */
+export function unknownEnvVars(
+  env: Record<string, string | undefined>,
+): { name: string; closest: string }[] {
+  const known = Object.keys(envSchema.shape);
+  return Object.keys(env)
+    .filter((k) => k.startsWith('ORCH_') && !(k in envSchema.shape))
+    .filter((k) => !NOT_SETTINGS.some((re) => re.test(k)))
+    .sort()
+    .map((name) => ({ name, closest: closestName(name, known) ?? 'ORCH_DB_URL' }));
+}
+
+/**
+ * Parses the environment once; unknown keys are ignored (`unknownEnvVars` names them), bad values
+ * are a startup error.
+ */
 export function parseEnv(env: Record<string, string | undefined>): Readonly<OrchEnv> {
   const picked = Object.fromEntries(
     Object.entries(env).filter(([k, v]) => k.startsWith('ORCH_') && v !== undefined && v !== ''),

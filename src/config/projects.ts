@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { OrchError } from '../errors.js';
+import { configIssueLines } from './config-issues.js';
 import { TRACKER_STATES } from '../integrations/tracker/tracker.js';
 
 const name = z.string().trim().min(1);
 
 /** Tracker state per Orch state: a Plane state name ("In Review") or a state uuid. */
-const statesSchema = z.object(
+const statesSchema = z.strictObject(
   Object.fromEntries(TRACKER_STATES.map((s) => [s, name])) as Record<
     (typeof TRACKER_STATES)[number],
     typeof name
@@ -13,11 +14,11 @@ const statesSchema = z.object(
 );
 
 const trackerSchema = z.discriminatedUnion('kind', [
-  z.object({
+  z.strictObject({
     kind: z.literal('local'),
     approvers: z.array(name).default([]),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal('plane'),
     workspace: name.describe('workspace slug'),
     projectId: name.describe('Plane project uuid'),
@@ -27,8 +28,8 @@ const trackerSchema = z.discriminatedUnion('kind', [
 ]);
 
 const forgeSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('local'), baseBranch: name.default('main') }),
-  z.object({
+  z.strictObject({ kind: z.literal('local'), baseBranch: name.default('main') }),
+  z.strictObject({
     kind: z.literal('gitea'),
     owner: name,
     repo: name,
@@ -115,7 +116,7 @@ export const projectSchema = z.preprocess(
       ? { ...o, key: o.prefix }
       : raw;
   },
-  z.object({
+  z.strictObject({
     key: z.string().regex(/^[A-Z][A-Z0-9]{0,9}$/, 'key must be 1-10 upper-case letters/digits'),
     prefix: z.string().optional(),
     repo: z.string().regex(/^[A-Za-z0-9._-]+$/, 'repo must be a plain repository name'),
@@ -177,10 +178,10 @@ export const projectSchema = z.preprocess(
      * and/or tracks. Validated again against the gate registry at startup.
      */
     pipeline: z
-      .object({
+      .strictObject({
         stages: z
           .array(
-            z.object({
+            z.strictObject({
               name: name,
               worker: name.nullable(),
               gate: name.nullable(),
@@ -252,10 +253,8 @@ export function createProjectsConfig(projects: readonly ProjectConfig[]): Projec
 export function parseProjects(raw: unknown): ProjectsConfig {
   const parsed = projectsSchema.safeParse(raw ?? []);
   if (!parsed.success) {
-    const issues = parsed.error.issues
-      .map((i) => `projects.${i.path.join('.')}: ${i.message}`)
-      .join('; ');
-    throw new OrchError('CONFIG_INVALID', `invalid projects: ${issues}`);
+    const lines = configIssueLines(parsed.error, projectsSchema, raw ?? [], ['projects']);
+    throw new OrchError('CONFIG_INVALID', `invalid projects:\n  ${lines.join('\n  ')}`);
   }
   return createProjectsConfig(parsed.data);
 }

@@ -112,7 +112,7 @@ describe('deploy.staging.provenance config', () => {
   it('rejects neither or both sources with a CONFIG_INVALID that says so', () => {
     expect(codeOf(() => parseProjects(withProvenance({})))).toBe('CONFIG_INVALID');
     expect(messageOf(() => parseProjects(withProvenance({})))).toContain(
-      'projects.0.deploy.staging.provenance: provenance needs exactly one of command or url',
+      'projects[0].deploy.staging.provenance: provenance needs exactly one of command or url',
     );
     const both = { command: ['cat', 'REVISION'], url: 'https://staging.example/version' };
     expect(messageOf(() => parseProjects(withProvenance(both)))).toContain(

@@ -18,6 +18,9 @@ import { runtimeMetricsSources } from './runtime-metrics.js';
 import { httpConfig, type HttpLimits, type HttpRoutes, type StatusBlock } from './deps.js';
 import { LessonStore } from '../store/lessons/lesson-store.js';
 import { escalateRoutes } from './routes/escalate.js';
+import { explainRoutes } from './routes/explain.js';
+import { explainTask, runtimeExplainDeps } from '../pipeline/explain.js';
+import { AgentRunStore } from '../store/agent-runs/agent-run-store.js';
 import { lessonRoutes } from './routes/lessons.js';
 import { statusRoutes } from './routes/status.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -36,9 +39,15 @@ export function serverForRuntime(
     limits?: HttpLimits;
     /** Replaces the allowlist from config (e.g. `orch serve --host` binds elsewhere). */
     allowedHosts?: readonly string[];
+    /** Whether this process runs its agent worker (`orch explain`); absent = unknown. */
+    agentWorker?: boolean;
   } = {},
 ): FastifyInstance {
   const dashboard = dashboardRoutes(rt);
+  const explainDeps = runtimeExplainDeps(
+    { ...rt, runs: new AgentRunStore(rt.db) },
+    extra.agentWorker ?? null,
+  );
   return buildServer({
     ...httpConfig(rt.config),
     db: rt.db,
@@ -62,6 +71,7 @@ export function serverForRuntime(
       // Webhooks parse their own raw bodies (HMAC over the exact bytes), in their own scope.
       (app) => void app.register(webhookRoutes(rt.webhookIntake)),
       ...dashboard.routes,
+      explainRoutes((ref) => explainTask(explainDeps, ref)),
       ...(extra.routes ?? []),
     ],
     adminRoutes: [

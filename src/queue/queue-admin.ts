@@ -120,6 +120,14 @@ export class QueueAdmin {
     return rows.map(jobFromRow);
   }
 
+  /**
+   * How many queued jobs of `kinds` (the kinds the claimers of `job`'s kind serve) are available
+   * now and come before `job` in claim order (priority desc, then id).
+   */
+  queuedAhead(job: Pick<Job, 'id' | 'priority'>, kinds: readonly string[]): Promise<number> {
+    return this.#repo.queuedAhead(job, kinds, this.#clock.now());
+  }
+
   recent(limit = 10): Promise<Job[]> {
     return this.list({ limit });
   }

@@ -9,11 +9,8 @@ import { OrchError } from '../errors.js';
  * `sqlite::memory:` for an in-memory database) or `postgres://…` / `postgresql://…`.
  */
 export function openDb(url: string, options: PostgresDbOptions = {}): Db {
-  if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (path.length === 0) throw new OrchError('INVALID_DB_URL', 'sqlite: URL needs a file path');
-    return new SqliteDb(url, path === ':memory:' ? path : resolve(path));
-  }
+  const path = sqlitePath(url);
+  if (path !== null) return new SqliteDb(url, path);
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     return new PostgresDb(url, options);
   }
@@ -23,7 +20,26 @@ export function openDb(url: string, options: PostgresDbOptions = {}): Db {
   );
 }
 
-/** The URL with any password replaced, for logs and CLI output. */
+/**
+ * The file a `sqlite:` URL names (absolute; `:memory:` for an in-memory database), or null for
+ * any other URL. A `sqlite:` URL without a path is INVALID_DB_URL.
+ */
+export function sqlitePath(url: string): string | null {
+  if (!url.startsWith('sqlite:')) return null;
+  const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  if (path.length === 0) throw new OrchError('INVALID_DB_URL', 'sqlite: URL needs a file path');
+  return path === ':memory:' ? path : resolve(path);
+}
+
+/** The store a URL names, for people: `sqlite:<absolute path>`, or the URL without its password. */
+export function describeDbUrl(url: string): string {
+  const path = sqlitePath(url);
+  return path === null ? redactDbUrl(url) : `sqlite:${path}`;
+}
+
+/** The URL with any password (user info, a `password=` parameter) masked, for logs and output. */
 export function redactDbUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  return url
+    .replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+    .replace(/([?&]password=)[^&]*/gi, '$1***');
 }

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orchInProcess as orch } from '../helpers/run-cli.js';
 
 interface Report {
@@ -29,6 +29,9 @@ describe('ORCH_CONFIG', () => {
     return report.checks.map((c) => c.name).filter((n) => n.startsWith('agent '));
   };
 
+  beforeAll(async () => {
+    expect((await orch(['db', 'migrate'], env)).code).toBe(0);
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('orch doctor loads the file ORCH_CONFIG names when --config is not given', async () => {

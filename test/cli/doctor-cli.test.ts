@@ -78,7 +78,8 @@ describe('orch doctor', () => {
 
   it('exits 1 and names each problem: schema not migrated, states, membership, secret, token', async () => {
     plane.addProject(PROJECT, [{ name: 'Todo', group: 'unstarted' }], { apiUserMember: false });
-    const r = await doctor(config(), {
+    // --create: a new, empty database, so the migrations check fails.
+    const r = await doctor([...config(), '--create'], {
       ...env,
       ORCH_GITEA_WEBHOOK_SECRET: '',
       ORCH_GITEA_TOKEN: 'wrong',

@@ -18,7 +18,7 @@ describe('orch CLI', () => {
 
   it('exits 2 on a usage error', async () => {
     expect(runCli(['jobs', 'no-such-command']).code).toBe(2);
-    expect((await orch(['jobs', 'show', 'abc', '--db', db])).code).toBe(2);
+    expect((await orch(['jobs', 'show', 'abc', '--db', 'sqlite::memory:'])).code).toBe(2);
   });
 
   it('migrates, enqueues idempotently, lists, cancels and retries a job', async () => {

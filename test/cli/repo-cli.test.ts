@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orchInProcess as orch } from '../helpers/run-cli.js';
 
 /** `orch repo coverage`: read and override a repository's coverage baseline from the shell. */
@@ -12,6 +12,9 @@ writeFileSync(
   'projects:\n  - key: RC\n    repo: rc\n    tracker: { kind: local, approvers: [alice] }\n',
 );
 const repo = (...args: string[]) => orch(['repo', ...args], env, dir);
+beforeAll(async () => {
+  expect((await orch(['db', 'migrate'], env, dir)).code).toBe(0);
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('orch repo coverage', () => {

@@ -26,7 +26,10 @@ beforeAll(async () => {
   await git(['clone', '--quiet', '--bare', seed, join(dir, '.orch', 'forge', 'tc.git')], {
     cwd: dir,
   });
-  expect((await task('create', '--project', 'TC', '--title', 'Try the CLI')).code).toBe(0);
+  // The first command in a new directory: --create makes its database.
+  expect((await task('create', '--project', 'TC', '--title', 'Try the CLI', '--create')).code).toBe(
+    0,
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

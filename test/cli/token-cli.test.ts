@@ -1,11 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orchInProcess as orch } from '../helpers/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'orch-token-cli-'));
 const db = `sqlite:${join(dir, 'orch.db')}`;
+beforeAll(async () => {
+  expect((await orch(['db', 'migrate', '--db', db])).code).toBe(0);
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('orch token', () => {

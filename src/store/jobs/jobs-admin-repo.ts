@@ -1,4 +1,4 @@
-import { typedParam, type Db, type Dialect } from '../db.js';
+import { jsonTextArray, typedParam, type Db, type Dialect } from '../db.js';
 import type { JobRow, JobStatus } from '../../queue/job.js';
 import { JOB_COLUMN_LIST } from './job-history-repo.js';
 import { addLeaseExpirations } from '../metrics/metrics-repo.js';
@@ -66,6 +66,11 @@ function build(d: Dialect) {
        where (${status} is null or status = ${status}) and (${kind} is null or kind = ${kind})
          and (${taskId} is null or task_id = ${taskId})
        order by id desc limit $4`,
+    queuedAhead: `-- queue position: queued jobs of kinds $2 (JSON) available at $1 (now) that a claimer takes
+       -- before a job of priority $3 and id $4 (claim order: priority desc, then id)
+       select count(*) as n from jobs
+       where status = 'queued' and available_at_ms <= $1 and kind in ${jsonTextArray(d, 2)}
+         and (priority > $3 or (priority = $3 and id < $4))`,
   };
 }
 
@@ -151,6 +156,21 @@ export class JobsAdminRepo {
     limit: number;
   }): Promise<JobRow[]> {
     return this.#db.all<JobRow>(this.#sql.list, [f.status, f.kind, f.taskId, f.limit]);
+  }
+
+  /** How many available queued jobs of `kinds` a claimer takes before `job` (`orch explain`). */
+  async queuedAhead(
+    job: { id: number; priority: number },
+    kinds: readonly string[],
+    nowMs: number,
+  ): Promise<number> {
+    const row = await this.#db.get<{ n: number | string }>(this.#sql.queuedAhead, [
+      nowMs,
+      JSON.stringify(kinds),
+      job.priority,
+      job.id,
+    ]);
+    return Number(row?.n ?? 0);
   }
 }
 

@@ -1,0 +1,149 @@
+/**
+ * The job half of `orch explain` (explain.ts): for an active work item, the agent running its job
+ * (since when, last heartbeat), or what keeps its queued job from being claimed — an open
+ * breaker, a quota pause, a retry backoff, no worker for its kind, the jobs ahead of it.
+ */
+import type { Job } from '../queue/job.js';
+import { listAgentTokens } from '../store/v2/agent-token-admin.js';
+import type { ExplainDeps, ExplainReason } from './explain.js';
+import type { Task } from './task.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const seconds = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
+
+/** An active item: its running job, or its queued job and what keeps it from being claimed. */
+export async function jobReasons(d: ExplainDeps, task: Task): Promise<ExplainReason[]> {
+  const running = await d.admin.list({ taskId: task.id, status: 'running', limit: 20 });
+  if (running.length > 0) return Promise.all(running.map((j) => runningReason(d, j)));
+  const queued = (await d.admin.list({ taskId: task.id, status: 'queued', limit: 20 })).sort(
+    (a, b) => b.priority - a.priority || a.id - b.id,
+  );
+  const job = queued[0];
+  if (!job)
+    return [
+      {
+        code: 'idle',
+        text: `${task.workItemId} is active in ${task.stage} but has no queued or running job; the reconciler re-checks active items on its next tick.`,
+        next: `orch task show ${task.workItemId} (the timeline says what happened last)`,
+      },
+    ];
+  return queuedReasons(d, job);
+}
+
+async function runningReason(d: ExplainDeps, job: Job): Promise<ExplainReason> {
+  const nowMs = d.clock.now();
+  const run = (await d.runs.listForJob(job.id)).filter((r) => r.finishedAtMs === null).at(-1);
+  const since = job.startedAtMs ?? job.updatedAtMs;
+  const beat =
+    job.heartbeatAtMs === null
+      ? 'no heartbeat yet'
+      : `last heartbeat ${seconds(nowMs - job.heartbeatAtMs)} ago`;
+  return {
+    code: 'running',
+    text: `The ${job.kind} agent runs job ${job.id} (attempt ${job.attempts}/${job.maxAttempts}) on ${job.leasedBy ?? 'an unknown worker'} since ${iso(since)}; ${beat}.`,
+    next: `wait for it to finish (orch jobs cancel ${job.id} stops it)`,
+    details: {
+      jobId: job.id,
+      kind: job.kind,
+      leasedBy: job.leasedBy,
+      startedAtMs: since,
+      heartbeatAtMs: job.heartbeatAtMs,
+      leaseExpiresAtMs: job.leaseExpiresAtMs,
+      adapter: run?.adapter ?? null,
+      pid: run?.pid ?? job.pid,
+    },
+  };
+}
+
+/** Why a queued job is not running: breaker, quota pause, backoff, no worker, jobs ahead of it. */
+async function queuedReasons(d: ExplainDeps, job: Job): Promise<ExplainReason[]> {
+  const nowMs = d.clock.now();
+  const out: ExplainReason[] = [];
+  const breaker = await d.breakers.get(job.kind);
+  if (breaker.state !== 'closed') out.push(breakerReason(breaker, nowMs));
+  const pause = (await d.breakers.pauses()).find((p) => p.kind === job.kind);
+  if (pause)
+    out.push({
+      code: 'kind_paused',
+      text: `${job.kind} jobs are paused until ${iso(pause.pausedUntilMs)} (${pause.reason}).`,
+      next: 'wait for the quota to reset',
+      details: { ...pause },
+    });
+  if (job.availableAtMs > nowMs)
+    out.push({
+      code: 'scheduled',
+      text: `Job ${job.id} (${job.kind}) is scheduled for ${iso(job.availableAtMs)}, in ${seconds(job.availableAtMs - nowMs)}${job.attempts > 0 ? ` (retry after attempt ${job.attempts})` : ''}.`,
+      details: { jobId: job.id, availableAtMs: job.availableAtMs },
+    });
+  const worker = await workerReason(d, job);
+  if (worker) out.push(worker);
+  out.push(await queuedReason(d, job, nowMs));
+  return out;
+}
+
+function breakerReason(
+  b: Awaited<ReturnType<ExplainDeps['breakers']['get']>>,
+  nowMs: number,
+): ExplainReason {
+  const open = b.state === 'open' && b.openUntilMs !== null && b.openUntilMs > nowMs;
+  return {
+    code: 'breaker_open',
+    text: open
+      ? `The circuit breaker of ${b.kind} is open until ${iso(b.openUntilMs!)} (in ${seconds(b.openUntilMs! - nowMs)}) after ${b.consecutiveTransient} transient failures in a row; no ${b.kind} job starts before then.`
+      : `The circuit breaker of ${b.kind} is ${b.state.replace('_', '-')}: one probe job${b.probeJobId ? ` (job ${b.probeJobId})` : ''} must succeed before other ${b.kind} jobs start.`,
+    next: 'wait; the breaker closes after a successful probe job',
+    details: {
+      kind: b.kind,
+      state: b.state,
+      openUntilMs: b.openUntilMs,
+      consecutiveTransient: b.consecutiveTransient,
+      probeJobId: b.probeJobId,
+    },
+  };
+}
+
+/** No local runner serves the kind and no active remote agent token covers it. */
+async function workerReason(d: ExplainDeps, job: Job): Promise<ExplainReason | null> {
+  const { agentKinds, handlerKinds, agentWorkerRunning } = d.workers;
+  if (handlerKinds.includes(job.kind)) return null;
+  const local = agentKinds.includes(job.kind) && agentWorkerRunning !== false;
+  if (local) return null;
+  const nowMs = d.clock.now();
+  const tokens = (await listAgentTokens(d.db, { activeOnly: true })).filter(
+    (t) => t.kinds.includes(job.kind) && (t.expiresAtMs === null || t.expiresAtMs > nowMs),
+  );
+  if (tokens.length > 0) return null;
+  const why = agentKinds.includes(job.kind)
+    ? `this server runs without its agent worker (orch serve --no-worker)`
+    : `no agent profile of this configuration runs ${job.kind}`;
+  return {
+    code: 'no_worker',
+    text: `No worker takes ${job.kind} jobs: ${why}, and no active remote agent token covers ${job.kind}.`,
+    next: agentKinds.includes(job.kind)
+      ? 'run orch serve with its worker (without --no-worker)'
+      : `add an agent profile for ${job.kind} (agents.roles in orch.config.yaml), or a remote agent: orch token create --tenant T --name N --kinds ${job.kind}, then orch agent --kinds ${job.kind}`,
+    details: { kind: job.kind, localKinds: agentKinds },
+  };
+}
+
+async function queuedReason(d: ExplainDeps, job: Job, nowMs: number): Promise<ExplainReason> {
+  const { agentKinds, handlerKinds, agentWorkerRunning } = d.workers;
+  const kinds = handlerKinds.includes(job.kind)
+    ? handlerKinds
+    : agentKinds.includes(job.kind)
+      ? agentKinds
+      : [job.kind];
+  const ahead = await d.admin.queuedAhead(job, kinds);
+  const unknown =
+    agentWorkerRunning === null && agentKinds.includes(job.kind)
+      ? ' (whether an orch serve with its worker is running cannot be seen from this command)'
+      : '';
+  return {
+    code: 'queued',
+    text:
+      ahead === 0
+        ? `Job ${job.id} (${job.kind}) is queued since ${iso(job.createdAtMs)} and next in line${unknown}.`
+        : `Job ${job.id} (${job.kind}) is queued since ${iso(job.createdAtMs)} behind ${ahead} job${ahead === 1 ? '' : 's'} its worker takes first (kinds: ${kinds.join(', ')})${unknown}.`,
+    details: { jobId: job.id, kind: job.kind, ahead, kinds, queuedForMs: nowMs - job.createdAtMs },
+  };
+}
