@@ -52,12 +52,27 @@ function leaseLost(jobId: number): OrchError {
   return new OrchError('LEASE_LOST', `the lease on job ${jobId} is no longer held by this token`);
 }
 
-/** Aborts a long-poll when the client goes away or the server closes. */
-function abortOnClose(reply: FastifyReply, polls: Set<AbortController>): AbortController {
+/**
+ * Aborts a long-poll when the client goes away or the server closes. Call `done()` when the
+ * handler ends: the response's `close` comes after every response, and an abort then (nothing
+ * listens any more) would only build a DOMException with a stack trace per lease request —
+ * ~2.5 % of the server's busy time in bench:agents.
+ */
+function abortOnClose(
+  reply: FastifyReply,
+  polls: Set<AbortController>,
+): { signal: AbortSignal; done: () => void } {
   const ac = new AbortController();
   polls.add(ac);
-  reply.raw.once('close', () => ac.abort());
-  return ac;
+  const abort = () => ac.abort();
+  reply.raw.once('close', abort);
+  return {
+    signal: ac.signal,
+    done: () => {
+      polls.delete(ac);
+      reply.raw.off('close', abort);
+    },
+  };
 }
 
 /**
@@ -100,15 +115,15 @@ function leaseRoute({ app, ctx, protocol, polls }: AgentRouteCtx): void {
     },
     async (request, reply) => {
       const b = request.body;
-      const ac = abortOnClose(reply, polls);
+      const poll = abortOnClose(reply, polls);
       const started = process.hrtime.bigint();
       try {
         const jobs = await protocol.lease(
           grantOf(request),
           { kinds: b.kinds, labels: b.labels, max: b.max, waitMs: b.wait_ms, agent: b.agent },
-          ac.signal,
+          poll.signal,
         );
-        if (jobs.length > 0 && (await clientGone(reply, ac.signal))) {
+        if (jobs.length > 0 && (await clientGone(reply, poll.signal))) {
           await protocol.handBack(jobs, 'lease handed back: the long-poll client disconnected');
           return { jobs: [], lease_ms: deps.leaseMs, heartbeat_interval_ms: 0 };
         }
@@ -123,7 +138,7 @@ function leaseRoute({ app, ctx, protocol, polls }: AgentRouteCtx): void {
           heartbeat_interval_ms: Math.max(1000, Math.floor(deps.leaseMs / 3)),
         };
       } finally {
-        polls.delete(ac);
+        poll.done();
       }
     },
   );
