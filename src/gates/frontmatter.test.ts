@@ -44,6 +44,14 @@ describe('readVerdict', () => {
     );
   });
 
+  it('reads a negated positive as negative: an agent writing "NOT APPROVED" never passes', () => {
+    for (const v of ['NOT APPROVED', 'not approved', '"APPROVED? no"', 'NEVER APPROVED']) {
+      expect(readVerdict(fm(v), 'verdict', REVIEW).kind, v).toBe('negative');
+    }
+    expect(readVerdict(fm('NOTAPPROVED'), 'verdict', REVIEW).kind).toBe('invalid');
+    expect(readVerdict(fm('NOT_APPROVED'), 'verdict', REVIEW).kind).toBe('invalid');
+  });
+
   it('treats a missing field, an unknown value or a list as invalid', () => {
     expect(readVerdict(parseFrontmatter('---\ntype: review\n---\n'), 'verdict', REVIEW).kind).toBe(
       'invalid',

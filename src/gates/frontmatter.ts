@@ -35,9 +35,13 @@ export type Verdict =
   | { kind: 'negative'; value: string }
   | { kind: 'invalid'; reason: string };
 
+/** Words that turn a positive verdict around (`NOT APPROVED`, `NO PASS`): read as negative. */
+const NEGATIONS: readonly string[] = ['NOT', 'NO', 'NEVER', 'CANNOT', 'NON'];
+
 /**
  * Reads one verdict field. The value is split into tokens (letters and underscores, upper-cased);
- * a negative token anywhere wins over positive ones; no known token at all is invalid.
+ * a negative token or a negation (`NOT`, `NO`…) anywhere wins over positive ones; no known token
+ * at all is invalid.
  */
 export function readVerdict(
   fm: Frontmatter,
@@ -53,7 +57,8 @@ export function readVerdict(
   }
   const value = String(raw).toUpperCase();
   const words = value.split(/[^A-Z_]+/).filter(Boolean);
-  if (words.some((w) => tokens.negative.includes(w))) return { kind: 'negative', value };
+  if (words.some((w) => tokens.negative.includes(w) || NEGATIONS.includes(w)))
+    return { kind: 'negative', value };
   if (words.some((w) => tokens.positive.includes(w))) return { kind: 'positive', value };
   return { kind: 'invalid', reason: `unrecognized ${field}: ${value}` };
 }
