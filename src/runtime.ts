@@ -9,12 +9,13 @@ import { AgentProfiles } from './agents/agents-config.js';
 import { Preflight } from './agents/preflight.js';
 import { WorktreeManager } from './agents/worktrees.js';
 import { WorktreeGc } from './agents/worktree-gc.js';
+import { createWorkspaceHooks } from './agents/workspace-hooks.js';
 import { DiskMonitor } from './housekeeping/disk-monitor.js';
 import { postUsage } from './pipeline/usage-comment.js';
 import { checkOwnership, type OwnershipReport } from './housekeeping/fs-ownership.js';
 import { safeNotify } from './integrations/notify/notifier.js';
 import { systemClock, type Clock } from './clock.js';
-import { agentBaseEnv } from './config/child-env.js';
+import { agentBaseEnv, childBaseEnv } from './config/child-env.js';
 import { secretMasker, secretValues } from './config/secret-masker.js';
 import type { ConfigFile } from './config/config-file.js';
 import type { Config } from './config/config.js';
@@ -50,6 +51,7 @@ import { openDb } from './store/open-db.js';
 import { assertGatesKnown, buildProjects } from './pipeline/build-projects.js';
 import { integrationSettings } from './config/integrations.js';
 import { parseProjects } from './config/projects.js';
+import { itemBudgetGate } from './pipeline/item-budget.js';
 import { securityGateConfigFromEnv } from './gates/security/index.js';
 import { securityGate } from './gates/security-gate-adapter.js';
 import { createSelfDeploy } from './gates/self-deploy/self-deploy.js';
@@ -153,7 +155,17 @@ export async function createRuntime(o: RuntimeOptions) {
 
   const reposDir = config.env.ORCH_REPOS_DIR ?? join(config.dataDir, 'repos');
   const worktreesDir = config.env.ORCH_WORKTREES_DIR ?? join(config.dataDir, 'worktrees');
-  const worktrees = new WorktreeManager({ reposDir, worktreesDir });
+  // Workspace hooks of the project whose clone URL a worktree is made from (none for the demo's).
+  const hooks = createWorkspaceHooks({
+    forRepo: (repo) => {
+      const project = projects.all().find((p) => p.forge.cloneUrl(p.repo) === repo);
+      return project ? projectsConfig.byKey(project.key)?.hooks : undefined;
+    },
+    env: childBaseEnv(),
+    mask,
+    log,
+  });
+  const worktrees = new WorktreeManager({ reposDir, worktreesDir, hooks });
   const workspace = new GitWorkspace(worktrees);
   const gates = new GateRegistry(DEFAULT_GATES, { mask });
   const recoveryConfig = recoverySettings(config.env, log);
@@ -331,6 +343,9 @@ export async function createRuntime(o: RuntimeOptions) {
         () => undefined,
       ),
     onJobEnded: (job) => pipeline.onJobEnded(job.id).then(() => undefined),
+    budget:
+      itemBudgetGate({ core, runs, global: o.configFile.budget, projects: projectsConfig }) ??
+      undefined,
   });
   const owner = `${hostname()}:${process.pid}`;
   // The process's Prometheus registry, shared with the HTTP server: the pools count local claims.

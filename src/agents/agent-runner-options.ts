@@ -6,6 +6,7 @@ import type { JobQueue } from '../queue/job-queue.js';
 import type { Job } from '../queue/job.js';
 import type { AgentRun, AgentRunStore } from '../store/agent-runs/agent-run-store.js';
 import type { AgentProfiles } from './agents-config.js';
+import type { BudgetGate } from './budget-gate.js';
 import type { AgentJobPayload } from './job-payload.js';
 import type { AgentOutcome } from './runner.js';
 import type { WorktreeInfo, WorktreeManager } from './worktrees.js';
@@ -59,4 +60,9 @@ export interface AgentRunnerOptions {
    * clone URLs, so no job can point Orch's git at a URL of its choosing (SSRF). Default: any.
    */
   allowRepo?: (repo: string) => boolean;
+  /**
+   * Checked before every launch (src/agents/budget-gate.ts): an exhausted item fails the job for
+   * good, a reached daily cap puts it back until the next UTC day. Default: no budget.
+   */
+  budget?: BudgetGate | undefined;
 }

@@ -8,9 +8,11 @@ import { LeaseKeeper } from '../queue/lease-keeper.js';
 import { adapterFor } from './adapters/adapter-for.js';
 import type { AgentRun } from '../store/agent-runs/agent-run-store.js';
 import { argvContext, type AgentProfile } from './agents-config.js';
+import { stopForBudget } from './budget-gate.js';
 import { finalizeJob, type FinalizeResult } from './finalize.js';
 import { parseAgentJobPayload, payloadPrompt, type AgentJobPayload } from './job-payload.js';
 import { preflightTarget, type PreflightTarget } from './preflight.js';
+import { afterRunHook, beforeRunHook, runHookContext } from './run-hooks.js';
 import { AgentProcess } from './process-runner.js';
 import {
   errorText,
@@ -146,7 +148,9 @@ export class AgentRunner {
       if (this.#o.allowRepo && !this.#o.allowRepo(payload.repo)) {
         throw new OrchError('REPO_NOT_CONFIGURED', 'the job names a repository of no project');
       }
-      worktree = await this.#o.worktrees.ensure(payload.repo, payload.branch);
+      worktree = await this.#o.worktrees.ensure(payload.repo, payload.branch, {
+        hookContext: { workItemId: payload.workItemId, stage: payload.stage, role: job.kind },
+      });
     } catch (err) {
       const reason = errorText(err);
       log.warn({ err }, 'agent job could not be prepared');
@@ -155,6 +159,12 @@ export class AgentRunner {
     }
     const early = await this.#leaseEnded(job, keeper, log);
     if (early) return early;
+    // Budget before every launch: nothing is spawned (no run row) for an exhausted item or day.
+    const budget = (await this.#o.budget?.check(job)) ?? { kind: 'ok', perRunUsd: undefined };
+    if (budget.kind !== 'ok') {
+      await keeper.stop();
+      return stopForBudget({ ...this.#deps(log), gate: this.#o.budget! }, job, budget);
+    }
     const { profile, adapter } = this.profileFor(job.kind);
     const run = await this.#o.runs.create({
       jobId: job.id,
@@ -166,13 +176,20 @@ export class AgentRunner {
     });
     const runLog = log.child({ runId: run.id });
     let result: WatchedResult;
+    const hookCtx = runHookContext(job, payload, worktree);
     try {
       const a = { job, payload, worktree, profile, adapter, run, keeper, onProcess, log: runLog };
-      result = await this.#spawnAndWatch(a);
+      await beforeRunHook(this.#o.worktrees.hooks, payload.repo, hookCtx);
+      result = await this.#spawnAndWatch({ ...a, maxBudgetUsd: budget.perRunUsd });
     } catch (err) {
       // A launch error (bad command config, unwritable log dir) fails this attempt, never the slot.
       runLog.error({ err }, 'agent launch failed');
       result = launchFailure(err);
+    }
+    // after_run: after a process ran here; not for a run handed off (stop, lost lease).
+    if (result.pid !== null && !result.leaseLost && result.killReason !== 'stop') {
+      const runLogPath = join(this.#o.dataDir, 'runs', `${run.id}.log`);
+      await afterRunHook(this.#o.worktrees.hooks, payload.repo, hookCtx, runLogPath);
     }
     const limits = { wallMs: profile.timeoutMs, idleMs: profile.idleTimeoutMs };
     return this.#conclude({
@@ -217,6 +234,7 @@ export class AgentRunner {
     keeper: LeaseKeeper;
     onProcess: (p: AgentProcess) => void;
     log: Logger;
+    maxBudgetUsd: number | undefined;
   }): Promise<WatchedResult> {
     const { job, worktree, profile, adapter, run } = a;
     const taskFile = taskFilePath(worktree.path, job.id, run.id);
@@ -229,6 +247,7 @@ export class AgentRunner {
       taskFile,
       prompt: `You are the ${job.kind} agent. Your task is in ${taskFile}; read it and do it in this repository.`,
       ...argvContext(profile),
+      maxBudgetUsd: a.maxBudgetUsd,
     });
     const runsDir = join(this.#o.dataDir, 'runs');
     mkdirSync(runsDir, { recursive: true });

@@ -89,6 +89,11 @@ export interface AdapterContext {
   cliMaxRetries: number;
   /** Codex: the model provider id (config.toml `model_providers.<id>`) to select and tune. */
   provider: string | undefined;
+  /**
+   * The budget's `perRunUsd`: a cap on what this one run may spend, passed to CLIs that support
+   * it (Claude Code `--max-budget-usd`); others ignore it. Absent = no per-run cap.
+   */
+  maxBudgetUsd?: number | undefined;
 }
 
 /** The argv-shaping part of a context: what preflight needs to build the probe command. */

@@ -5,7 +5,8 @@
  * removed with their local branch (the branch stays on the forge, so the dashboard and a
  * re-opened item recreate the worktree on demand). An item with a queued or running job (a
  * post-deploy probe, a late re-check) is never touched. Each pass also measures what is left
- * (count, bytes, oldest) for the `worktrees` block of /queue.
+ * (count, bytes, oldest) for the `worktrees` block of /queue. The project's `before_remove` hook
+ * runs before each removal (in WorktreeManager); its failure is logged and the removal goes on.
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -111,11 +112,13 @@ export class WorktreeGc {
       for (const task of due) {
         const url = d.cloneUrl(task);
         if (url === null) continue;
-        const path = d.worktrees.worktreePath(url, task.branch);
-        if (!existsSync(path)) continue;
         try {
+          // Throws WORKTREE_PATH_OUTSIDE_ROOT for a branch that names no path under the root.
+          const path = d.worktrees.worktreePath(url, task.branch);
+          if (!existsSync(path)) continue;
           const bytes = await diskBytes(path);
-          if (await d.worktrees.removeFinished(url, task.branch))
+          const hookContext = { workItemId: task.workItemId, stage: task.stage };
+          if (await d.worktrees.removeFinished(url, task.branch, { hookContext }))
             pass.removed.push({ workItemId: task.workItemId, path, bytes });
         } catch (err) {
           pass.errors.push({ workItemId: task.workItemId, error: (err as Error).message });

@@ -1,7 +1,8 @@
 import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { OrchError } from '../errors.js';
 import { git as runGit, gitMaybe } from '../git/git.js';
+import { hookError, noHooks, type HookContext, type WorkspaceHooks } from './workspace-hooks.js';
 
 const GIT_TIMEOUT_MS = 60_000;
 
@@ -10,7 +11,13 @@ const GIT_TIMEOUT_MS = 60_000;
  * a forge URL or a local path, never used in place) and fetched before use; every task branch
  * gets one worktree under `worktreesDir/<repo>/<branch>`. Errors carry a code and a hint:
  * REPO_NOT_FOUND, REPO_NOT_A_GIT_REPO, GIT_PERMISSION_DENIED, WORKDIR_UNUSABLE,
- * WORKTREE_BRANCH_MISMATCH, WORKTREE_PATH_CONFLICT, WORKTREE_DIRTY, GIT_FAILED.
+ * WORKTREE_BRANCH_MISMATCH, WORKTREE_PATH_CONFLICT, WORKTREE_DIRTY, GIT_FAILED,
+ * WORKTREE_PATH_OUTSIDE_ROOT, WORKSPACE_HOOK_FAILED.
+ *
+ * Workspace hooks (./workspace-hooks.ts) run here, inside the repository's lock, so no caller is
+ * handed a worktree whose `after_create` is still running: `after_create` when `ensure` creates a
+ * worktree (whoever calls it: intake, the engine, the runner), `before_remove` before `remove` /
+ * `removeFinished` delete one.
  */
 export interface WorktreeInfo {
   repoName: string;
@@ -23,13 +30,16 @@ export interface WorktreeInfo {
 export class WorktreeManager {
   readonly reposDir: string;
   readonly worktreesDir: string;
+  /** The projects' workspace hooks; the runner runs `before_run` / `after_run` through it too. */
+  readonly hooks: WorkspaceHooks;
 
   /** Git operations on one clone are serialized in-process (clone/fetch/worktree add race). */
   readonly #locks = new Map<string, Promise<unknown>>();
 
-  constructor(options: { reposDir: string; worktreesDir: string }) {
+  constructor(options: { reposDir: string; worktreesDir: string; hooks?: WorkspaceHooks }) {
     this.reposDir = resolve(options.reposDir);
     this.worktreesDir = resolve(options.worktreesDir);
+    this.hooks = options.hooks ?? noHooks;
   }
 
   /** The clone directory name of a repo reference: last path segment without `.git`. */
@@ -42,12 +52,28 @@ export class WorktreeManager {
     return name;
   }
 
+  /**
+   * `<worktreesDir>/<repo>/<branch>`, the branch's `/` and other characters outside
+   * `[A-Za-z0-9._-]` replaced by `__`. Always a directory exactly two levels below
+   * `worktreesDir`: a name that would resolve elsewhere (`.`, `..`, empty) is refused with
+   * WORKTREE_PATH_OUTSIDE_ROOT, whoever asks (`ensure`, the GC, the dashboard).
+   */
   worktreePath(repo: string, branch: string): string {
-    return join(
-      this.worktreesDir,
-      WorktreeManager.repoName(repo),
-      branch.replace(/[^A-Za-z0-9._-]/g, '__'),
-    );
+    const segment = branch.replace(/[^A-Za-z0-9._-]/g, '__');
+    const path = join(this.worktreesDir, WorktreeManager.repoName(repo), segment);
+    const confined =
+      segment !== '' &&
+      segment !== '.' &&
+      segment !== '..' &&
+      path.startsWith(this.worktreesDir + sep) &&
+      dirname(dirname(path)) === this.worktreesDir;
+    if (!confined) {
+      throw new OrchError(
+        'WORKTREE_PATH_OUTSIDE_ROOT',
+        `branch "${branch}" gives no worktree path inside ${this.worktreesDir}`,
+      );
+    }
+    return path;
   }
 
   #locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -105,12 +131,31 @@ export class WorktreeManager {
   async ensure(
     repo: string,
     branch: string,
-    options: { fetch?: 'always' | 'if-new' } = {},
+    options: { fetch?: 'always' | 'if-new'; hookContext?: Omit<HookContext, 'worktree'> } = {},
   ): Promise<WorktreeInfo> {
     await validBranch(branch);
-    return this.#locked(WorktreeManager.repoName(repo), () =>
-      this.#ensure(repo, branch, options.fetch ?? 'always'),
-    );
+    return this.#locked(WorktreeManager.repoName(repo), async () => {
+      const info = await this.#ensure(repo, branch, options.fetch ?? 'always');
+      if (info.created) await this.#afterCreate(repo, info, options.hookContext ?? {});
+      return info;
+    });
+  }
+
+  /**
+   * A failed `after_create` removes the new worktree again (the branch stays), so the next
+   * `ensure` creates it afresh and runs the hook again, and throws WORKSPACE_HOOK_FAILED.
+   */
+  async #afterCreate(
+    repo: string,
+    info: WorktreeInfo,
+    ctx: Omit<HookContext, 'worktree'>,
+  ): Promise<void> {
+    const r = await this.hooks.run('after_create', repo, { ...ctx, worktree: info.path });
+    if (r.kind !== 'failed') return;
+    await git(['worktree', 'remove', '--force', info.path], info.repoPath).catch(() => undefined);
+    rmSync(info.path, { recursive: true, force: true });
+    await gitOk(['worktree', 'prune'], info.repoPath);
+    throw hookError(r);
   }
 
   async #ensure(repo: string, branch: string, fetch: 'always' | 'if-new'): Promise<WorktreeInfo> {
@@ -144,12 +189,15 @@ export class WorktreeManager {
     return { ...info, created: true };
   }
 
-  /** Removes a worktree; refuses one with uncommitted changes unless `force`. */
-  remove(repo: string, branch: string, options: { force?: boolean } = {}): Promise<boolean> {
+  /**
+   * Removes a worktree; refuses one with uncommitted changes unless `force`. `before_remove` runs
+   * first (its failure is logged by the hooks and the removal goes on).
+   */
+  remove(repo: string, branch: string, options: RemoveOptions = {}): Promise<boolean> {
     return this.#locked(WorktreeManager.repoName(repo), () => this.#remove(repo, branch, options));
   }
 
-  async #remove(repo: string, branch: string, options: { force?: boolean }): Promise<boolean> {
+  async #remove(repo: string, branch: string, options: RemoveOptions): Promise<boolean> {
     const path = this.worktreePath(repo, branch);
     const repoPath = join(this.reposDir, WorktreeManager.repoName(repo));
     if (!existsSync(path)) return false;
@@ -158,6 +206,7 @@ export class WorktreeManager {
         details: { hint: 'commit or discard the changes, or remove with force' },
       });
     }
+    await this.hooks.run('before_remove', repo, { ...options.hookContext, worktree: path });
     await git(['worktree', 'remove', '--force', path], repoPath);
     await git(['worktree', 'prune'], repoPath);
     return true;
@@ -168,9 +217,13 @@ export class WorktreeManager {
    * for finished items) and the clone's local branch. The branch stays on the forge. Returns
    * whether a worktree was there.
    */
-  removeFinished(repo: string, branch: string): Promise<boolean> {
+  removeFinished(
+    repo: string,
+    branch: string,
+    options: Pick<RemoveOptions, 'hookContext'> = {},
+  ): Promise<boolean> {
     return this.#locked(WorktreeManager.repoName(repo), async () => {
-      const removed = await this.#remove(repo, branch, { force: true });
+      const removed = await this.#remove(repo, branch, { ...options, force: true });
       const repoPath = join(this.reposDir, WorktreeManager.repoName(repo));
       if (existsSync(join(repoPath, '.git'))) await gitOk(['branch', '-D', branch], repoPath);
       return removed;
@@ -199,6 +252,12 @@ export class WorktreeManager {
       );
     }
   }
+}
+
+interface RemoveOptions {
+  force?: boolean;
+  /** What `before_remove` is told (the GC: the item and its stage). */
+  hookContext?: Omit<HookContext, 'worktree'>;
 }
 
 function isUrl(repo: string): boolean {

@@ -22,7 +22,7 @@ const project = { key: 'ET', repo: 'trails' };
 describe('orch.config.yaml: unknown keys', () => {
   it('names an unknown top-level section and the known ones', () => {
     expect(problems(() => parseConfigFile({ forge: { path: '/srv/repo.git' } }))).toEqual([
-      '(top level): unknown key "forge" (valid: agents, projects)',
+      '(top level): unknown key "forge" (valid: agents, projects, budget)',
     ]);
   });
 

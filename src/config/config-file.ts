@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { OrchError } from '../errors.js';
 import { agentsSectionSchema } from '../agents/agents-config.js';
+import { budgetSchema } from './budget.js';
 import { configIssueLines } from './config-issues.js';
 import { projectsSchema } from './projects.js';
 
@@ -18,6 +19,8 @@ export const configFileSchema = z.strictObject({
   agents: agentsSectionSchema.default(agentsSectionSchema.parse({})),
   /** Validated here so a bad project stops every command early; `parseProjects` builds lookups. */
   projects: projectsSchema,
+  /** Spend limits for every project (src/config/budget.ts); `projects[].budget` overrides. */
+  budget: budgetSchema.optional(),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { OrchError } from '../errors.js';
+import { budgetSchema } from './budget.js';
 import { configIssueLines } from './config-issues.js';
+import { hooksSchema } from './workspace-hooks-config.js';
 import { TRACKER_STATES } from '../integrations/tracker/tracker.js';
 
 const name = z.string().trim().min(1);
@@ -173,6 +175,10 @@ export const projectSchema = z.preprocess(
      * repository, alerts, records a lesson and (with `autoRollback`) runs `rollbackCommand`.
      */
     postDeploy: postDeploySchema.optional(),
+    /** Workspace hooks (src/agents/workspace-hooks.ts): shell commands run in the worktree. */
+    hooks: hooksSchema.optional(),
+    /** Spend limits of this project's items; each one set here replaces the global `budget:`. */
+    budget: budgetSchema.optional(),
     /**
      * Overrides of the default stage machine (src/pipeline/stages.ts): replaced stage definitions
      * and/or tracks. Validated again against the gate registry at startup.

@@ -69,7 +69,16 @@ async function queuedReasons(d: ExplainDeps, job: Job): Promise<ExplainReason[]>
       next: 'wait for the quota to reset',
       details: { ...pause },
     });
-  if (job.availableAtMs > nowMs)
+  // The runner put the job back for the daily cap (src/agents/budget-gate.ts): its error says so.
+  const budgetWait = job.availableAtMs > nowMs && job.error?.startsWith('daily budget reached');
+  if (budgetWait)
+    out.push({
+      code: 'budget',
+      text: `Job ${job.id} (${job.kind}) waits for the next UTC day: ${job.error}.`,
+      next: `wait; it starts at ${iso(job.availableAtMs)} (raising budget.perDayUsd in orch.config.yaml does not wake it earlier)`,
+      details: { jobId: job.id, availableAtMs: job.availableAtMs, reason: job.error },
+    });
+  else if (job.availableAtMs > nowMs)
     out.push({
       code: 'scheduled',
       text: `Job ${job.id} (${job.kind}) is scheduled for ${iso(job.availableAtMs)}, in ${seconds(job.availableAtMs - nowMs)}${job.attempts > 0 ? ` (retry after attempt ${job.attempts})` : ''}.`,

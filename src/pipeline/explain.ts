@@ -26,6 +26,7 @@ export const EXPLAIN_CODES = [
   'repo_frozen',
   'breaker_open',
   'kind_paused',
+  'budget',
   'scheduled',
   'queued',
   'no_worker',
@@ -146,6 +147,7 @@ async function reasonsFor(d: ExplainDeps, task: Task): Promise<ExplainReason[]> 
     case 'needs_input':
       return [await needsInputReason(d, task)];
     case 'blocked':
+      if (task.lastError?.startsWith(BUDGET_EXHAUSTED)) return [budgetBlockedReason(task)];
       return [
         {
           code: 'blocked',
@@ -175,6 +177,19 @@ async function reasonsFor(d: ExplainDeps, task: Task): Promise<ExplainReason[]> 
     default:
       return assertNever(task.state, 'task state');
   }
+}
+
+const BUDGET_EXHAUSTED = 'budget exhausted:';
+
+/** Blocked by src/agents/budget.ts: the item's perItemUsd is spent; a resume alone re-blocks it. */
+function budgetBlockedReason(task: Task): ExplainReason {
+  const id = task.workItemId;
+  return {
+    code: 'budget',
+    text: `${id} is Blocked in ${task.stage}: ${sentence(task.lastError ?? BUDGET_EXHAUSTED)}`,
+    next: `raise budget.perItemUsd (orch.config.yaml, globally or for the project) and restart orch, then: orch task resume ${id} --note "<why it may spend more>" (or: orch task cancel ${id})`,
+    details: { reason: task.lastError },
+  };
 }
 
 function approvalReason(d: ExplainDeps, task: Task): ExplainReason {

@@ -25,6 +25,7 @@ export class GitWorkspace implements Workspace {
   async ensure(task: Task, project: Project): Promise<string> {
     const info = await this.#worktrees.ensure(project.forge.cloneUrl(task.repo), task.branch, {
       fetch: 'if-new',
+      hookContext: { workItemId: task.workItemId, stage: task.stage },
     });
     return info.path;
   }

@@ -24,6 +24,11 @@ describe('describeJobFailure', () => {
     );
   });
 
+  it('gives an exhausted budget as the reason itself, with its figures', () => {
+    const error = 'budget exhausted: item spent $1.20 of $1.00';
+    expect(describeJobFailure(job({ attempts: 1, error }))).toBe(error);
+  });
+
   it('counts retries after temporary errors', () => {
     const d = describeJobFailure(
       job({ attempts: 1, transientAttempts: 3, error: 'API error 529: overloaded' }),

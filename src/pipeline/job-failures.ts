@@ -15,6 +15,8 @@ export function describeJobFailure(
 ): string {
   const error = (job.error ?? 'no error recorded').replace(/\s*\(run_id=\d+\)\s*$/, '').trim();
   if (job.status === 'cancelled') return `${job.kind} job was cancelled: ${error}`;
+  // The figures are the reason (src/agents/budget.ts); no attempt was spent on it.
+  if (/^budget exhausted:/.test(error)) return error;
   if (/^timed out\b/.test(error)) return `${job.kind} ${error}`;
   if (/not found on PATH|preflight/.test(error)) return `${job.kind} cannot run: ${error}`;
   const tries = `${job.attempts} attempt${job.attempts === 1 ? '' : 's'}`;

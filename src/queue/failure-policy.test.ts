@@ -36,6 +36,17 @@ describe('decideFailure', () => {
     });
   });
 
+  it('fails a final failure for good while attempts remain', () => {
+    expect(
+      decideFailure(
+        { attempts: 1, maxAttempts: 3, transientAttempts: 0 },
+        { kind: 'permanent', final: true },
+        policy,
+        NOW,
+      ),
+    ).toEqual({ next: 'failed', attempts: 1, transientAttempts: 0 });
+  });
+
   it('gives the attempt back on a transient failure and backs off on the transient budget', () => {
     expect(
       decideFailure(

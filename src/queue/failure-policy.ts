@@ -13,6 +13,8 @@ export type FailureKind = (typeof FAILURE_KINDS)[number];
 export interface FailureInput {
   kind: FailureKind;
   retryAfterMs?: number | null | undefined;
+  /** Fail for good whatever attempts remain (a retry cannot help, e.g. an exhausted budget). */
+  final?: boolean | undefined;
 }
 
 export interface JobAttemptState {
@@ -35,6 +37,9 @@ export function decideFailure(
   policy: RetryPolicy,
   nowMs: number,
 ): FailureDecision {
+  if (failure.final === true) {
+    return { next: 'failed', attempts: job.attempts, transientAttempts: job.transientAttempts };
+  }
   switch (failure.kind) {
     case 'permanent':
       if (job.attempts < job.maxAttempts) {

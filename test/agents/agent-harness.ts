@@ -5,7 +5,9 @@ import { delimiter, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../../src/clock.js';
 import { parseEnv } from '../../src/config/env.js';
-import { agentBaseEnv } from '../../src/config/child-env.js';
+import { agentBaseEnv, childBaseEnv } from '../../src/config/child-env.js';
+import { hooksSchema } from '../../src/config/workspace-hooks-config.js';
+import { createWorkspaceHooks } from '../../src/agents/workspace-hooks.js';
 import { silentLogger } from '../../src/log.js';
 import { AgentRunStore } from '../../src/store/agent-runs/agent-run-store.js';
 import { AgentRunner, type OnFinished } from '../../src/agents/agent-runner.js';
@@ -67,6 +69,8 @@ export interface HarnessOptions {
   allowRepo?: (repo: string) => boolean;
   /** Work in this (empty) directory instead of a fresh temp dir. */
   dir?: string;
+  /** The sample repo's `hooks:` (as in orch.config.yaml); default none. */
+  hooks?: unknown;
 }
 
 /** A WorktreeManager whose preparation waits for a gate, standing in for a slow clone. */
@@ -78,9 +82,13 @@ class GatedWorktrees extends WorktreeManager {
     this.#gate = gate;
   }
 
-  override async ensure(repo: string, branch: string) {
+  override async ensure(
+    repo: string,
+    branch: string,
+    o?: Parameters<WorktreeManager['ensure']>[2],
+  ) {
     await this.#gate();
-    return super.ensure(repo, branch);
+    return super.ensure(repo, branch, o);
   }
 }
 
@@ -121,18 +129,26 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
   const notifier = new RecordingNotifier();
   const breakers = new BreakerStore(db, clock, { threshold: 3, pauseMs: 300_000 });
   const runs = options.afterSpawn ? new HookedRuns(db, options.afterSpawn) : new AgentRunStore(db);
-  const wtDirs = { reposDir: join(dir, 'repos'), worktreesDir: join(dir, 'wt') };
-  const worktrees = options.ensureGate
-    ? new GatedWorktrees(wtDirs, options.ensureGate)
-    : new WorktreeManager(wtDirs);
-  const baseEnv = agentBaseEnv({
+  const parentEnv = {
     ...process.env,
     PATH: pathWithoutNodeModulesBin(process.env.PATH),
     ...(options.parentEnv ?? {
       ORCH_ADMIN_TOKEN: 'super-secret',
       ORCH_DB_URL: 'postgres://u:pw@h/db',
     }),
+  };
+  const hooksConfig = options.hooks === undefined ? undefined : hooksSchema.parse(options.hooks);
+  const hooks = createWorkspaceHooks({
+    forRepo: () => hooksConfig,
+    env: childBaseEnv(parentEnv),
+    log: silentLogger,
+    killGraceMs: 300,
   });
+  const wtDirs = { reposDir: join(dir, 'repos'), worktreesDir: join(dir, 'wt'), hooks };
+  const worktrees = options.ensureGate
+    ? new GatedWorktrees(wtDirs, options.ensureGate)
+    : new WorktreeManager(wtDirs);
+  const baseEnv = agentBaseEnv(parentEnv);
   const runner = new AgentRunner({
     queue,
     runs,

@@ -44,6 +44,18 @@ describe('adapters', () => {
     ]);
   });
 
+  it('claude-code: passes the budget perRunUsd as --max-budget-usd, and nothing without one', () => {
+    const argv = adapterFor('claude-code').buildArgv({ ...ctx, maxBudgetUsd: 0.5 });
+    expect(argv.slice(-2)).toEqual(['--max-budget-usd', '0.5']);
+    expect(adapterFor('claude-code').buildArgv(ctx)).not.toContain('--max-budget-usd');
+  });
+
+  it('codex and command ignore perRunUsd (no per-run cap in their CLIs)', () => {
+    const budget = { ...ctx, maxBudgetUsd: 0.5, command: ['run-agent', '{taskFile}'] };
+    for (const name of ['codex', 'command'] as const)
+      expect(adapterFor(name).buildArgv(budget).join(' ')).not.toMatch(/budget|0\.5/);
+  });
+
   it('claude-code: caps the CLI retries with CLAUDE_CODE_MAX_RETRIES from the profile', () => {
     expect(adapterFor('claude-code').runEnv({ ...ctx, cliMaxRetries: 0 })).toEqual({
       CLAUDE_CODE_MAX_RETRIES: '0',

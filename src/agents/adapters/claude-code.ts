@@ -23,7 +23,10 @@ export const claudeCodeAdapter: AgentAdapter = {
   name: 'claude-code',
   requiresResult: true,
   buildArgv(ctx: AdapterContext): string[] {
-    return [...(ctx.command ?? ['claude']), '-p', ctx.prompt, ...claudeFlags(ctx)];
+    // `--max-budget-usd` exists in the pinned CLI (2.1.197 `--help`); only set with a perRunUsd.
+    const budget =
+      ctx.maxBudgetUsd === undefined ? [] : ['--max-budget-usd', String(ctx.maxBudgetUsd)];
+    return [...(ctx.command ?? ['claude']), '-p', ctx.prompt, ...claudeFlags(ctx), ...budget];
   },
   versionArgv: (ctx) => [...(ctx.command ?? ['claude']), '--version'],
   // commander validates option values (permission mode, output format) before printing help.

@@ -253,6 +253,33 @@ export class AgentRunStore {
     };
   }
 
+  /**
+   * What an item has spent (budget check): the summed recorded cost of all its runs, every job
+   * and attempt. A run without a cost (running, or its CLI reported none) counts as 0.
+   */
+  async spentByTask(taskId: number): Promise<number> {
+    const row = await this.#db.get<{ cost: number | string | null }>(
+      `-- spend of task $1: summed recorded cost of its agent runs
+       select sum(cost_usd) as cost from agent_runs where task_id = $1`,
+      [taskId],
+    );
+    return row?.cost == null ? 0 : Number(row.cost);
+  }
+
+  /**
+   * What all agent runs that finished in [`fromMs`, `toMs`) cost (the daily budget: a run's cost
+   * counts on the day it finished, when it was recorded). Runs without a cost count as 0.
+   */
+  async spentBetween(fromMs: number, toMs: number): Promise<number> {
+    const row = await this.#db.get<{ cost: number | string | null }>(
+      `-- spend of runs finished in [$1, $2): summed recorded cost
+       select sum(cost_usd) as cost from agent_runs
+       where finished_at_ms >= $1 and finished_at_ms < $2`,
+      [fromMs, toMs],
+    );
+    return row?.cost == null ? 0 : Number(row.cost);
+  }
+
   /** Finished runs of task `taskId` with an id above `afterId`, oldest first (the demo's tail). */
   async finishedForTaskAfter(taskId: number, afterId: number): Promise<AgentRun[]> {
     const rows = await this.#db.all<AgentRunRow>(

@@ -1,0 +1,40 @@
+import { budgetGate, type BudgetGate } from '../agents/budget-gate.js';
+import { resolveBudget, type Budget } from '../config/budget.js';
+import type { ProjectsConfig } from '../config/projects.js';
+import type { AgentRunStore } from '../store/agent-runs/agent-run-store.js';
+import type { CoreEngine } from './engine.js';
+
+/**
+ * The runner's budget gate for pipeline items: the item's project budget (`projects[].budget`
+ * over the global `budget:`), and a daily wait recorded on the item's timeline and tracker as
+ * `budget_wait`. Null when no budget is configured anywhere (nothing to check).
+ */
+export function itemBudgetGate(o: {
+  core: CoreEngine;
+  runs: AgentRunStore;
+  global: Budget | undefined;
+  projects: ProjectsConfig;
+}): BudgetGate | null {
+  const configured = (b: Budget | undefined) => b !== undefined && Object.keys(b).length > 0;
+  if (!configured(o.global) && !o.projects.projects.some((p) => configured(p.budget))) return null;
+  const { core } = o;
+  return budgetGate({
+    runs: o.runs,
+    clock: core.deps.clock,
+    budgetOf: async (taskId) => {
+      const task = await core.deps.tasks.get(taskId);
+      if (!task) return undefined;
+      return resolveBudget(o.global, o.projects.byKey(task.projectKey)?.budget);
+    },
+    onDailyWait: async (taskId, wait) => {
+      const task = await core.deps.tasks.get(taskId);
+      if (!task) return;
+      await core.record(task, {
+        type: 'budget_wait',
+        message: wait.message,
+        detail: { spentUsd: wait.spentUsd, limitUsd: wait.limitUsd, untilMs: wait.untilMs },
+        effects: [{ kind: 'comment', author: 'orch', body: `⏸ ${wait.message}` }],
+      });
+    },
+  });
+}
