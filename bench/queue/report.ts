@@ -97,6 +97,11 @@ export function targetLines(results: readonly SystemResult[]): string[] {
   check('drain, Orch SQLite ÷ graphile-worker batched ≥ 2', liteDrain, liteDrain >= 2);
   const pgVsBest = ratio(pg?.drain?.jobsPerSec, best(drain));
   check('drain, Orch PG ÷ best peer > 1', pgVsBest, pgVsBest > 1);
+  const pgCpu = ratio(
+    pg?.drain?.pg?.cpuUsPerJob ?? undefined,
+    by('graphile_batched')?.drain?.pg?.cpuUsPerJob ?? undefined,
+  );
+  check('drain PG CPU µs/job, Orch PG ÷ graphile-worker batched ≤ 1', pgCpu, pgCpu <= 1);
   for (const o of [pg, lite]) {
     if (!o) continue;
     const e = ratio(o.enqueue?.jobsPerSec, best(enq));
