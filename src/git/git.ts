@@ -13,12 +13,50 @@ export interface GitOptions {
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
 /**
+ * A task's clone and its worktrees share one ref store: a `fetch` in the clone and a `push` or
+ * `fetch` in a worktree can both update `refs/remotes/origin/<branch>` at the same moment, and the
+ * loser fails with "cannot lock ref" (seen with 8 items in flight in bench:pipeline: the item was
+ * Blocked). Both commands are idempotent, so they are tried again after a short pause.
+ */
+const REF_LOCK_RE = /cannot lock ref|unable to create '[^']*\.lock'/i;
+const REF_LOCK_RETRY_MS = [25, 100, 250];
+
+/**
  * Runs one git command through the child-process helper and returns its trimmed stdout. A failure
  * (non-zero exit, timeout, too much output, no git) throws OrchError GIT_FAILED with git's stderr
- * (which never contains our secrets: credentials are not put on command lines).
+ * (which never contains our secrets: credentials are not put on command lines). A `fetch` or
+ * `push` that lost a race for a ref lock is tried again (REF_LOCK_RETRY_MS).
  */
 export async function git(args: readonly string[], options: GitOptions): Promise<string> {
-  const r = await runChildProcess({
+  const retriable = args[0] === 'fetch' || args[0] === 'push';
+  for (let attempt = 0; ; attempt++) {
+    const r = await gitOnce(args, options);
+    if (r.exitCode === 0 && r.killReason === null) return r.stdout.trim();
+    const pause = REF_LOCK_RETRY_MS[attempt];
+    if (retriable && pause !== undefined && isRefLockRace(r)) {
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      continue;
+    }
+    const why = failure(r);
+    const stderr = r.stderr.trim();
+    // A timeout or a failed start says so first; an ordinary failure is git's own words.
+    const detail =
+      r.exitCode === null || r.killReason ? `${why}${stderr ? `: ${stderr}` : ''}` : stderr || why;
+    throw gitError(args, options.cwd, detail, new Error(`git ${args[0] ?? ''}: ${why}`));
+  }
+}
+
+function isRefLockRace(r: ChildExit): boolean {
+  return (
+    r.exitCode !== null &&
+    r.killReason === null &&
+    REF_LOCK_RE.test(r.stderr) &&
+    !/permission denied|read-only file system/i.test(r.stderr)
+  );
+}
+
+function gitOnce(args: readonly string[], options: GitOptions): Promise<ChildExit> {
+  return runChildProcess({
     argv: ['git', ...args],
     cwd: options.cwd,
     env: {
@@ -32,13 +70,6 @@ export async function git(args: readonly string[], options: GitOptions): Promise
     output: { kind: 'capture', maxBytes: MAX_OUTPUT_BYTES },
     timeoutMs: options.timeoutMs ?? 60_000,
   });
-  if (r.exitCode === 0 && r.killReason === null) return r.stdout.trim();
-  const why = failure(r);
-  const stderr = r.stderr.trim();
-  // A timeout or a failed start says so first; an ordinary failure is git's own words.
-  const detail =
-    r.exitCode === null || r.killReason ? `${why}${stderr ? `: ${stderr}` : ''}` : stderr || why;
-  throw gitError(args, options.cwd, detail, new Error(`git ${args[0] ?? ''}: ${why}`));
 }
 
 function failure(r: ChildExit): string {
@@ -60,7 +91,8 @@ export function gitError(
   cause: unknown,
 ): OrchError {
   const what = `git ${args[0] ?? ''}`;
-  if (/permission denied|unable to create|insufficient permission/i.test(stderr)) {
+  const lockRace = REF_LOCK_RE.test(stderr) && /file exists|is at .* but expected/i.test(stderr);
+  if (!lockRace && /permission denied|unable to create|insufficient permission/i.test(stderr)) {
     return new OrchError('GIT_PERMISSION_DENIED', `${what}: cannot write ${cwd}`, {
       cause,
       details: { hint: `fix ownership: sudo chown -R $(id -u):$(id -g) ${cwd}` },
