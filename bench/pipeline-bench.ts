@@ -181,8 +181,9 @@ async function runOne(dialect: 'sqlite' | 'postgres', o: Options) {
   try {
     const project = rt.projects.get(KEY);
     const ids: number[] = [];
-    for (let i = 0; i < o.items; i++) {
-      const title = `Bench item ${i + 1}`;
+    /** Files the next item (intake: worktree, business request, analyst job). */
+    const fileNext = async () => {
+      const title = `Bench item ${ids.length + 1}`;
       const labels = [LABEL];
       const item = await rt.tracker.createItem(KEY, { title, description: 'bench', labels });
       const { task } = await intake(
@@ -193,25 +194,37 @@ async function runOne(dialect: 'sqlite' | 'postgres', o: Options) {
         silentLogger,
       );
       ids.push(task.id);
-    }
+    };
+    // `concurrency` items in flight at a time, each next one filed as one finishes: every stage
+    // job then finds a free agent slot, so a transition measures Orch, not a backlog of items.
+    for (let i = 0; i < Math.min(o.concurrency, o.items); i++) await fileNext();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let maxRss = process.memoryUsage().rss;
     await rt.start();
     const deadline = Date.now() + o.timeoutS * 1000;
-    let finished = 0;
     const states: Record<string, number> = {};
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 500));
+    const ended = new Set<number>();
+    const blockedReasons = new Map<string, number>();
+    while (Date.now() < deadline && ended.size < o.items) {
+      await new Promise((r) => setTimeout(r, 100));
       maxRss = Math.max(maxRss, process.memoryUsage().rss);
-      for (const k of Object.keys(states)) delete states[k];
       for (const id of ids) {
+        if (ended.has(id)) continue;
         const t = (await rt.tasks.get(id))!;
+        if (t.state !== 'done' && t.state !== 'blocked' && t.state !== 'cancelled') continue;
+        ended.add(id);
         states[t.state] = (states[t.state] ?? 0) + 1;
+        if (t.state === 'blocked') {
+          const why = (t.lastError ?? '?').slice(0, 160);
+          blockedReasons.set(why, (blockedReasons.get(why) ?? 0) + 1);
+        }
+        if (ids.length < o.items) await fileNext();
       }
-      finished = (states.done ?? 0) + (states.blocked ?? 0) + (states.cancelled ?? 0);
-      if (finished === ids.length) break;
     }
+    const active = ids.length - ended.size + (o.items - ids.length);
+    if (active > 0) states.unfinished = active;
+    for (const [why, n] of blockedReasons) console.log(`  blocked ×${n}: ${why}`);
     await rt.worker.whenIdle();
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
@@ -228,9 +241,9 @@ async function runOne(dialect: 'sqlite' | 'postgres', o: Options) {
     const cpuMs = (cpu.user + cpu.system) / 1000;
     return {
       dialect,
-      items: ids.length,
+      items: o.items,
       done,
-      notDone: ids.length - done,
+      notDone: o.items - done,
       states: { ...states },
       wallS: wallMs / 1000,
       itemsPerMin: done / (wallMs / 60_000),
