@@ -18,7 +18,7 @@ export function clip(text: string, max = MAX_FINDINGS): string {
 
 const ROLE_ASK: Record<string, string> = {
   analyst:
-    'Write 01-brd.md, 02-trz.md, 03-acceptance-criteria.md and 04-test-plan.yaml from 00-business-request.md. If something is unclear, write your questions to 01-questions.md instead.',
+    'Write 01-brd.md, 02-trz.md, 03-acceptance-criteria.md and 04-test-plan.yaml from 00-business-request.md; none may be empty, and 04-test-plan.yaml must hold a YAML `tests:` list with at least one test. If something is unclear, write your questions to 01-questions.md instead.',
   architect:
     'Write the architecture decision(s) to 06-adr/ADR-NNN-<slug>.md. If the TRZ contradicts itself or the codebase, write 10-conflict.md.',
   developer: 'Implement the work item with tests. The repository’s test command must pass.',
@@ -27,7 +27,7 @@ const ROLE_ASK: Record<string, string> = {
   tester:
     'Run the test plan. Write 13-test-report.md with frontmatter `result: PASS` or `result: FAIL`.',
   deployer:
-    'Deploy. Write 15-staging-log.md (`staging_status:`) in deploy-staging, 14-deploy-log.md (`deploy_status:`) in deploy.',
+    'Deploy. Write 15-staging-log.md with frontmatter `staging_status: SUCCESS` or `staging_status: FAILED` in deploy-staging, 14-deploy-log.md with `deploy_status: SUCCESS` or `deploy_status: FAILED` in deploy.',
 };
 
 export function stagePrompt(task: Task, role: string, stage: string): string {
