@@ -144,6 +144,8 @@ const GROUPS: readonly Group[] = [
       ORCH_STOP_REPOS: 'CSV of repositories STOP applies to; empty = every repository.',
       ORCH_USAGE_COMMENTS_ENABLED:
         'Tracker comment after each agent run: tokens, cost, time, running total.',
+      ORCH_WORKFLOW_REFRESH_MS:
+        "Gap between re-reads of each project's .orch/workflow.md on its base branch.",
     },
   },
   {

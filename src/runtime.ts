@@ -73,6 +73,8 @@ import { OutboxStore } from './store/outbox/outbox-store.js';
 import { OutboxWorker } from './outbox/outbox-worker.js';
 import { DEFAULT_OUTBOX_RETRY } from './outbox/outbox-retry.js';
 import { effectDeliverer } from './pipeline/effects.js';
+import { pushBackDeliverer } from './pipeline/push-back.js';
+import { gitWorkflowReader, WorkflowRegistry } from './pipeline/workflow-registry.js';
 import { OrchMetrics } from './http/metrics.js';
 
 export interface RuntimeOptions {
@@ -167,6 +169,19 @@ export async function createRuntime(o: RuntimeOptions) {
   });
   const worktrees = new WorktreeManager({ reposDir, worktreesDir, hooks });
   const workspace = new GitWorkspace(worktrees);
+  // Each project's `.orch/workflow.md` on its base branch, read through the same clones.
+  const workflows = new WorkflowRegistry({
+    sources: () =>
+      projects.all().map((p) => ({
+        key: p.key,
+        cloneUrl: p.forge.cloneUrl(p.repo),
+        baseBranch: p.baseBranch,
+      })),
+    read: gitWorkflowReader(worktrees),
+    clock,
+    log,
+    intervalMs: config.env.ORCH_WORKFLOW_REFRESH_MS,
+  });
   const gates = new GateRegistry(DEFAULT_GATES, { mask });
   const recoveryConfig = recoverySettings(config.env, log);
   // The merge lease lives in recovery (created below, after the pipeline it needs); the gate
@@ -270,7 +285,19 @@ export async function createRuntime(o: RuntimeOptions) {
   });
   const outbox = new OutboxWorker({
     store: new OutboxStore(db, { mask }),
-    deliver: effectDeliverer({ projects, notifier, log }),
+    deliver: effectDeliverer({
+      projects,
+      notifier,
+      log,
+      // A done item's merged base branch goes back to `forge.pushTo`; the outcome is on its
+      // timeline (`core` is created below, after the outbox it writes to).
+      pushBack: pushBackDeliverer({
+        forgeRepo: (repo) => forge.cloneUrl(repo),
+        record: async (taskId, event): Promise<void> =>
+          core.record(await tasks.mustGet(taskId), event),
+        log,
+      }),
+    }),
     clock,
     log,
     enabled: () => config.env.ORCH_OUTBOX_ENABLED,
@@ -301,6 +328,7 @@ export async function createRuntime(o: RuntimeOptions) {
     serialGate,
     coverage: { repo: coverage, enabled: config.env.ORCH_COVERAGE_ENABLED },
     postDeploy: { enabled: config.env.ORCH_POST_DEPLOY_ENABLED },
+    workflows,
     ...(config.env.ORCH_LESSONS_ENABLED && {
       observe: lessonObserver({
         lessons,
@@ -344,8 +372,13 @@ export async function createRuntime(o: RuntimeOptions) {
       ),
     onJobEnded: (job) => pipeline.onJobEnded(job.id).then(() => undefined),
     budget:
-      itemBudgetGate({ core, runs, global: o.configFile.budget, projects: projectsConfig }) ??
-      undefined,
+      itemBudgetGate({
+        core,
+        runs,
+        global: o.configFile.budget,
+        projects: projectsConfig,
+        workflows,
+      }) ?? undefined,
   });
   const owner = `${hostname()}:${process.pid}`;
   // The process's Prometheus registry, shared with the HTTP server: the pools count local claims.
@@ -441,6 +474,14 @@ export async function createRuntime(o: RuntimeOptions) {
     owner,
     kinds: profiles.kinds(),
     maxConcurrency: config.queue.maxConcurrency,
+    caps: {
+      perRole: profiles.roleCaps(),
+      perProject: Object.fromEntries(
+        projects.all().flatMap((p) => (p.maxConcurrent ? [[p.key, p.maxConcurrent]] : [])),
+      ),
+    },
+    projectOf: async (job) =>
+      job.taskId === null ? null : ((await tasks.get(job.taskId))?.projectKey ?? null),
     leaseMs: config.queue.leaseMs,
     pollIntervalMs: config.queue.pollIntervalMs,
     preflightGraceMs: config.env.ORCH_PREFLIGHT_GRACE_SECONDS * 1000,
@@ -501,6 +542,8 @@ export async function createRuntime(o: RuntimeOptions) {
     coverage,
     selfDeploy,
     worktreeGc,
+    /** The projects' workflow files (the `workflow` block of /queue). */
+    workflows,
     diskMonitor,
     /** The start-up ownership check's report (the `fs_ownership` block). */
     ownership: () => ownership,
@@ -535,6 +578,11 @@ export async function createRuntime(o: RuntimeOptions) {
         await pipeline.onJobEnded(id);
       // Self-deploy results that came in while Orch was down (the hook restarted it): now.
       await finishSelfDeploys({ selfDeploy, tasks, admin, pipeline, log });
+      // The workflow files are read before anything can enqueue a job whose prompt uses them.
+      if (options.daemons !== false)
+        await workflows
+          .runOnce()
+          .catch((err: unknown) => log.warn({ err }, 'workflow files: first read failed'));
       outbox.start();
       if (options.worker !== false) worker.start();
       webhookHandlers.start();
@@ -545,6 +593,7 @@ export async function createRuntime(o: RuntimeOptions) {
         recovery.history.start();
         worktreeGc.start();
         diskMonitor.start();
+        workflows.start();
       }
       return report;
     },
@@ -572,6 +621,7 @@ export async function createRuntime(o: RuntimeOptions) {
           { name: 'reconciler', run: () => recovery.reconciler.stop() },
           { name: 'job history', run: () => recovery.history.stop() },
           { name: 'worktree gc', run: () => worktreeGc.stop() },
+          { name: 'workflow files', run: () => workflows.stop() },
           { name: 'disk monitor', run: () => Promise.resolve(diskMonitor.stop()) },
           { name: 'outbox', run: () => outbox.stop() },
           { name: 'queue', run: () => queue.close() },

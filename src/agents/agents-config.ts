@@ -61,6 +61,12 @@ export const agentProfileSchema = z
       .optional(),
     /** `bubblewrap`: run the agent in a sandbox (src/agents/sandbox.ts, docs/operations.md). */
     sandbox: z.enum(SANDBOX_KINDS).optional(),
+    /**
+     * At most this many jobs of the role run at once on the local worker (under
+     * ORCH_MAX_CONCURRENCY); in `defaults`, every role's cap unless the role sets its own.
+     * Absent = only the global cap. Remote agents are not bound by it (src/queue/worker.ts).
+     */
+    maxConcurrent: z.number().int().min(1).max(1000).optional(),
   })
   .strict();
 
@@ -172,6 +178,16 @@ export class AgentProfiles {
   /** The six pipeline roles plus every role named in the config. */
   kinds(): string[] {
     return [...new Set([...PIPELINE_ROLES, ...Object.keys(this.#section.roles)])];
+  }
+
+  /** Each role's `maxConcurrent` (its own, else the defaults'); roles without one are absent. */
+  roleCaps(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const role of this.kinds()) {
+      const cap = this.#section.roles[role]?.maxConcurrent ?? this.#section.defaults.maxConcurrent;
+      if (cap !== undefined) out[role] = cap;
+    }
+    return out;
   }
 
   get(role: string): AgentProfile {

@@ -77,10 +77,11 @@ export function beforeCommand(cmd: Command): void {
       `orch: warning: ${v.name} is not an Orch setting and is ignored (closest: ${v.closest})\n`,
     );
   }
-  // Commands without --db (the remote agent, the scripted agent) open no store.
+  // Commands without --db (the remote agent, the scripted agent, `project add`) open no store.
   if (!hasOption(cmd, '--db')) {
     if (flags.verbose) process.stderr.write('store: none (this command opens no store)\n');
-    if (flags.verbose) process.stderr.write('config: none (this command reads no config file)\n');
+    const envConfig = process.env.ORCH_CONFIG || undefined;
+    if (flags.verbose) process.stderr.write(`config: ${configLine(cmd, flags, envConfig)}\n`);
     return;
   }
   const config = loadConfig(process.env, { dbUrl: flags.db });

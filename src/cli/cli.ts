@@ -12,6 +12,8 @@ import { taskCommand } from './task-command.js';
 import { explainCommand } from './explain-command.js';
 import { tokenCommand } from './token-command.js';
 import { serveCommand } from './serve-command.js';
+import { initCommand } from './init-command.js';
+import { projectCommand } from './project-command.js';
 
 /**
  * The `orch` program, without running it: `main.ts` runs it for a process, tests run it in-process.
@@ -29,6 +31,8 @@ export function buildCli(): Command {
       `create the SQLite database if it does not exist (always allowed: ${STORE_CREATING_COMMANDS.join(', ')})`,
     )
     .hook('preAction', (_program, action) => beforeCommand(action));
+  program.addCommand(initCommand());
+  program.addCommand(projectCommand());
   program.addCommand(dbCommand());
   program.addCommand(jobsCommand());
   program.addCommand(agentCommand());

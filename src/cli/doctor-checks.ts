@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AgentProfiles } from '../agents/agents-config.js';
 import { adapterFor } from '../agents/adapters/adapter-for.js';
 import {
@@ -18,6 +19,10 @@ import type { TelegramNotifier } from '../integrations/telegram/telegram-notifie
 import type { Db } from '../store/db.js';
 import { currentVersion, latestVersion, ping } from '../store/migrate.js';
 import { runChildProcess } from '../process/child-process.js';
+import { WorktreeManager } from '../agents/worktrees.js';
+import { localForgeRepoPath } from '../integrations/forge/forge-repos-check.js';
+import { parseWorkflowFile } from '../pipeline/workflow-file.js';
+import { readWorkflowAt } from '../pipeline/workflow-registry.js';
 
 /** Runs a probe through the one child-process helper; throws with its stderr on failure. */
 async function run(
@@ -266,5 +271,48 @@ export async function checkDisk(dataDir: string): Promise<DoctorCheck> {
     } catch (err) {
       if (dirname(dir) === dir) return { name: 'disk', status: 'fail', detail: message(err) };
     }
+  }
+}
+
+/**
+ * Each project's `.orch/workflow.md` on its base branch (issue 18), read without changing
+ * anything: a local-forge project from its bare repository, a Gitea one from Orch's clone as of
+ * its last fetch (skipped before the first). none / ok at <sha> / invalid: the parse error.
+ */
+export async function checkWorkflowFiles(
+  projects: readonly ProjectConfig[],
+  dirs: { dataDir: string; reposDir: string },
+): Promise<DoctorCheck[]> {
+  const out: DoctorCheck[] = [];
+  for (const p of projects) out.push(await checkWorkflowFile(p, dirs));
+  return out;
+}
+
+async function checkWorkflowFile(
+  p: ProjectConfig,
+  dirs: { dataDir: string; reposDir: string },
+): Promise<DoctorCheck> {
+  const name = 'workflow file';
+  const f = p.forge;
+  const cwd =
+    f.kind === 'local'
+      ? localForgeRepoPath(dirs.dataDir, p.repo)
+      : join(dirs.reposDir, WorktreeManager.repoName(f.repo));
+  if (!existsSync(join(cwd, f.kind === 'local' ? 'HEAD' : '.git')))
+    return { name, status: 'skip', detail: `${p.key}: no repository at ${cwd} yet` };
+  try {
+    const read = await readWorkflowAt(
+      cwd,
+      f.kind === 'local' ? f.baseBranch : `origin/${f.baseBranch}`,
+    );
+    if (read.text === null)
+      return { name, status: 'ok', detail: `${p.key}: none (built-in prompts)` };
+    const parsed = parseWorkflowFile(read.text);
+    const at = read.sha.slice(0, 12);
+    return parsed.ok
+      ? { name, status: 'ok', detail: `${p.key}: ok at ${at}` }
+      : { name, status: 'fail', detail: `${p.key}: invalid at ${at}: ${parsed.error}` };
+  } catch (err) {
+    return { name, status: 'fail', detail: `${p.key}: cannot read: ${message(err)}` };
   }
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { AgentProfiles } from '../agents/agents-config.js';
 import { systemClock } from '../clock.js';
@@ -18,9 +19,14 @@ import {
   checkTelegram,
   checkTracker,
   checkWebhookSecrets,
+  checkWorkflowFiles,
   type DoctorCheck,
 } from './doctor-checks.js';
 import { printJson } from './output.js';
+import {
+  checkProjectRepos,
+  type ProjectRepoCheck,
+} from '../integrations/forge/forge-repos-check.js';
 
 interface DoctorFlags {
   db?: string;
@@ -102,8 +108,23 @@ export async function runDoctor(flags: DoctorFlags): Promise<DoctorCheck[]> {
   checks.push(...(await checkAgents(new AgentProfiles(file.agents, config.env), { clock, env })));
   checks.push(...(await checkTracker(plane, projects)));
   checks.push(...(await checkForge(gitea, projects)));
+  checks.push(...checkProjectRepos(projects, config.dataDir).map(projectRepoLine));
+  checks.push(
+    ...(await checkWorkflowFiles(projects, {
+      dataDir: config.dataDir,
+      reposDir: config.env.ORCH_REPOS_DIR ?? join(config.dataDir, 'repos'),
+    })),
+  );
   checks.push(...checkWebhookSecrets(s, projects));
   checks.push(await checkTelegram(s.telegram, telegram));
   checks.push(await checkDisk(config.dataDir));
   return checks;
+}
+
+/** A local-forge project's bare repository as a doctor line (Gitea ones: `forge repo` above). */
+function projectRepoLine(c: ProjectRepoCheck): DoctorCheck {
+  const name = 'project repo';
+  if (c.status === 'ok') return { name, status: 'ok', detail: `${c.key}: ${c.detail}` };
+  if (c.status === 'skipped') return { name, status: 'skip', detail: `${c.key}: ${c.detail}` };
+  return { name, status: 'fail', detail: c.detail };
 }

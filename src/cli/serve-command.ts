@@ -9,6 +9,7 @@ import { integrationSettings } from '../config/integrations.js';
 import { parseProjects } from '../config/projects.js';
 import { systemClock } from '../clock.js';
 import { PlaneClient } from '../integrations/plane/plane-client.js';
+import { assertProjectReposReachable } from '../integrations/forge/forge-repos-check.js';
 import { assertPlaneSetup } from '../integrations/plane/plane-setup-check.js';
 import { serverForRuntime } from '../http/runtime-server.js';
 import { createLogger } from '../log.js';
@@ -45,6 +46,8 @@ export function serveCommand(): Command {
       const config = loadConfig(process.env, { dbUrl: flags.db });
       const log = createLogger(config.env.ORCH_LOG_LEVEL, { format: config.env.ORCH_LOG_FORMAT });
       const configFile = loadConfigFile(flags.config ?? config.env.ORCH_CONFIG);
+      // A project whose repository is not there would fail its first agent job: refuse now.
+      assertProjectReposReachable(configFile.projects, config.dataDir);
       await checkPlaneAtStart(config, configFile, log);
       const rt = await createRuntime({ config, configFile, log });
       const host = flags.host ?? config.env.ORCH_HOST;

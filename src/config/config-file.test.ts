@@ -37,7 +37,7 @@ describe('orch.config.yaml: unknown keys', () => {
   it('takes the valid keys of a forge or tracker from its kind', () => {
     const localForge = { ...project, forge: { kind: 'local', path: '/srv/trails.git' } };
     expect(problems(() => parseConfigFile({ projects: [localForge] }))).toEqual([
-      'projects[0].forge: unknown key "path" (valid: kind, baseBranch)',
+      'projects[0].forge: unknown key "path" (valid: kind, baseBranch, pushTo)',
     ]);
     const gitea = { ...project, forge: { kind: 'gitea', owner: 'acme', repo: 'trails', url: 'x' } };
     expect(problems(() => parseProjects([gitea]))).toEqual([

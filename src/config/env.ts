@@ -135,6 +135,8 @@ export const envSchema = z.object({
   ORCH_WORKTREE_GC_INTERVAL_S: int(3600, 1),
   /** Finished jobs older than this move from jobs to job_history (still listed); 0 = never. */
   ORCH_JOB_HISTORY_AFTER_S: int(600, 0),
+  /** How often each project's `.orch/workflow.md` is re-read from its base branch (issue 18). */
+  ORCH_WORKFLOW_REFRESH_MS: int(5000, 100),
   // Integrations (docs/config.md "## Integrations"). Unset URL/token = integration disabled.
   ORCH_PLANE_URL: z.url().optional(),
   ORCH_PLANE_API_TOKEN: z.string().optional(),

@@ -30,7 +30,15 @@ const trackerSchema = z.discriminatedUnion('kind', [
 ]);
 
 const forgeSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('local'), baseBranch: name.default('main') }),
+  z.strictObject({
+    kind: z.literal('local'),
+    baseBranch: name.default('main'),
+    /**
+     * A git repository (local path or URL) that receives the merged base branch when an item is
+     * done (src/pipeline/push-back.ts); absent = the merge stays in the local forge.
+     */
+    pushTo: name.optional(),
+  }),
   z.strictObject({
     kind: z.literal('gitea'),
     owner: name,
@@ -129,6 +137,8 @@ export const projectSchema = z.preprocess(
     testTimeoutS: z.number().int().positive().default(600),
     /** Shared cap on rollbacks to development before the task is Blocked. */
     maxDeveloperRetries: z.number().int().min(0).max(20).default(3),
+    /** At most this many of the project's agent jobs at once (local worker); absent = no cap. */
+    maxConcurrent: z.number().int().min(1).max(1000).optional(),
     /**
      * Label auto-mode (src/pipeline/auto-labels.ts): label → track (e.g. `bug: bug`, or a track
      * defined below that skips stages) and labels whose analysis needs no human approval.

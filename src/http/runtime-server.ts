@@ -87,6 +87,7 @@ export function serverForRuntime(
     ],
     statusBlocks: {
       worker: () => rt.worker.status(),
+      concurrency: () => rt.worker.concurrency(),
       handlers: () => ({
         webhooks: rt.webhookHandlers.status(),
         rechecks: rt.recheckHandlers.status(),
@@ -119,6 +120,7 @@ export function serverForRuntime(
         ...(await readStopStats(rt.db)),
       }),
       worktrees: () => rt.worktreeGc.status(),
+      workflow: () => rt.workflows.block(),
       disk_monitor: () => rt.diskMonitor.status(),
       fs_ownership: () => rt.ownership(),
       merge_verify: () => readMergeVerifyStats(rt.db),

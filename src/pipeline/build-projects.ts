@@ -59,10 +59,12 @@ export function buildProjects(config: ProjectsConfig, parts: ProjectParts): Proj
       ...(p.deploy && { deploy: deployOf(p.deploy) }),
       ...(p.postDeploy && { postDeploy: postDeployOf(p.postDeploy) }),
       ...(p.selfHosted && { selfHosted: true }),
+      ...(p.forge.kind === 'local' && p.forge.pushTo !== undefined && { pushTo: p.forge.pushTo }),
       testCommand: p.testCommand,
       testTimeoutMs: p.testTimeoutS * 1000,
       approvers: p.tracker.approvers,
       maxDeveloperRetries: p.maxDeveloperRetries,
+      ...(p.maxConcurrent !== undefined && { maxConcurrent: p.maxConcurrent }),
     };
   });
 }

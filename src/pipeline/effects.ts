@@ -21,7 +21,9 @@ export type Effect =
   | {
       kind: 'notify';
       event: DistributiveOmit<PipelineNotifyEvent, 'workItemId' | 'taskId' | 'stage'>;
-    };
+    }
+  /** The item is done: push the local forge's base branch to the project's `forge.pushTo`. */
+  | { kind: 'push_back'; to: string };
 
 /**
  * What an outbox row of the pipeline carries: everything the delivery needs, snapshotted when
@@ -31,6 +33,7 @@ export type EffectPayload =
   | { kind: 'tracker_state'; projectKey: string; ref: TrackerItemRef; state: TrackerState }
   | { kind: 'comment'; projectKey: string; ref: TrackerItemRef; author: string; body: string }
   | { kind: 'notify'; event: NotifyEvent }
+  | PushBackPayload
   | {
       kind: 'forge_statuses';
       projectKey: string;
@@ -39,6 +42,15 @@ export type EffectPayload =
       baseBranch?: string;
       statuses: { context: string; state: 'success' | 'failure'; description: string }[];
     };
+
+/** An outbox row that pushes a done item's merged base branch back (push-back.ts). */
+export interface PushBackPayload {
+  kind: 'push_back';
+  projectKey: string;
+  repo: string;
+  baseBranch: string;
+  to: string;
+}
 
 /**
  * The outbox rows for a change's effects, in delivery order; the gate results become one
@@ -62,6 +74,14 @@ export function effectEntries(
         return {
           kind: 'notify',
           event: { ...e.event, workItemId: task.workItemId, taskId: task.id, stage: task.stage },
+        };
+      case 'push_back':
+        return {
+          kind: 'push_back',
+          projectKey,
+          repo: task.repo,
+          baseBranch: task.baseBranch,
+          to: e.to,
         };
     }
   });
@@ -92,6 +112,8 @@ export function effectDeliverer(deps: {
   projects: ProjectRegistry;
   notifier: Notifier;
   log: Logger;
+  /** Pushes a done item's base branch back (push-back.ts); absent = such rows are skipped. */
+  pushBack?: (payload: PushBackPayload, taskId: number) => Promise<void>;
 }) {
   const project = (key: string): Project => {
     try {
@@ -117,6 +139,10 @@ export function effectDeliverer(deps: {
         return deps.notifier.deliver
           ? deps.notifier.deliver(p.event)
           : deps.notifier.notify(p.event);
+      case 'push_back':
+        if (deps.pushBack) return deps.pushBack(p, row.taskId);
+        deps.log.warn({ taskId: row.taskId }, 'outbox: push_back row without a pusher; skipped');
+        return;
       case 'forge_statuses': {
         const { forge } = project(p.projectKey);
         const pr = await forge.findPullRequest(p.repo, p.branch, p.baseBranch);

@@ -12,7 +12,8 @@ import type { SerialGate } from './serial-gate.js';
 import { effectEntries, type Effect } from './effects.js';
 import { firstPostDeployCheck } from './post-deploy.js';
 import type { Project, ProjectRegistry } from './project.js';
-import { stagePrompt } from './prompts.js';
+import { stagePrompt, templateFor } from './prompts.js';
+import type { WorkflowLookup } from './workflow-registry.js';
 import { agentFor, next, stageDef } from './stages.js';
 import type { Task } from './task.js';
 import type { TaskStore, TransitionGuard, TransitionSet } from '../store/tasks/task-store.js';
@@ -64,6 +65,11 @@ export interface EngineDeps {
    * lessons auto-detectors (lesson-detectors.ts). Must not throw; it cannot undo the change.
    */
   observe?: (task: Task, event: Change['event'], gates: readonly GateResult[]) => Promise<void>;
+  /**
+   * The projects' workflow files (`.orch/workflow.md`, workflow-registry.ts): role prompt
+   * templates and the test command override. Absent = the built-in prompts and project config.
+   */
+  workflows?: WorkflowLookup;
 }
 
 /** The job kind that re-evaluates a deferred stage (handled in-process). */
@@ -144,7 +150,8 @@ export class CoreEngine {
       branch: task.branch,
       baseBranch: task.baseBranch,
       worktree,
-      testCommand: project.testCommand,
+      testCommand:
+        this.deps.workflows?.current(task.projectKey)?.testCommand ?? project.testCommand,
       testTimeoutMs: project.testTimeoutMs,
       forge: project.forge,
       headSha: await this.deps.workspace.headSha(worktree),
@@ -226,7 +233,15 @@ export class CoreEngine {
       },
       gates,
       ...(o.admit && { admit: o.admit }),
-      ...(role && { job: { role, stage: to, prompt: stagePrompt(task, role, to) } }),
+      ...(role && {
+        job: {
+          role,
+          stage: to,
+          prompt: stagePrompt(task, role, to, {
+            template: templateFor(this.deps.workflows, task, role),
+          }),
+        },
+      }),
       ...(done && this.#monitorsDeploys(task) && { followUps: [firstPostDeployCheck(task)] }),
       effects: [
         { kind: 'tracker_state', state: done ? 'done' : 'in_progress' },
@@ -241,6 +256,7 @@ export class CoreEngine {
               kind: 'notify',
               event: { type: 'stage_changed', from: task.stage, message: `${task.stage} → ${to}` },
             },
+        ...this.#pushBack(task, done),
       ],
     });
     if (!applied) return { kind: 'noop', reason: 'task moved meanwhile' };
@@ -351,6 +367,12 @@ export class CoreEngine {
     this.deps.outbox.wake();
     await this.deps.observe?.(task, c.event, c.gates ?? []);
     return result;
+  }
+
+  /** Reaching done with a `forge.pushTo`: the merged base branch goes back (push-back.ts). */
+  #pushBack(task: Task, done: boolean): Effect[] {
+    const to = done ? this.project(task).pushTo : undefined;
+    return to === undefined ? [] : [{ kind: 'push_back', to }];
   }
 
   /** Whether reaching done starts the post-deploy monitor for this task's project. */

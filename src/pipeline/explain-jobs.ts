@@ -1,8 +1,10 @@
 /**
  * The job half of `orch explain` (explain.ts): for an active work item, the agent running its job
  * (since when, last heartbeat), or what keeps its queued job from being claimed — an open
- * breaker, a quota pause, a retry backoff, no worker for its kind, the jobs ahead of it.
+ * breaker, a quota pause, a retry backoff, a concurrency cap, no worker for its kind, the jobs
+ * ahead of it.
  */
+import { ORCH_TENANT } from '../queue/enqueue-input.js';
 import type { Job } from '../queue/job.js';
 import { listAgentTokens } from '../store/v2/agent-token-admin.js';
 import type { ExplainDeps, ExplainReason } from './explain.js';
@@ -27,7 +29,7 @@ export async function jobReasons(d: ExplainDeps, task: Task): Promise<ExplainRea
         next: `orch task show ${task.workItemId} (the timeline says what happened last)`,
       },
     ];
-  return queuedReasons(d, job);
+  return queuedReasons(d, task, job);
 }
 
 async function runningReason(d: ExplainDeps, job: Job): Promise<ExplainReason> {
@@ -55,8 +57,8 @@ async function runningReason(d: ExplainDeps, job: Job): Promise<ExplainReason> {
   };
 }
 
-/** Why a queued job is not running: breaker, quota pause, backoff, no worker, jobs ahead of it. */
-async function queuedReasons(d: ExplainDeps, job: Job): Promise<ExplainReason[]> {
+/** Why a queued job is not running: breaker, quota pause, backoff, cap, no worker, jobs ahead. */
+async function queuedReasons(d: ExplainDeps, task: Task, job: Job): Promise<ExplainReason[]> {
   const nowMs = d.clock.now();
   const out: ExplainReason[] = [];
   const breaker = await d.breakers.get(job.kind);
@@ -84,6 +86,8 @@ async function queuedReasons(d: ExplainDeps, job: Job): Promise<ExplainReason[]>
       text: `Job ${job.id} (${job.kind}) is scheduled for ${iso(job.availableAtMs)}, in ${seconds(job.availableAtMs - nowMs)}${job.attempts > 0 ? ` (retry after attempt ${job.attempts})` : ''}.`,
       details: { jobId: job.id, availableAtMs: job.availableAtMs },
     });
+  const cap = job.availableAtMs <= nowMs ? await capReason(d, task, job) : null;
+  if (cap) out.push(cap);
   const worker = await workerReason(d, job);
   if (worker) out.push(worker);
   out.push(await queuedReason(d, job, nowMs));
@@ -107,6 +111,55 @@ function breakerReason(
       openUntilMs: b.openUntilMs,
       consecutiveTransient: b.consecutiveTransient,
       probeJobId: b.probeJobId,
+    },
+  };
+}
+
+/**
+ * The job's role or project has reached its concurrency cap. Counted from the store: Orch's own
+ * agent jobs are run only by Orch's worker (remote agents can never be granted Orch's tenant),
+ * so its running jobs are the worker's (with several replicas, each keeps the caps by itself).
+ */
+/** "1 developer job runs", "2 jobs of project ET run". */
+const jobsRun = (n: number, before: string, after: string) =>
+  `${n} ${before}job${n === 1 ? '' : 's'}${after} run${n === 1 ? 's' : ''}`;
+
+async function capReason(d: ExplainDeps, task: Task, job: Job): Promise<ExplainReason | null> {
+  const roleCap = d.workers.caps?.perRole[job.kind];
+  const projectCap = d.workers.caps?.perProject[task.projectKey];
+  if (roleCap === undefined && projectCap === undefined) return null;
+  const running = (await d.admin.list({ status: 'running', limit: 1000 })).filter(
+    (j) => j.tenantId === ORCH_TENANT,
+  );
+  const roleRunning = running.filter((j) => j.kind === job.kind).length;
+  let projectRunning = 0;
+  if (projectCap !== undefined)
+    for (const j of running)
+      if (j.taskId !== null && (await d.tasks.get(j.taskId))?.projectKey === task.projectKey)
+        projectRunning++;
+  const full = [
+    ...(roleCap !== undefined && roleRunning >= roleCap
+      ? [`${jobsRun(roleRunning, `${job.kind} `, '')} (the role's cap is ${roleCap})`]
+      : []),
+    ...(projectCap !== undefined && projectRunning >= projectCap
+      ? [
+          `${jobsRun(projectRunning, '', ` of project ${task.projectKey}`)} (its cap is ${projectCap})`,
+        ]
+      : []),
+  ];
+  if (full.length === 0) return null;
+  return {
+    code: 'concurrency_cap',
+    text: `Job ${job.id} (${job.kind}) waits for a free slot: ${full.join(' and ')}.`,
+    next: 'wait for a running job to finish, or raise maxConcurrent (agents.roles.<role> or projects[]) in orch.config.yaml and restart',
+    details: {
+      jobId: job.id,
+      kind: job.kind,
+      roleCap: roleCap ?? null,
+      roleRunning,
+      projectKey: task.projectKey,
+      projectCap: projectCap ?? null,
+      projectRunning,
     },
   };
 }

@@ -8,6 +8,7 @@
 import type { Clock } from '../clock.js';
 import { assertNever } from '../errors.js';
 import type { BreakerStore } from '../queue/breaker-store.js';
+import type { ConcurrencyCaps } from '../queue/concurrency-caps.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import type { Runtime } from '../runtime.js';
 import type { AgentRunStore } from '../store/agent-runs/agent-run-store.js';
@@ -28,6 +29,7 @@ export const EXPLAIN_CODES = [
   'kind_paused',
   'budget',
   'scheduled',
+  'concurrency_cap',
   'queued',
   'no_worker',
   'needs_input',
@@ -69,6 +71,8 @@ export interface WorkerView {
    * runs it), null where it cannot be seen (the CLI is a separate process).
    */
   agentWorkerRunning: boolean | null;
+  /** The local worker's per-role and per-project caps (concurrency-caps.ts); absent = none. */
+  caps?: ConcurrencyCaps;
 }
 
 export interface ExplainDeps {
@@ -113,6 +117,7 @@ export function runtimeExplainDeps(
       agentKinds: rt.worker.status().kinds,
       handlerKinds: [...rt.webhookHandlers.kinds, ...rt.recheckHandlers.kinds],
       agentWorkerRunning,
+      caps: rt.worker.caps,
     },
   };
 }

@@ -10,7 +10,7 @@ import type { Effect } from './effects.js';
 import type { CoreEngine } from './engine.js';
 import type { GitWorkspace } from './git-workspace.js';
 import type { Project } from './project.js';
-import { stagePrompt } from './prompts.js';
+import { stagePrompt, templateFor } from './prompts.js';
 import { agentFor } from './stages.js';
 import { branchName, type Task } from './task.js';
 
@@ -104,7 +104,8 @@ export async function intake(
       detail: { track, ...(label !== null && { label }) },
     });
     const role = agentFor(project.pipeline, track, 'created') ?? 'analyst';
-    const prompt = `${stagePrompt(task, role, 'analysis')}\nBusiness request:\n${businessRequest(task, item.description)}`;
+    const template = templateFor(engine.deps.workflows, task, role);
+    const prompt = `${stagePrompt(task, role, 'analysis', { template })}\nBusiness request:\n${businessRequest(task, item.description)}`;
     const { job } = await queue.enqueueIn(q, {
       kind: role,
       taskId: task.id,

@@ -3,20 +3,25 @@ import { resolveBudget, type Budget } from '../config/budget.js';
 import type { ProjectsConfig } from '../config/projects.js';
 import type { AgentRunStore } from '../store/agent-runs/agent-run-store.js';
 import type { CoreEngine } from './engine.js';
+import type { WorkflowLookup } from './workflow-registry.js';
 
 /**
  * The runner's budget gate for pipeline items: the item's project budget (`projects[].budget`
- * over the global `budget:`), and a daily wait recorded on the item's timeline and tracker as
- * `budget_wait`. Null when no budget is configured anywhere (nothing to check).
+ * over the global `budget:`, and the project's workflow file `budget:` over both), and a daily
+ * wait recorded on the item's timeline and tracker as `budget_wait`. Null when no budget is
+ * configured anywhere and there are no workflow files to read one from (nothing to check).
  */
 export function itemBudgetGate(o: {
   core: CoreEngine;
   runs: AgentRunStore;
   global: Budget | undefined;
   projects: ProjectsConfig;
+  /** Workflow files may set a budget at any time: with them, the gate always exists. */
+  workflows?: WorkflowLookup;
 }): BudgetGate | null {
   const configured = (b: Budget | undefined) => b !== undefined && Object.keys(b).length > 0;
-  if (!configured(o.global) && !o.projects.projects.some((p) => configured(p.budget))) return null;
+  const none = !configured(o.global) && !o.projects.projects.some((p) => configured(p.budget));
+  if (none && !o.workflows) return null;
   const { core } = o;
   return budgetGate({
     runs: o.runs,
@@ -24,7 +29,8 @@ export function itemBudgetGate(o: {
     budgetOf: async (taskId) => {
       const task = await core.deps.tasks.get(taskId);
       if (!task) return undefined;
-      return resolveBudget(o.global, o.projects.byKey(task.projectKey)?.budget);
+      const project = resolveBudget(o.global, o.projects.byKey(task.projectKey)?.budget);
+      return resolveBudget(project, o.workflows?.current(task.projectKey)?.budget);
     },
     onDailyWait: async (taskId, wait) => {
       const task = await core.deps.tasks.get(taskId);

@@ -5,7 +5,7 @@ import { interpretComment, type CommentIntent } from '../integrations/tracker/co
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import type { Effect } from './effects.js';
 import type { AdvanceResult, CoreEngine } from './engine.js';
-import { analystRerunPrompt, stagePrompt } from './prompts.js';
+import { analystRerunPrompt, stagePrompt, templateFor } from './prompts.js';
 import { blockOnJobEnd } from './job-failures.js';
 import {
   autoApproveLabel,
@@ -337,10 +337,14 @@ export class Pipeline {
     const target = task.stage === 'analysis' ? 'analysis' : previous(p, task.track, task.stage);
     const role = target ? stageDef(p, target).worker : null;
     if (!target || !role) return { kind: 'noop', reason: `cannot reject in ${task.stage}` };
+    const template = templateFor(this.core.deps.workflows, task, role);
     const prompt =
       role === 'analyst'
-        ? analystRerunPrompt(task, 'Stakeholder REJECTED your artifacts. Reason:', reason)
-        : `${stagePrompt(task, role, target)}\nRejected by ${by}: ${reason}\n`;
+        ? analystRerunPrompt(task, 'Stakeholder REJECTED your artifacts. Reason:', reason, {
+            template,
+            textAs: 'note',
+          })
+        : `${stagePrompt(task, role, target, { template, note: reason })}\nRejected by ${by}: ${reason}\n`;
     const applied = await this.core.apply(task, {
       guard: {
         stage: task.stage,
@@ -397,7 +401,10 @@ export class Pipeline {
       job: {
         role: 'analyst',
         stage: 'analysis',
-        prompt: analystRerunPrompt(task, 'Read the latest comment and continue. Answer:', text),
+        prompt: analystRerunPrompt(task, 'Read the latest comment and continue. Answer:', text, {
+          template: templateFor(this.core.deps.workflows, task, 'analyst'),
+          textAs: 'note',
+        }),
       },
       effects: [{ kind: 'tracker_state', state: 'in_progress' }],
     });

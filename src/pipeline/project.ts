@@ -34,6 +34,8 @@ export interface Project {
   approvers: readonly string[];
   /** Shared cap on rollbacks to development (review changes, test failures, security, merge). */
   maxDeveloperRetries: number;
+  /** At most this many of the project's agent jobs run at once (local worker); absent = no cap. */
+  maxConcurrent?: number;
   /** Label auto-mode rules (auto-labels.ts); absent = `DEFAULT_LABEL_RULES`. */
   labels?: LabelRules;
   /**
@@ -49,6 +51,11 @@ export interface Project {
   selfHosted?: boolean;
   /** The post-deploy monitor (post-deploy.ts): probes after done; absent = none. */
   postDeploy?: PostDeployConfig;
+  /**
+   * Local forge only: the repository (path or URL) the merged base branch is pushed to when an
+   * item is done (`forge.pushTo`, push-back.ts); absent = none.
+   */
+  pushTo?: string;
   /** Passed to the scripted demo agents through the job payload; ignored by real agents. */
   scenario?: Record<string, string>;
 }

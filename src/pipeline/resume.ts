@@ -1,7 +1,8 @@
 import { OrchError } from '../errors.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import type { AdvanceResult, CoreEngine } from './engine.js';
-import { stagePrompt } from './prompts.js';
+import { stagePrompt, templateFor } from './prompts.js';
+import { templateVariables } from './workflow-file.js';
 import { stageDef } from './stages.js';
 import type { Task, TaskState } from './task.js';
 
@@ -28,10 +29,17 @@ function resumeStage(core: CoreEngine, task: Task, requested: string | undefined
   return { stage, role };
 }
 
-function resumePrompt(task: Task, role: string, stage: string, o: ResumeInput): string {
-  const lines = [stagePrompt(task, role, stage)];
+/** With a workflow template, the note fills `{{note}}` (and is not repeated if placed there). */
+function resumePrompt(
+  task: Task,
+  role: string,
+  stage: string,
+  o: ResumeInput & { template: string | undefined },
+): string {
+  const lines = [stagePrompt(task, role, stage, { template: o.template, note: o.note ?? '' })];
   if (task.lastError) lines.push(`The previous run of this work item ended: ${task.lastError}`);
-  lines.push(`Resumed by ${o.by}.${o.note ? ` Note from ${o.by}: ${o.note}` : ''}`);
+  const placed = o.template !== undefined && templateVariables(o.template).has('note');
+  lines.push(`Resumed by ${o.by}.${o.note && !placed ? ` Note from ${o.by}: ${o.note}` : ''}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -66,7 +74,14 @@ export async function resumeTask(
       message: `resumed by ${o.by} at ${stage}${o.note ? `: ${o.note}` : ''}`,
       detail: { from: { stage: task.stage, state: task.state }, note: o.note ?? null },
     },
-    job: { role, stage, prompt: resumePrompt(task, role, stage, o) },
+    job: {
+      role,
+      stage,
+      prompt: resumePrompt(task, role, stage, {
+        ...o,
+        template: templateFor(core.deps.workflows, task, role),
+      }),
+    },
     effects: [
       { kind: 'tracker_state', state: 'in_progress' },
       {

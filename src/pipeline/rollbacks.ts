@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { GateResult } from '../gates/gate.js';
 import type { AdvanceResult, CoreEngine } from './engine.js';
 import { extractFindings } from './findings-extract.js';
-import { analystRerunPrompt, clip, rollbackPrompt } from './prompts.js';
+import { analystRerunPrompt, clip, rollbackPrompt, templateFor } from './prompts.js';
 import type { Task } from './task.js';
 
 /**
@@ -108,7 +108,13 @@ export async function rollbackToDevelopment(
     job: {
       role: 'developer',
       stage: 'development',
-      prompt: rollbackPrompt(task, why.reason, findings, attempt),
+      prompt: rollbackPrompt(
+        task,
+        why.reason,
+        findings,
+        attempt,
+        templateFor(engine.deps.workflows, task, 'developer'),
+      ),
     },
     effects: [
       { kind: 'tracker_state', state: 'in_progress' },
@@ -159,7 +165,10 @@ async function toAnalysis(
     job: {
       role: 'analyst',
       stage: 'analysis',
-      prompt: analystRerunPrompt(task, reason, failed.evidence ?? failed.reason),
+      prompt: analystRerunPrompt(task, reason, failed.evidence ?? failed.reason, {
+        template: templateFor(engine.deps.workflows, task, 'analyst'),
+        textAs: 'findings',
+      }),
     },
     effects: [
       { kind: 'tracker_state', state: 'in_progress' },

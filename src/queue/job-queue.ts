@@ -29,6 +29,8 @@ export interface ClaimOptions {
   labels?: readonly string[];
   /** Kinds not to claim now (e.g. open circuit breakers). */
   excludeKinds?: readonly string[];
+  /** Projects whose jobs (by their task's project) not to claim now (concurrency caps). */
+  excludeProjects?: readonly string[];
   tenantId?: string;
   max?: number;
   leaseMs: number;
@@ -151,6 +153,7 @@ export class JobQueue {
       excludeKinds: options.excludeKinds ?? [],
       tenantId: options.tenantId ?? null,
       leaseMs: options.leaseMs,
+      excludeProjects: options.excludeProjects ?? [],
     });
     // A queued job with a pending cancel ends cancelled in the claim itself (job-transitions.ts): it
     // is never handed out.

@@ -3,6 +3,15 @@ import type { Logger } from '../log.js';
 import type { Preflight, PreflightResult, PreflightTarget } from '../agents/preflight.js';
 import type { RunningAgent } from '../agents/agent-runner.js';
 import type { BreakerStore } from './breaker-store.js';
+import {
+  atCap,
+  concurrencyView,
+  hasCaps,
+  NO_CAPS,
+  type CapSlot,
+  type ConcurrencyCaps,
+  type ConcurrencyView,
+} from './concurrency-caps.js';
 import { ORCH_TENANT } from './enqueue-input.js';
 import type { JobQueue } from './job-queue.js';
 import type { Job } from './job.js';
@@ -26,6 +35,13 @@ export interface WorkerOptions {
   /** Job kinds this worker runs (the configured agent roles). */
   kinds: readonly string[];
   maxConcurrency: number;
+  /**
+   * Per-role and per-project caps under `maxConcurrency` (concurrency-caps.ts); default none.
+   * They bind this worker only: remote agents lease by their own `--concurrency`.
+   */
+  caps?: ConcurrencyCaps;
+  /** The project of a job (its task's); null = none. Needed for per-project caps and counts. */
+  projectOf?: (job: Job) => Promise<string | null>;
   leaseMs: number;
   pollIntervalMs: number;
   /**
@@ -47,16 +63,24 @@ export interface TickResult {
   preflightFailed: Record<string, string>;
 }
 
+/** A job this worker runs (or has just claimed), with what its caps count. */
+interface Slot extends CapSlot {
+  job: Job;
+}
+
 /**
  * The local queue worker daemon (spec §1 row 8): each tick claims up to `maxConcurrency` minus
  * running jobs, skipping kinds with an open breaker, a quota pause or a failed preflight, and
- * hands each job to the launcher. A half-open breaker lets exactly one probe job through.
- * `runOnce()` is one tick (tests drive it with a ManualClock); `start()` chains ticks, waking on
- * queue hints, finished runs or the poll interval; a failed tick is a log line.
+ * roles and projects at their concurrency cap, and hands each job to the launcher. A half-open
+ * breaker lets exactly one probe job through. `runOnce()` is one tick (tests drive it with a
+ * ManualClock); `start()` chains ticks, waking on queue hints, finished runs or the poll interval;
+ * a failed tick is a log line. Caps are exact because ticks never overlap (one process, one loop)
+ * and the running counts are this worker's own.
  */
 export class Worker {
   readonly #o: WorkerOptions;
-  readonly #running = new Map<number, RunningAgent>();
+  readonly #caps: ConcurrencyCaps;
+  readonly #running = new Map<number, Slot & { run: RunningAgent }>();
   readonly #preflightLogged = new Map<string, string>();
   /** When each kind started failing preflight (cleared when it passes again). */
   readonly #failingSinceMs = new Map<string, number>();
@@ -66,6 +90,12 @@ export class Worker {
 
   constructor(options: WorkerOptions) {
     this.#o = options;
+    this.#caps = options.caps ?? NO_CAPS;
+  }
+
+  /** The per-role and per-project caps this worker keeps (none by default). */
+  get caps(): ConcurrencyCaps {
+    return this.#caps;
   }
 
   get runningCount(): number {
@@ -86,29 +116,85 @@ export class Worker {
     const preflightFailed = await this.#preflight(
       this.#o.kinds.filter((k) => !blocked.has(k) || gates.probe.some((p) => p.kind === k)),
     );
-    const claimed: Job[] = [];
-    for (const p of gates.probe) {
-      if (claimed.length >= free || !this.#o.kinds.includes(p.kind) || preflightFailed[p.kind])
-        continue;
-      if (!(await this.#o.breakers.reserveProbe(p.kind, p.expectProbeJobId))) continue;
-      const [job] = await this.#claim([p.kind], [], 1);
-      await this.#o.breakers.settleProbe(p.kind, job?.id ?? null);
-      if (job) claimed.push(job);
+    const claimed: Slot[] = [];
+    // Whatever a later claim does, what this tick holds is launched (never left to lease expiry).
+    try {
+      for (const p of gates.probe) {
+        if (claimed.length >= free || !this.#o.kinds.includes(p.kind) || preflightFailed[p.kind])
+          continue;
+        const cap = this.#atCap(claimed);
+        if (cap.kinds.includes(p.kind)) continue;
+        if (!(await this.#o.breakers.reserveProbe(p.kind, p.expectProbeJobId))) continue;
+        const [job] = await this.#claim([p.kind], [], 1, cap.projects);
+        await this.#o.breakers.settleProbe(p.kind, job?.id ?? null);
+        if (job) await this.#hold(job, claimed);
+      }
+      const exclude = [...new Set([...blocked, ...Object.keys(preflightFailed)])];
+      const allowed = this.#o.kinds.filter((k) => !exclude.includes(k));
+      await this.#fill(allowed, exclude, free, claimed);
+    } finally {
+      for (const slot of claimed) this.#launch(slot);
     }
-    const exclude = [...new Set([...blocked, ...Object.keys(preflightFailed)])];
-    const allowed = this.#o.kinds.filter((k) => !exclude.includes(k));
-    if (claimed.length < free && allowed.length > 0) {
-      claimed.push(...(await this.#claim(allowed, exclude, free - claimed.length)));
-    }
-    for (const job of claimed) this.#launch(job);
-    return { claimed, blocked: [...blocked], preflightFailed };
+    return { claimed: claimed.map((s) => s.job), blocked: [...blocked], preflightFailed };
   }
 
-  async #claim(kinds: string[], excludeKinds: string[], max: number): Promise<Job[]> {
+  /**
+   * Claims into the free slots. Without caps: one batch. With caps: one job per claim, each claim
+   * leaving out the roles and projects at their cap counting what runs and what this tick took,
+   * so a batch never overshoots a cap; a job left out stays queued, its attempts untouched.
+   */
+  async #fill(allowed: string[], exclude: string[], free: number, claimed: Slot[]): Promise<void> {
+    if (!hasCaps(this.#caps)) {
+      if (claimed.length >= free || allowed.length === 0) return;
+      const jobs = await this.#claim(allowed, exclude, free - claimed.length, []);
+      for (const job of jobs) await this.#hold(job, claimed);
+      return;
+    }
+    while (claimed.length < free) {
+      const cap = this.#atCap(claimed);
+      const kinds = allowed.filter((k) => !cap.kinds.includes(k));
+      if (kinds.length === 0) return;
+      const [job] = await this.#claim(kinds, [...exclude, ...cap.kinds], 1, cap.projects);
+      if (!job || !(await this.#hold(job, claimed))) return;
+    }
+  }
+
+  #atCap(claimed: readonly Slot[]) {
+    return atCap(this.#caps, [...this.#running.values(), ...claimed]);
+  }
+
+  /**
+   * Adds a claimed job with its project to `claimed`. If its project cannot be read, the job goes
+   * back to the queue (its attempt given back) rather than run uncounted: false.
+   */
+  async #hold(job: Job, claimed: Slot[]): Promise<boolean> {
+    let project: string | null = null;
+    try {
+      project = (await this.#o.projectOf?.(job)) ?? null;
+    } catch (err) {
+      this.#o.log.error({ err, jobId: job.id }, 'could not read the project of a claimed job');
+      await this.#o.queue
+        .snooze(job.id, job.leaseToken!, 0, 'project unknown at claim (concurrency caps)')
+        .catch((e: unknown) =>
+          this.#o.log.error({ err: e, jobId: job.id }, 'could not requeue the job'),
+        );
+      return false;
+    }
+    claimed.push({ job, kind: job.kind, project });
+    return true;
+  }
+
+  async #claim(
+    kinds: string[],
+    excludeKinds: string[],
+    max: number,
+    excludeProjects: string[],
+  ): Promise<Job[]> {
     // Orch's own jobs only: a tenant's jobs are leased by that tenant's remote agents (issue 13).
     const jobs = await this.#o.queue.claim({
       kinds,
       excludeKinds,
+      excludeProjects,
       tenantId: ORCH_TENANT,
       max,
       leaseMs: this.#o.leaseMs,
@@ -158,7 +244,8 @@ export class Worker {
   }
 
   /** Hands a job to the launcher; whatever happens, the slot is freed when the run settles. */
-  #launch(job: Job): void {
+  #launch(slot: Slot): void {
+    const { job } = slot;
     let run: RunningAgent;
     try {
       run = this.#o.launcher.start(job);
@@ -171,7 +258,7 @@ export class Worker {
         );
       return;
     }
-    this.#running.set(job.id, run);
+    this.#running.set(job.id, { ...slot, run });
     void run.done
       .catch((err: unknown) =>
         this.#o.log.error(
@@ -188,7 +275,7 @@ export class Worker {
   /** Resolves when no run is in flight (tests). */
   async whenIdle(): Promise<void> {
     while (this.#running.size > 0) {
-      await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+      await Promise.allSettled([...this.#running.values()].map((r) => r.run.done));
     }
   }
 
@@ -232,7 +319,7 @@ export class Worker {
       await Promise.race([this.whenIdle(), timeout]);
       clearTimeout(timer);
     }
-    for (const run of this.#running.values()) run.stop();
+    for (const { run } of this.#running.values()) run.stop();
     await this.whenIdle();
   }
 
@@ -245,5 +332,10 @@ export class Worker {
       stopping: this.#stopping,
       preflightFailed: Object.fromEntries([...this.#preflightLogged].filter(([, v]) => v !== 'ok')),
     };
+  }
+
+  /** The caps and this worker's running counts per role and project (`/queue` `concurrency`). */
+  concurrency(): ConcurrencyView {
+    return concurrencyView(this.#caps, this.#o.maxConcurrency, [...this.#running.values()]);
   }
 }

@@ -16,7 +16,9 @@ import { Preflight } from '../../src/agents/preflight.js';
 import { WorktreeManager } from '../../src/agents/worktrees.js';
 import { RecordingNotifier } from '../../src/integrations/notify/notifier.js';
 import { BreakerStore } from '../../src/queue/breaker-store.js';
+import type { ConcurrencyCaps } from '../../src/queue/concurrency-caps.js';
 import { Worker } from '../../src/queue/worker.js';
+import { TaskStore } from '../../src/store/tasks/task-store.js';
 import type { Db } from '../../src/store/db.js';
 import { makeQueue } from '../helpers/queue.js';
 
@@ -60,6 +62,8 @@ export interface HarnessOptions {
   /** Variables added to Orch's own environment (default: two secrets the agent must not see). */
   parentEnv?: Record<string, string>;
   maxConcurrency?: number;
+  /** Per-role and per-project caps of the worker; projects are read from the tasks table. */
+  caps?: ConcurrencyCaps;
   leaseMs?: number;
   onFinished?: OnFinished;
   /** Awaited before every worktree preparation (a slow clone). */
@@ -167,6 +171,7 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
     pollMs: 50,
   });
   const preflight = new Preflight({ clock, ttlMs: 45_000, env: baseEnv });
+  const tasks = new TaskStore(db);
   const worker = new Worker({
     queue,
     breakers,
@@ -177,6 +182,9 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
     owner: 'test-worker',
     kinds: profiles.kinds(),
     maxConcurrency: options.maxConcurrency ?? 2,
+    ...(options.caps && { caps: options.caps }),
+    projectOf: async (job) =>
+      job.taskId === null ? null : ((await tasks.get(job.taskId))?.projectKey ?? null),
     leaseMs: options.leaseMs ?? 60_000,
     pollIntervalMs: 50,
   });
@@ -197,7 +205,7 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
     enqueue(
       role: string,
       extra: Record<string, unknown> = {},
-      opts: { maxAttempts?: number } = {},
+      opts: { maxAttempts?: number; taskId?: number } = {},
     ) {
       return queue.enqueue({
         kind: role,
@@ -211,6 +219,30 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
         },
         ...opts,
       });
+    },
+    /** A work item of project `key` (for per-project caps): its task id. */
+    async task(key: string): Promise<number> {
+      const item = `${key}-${Math.random().toString(36).slice(2, 10)}`;
+      const { task } = await db.tx((q) =>
+        tasks.create(
+          q,
+          {
+            projectKey: key,
+            prefix: key,
+            trackerKind: 'local',
+            trackerProjectId: key,
+            trackerItemId: item,
+            title: item,
+            repo: 'sample-app',
+            baseBranch: 'main',
+            stage: 'development',
+            track: 'full',
+            branchFor: (id) => `feature/${id}`,
+          },
+          clock.now(),
+        ),
+      );
+      return task.id;
     },
     /** One worker tick, then wait until every launched run is finalized. */
     async tick() {

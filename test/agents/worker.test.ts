@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { BreakerStore } from '../../src/queue/breaker-store.js';
 import { describeEachDialect } from '../helpers/test-db.js';
-import { fakeRole, makeHarness, type Harness, type HarnessOptions } from './agent-harness.js';
+import {
+  deferred,
+  fakeRole,
+  makeHarness,
+  type Harness,
+  type HarnessOptions,
+} from './agent-harness.js';
 
 const FAST = { killGraceS: 0.3, exitGraceS: 0.5, idleTimeoutS: 5, timeoutS: 20 };
 
@@ -55,6 +61,69 @@ describeEachDialect('queue worker', ({ current }) => {
     expect((await h.tick()).claimed).toHaveLength(3);
     for (const j of jobs) expect((await h.queue.get(j.id))!.status).toBe('done');
     rmSync(scenarioFile, { force: true });
+  });
+
+  it('runs at most one developer job at a time under a per-role cap of 1, while a reviewer job still runs', async () => {
+    const gate = deferred();
+    const h = setup({
+      maxConcurrency: 3,
+      caps: { perRole: { developer: 1 }, perProject: {} },
+      ensureGate: () => gate.promise,
+      agents: { defaults: { ...FAST, ...fakeRole('success') } },
+    });
+    const devs = [];
+    for (let i = 1; i <= 3; i++)
+      devs.push((await h.enqueue('developer', { branch: `feature/ET-${i}-dev` })).job);
+    const rev = (await h.enqueue('reviewer', { branch: 'feature/ET-9-rev' })).job;
+
+    const first = await h.worker.runOnce();
+    expect(first.claimed.map((j) => j.id).sort()).toEqual([devs[0]!.id, rev.id].sort());
+    expect((await h.worker.runOnce()).claimed).toEqual([]); // developer at its cap, a slot free
+    expect(h.worker.concurrency()).toEqual({
+      max: 3,
+      running: 2,
+      per_role: { developer: { cap: 1, running: 1 }, reviewer: { cap: null, running: 1 } },
+      per_project: {},
+    });
+    for (const j of devs.slice(1))
+      expect(await h.queue.get(j.id)).toMatchObject({ status: 'queued', attempts: 0 });
+
+    gate.open();
+    await h.worker.whenIdle();
+    expect((await h.tick()).claimed.map((j) => j.id)).toEqual([devs[1]!.id]);
+    expect((await h.tick()).claimed.map((j) => j.id)).toEqual([devs[2]!.id]);
+    for (const j of [...devs, rev]) expect((await h.queue.get(j.id))!.status).toBe('done');
+  });
+
+  it('never claims a job whose project is at its cap; other projects and task-less jobs still run', async () => {
+    const gate = deferred();
+    const h = setup({
+      maxConcurrency: 4,
+      caps: { perRole: {}, perProject: { AA: 1 } },
+      ensureGate: () => gate.promise,
+      agents: { defaults: { ...FAST, ...fakeRole('success') } },
+    });
+    const a1 = await h.task('AA');
+    const a2 = await h.task('AA');
+    const b1 = await h.task('BB');
+    const jobA1 = (await h.enqueue('developer', { branch: 'f/a1' }, { taskId: a1 })).job;
+    const jobA2 = (await h.enqueue('developer', { branch: 'f/a2' }, { taskId: a2 })).job;
+    const jobB1 = (await h.enqueue('developer', { branch: 'f/b1' }, { taskId: b1 })).job;
+    const loose = (await h.enqueue('reviewer', { branch: 'f/none' })).job;
+
+    const first = await h.worker.runOnce();
+    expect(first.claimed.map((j) => j.id).sort()).toEqual([jobA1.id, jobB1.id, loose.id].sort());
+    expect((await h.worker.runOnce()).claimed).toEqual([]);
+    expect(await h.queue.get(jobA2.id)).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(h.worker.concurrency().per_project).toEqual({
+      AA: { cap: 1, running: 1 },
+      BB: { cap: null, running: 1 },
+    });
+
+    gate.open();
+    await h.worker.whenIdle();
+    expect((await h.tick()).claimed.map((j) => j.id)).toEqual([jobA2.id]);
+    expect((await h.queue.get(jobA2.id))!.status).toBe('done');
   });
 
   it('leaves jobs queued when the agent binary fails preflight', async () => {

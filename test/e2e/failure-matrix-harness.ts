@@ -40,6 +40,8 @@ export interface Scenario {
   selfHosted?: boolean;
   /** Post-deploy monitor of the project (absent = none). */
   postDeploy?: PostDeployConfig;
+  /** The project's concurrency cap on the local worker (absent = none). */
+  maxConcurrent?: number;
 }
 
 export const APPROVER = 'alice';
@@ -100,6 +102,7 @@ export async function matrixRuntime(
         testTimeoutMs: 60_000,
         approvers: [APPROVER],
         maxDeveloperRetries: s.maxDeveloperRetries ?? 3,
+        ...(s.maxConcurrent !== undefined && { maxConcurrent: s.maxConcurrent }),
         scenario: s.scenario,
       })),
   });

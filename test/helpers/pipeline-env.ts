@@ -25,6 +25,7 @@ import { DEFAULT_PIPELINE } from '../../src/pipeline/stages.js';
 import type { Task } from '../../src/pipeline/task.js';
 import { TaskStore } from '../../src/store/tasks/task-store.js';
 import type { Db } from '../../src/store/db.js';
+import type { WorkflowLookup } from '../../src/pipeline/workflow-registry.js';
 import { makeQueue } from './queue.js';
 
 /** A sample product repo: its test suite fails while a file named BROKEN exists. */
@@ -54,6 +55,8 @@ export async function pipelineEnv(
     leasedMerge?: boolean;
     /** The runtime's secret masker (config/secret-masker.ts) for gate results. */
     mask?: (text: string) => string;
+    /** The projects' workflow files (workflow-registry.ts); absent = built-in prompts. */
+    workflows?: WorkflowLookup;
   } = {},
 ) {
   const root = mkdtempSync(join(tmpdir(), 'orch-pipe-'));
@@ -124,6 +127,7 @@ export async function pipelineEnv(
     outbox,
     log: silentLogger,
     clock,
+    ...(options.workflows && { workflows: options.workflows }),
   });
   const pipeline = new Pipeline(core, admin);
 

@@ -177,6 +177,25 @@ describeEachDialect('orch explain', ({ current }) => {
     expect(noWorker!.reasons[0]!.next).toContain('without --no-worker');
   });
 
+  it('says an item’s job waits for a slot when its project is at its concurrency cap', async () => {
+    const r = await setup([{ ...project('CP'), maxConcurrent: 1 }]);
+    const a = await fileItem(r, 'CP', ['quick']);
+    const b = await fileItem(r, 'CP', ['quick']);
+    const [job] = await r.queue.claim({ kinds: ['analyst'], leaseMs: 60_000, owner: 'host-a:42' });
+    expect(job!.taskId).toBe(a.id);
+    const e = await explain(r, b.workItemId);
+    expect(e.reasons.map((x) => x.code)).toEqual(['concurrency_cap', 'queued']);
+    expect(e.reasons[0]!.details).toMatchObject({
+      projectKey: 'CP',
+      projectCap: 1,
+      projectRunning: 1,
+      roleCap: null,
+    });
+    expect(e.reasons[0]!.text).toContain('1 job of project CP runs (its cap is 1)');
+    await r.queue.complete(job!.id, job!.leaseToken!);
+    expect((await explain(r, b.workItemId)).reasons.map((x) => x.code)).toEqual(['queued']);
+  });
+
   it('says until when the breaker of the item’s agent kind is open', async () => {
     const r = await setup([project('BR')]);
     const t = await fileItem(r, 'BR', ['quick']);

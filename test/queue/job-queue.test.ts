@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { isOrchError } from '../../src/errors.js';
+import { TaskStore } from '../../src/store/tasks/task-store.js';
 import { describeEachDialect } from '../helpers/test-db.js';
 import { jobCount, makeQueue } from '../helpers/queue.js';
 
@@ -109,6 +110,34 @@ describeEachDialect('job queue', ({ current }) => {
     const b = await queue.enqueue({ kind: 'codex' });
     const claimed = await queue.claim({ excludeKinds: ['claude'], max: 5, ...LEASE });
     expect(claimed.map((j) => j.id)).toEqual([b.job.id]);
+  });
+
+  it('skips the jobs of excluded projects, and claims jobs of other projects and task-less jobs', async () => {
+    const { clock, queue } = setup();
+    const tasks = new TaskStore(current().db);
+    const taskOf = async (key: string) => {
+      const t = {
+        projectKey: key,
+        prefix: key,
+        trackerKind: 'local',
+        trackerProjectId: key,
+        trackerItemId: `${key}-item`,
+        title: 'x',
+        repo: key.toLowerCase(),
+        baseBranch: 'main',
+        stage: 'development',
+        track: 'full',
+        branchFor: (id: string) => `feature/${id}`,
+      };
+      return (await current().db.tx((q) => tasks.create(q, t, clock.now()))).task.id;
+    };
+    const capped = await queue.enqueue({ kind: 'developer', taskId: await taskOf('PA') });
+    const other = await queue.enqueue({ kind: 'developer', taskId: await taskOf('PB') });
+    const loose = await queue.enqueue({ kind: 'developer' });
+    const claimed = await queue.claim({ excludeProjects: ['PA'], max: 5, ...LEASE });
+    expect(claimed.map((j) => j.id)).toEqual([other.job.id, loose.job.id]);
+    expect(await queue.get(capped.job.id)).toMatchObject({ status: 'queued', attempts: 0 });
+    expect((await queue.claim({ max: 5, ...LEASE })).map((j) => j.id)).toEqual([capped.job.id]);
   });
 
   it('returns the same job for the same idempotency key and creates no duplicate', async () => {

@@ -65,6 +65,8 @@ export interface ClaimParams {
   excludeKinds: readonly string[];
   tenantId: string | null;
   leaseMs: number;
+  /** Projects whose tasks' jobs are not claimed now (their concurrency cap is reached). */
+  excludeProjects: readonly string[];
 }
 
 export interface FailWrite {
@@ -139,6 +141,7 @@ export class JobsRepo {
       [...p.excludeKinds],
       p.tenantId,
       Math.round(p.leaseMs),
+      [...p.excludeProjects],
     ]);
   }
 

@@ -51,7 +51,8 @@ function claimSet(dialect: Dialect): string {
  */
 const POSTGRES_CLAIM = `
 -- claim: lease up to $4 available queued jobs, priority desc then FIFO, skipping rows other claimers hold;
--- $1 kinds (null = any), $2 now, $3 agent labels JSON, $5 owner, $6 excluded kinds, $7 tenant (null = any), $8 lease ms
+-- $1 kinds (null = any), $2 now, $3 agent labels JSON, $5 owner, $6 excluded kinds, $7 tenant (null = any), $8 lease ms,
+-- $9 excluded projects (jobs of those projects' tasks stay queued; concurrency caps)
 update jobs j
 set ${claimSet('postgres')}
 where j.id = any(array(
@@ -62,6 +63,8 @@ where j.id = any(array(
     and not (kind = any($6::text[]))
     and ($7::text is null or tenant_id = $7::text)
     and (labels = '[]' or labels::jsonb <@ $3::jsonb)
+    and (cardinality($9::text[]) = 0 or jobs.task_id is null or not exists (
+      select 1 from tasks t where t.id = jobs.task_id and t.project_key = any($9::text[])))
   order by priority desc, id
   limit $4
   for update skip locked
@@ -73,7 +76,8 @@ returning ${CLAIM_COLUMNS.map((c) => `j.${c}`).join(', ')}`;
 // took ~20 ms that way, ~7 ms walking the claim-order index.
 const SQLITE_CLAIM = `
 -- claim: lease up to $4 available queued jobs, priority desc then FIFO (the write lock makes it atomic);
--- $1 kinds JSON (null = any), $2 now, $3 agent labels JSON, $5 owner, $6 excluded kinds JSON, $7 tenant, $8 lease ms
+-- $1 kinds JSON (null = any), $2 now, $3 agent labels JSON, $5 owner, $6 excluded kinds JSON, $7 tenant, $8 lease ms,
+-- $9 excluded projects JSON (jobs of those projects' tasks stay queued; concurrency caps)
 update jobs
 set ${claimSet('sqlite')}
 where id in (
@@ -85,6 +89,9 @@ where id in (
     and ($7 is null or tenant_id = $7)
     and (labels = '[]' or not exists (
       select 1 from json_each(jobs.labels) l where l.value not in (select value from json_each($3))))
+    and ($9 = '[]' or jobs.task_id is null or not exists (
+      select 1 from tasks t where t.id = jobs.task_id
+        and t.project_key in (select value from json_each($9))))
   order by priority desc, id
   limit $4
 )

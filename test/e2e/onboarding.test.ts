@@ -1,0 +1,161 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { createSampleRepo, SAMPLE_TEST_COMMAND } from '../../src/demo/sample-repo.js';
+import { gitMaybe } from '../../src/git/git.js';
+import type { Task } from '../../src/pipeline/task.js';
+import { openDb } from '../../src/store/open-db.js';
+import { TaskStore } from '../../src/store/tasks/task-store.js';
+import { orchInProcess } from '../helpers/run-cli.js';
+
+/**
+ * Issue 18's "done when": from an empty directory and a git repository of the user's own that
+ * has a test — `orch init`, `orch project add`, `orch serve`, `orch task create`, approve — the
+ * item reaches done with the documented example agent (examples/command-agent.sh), and the
+ * user's repository's base branch (checked out, clean) has the merged change. SQLite only: `init`
+ * sets up a SQLite store by default.
+ */
+const AGENT = join(process.cwd(), 'examples', 'command-agent.sh');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The defaults a new user has: no ORCH_* settings (the test's own are cleared). */
+const ENV = {
+  ORCH_DB_URL: '',
+  ORCH_CONFIG: '',
+  ORCH_DATA_DIR: '',
+  ORCH_QUEUE_POLL_INTERVAL_MS: '100',
+};
+
+function serve(cwd: string): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      '--import',
+      import.meta.resolve('tsx'),
+      `${process.cwd()}/src/cli/main.ts`,
+      'serve',
+      '--port',
+      '0',
+    ],
+    { cwd, env: { ...process.env, ORCH_LOG_LEVEL: 'silent', ...ENV }, stdio: 'ignore' },
+  );
+}
+
+async function until<T>(what: string, fn: () => Promise<T | null>, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+it('takes a new user from orch init to a done item merged into their own repository', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'orch-onboarding-'));
+  const user = join(root, 'trails');
+  const work = join(root, 'orch');
+  mkdirSync(user);
+  mkdirSync(work);
+  await createSampleRepo(user);
+  const orch = (...args: string[]) => orchInProcess(args, ENV, work);
+
+  expect((await orch('init')).code).toBe(0);
+  // The documented switch to the example command agent (docs/agents.md).
+  const configFile = join(work, 'orch.config.yaml');
+  const text = readFileSync(configFile, 'utf8');
+  writeFileSync(
+    configFile,
+    text.replace(
+      'agents:\n  defaults:\n    adapter: claude-code\n',
+      `agents:\n  defaults:\n    adapter: command\n    command: [${JSON.stringify(AGENT)}, "{role}", "{taskFile}"]\n`,
+    ),
+  );
+  const added = await orch(
+    'project',
+    'add',
+    'TR',
+    '--repo',
+    user,
+    '--test-command',
+    SAMPLE_TEST_COMMAND.join(' '),
+    '--approver',
+    'alice',
+  );
+  expect(added.code, added.stderr).toBe(0);
+
+  const db = openDb(`sqlite:${join(work, '.orch', 'orch.db')}`);
+  const tasks = new TaskStore(db);
+  const server = serve(work);
+  try {
+    const created = await orch('task', 'create', '--project', 'TR', '--title', 'Export GPX');
+    expect(created.code, created.stderr).toBe(0);
+    const task = async () => (await tasks.byWorkItem('TR-001')) ?? null;
+    await until(
+      'analysis approval',
+      async () => ((await task())?.state === 'awaiting_approval' ? true : null),
+      120_000,
+    );
+    expect((await orch('task', 'approve', 'TR-001', '--as', 'alice')).code).toBe(0);
+    const done: Task = await until(
+      'done',
+      async () => {
+        const t = await task();
+        return t && (t.state === 'done' || t.state === 'blocked') ? t : null;
+      },
+      240_000,
+    );
+    expect(done, done.lastError ?? '').toMatchObject({ stage: 'done', state: 'done' });
+
+    // The merge reached the user's repository: branch, and (clean checkout) the working tree.
+    const forgeMain = await gitMaybe(['rev-parse', 'refs/heads/main'], {
+      cwd: join(work, '.orch', 'forge', 'trails.git'),
+    });
+    await until(
+      'the push back',
+      async () =>
+        (await gitMaybe(['rev-parse', 'refs/heads/main'], { cwd: user })) === forgeMain
+          ? true
+          : null,
+      60_000,
+    );
+    expect(existsSync(join(user, 'docs', 'work-items', 'TR-001', '01-brd.md'))).toBe(true);
+    expect(await gitMaybe(['status', '--porcelain'], { cwd: user })).toBe('');
+    const events = await tasks.events(done.id);
+    expect(events.map((e) => e.type)).toContain('pushed_back');
+
+    // A second item while the user has uncommitted changes on main: nothing of theirs is
+    // overwritten, the item stays done, and its timeline says what to run.
+    writeFileSync(join(user, 'README.md'), '# trails, being edited\n');
+    const mine = await gitMaybe(['rev-parse', 'refs/heads/main'], { cwd: user });
+    expect((await orch('task', 'create', '--project', 'TR', '--title', 'Units')).code).toBe(0);
+    const second = async () => (await tasks.byWorkItem('TR-002')) ?? null;
+    const failed = await until(
+      'the refused push back',
+      async () => {
+        const t = await second();
+        if (t?.state === 'awaiting_approval')
+          await orch('task', 'approve', 'TR-002', '--as', 'alice');
+        if (t?.state === 'blocked') throw new Error(`TR-002 blocked: ${t.lastError ?? ''}`);
+        const e = t && (await tasks.events(t.id)).find((x) => x.type === 'push_back_failed');
+        return e ?? null;
+      },
+      240_000,
+    );
+    expect(failed.message).toContain(
+      `git -C ${user} pull ${join(work, '.orch', 'forge', 'trails.git')} main`,
+    );
+    expect(await second()).toMatchObject({ state: 'done' });
+    expect(await gitMaybe(['rev-parse', 'refs/heads/main'], { cwd: user })).toBe(mine);
+    expect(readFileSync(join(user, 'README.md'), 'utf8')).toBe('# trails, being edited\n');
+  } finally {
+    if (server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+    await db.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}, 480_000);

@@ -1,0 +1,137 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { WorktreeManager } from '../../src/agents/worktrees.js';
+import { ManualClock } from '../../src/clock.js';
+import { silentLogger } from '../../src/log.js';
+import { gitWorkflowReader, WorkflowRegistry } from '../../src/pipeline/workflow-registry.js';
+
+const GOOD = '---\ntestCommand: [make, check]\n---\n## developer\nBuild {{work_item.id}}.\n';
+
+/** A bare "forge" repository with a main branch, and a working clone that pushes to it. */
+function forgeRepo() {
+  const root = mkdtempSync(join(tmpdir(), 'orch-wf-'));
+  const bare = join(root, 'app.git');
+  const work = join(root, 'work');
+  const g = (cwd: string, ...args: string[]) =>
+    execFileSync('git', args, { cwd, encoding: 'utf8', stdio: 'pipe' }).trim();
+  g(root, 'init', '--quiet', '--bare', '--initial-branch', 'main', bare);
+  g(root, 'clone', '--quiet', bare, work);
+  g(work, 'checkout', '--quiet', '-b', 'main');
+  writeFileSync(join(work, 'README.md'), '# app\n');
+  g(work, 'add', '-A');
+  g(work, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'seed');
+  g(work, 'push', '--quiet', 'origin', 'main');
+  const commit = (branch: string, files: Record<string, string | null>) => {
+    g(work, 'checkout', '--quiet', branch);
+    for (const [path, text] of Object.entries(files)) {
+      if (text === null) rmSync(join(work, path));
+      else {
+        mkdirSync(join(work, path, '..'), { recursive: true });
+        writeFileSync(join(work, path), text);
+      }
+    }
+    g(work, 'add', '-A');
+    g(work, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'edit');
+    g(work, 'push', '--quiet', 'origin', branch);
+    return g(work, 'rev-parse', 'HEAD');
+  };
+  g(work, 'branch', 'feature/ET-1-x');
+  const clock = new ManualClock();
+  const registry = new WorkflowRegistry({
+    sources: () => [{ key: 'ET', cloneUrl: bare, baseBranch: 'main' }],
+    read: gitWorkflowReader(
+      new WorktreeManager({ reposDir: join(root, 'repos'), worktreesDir: join(root, 'wt') }),
+    ),
+    clock,
+    log: silentLogger,
+    intervalMs: 60_000,
+  });
+  return { commit, registry, clock };
+}
+
+describe('workflow registry on a real repository', () => {
+  it('has no workflow while the base branch has no file, and that is not an error', async () => {
+    const { registry } = forgeRepo();
+    await registry.runOnce();
+    expect(registry.current('ET')).toBeUndefined();
+    expect(registry.status().ET).toMatchObject({ state: 'none', sha: null, error: null });
+  });
+
+  it('reads the base branch only: a task-branch edit is ignored, a base-branch commit is picked up at the next refresh', async () => {
+    const { commit, registry } = forgeRepo();
+    const first = commit('main', { '.orch/workflow.md': GOOD });
+    await registry.runOnce();
+    expect(registry.current('ET')?.templates.developer).toBe('Build {{work_item.id}}.');
+    expect(registry.status().ET).toMatchObject({ state: 'ok', sha: first, error: null });
+
+    commit('feature/ET-1-x', {
+      '.orch/workflow.md': GOOD.replace('Build', 'Branch edit:'),
+    });
+    await registry.runOnce();
+    expect(registry.current('ET')?.templates.developer).toBe('Build {{work_item.id}}.');
+
+    const second = commit('main', { '.orch/workflow.md': GOOD.replace('Build', 'Ship') });
+    expect(registry.current('ET')?.templates.developer).toBe('Build {{work_item.id}}.');
+    await registry.runOnce();
+    expect(registry.current('ET')?.templates.developer).toBe('Ship {{work_item.id}}.');
+    expect(registry.status().ET?.sha).toBe(second);
+  });
+
+  it('keeps the last valid version on a bad edit and exposes the error until it is fixed', async () => {
+    const { commit, registry, clock } = forgeRepo();
+    const good = commit('main', { '.orch/workflow.md': GOOD });
+    await registry.runOnce();
+    clock.advance(5000);
+    const bad = commit('main', {
+      '.orch/workflow.md': GOOD.replace('{{work_item.id}}', '{{work_item.owner}}'),
+    });
+    await registry.runOnce();
+    expect(registry.current('ET')).toMatchObject({
+      testCommand: ['make', 'check'],
+      templates: { developer: 'Build {{work_item.id}}.' },
+    });
+    const status = registry.status().ET!;
+    expect(status).toMatchObject({ state: 'invalid', sha: good });
+    expect(status.error).toMatchObject({ sha: bad, atMs: clock.now() });
+    expect(status.error?.message).toContain('unknown variable "{{work_item.owner}}"');
+    expect(registry.block().projects.ET).toMatchObject({
+      state: 'invalid',
+      sha: good,
+      error: { sha: bad, at_ms: clock.now() },
+    });
+
+    const fixed = commit('main', { '.orch/workflow.md': GOOD.replace('Build', 'Fixed') });
+    await registry.runOnce();
+    expect(registry.status().ET).toMatchObject({ state: 'ok', sha: fixed, error: null });
+    expect(registry.current('ET')?.templates.developer).toBe('Fixed {{work_item.id}}.');
+
+    commit('main', { '.orch/workflow.md': null });
+    await registry.runOnce();
+    expect(registry.current('ET')).toBeUndefined();
+    expect(registry.status().ET).toMatchObject({ state: 'none', error: null });
+  });
+
+  it('records an unreadable repository as an error and keeps what it had', async () => {
+    const clock = new ManualClock();
+    const registry = new WorkflowRegistry({
+      sources: () => [{ key: 'ET', cloneUrl: '/nonexistent/repo.git', baseBranch: 'main' }],
+      read: gitWorkflowReader(
+        new WorktreeManager({
+          reposDir: mkdtempSync(join(tmpdir(), 'orch-wf-repos-')),
+          worktreesDir: mkdtempSync(join(tmpdir(), 'orch-wf-wt-')),
+        }),
+      ),
+      clock,
+      log: silentLogger,
+      intervalMs: 60_000,
+    });
+    await registry.runOnce();
+    expect(registry.current('ET')).toBeUndefined();
+    expect(registry.status().ET).toMatchObject({ state: 'none', error: { sha: null } });
+    registry.start();
+    await registry.stop();
+  });
+});
