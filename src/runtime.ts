@@ -75,6 +75,7 @@ import { DEFAULT_OUTBOX_RETRY } from './outbox/outbox-retry.js';
 import { effectDeliverer } from './pipeline/effects.js';
 import { pushBackDeliverer } from './pipeline/push-back.js';
 import { gitWorkflowReader, WorkflowRegistry } from './pipeline/workflow-registry.js';
+import { agentProfileOf, hooksByRepo, projectCaps } from './pipeline/workflow-overrides.js';
 import { OrchMetrics } from './http/metrics.js';
 
 export interface RuntimeOptions {
@@ -157,12 +158,15 @@ export async function createRuntime(o: RuntimeOptions) {
 
   const reposDir = config.env.ORCH_REPOS_DIR ?? join(config.dataDir, 'repos');
   const worktreesDir = config.env.ORCH_WORKTREES_DIR ?? join(config.dataDir, 'worktrees');
-  // Workspace hooks of the project whose clone URL a worktree is made from (none for the demo's).
+  // Workspace hooks of the project whose clone URL a worktree is made from (none for the demo's):
+  // its workflow file's `hooks:` section, else `projects[].hooks` (`workflows` is created below,
+  // from these worktrees; hooks only run once the runtime has started).
   const hooks = createWorkspaceHooks({
-    forRepo: (repo) => {
-      const project = projects.all().find((p) => p.forge.cloneUrl(p.repo) === repo);
-      return project ? projectsConfig.byKey(project.key)?.hooks : undefined;
-    },
+    forRepo: hooksByRepo({
+      projectOf: (repo) => projects.all().find((p) => p.forge.cloneUrl(p.repo) === repo)?.key,
+      projectHooks: (key) => projectsConfig.byKey(key)?.hooks,
+      workflows: { current: (key) => workflows.current(key) },
+    }),
     env: childBaseEnv(),
     mask,
     log,
@@ -178,6 +182,9 @@ export async function createRuntime(o: RuntimeOptions) {
         baseBranch: p.baseBranch,
       })),
     read: gitWorkflowReader(worktrees),
+    // `agents:` may name only configured profiles (`profiles` is created below; read per pass).
+    profiles: () => profiles.kinds(),
+    gates: (name) => gates.has(name),
     clock,
     log,
     intervalMs: config.env.ORCH_WORKFLOW_REFRESH_MS,
@@ -371,6 +378,11 @@ export async function createRuntime(o: RuntimeOptions) {
         () => undefined,
       ),
     onJobEnded: (job) => pipeline.onJobEnded(job.id).then(() => undefined),
+    // A workflow file's `agents:` picks the profile per role for its project's items.
+    profileOf: agentProfileOf({
+      projectOf: async (taskId) => (await tasks.get(taskId))?.projectKey ?? null,
+      workflows,
+    }),
     budget:
       itemBudgetGate({
         core,
@@ -474,12 +486,11 @@ export async function createRuntime(o: RuntimeOptions) {
     owner,
     kinds: profiles.kinds(),
     maxConcurrency: config.queue.maxConcurrency,
-    caps: {
+    // Asked at every tick: a workflow file's `maxConcurrent` replaces the project's.
+    caps: () => ({
       perRole: profiles.roleCaps(),
-      perProject: Object.fromEntries(
-        projects.all().flatMap((p) => (p.maxConcurrent ? [[p.key, p.maxConcurrent]] : [])),
-      ),
-    },
+      perProject: projectCaps(projects.all(), workflows),
+    }),
     projectOf: async (job) =>
       job.taskId === null ? null : ((await tasks.get(job.taskId))?.projectKey ?? null),
     leaseMs: config.queue.leaseMs,

@@ -65,4 +65,10 @@ export interface AgentRunnerOptions {
    * good, a reached daily cap puts it back until the next UTC day. Default: no budget.
    */
   budget?: BudgetGate | undefined;
+  /**
+   * The agent profile (an `AgentProfiles` name) a job runs with, asked before every launch: the
+   * runtime answers from the job's project's workflow file (`agents:`). Undefined (or no lookup):
+   * the profile of the job's kind. Preflight and per-role caps stay by kind.
+   */
+  profileOf?: ((job: Job) => Promise<string | undefined>) | undefined;
 }

@@ -50,8 +50,12 @@ export class AgentRunner {
     this.#o = options;
   }
 
-  profileFor(kind: string): { profile: AgentProfile; adapter: AgentAdapter } {
-    const profile = this.#o.profiles.get(kind);
+  /**
+   * The settings a job of `kind` runs with: the profile named `profileName` (default: the kind's
+   * own), keeping `role` the job's kind (the argv's `{role}`, error messages).
+   */
+  profileFor(kind: string, profileName = kind): { profile: AgentProfile; adapter: AgentAdapter } {
+    const profile = { ...this.#o.profiles.get(profileName), role: kind };
     return { profile, adapter: adapterFor(profile.adapter) };
   }
 
@@ -165,7 +169,10 @@ export class AgentRunner {
       await keeper.stop();
       return stopForBudget({ ...this.#deps(log), gate: this.#o.budget! }, job, budget);
     }
-    const { profile, adapter } = this.profileFor(job.kind);
+    const { profile, adapter } = this.profileFor(
+      job.kind,
+      (await this.#o.profileOf?.(job)) ?? job.kind,
+    );
     const run = await this.#o.runs.create({
       jobId: job.id,
       taskId: job.taskId ?? payload.taskId ?? null,

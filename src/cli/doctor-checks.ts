@@ -281,7 +281,7 @@ export async function checkDisk(dataDir: string): Promise<DoctorCheck> {
  */
 export async function checkWorkflowFiles(
   projects: readonly ProjectConfig[],
-  dirs: { dataDir: string; reposDir: string },
+  dirs: { dataDir: string; reposDir: string; profiles?: readonly string[] },
 ): Promise<DoctorCheck[]> {
   const out: DoctorCheck[] = [];
   for (const p of projects) out.push(await checkWorkflowFile(p, dirs));
@@ -290,7 +290,7 @@ export async function checkWorkflowFiles(
 
 async function checkWorkflowFile(
   p: ProjectConfig,
-  dirs: { dataDir: string; reposDir: string },
+  dirs: { dataDir: string; reposDir: string; profiles?: readonly string[] },
 ): Promise<DoctorCheck> {
   const name = 'workflow file';
   const f = p.forge;
@@ -307,7 +307,7 @@ async function checkWorkflowFile(
     );
     if (read.text === null)
       return { name, status: 'ok', detail: `${p.key}: none (built-in prompts)` };
-    const parsed = parseWorkflowFile(read.text);
+    const parsed = parseWorkflowFile(read.text, dirs.profiles ? { profiles: dirs.profiles } : {});
     const at = read.sha.slice(0, 12);
     return parsed.ok
       ? { name, status: 'ok', detail: `${p.key}: ok at ${at}` }

@@ -105,7 +105,8 @@ export async function runDoctor(flags: DoctorFlags): Promise<DoctorCheck[]> {
   } finally {
     await db.close().catch(() => undefined);
   }
-  checks.push(...(await checkAgents(new AgentProfiles(file.agents, config.env), { clock, env })));
+  const profiles = new AgentProfiles(file.agents, config.env);
+  checks.push(...(await checkAgents(profiles, { clock, env })));
   checks.push(...(await checkTracker(plane, projects)));
   checks.push(...(await checkForge(gitea, projects)));
   checks.push(...checkProjectRepos(projects, config.dataDir).map(projectRepoLine));
@@ -113,6 +114,7 @@ export async function runDoctor(flags: DoctorFlags): Promise<DoctorCheck[]> {
     ...(await checkWorkflowFiles(projects, {
       dataDir: config.dataDir,
       reposDir: config.env.ORCH_REPOS_DIR ?? join(config.dataDir, 'repos'),
+      profiles: profiles.kinds(),
     })),
   );
   checks.push(...checkWebhookSecrets(s, projects));

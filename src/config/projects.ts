@@ -7,6 +7,24 @@ import { TRACKER_STATES } from '../integrations/tracker/tracker.js';
 
 const name = z.string().trim().min(1);
 
+/**
+ * `projects[].pipeline` (and a workflow file's `pipeline:`): overrides of the default stage
+ * machine (src/pipeline/stages.ts): replaced or added stage definitions and/or tracks.
+ */
+export const pipelineOverrideSchema = z.strictObject({
+  stages: z
+    .array(
+      z.strictObject({
+        name: name,
+        worker: name.nullable(),
+        gate: name.nullable(),
+        edgeGates: z.array(name).optional(),
+      }),
+    )
+    .optional(),
+  tracks: z.record(z.string(), z.array(name).min(1)).optional(),
+});
+
 /** Tracker state per Orch state: a Plane state name ("In Review") or a state uuid. */
 const statesSchema = z.strictObject(
   Object.fromEntries(TRACKER_STATES.map((s) => [s, name])) as Record<
@@ -193,21 +211,7 @@ export const projectSchema = z.preprocess(
      * Overrides of the default stage machine (src/pipeline/stages.ts): replaced stage definitions
      * and/or tracks. Validated again against the gate registry at startup.
      */
-    pipeline: z
-      .strictObject({
-        stages: z
-          .array(
-            z.strictObject({
-              name: name,
-              worker: name.nullable(),
-              gate: name.nullable(),
-              edgeGates: z.array(name).optional(),
-            }),
-          )
-          .optional(),
-        tracks: z.record(z.string(), z.array(name).min(1)).optional(),
-      })
-      .optional(),
+    pipeline: pipelineOverrideSchema.optional(),
   }),
 );
 

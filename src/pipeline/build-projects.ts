@@ -80,20 +80,30 @@ export function pipelineFor(
     | undefined,
 ): PipelineDef {
   if (!override) return DEFAULT_PIPELINE;
+  try {
+    return overridePipeline(override);
+  } catch (err) {
+    throw new OrchError('CONFIG_INVALID', `project ${key}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * The default stage machine with `override`'s stage definitions (replaced by name, or added) and
+ * tracks (replaced by name, or added), validated (`validatePipeline` throws on a bad one). Pure.
+ */
+export function overridePipeline(override: {
+  stages?: PipelineDef['stages'] | undefined;
+  tracks?: PipelineDef['tracks'] | undefined;
+}): PipelineDef {
   const stages = [...DEFAULT_PIPELINE.stages];
   for (const s of override.stages ?? []) {
     const i = stages.findIndex((d) => d.name === s.name);
     if (i >= 0) stages[i] = s;
     else stages.push(s);
   }
-  const def = { stages, tracks: { ...DEFAULT_PIPELINE.tracks, ...override.tracks } };
-  try {
-    return validatePipeline(def);
-  } catch (err) {
-    throw new OrchError('CONFIG_INVALID', `project ${key}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
+  return validatePipeline({ stages, tracks: { ...DEFAULT_PIPELINE.tracks, ...override.tracks } });
 }
 
 /** Every gate a project's stage machine names must exist (the human analysis gate is the engine's). */

@@ -67,7 +67,8 @@ export interface EngineDeps {
   observe?: (task: Task, event: Change['event'], gates: readonly GateResult[]) => Promise<void>;
   /**
    * The projects' workflow files (`.orch/workflow.md`, workflow-registry.ts): role prompt
-   * templates and the test command override. Absent = the built-in prompts and project config.
+   * templates, the test command and the stage machine overrides. Absent = the built-in prompts
+   * and project config.
    */
   workflows?: WorkflowLookup;
 }
@@ -129,8 +130,23 @@ export class CoreEngine {
     this.deps = deps;
   }
 
+  /**
+   * The task's project with its effective stage machine: the project's workflow file's
+   * `pipeline:` when it has one and the task's stage is on the task's track there; else the
+   * project's own, so an item whose stage or track the workflow's pipeline lacks goes on under
+   * the config's stage machine instead of getting stuck.
+   */
   project(task: Task): Project {
-    return this.deps.projects.get(task.projectKey);
+    const project = this.deps.projects.get(task.projectKey);
+    const pipeline = this.deps.workflows?.current(task.projectKey)?.pipeline;
+    if (!pipeline?.tracks[task.track]?.includes(task.stage)) return project;
+    return { ...project, pipeline };
+  }
+
+  /** A project as a new item enters it: with its workflow file's stage machine, if any. */
+  projectForIntake(project: Project): Project {
+    const pipeline = this.deps.workflows?.current(project.key)?.pipeline;
+    return pipeline ? { ...project, pipeline } : project;
   }
 
   /** Whether the task's branch reached the base branch: the merge gate passed for it once. */

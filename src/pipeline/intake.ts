@@ -69,11 +69,13 @@ const intakeEffects = (task: Task): Effect[] => [
 export async function intake(
   engine: CoreEngine,
   workspace: GitWorkspace,
-  project: Project,
+  configured: Project,
   item: IntakeItem,
   log: Logger,
 ): Promise<{ task: Task; created: boolean; jobId: number | null }> {
   const { db, tasks, queue, clock } = engine.deps;
+  // A workflow file's `pipeline:` chooses the new item's track and first role.
+  const project = engine.projectForIntake(configured);
   const { track, label } = intakeTrack(project, item, engine.deps.labelPolicy);
   const nowMs = clock.now();
   const result = await db.tx(async (q) => {

@@ -67,7 +67,65 @@ describe('parseWorkflowFile', () => {
     );
     expect(r.ok).toBe(false);
     expect(errorOf(r)).toBe(
-      'front matter: (top level): unknown key "concurrency" (valid: testCommand, budget)',
+      'front matter: (top level): unknown key "concurrency" (valid: testCommand, budget, hooks, maxConcurrent, agents, pipeline)',
+    );
+  });
+
+  it('reads hooks (either spelling, default timeout) and maxConcurrent', () => {
+    const r = parseWorkflowFile(
+      '---\nmaxConcurrent: 2\nhooks:\n  before_run: make deps\n  afterRun: echo done\n---\n',
+    );
+    expect(errorOf(r)).toBe('');
+    expect(r.ok && r.workflow).toEqual({
+      maxConcurrent: 2,
+      hooks: { beforeRun: 'make deps', afterRun: 'echo done', timeoutS: 60 },
+      templates: {},
+    });
+  });
+
+  it('reads agents per role, checking the names against the configured profiles when given', () => {
+    const text = '---\nagents:\n  developer: dev-alt\n  reviewer: reviewer\n---\n';
+    const r = parseWorkflowFile(text, { profiles: ['developer', 'reviewer', 'dev-alt'] });
+    expect(r.ok && r.workflow.agents).toEqual({ developer: 'dev-alt', reviewer: 'reviewer' });
+    expect(errorOf(parseWorkflowFile(text, { profiles: ['developer', 'reviewer'] }))).toBe(
+      'front matter: agents.developer: unknown agent profile "dev-alt" (configured: developer, reviewer)',
+    );
+    expect(errorOf(parseWorkflowFile('---\nagents:\n  coder: dev-alt\n---\n'))).toContain(
+      'agents: unknown key "coder" (valid: analyst, architect, developer, reviewer, tester, deployer)',
+    );
+  });
+
+  it('builds the stage machine from pipeline overrides, checking gates when given', () => {
+    const text =
+      '---\npipeline:\n  stages:\n    - { name: review, worker: reviewer, gate: lint_gate }\n---\n';
+    const r = parseWorkflowFile(text, {
+      gates: (g) => g === 'lint_gate' || g.startsWith('check_'),
+    });
+    expect(errorOf(r)).toContain('stage deploy-staging names unknown gate "security_gate"');
+    const ok = parseWorkflowFile(text, { gates: () => true });
+    expect(ok.ok && ok.workflow.pipeline?.stages.find((s) => s.name === 'review')).toEqual({
+      name: 'review',
+      worker: 'reviewer',
+      gate: 'lint_gate',
+    });
+    expect(ok.ok && ok.workflow.pipeline?.tracks.full).toContain('architecture');
+  });
+
+  it('rejects an invalid stage machine and an unknown key inside pipeline', () => {
+    expect(
+      errorOf(parseWorkflowFile('---\npipeline:\n  tracks:\n    full: [created, nowhere]\n---\n')),
+    ).toMatch(/^front matter: pipeline: /);
+    expect(errorOf(parseWorkflowFile('---\npipeline:\n  stage: []\n---\n'))).toContain(
+      'pipeline: unknown key "stage" (valid: stages, tracks)',
+    );
+  });
+
+  it('rejects an unknown hook with the hook keys, and a maxConcurrent below 1', () => {
+    expect(errorOf(parseWorkflowFile('---\nhooks:\n  beforeStart: x\n---\n'))).toContain(
+      'hooks: unknown key "beforeStart" (valid: afterCreate, beforeRun, afterRun, beforeRemove, timeoutS)',
+    );
+    expect(errorOf(parseWorkflowFile('---\nmaxConcurrent: 0\n---\n'))).toContain(
+      'front matter: maxConcurrent:',
     );
   });
 

@@ -40,6 +40,10 @@ export interface WorkflowRegistryDeps {
   log: Logger;
   /** Pause between the end of one pass and the next (`ORCH_WORKFLOW_REFRESH_MS`). */
   intervalMs: number;
+  /** The agent profiles a file's `agents:` may name; another name makes the file invalid. */
+  profiles?: () => readonly string[];
+  /** Whether a gate a file's `pipeline:` names exists; an unknown one makes the file invalid. */
+  gates?: (name: string) => boolean;
 }
 
 interface Entry {
@@ -126,7 +130,11 @@ export class WorkflowRegistry implements WorkflowLookup {
       entry.status = { state: 'none', sha: null, loadedAtMs: nowMs, error: null };
       return;
     }
-    const parsed = parseWorkflowFile(read.text);
+    const profiles = this.#d.profiles?.();
+    const parsed = parseWorkflowFile(read.text, {
+      ...(profiles && { profiles }),
+      ...(this.#d.gates && { gates: this.#d.gates }),
+    });
     if (!parsed.ok) {
       entry.status.state = 'invalid';
       entry.status.error = { message: parsed.error, atMs: nowMs, sha: read.sha };

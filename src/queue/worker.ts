@@ -37,9 +37,10 @@ export interface WorkerOptions {
   maxConcurrency: number;
   /**
    * Per-role and per-project caps under `maxConcurrency` (concurrency-caps.ts); default none.
-   * They bind this worker only: remote agents lease by their own `--concurrency`.
+   * They bind this worker only: remote agents lease by their own `--concurrency`. A function is
+   * asked at every tick (a workflow file may change a project's cap while Orch runs).
    */
-  caps?: ConcurrencyCaps;
+  caps?: ConcurrencyCaps | (() => ConcurrencyCaps);
   /** The project of a job (its task's); null = none. Needed for per-project caps and counts. */
   projectOf?: (job: Job) => Promise<string | null>;
   leaseMs: number;
@@ -79,7 +80,7 @@ interface Slot extends CapSlot {
  */
 export class Worker {
   readonly #o: WorkerOptions;
-  readonly #caps: ConcurrencyCaps;
+  readonly #capsOf: () => ConcurrencyCaps;
   readonly #running = new Map<number, Slot & { run: RunningAgent }>();
   readonly #preflightLogged = new Map<string, string>();
   /** When each kind started failing preflight (cleared when it passes again). */
@@ -90,12 +91,13 @@ export class Worker {
 
   constructor(options: WorkerOptions) {
     this.#o = options;
-    this.#caps = options.caps ?? NO_CAPS;
+    const caps = options.caps ?? NO_CAPS;
+    this.#capsOf = typeof caps === 'function' ? caps : () => caps;
   }
 
-  /** The per-role and per-project caps this worker keeps (none by default). */
+  /** The per-role and per-project caps this worker keeps now (none by default). */
   get caps(): ConcurrencyCaps {
-    return this.#caps;
+    return this.#capsOf();
   }
 
   get runningCount(): number {
@@ -144,7 +146,7 @@ export class Worker {
    * so a batch never overshoots a cap; a job left out stays queued, its attempts untouched.
    */
   async #fill(allowed: string[], exclude: string[], free: number, claimed: Slot[]): Promise<void> {
-    if (!hasCaps(this.#caps)) {
+    if (!hasCaps(this.caps)) {
       if (claimed.length >= free || allowed.length === 0) return;
       const jobs = await this.#claim(allowed, exclude, free - claimed.length, []);
       for (const job of jobs) await this.#hold(job, claimed);
@@ -160,7 +162,7 @@ export class Worker {
   }
 
   #atCap(claimed: readonly Slot[]) {
-    return atCap(this.#caps, [...this.#running.values(), ...claimed]);
+    return atCap(this.caps, [...this.#running.values(), ...claimed]);
   }
 
   /**
@@ -336,6 +338,6 @@ export class Worker {
 
   /** The caps and this worker's running counts per role and project (`/queue` `concurrency`). */
   concurrency(): ConcurrencyView {
-    return concurrencyView(this.#caps, this.#o.maxConcurrency, [...this.#running.values()]);
+    return concurrencyView(this.caps, this.#o.maxConcurrency, [...this.#running.values()]);
   }
 }

@@ -7,10 +7,14 @@ import { ManualClock } from '../../src/clock.js';
 import { parseEnv } from '../../src/config/env.js';
 import { agentBaseEnv, childBaseEnv } from '../../src/config/child-env.js';
 import { hooksSchema } from '../../src/config/workspace-hooks-config.js';
-import { createWorkspaceHooks } from '../../src/agents/workspace-hooks.js';
+import { createWorkspaceHooks, type HooksConfig } from '../../src/agents/workspace-hooks.js';
 import { silentLogger } from '../../src/log.js';
 import { AgentRunStore } from '../../src/store/agent-runs/agent-run-store.js';
-import { AgentRunner, type OnFinished } from '../../src/agents/agent-runner.js';
+import {
+  AgentRunner,
+  type AgentRunnerOptions,
+  type OnFinished,
+} from '../../src/agents/agent-runner.js';
 import { AgentProfiles, agentsSectionSchema } from '../../src/agents/agents-config.js';
 import { Preflight } from '../../src/agents/preflight.js';
 import { WorktreeManager } from '../../src/agents/worktrees.js';
@@ -75,6 +79,12 @@ export interface HarnessOptions {
   dir?: string;
   /** The sample repo's `hooks:` (as in orch.config.yaml); default none. */
   hooks?: unknown;
+  /** The hooks lookup by repository, as runtime.ts builds it (replaces `hooks`). */
+  hooksFor?: (repo: string) => HooksConfig | undefined;
+  /** The worker's caps as a function, asked at every tick (replaces `caps`). */
+  capsOf?: () => ConcurrencyCaps;
+  /** The runner's `profileOf` (the agent profile a job runs with). */
+  profileOf?: AgentRunnerOptions['profileOf'];
 }
 
 /** A WorktreeManager whose preparation waits for a gate, standing in for a slow clone. */
@@ -143,7 +153,7 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
   };
   const hooksConfig = options.hooks === undefined ? undefined : hooksSchema.parse(options.hooks);
   const hooks = createWorkspaceHooks({
-    forRepo: () => hooksConfig,
+    forRepo: options.hooksFor ?? (() => hooksConfig),
     env: childBaseEnv(parentEnv),
     log: silentLogger,
     killGraceMs: 300,
@@ -168,6 +178,7 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
     sandboxHiddenDirs: [join(dir, 'data'), join(dir, 'repos'), join(dir, 'wt')],
     onFinished: options.onFinished,
     ...(options.allowRepo && { allowRepo: options.allowRepo }),
+    ...(options.profileOf && { profileOf: options.profileOf }),
     pollMs: 50,
   });
   const preflight = new Preflight({ clock, ttlMs: 45_000, env: baseEnv });
@@ -183,6 +194,7 @@ export function makeHarness(db: Db, options: HarnessOptions = {}) {
     kinds: profiles.kinds(),
     maxConcurrency: options.maxConcurrency ?? 2,
     ...(options.caps && { caps: options.caps }),
+    ...(options.capsOf && { caps: options.capsOf }),
     projectOf: async (job) =>
       job.taskId === null ? null : ((await tasks.get(job.taskId))?.projectKey ?? null),
     leaseMs: options.leaseMs ?? 60_000,

@@ -2,6 +2,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import type { Workflow } from '../../src/pipeline/workflow-file.js';
+import { projectCaps } from '../../src/pipeline/workflow-overrides.js';
 import { BreakerStore } from '../../src/queue/breaker-store.js';
 import { describeEachDialect } from '../helpers/test-db.js';
 import {
@@ -124,6 +126,39 @@ describeEachDialect('queue worker', ({ current }) => {
     await h.worker.whenIdle();
     expect((await h.tick()).claimed.map((j) => j.id)).toEqual([jobA2.id]);
     expect((await h.queue.get(jobA2.id))!.status).toBe('done');
+  });
+
+  it("caps a project by its workflow file's maxConcurrent over the project's, read at every tick", async () => {
+    const gate = deferred();
+    let workflow: Workflow | undefined = { templates: {}, maxConcurrent: 1 };
+    const workflows = { current: (key: string) => (key === 'AA' ? workflow : undefined) };
+    const h = setup({
+      maxConcurrency: 4,
+      capsOf: () => ({
+        perRole: {},
+        perProject: projectCaps([{ key: 'AA', maxConcurrent: 3 }], workflows),
+      }),
+      ensureGate: () => gate.promise,
+      agents: { defaults: { ...FAST, ...fakeRole('success') } },
+    });
+    const jobs = [];
+    for (let i = 1; i <= 3; i++) {
+      const taskId = await h.task('AA');
+      jobs.push((await h.enqueue('developer', { branch: `f/a${i}` }, { taskId })).job);
+    }
+
+    expect((await h.worker.runOnce()).claimed.map((j) => j.id)).toEqual([jobs[0]!.id]);
+    expect((await h.worker.runOnce()).claimed).toEqual([]);
+    expect(h.worker.concurrency().per_project).toEqual({ AA: { cap: 1, running: 1 } });
+
+    workflow = undefined; // the file is gone: the project's cap of 3 binds again
+    expect((await h.worker.runOnce()).claimed.map((j) => j.id).sort()).toEqual(
+      [jobs[1]!.id, jobs[2]!.id].sort(),
+    );
+    expect(h.worker.concurrency().per_project).toEqual({ AA: { cap: 3, running: 3 } });
+    gate.open();
+    await h.worker.whenIdle();
+    for (const j of jobs) expect((await h.queue.get(j.id))!.status).toBe('done');
   });
 
   it('leaves jobs queued when the agent binary fails preflight', async () => {

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { hooksSchema } from '../../src/config/workspace-hooks-config.js';
+import { parseWorkflowFile, type Workflow } from '../../src/pipeline/workflow-file.js';
+import { hooksByRepo } from '../../src/pipeline/workflow-overrides.js';
 import { describeEachDialect } from '../helpers/test-db.js';
 import { fakeRole, makeHarness, type Harness, type HarnessOptions } from './agent-harness.js';
 
@@ -172,5 +175,36 @@ describeEachDialect('workspace hooks around agent runs', ({ current }) => {
     const bg = Number(readFileSync(join(out, 'bg.pid'), 'utf8').trim());
     expect(bg).toBeGreaterThan(0);
     expect(pidAlive(bg)).toBe(false);
+  });
+
+  it("runs the workflow file's hooks instead of the project's, and the project's without one", async () => {
+    const h0 = setup({});
+    const out = h0.dir;
+    h0.cleanup();
+    const projectHooks = hooksSchema.parse({ beforeRun: `echo project >> "${out}/order"` });
+    const parsed = parseWorkflowFile(
+      `---\nhooks:\n  before_run: echo workflow >> "${out}/order"\n  timeout_s: 5\n---\n`,
+    );
+    if (!parsed.ok) throw new Error(parsed.error);
+    let workflow: Workflow | undefined = parsed.workflow;
+    const h = setup({
+      dir: out,
+      hooksFor: hooksByRepo({
+        projectOf: (repo) => (repo === h.repo ? 'ET' : undefined),
+        projectHooks: (key) => (key === 'ET' ? projectHooks : undefined),
+        workflows: { current: (key) => (key === 'ET' ? workflow : undefined) },
+      }),
+    });
+    const first = await h.enqueue('developer', { stage: 'development' });
+    await h.tick();
+    expect(await h.queue.get(first.job.id)).toMatchObject({ status: 'done' });
+    const read = () => readFileSync(join(out, 'order'), 'utf8').trim().split('\n');
+    expect(read()).toEqual(['workflow']);
+
+    workflow = { templates: {} }; // a workflow file without `hooks:`: the project's run
+    const second = await h.enqueue('developer', { stage: 'development' });
+    await h.tick();
+    expect(await h.queue.get(second.job.id)).toMatchObject({ status: 'done' });
+    expect(read()).toEqual(['workflow', 'project']);
   });
 });

@@ -27,13 +27,16 @@ it("orch doctor reports each project's workflow file: none, ok at a commit, inva
   const dataDir = mkdtempSync(join(tmpdir(), 'orch-doc-data-'));
   bareRepo(dataDir, 'plain', {});
   const good = bareRepo(dataDir, 'good', { '.orch/workflow.md': '## developer\nGo.\n' });
-  const bad = bareRepo(dataDir, 'bad', { '.orch/workflow.md': '---\nhooks: {}\n---\n' });
+  const bad = bareRepo(dataDir, 'bad', {
+    '.orch/workflow.md': '---\nagents:\n  developer: dev-typo\n---\n',
+  });
   const projects = parseProjects(
     ['plain', 'good', 'bad', 'gone'].map((repo) => ({ key: repo.toUpperCase(), repo })),
   ).projects;
   const checks = await checkWorkflowFiles(projects, {
     dataDir,
     reposDir: join(dataDir, 'repos'),
+    profiles: ['developer', 'dev-alt'],
   });
   expect(checks).toEqual([
     { name: 'workflow file', status: 'ok', detail: 'PLAIN: none (built-in prompts)' },
@@ -41,7 +44,7 @@ it("orch doctor reports each project's workflow file: none, ok at a commit, inva
     {
       name: 'workflow file',
       status: 'fail',
-      detail: `BAD: invalid at ${bad.slice(0, 12)}: front matter: (top level): unknown key "hooks" (valid: testCommand, budget)`,
+      detail: `BAD: invalid at ${bad.slice(0, 12)}: front matter: agents.developer: unknown agent profile "dev-typo" (configured: developer, dev-alt)`,
     },
     {
       name: 'workflow file',

@@ -48,6 +48,7 @@ function forgeRepo() {
     clock,
     log: silentLogger,
     intervalMs: 60_000,
+    profiles: () => ['developer', 'reviewer', 'dev-alt'],
   });
   return { commit, registry, clock };
 }
@@ -112,6 +113,26 @@ describe('workflow registry on a real repository', () => {
     await registry.runOnce();
     expect(registry.current('ET')).toBeUndefined();
     expect(registry.status().ET).toMatchObject({ state: 'none', error: null });
+  });
+
+  it('keeps the last valid version when an edit names an agent profile that is not configured', async () => {
+    const { commit, registry } = forgeRepo();
+    commit('main', { '.orch/workflow.md': `---\nagents:\n  developer: dev-alt\n---\n` });
+    await registry.runOnce();
+    expect(registry.current('ET')?.agents).toEqual({ developer: 'dev-alt' });
+    const bad = commit('main', {
+      '.orch/workflow.md': `---\nagents:\n  developer: dev-typo\n---\n`,
+    });
+    await registry.runOnce();
+    expect(registry.current('ET')?.agents).toEqual({ developer: 'dev-alt' });
+    expect(registry.status().ET).toMatchObject({
+      state: 'invalid',
+      error: {
+        sha: bad,
+        message:
+          'front matter: agents.developer: unknown agent profile "dev-typo" (configured: developer, reviewer, dev-alt)',
+      },
+    });
   });
 
   it('records an unreadable repository as an error and keeps what it had', async () => {
