@@ -217,6 +217,21 @@ export async function checkForge(
   }
 }
 
+/**
+ * `orch serve`'s start-up look at the Gitea repositories (`checkForge`'s failures as sentences).
+ * Warned about, not refused: a Gitea that is down for a minute must not keep Orch from starting;
+ * a local forge's missing repository is a configuration error and is refused
+ * (forge-repos-check.ts).
+ */
+export async function giteaStartupProblems(
+  gitea: GiteaClient | null,
+  projects: readonly ProjectConfig[],
+): Promise<string[]> {
+  if (!projects.some((p) => p.forge.kind === 'gitea')) return [];
+  const checks = await checkForge(gitea, projects);
+  return checks.filter((c) => c.status === 'fail').map((c) => c.detail);
+}
+
 /** A configured source without its webhook secret rejects every delivery. */
 export function checkWebhookSecrets(
   s: IntegrationSettings,

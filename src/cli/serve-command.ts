@@ -8,7 +8,9 @@ import { loginUrl } from '../http/login-url.js';
 import { integrationSettings } from '../config/integrations.js';
 import { parseProjects } from '../config/projects.js';
 import { systemClock } from '../clock.js';
+import { GiteaClient } from '../integrations/gitea/gitea-client.js';
 import { PlaneClient } from '../integrations/plane/plane-client.js';
+import { giteaStartupProblems } from './doctor-checks.js';
 import { assertProjectReposReachable } from '../integrations/forge/forge-repos-check.js';
 import { assertPlaneSetup } from '../integrations/plane/plane-setup-check.js';
 import { serverForRuntime } from '../http/runtime-server.js';
@@ -49,6 +51,7 @@ export function serveCommand(): Command {
       // A project whose repository is not there would fail its first agent job: refuse now.
       assertProjectReposReachable(configFile.projects, config.dataDir);
       await checkPlaneAtStart(config, configFile, log);
+      await warnGiteaAtStart(config, configFile, log);
       const rt = await createRuntime({ config, configFile, log });
       const host = flags.host ?? config.env.ORCH_HOST;
       // The Host allowlist follows the address actually bound (--host overrides ORCH_HOST).
@@ -127,6 +130,21 @@ async function checkPlaneAtStart(
     projects,
   });
   await assertPlaneSetup(client, projects.projects, log);
+}
+
+/** Every Gitea project's repository reachable with the token? Logged and printed if not. */
+async function warnGiteaAtStart(
+  config: ReturnType<typeof loadConfig>,
+  configFile: ReturnType<typeof loadConfigFile>,
+  log: ReturnType<typeof createLogger>,
+): Promise<void> {
+  const projects = parseProjects((configFile as Record<string, unknown>).projects);
+  const s = integrationSettings(config.env).gitea;
+  const gitea = s ? new GiteaClient({ baseUrl: s.url, token: s.token, projects }) : null;
+  for (const problem of await giteaStartupProblems(gitea, projects.projects)) {
+    log.error({ problem }, 'forge repository not reachable at start-up');
+    process.stderr.write(`orch: warning: ${problem} (orch doctor checks it again)\n`);
+  }
 }
 
 /** Resolves after SIGTERM/SIGINT once `stop` has run (a second signal exits at once). */
