@@ -120,7 +120,9 @@ export function initEnvText(c: InitChoice): string {
   const lines = [
     `# Environment for Orch, written by \`orch init --tracker ${c.tracker} --forge ${c.forge}\`.`,
     '# Copy to .env and uncomment what you change: a commented line shows the default, an empty',
-    '# value means unset. Keep .env private. Every variable: docs/config.md and the full',
+    '# value means unset. Orch reads its environment, not this file: load it with',
+    '# `set -a; . ./.env; set +a` before orch, or EnvironmentFile= (systemd) / env_file (compose).',
+    '# Keep .env private. Every variable: docs/config.md and the full',
     "# .env.example in Orch's repository (npm run env:example).",
     '',
   ];

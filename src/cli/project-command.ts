@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/config.js';
@@ -31,7 +32,10 @@ export function projectCommand(): Command {
     .option('--name <repo>', 'repository name in the forge (default: last segment of --repo)')
     .option('--test-command <cmd>', 'test command run in the task worktree (default: npm test)')
     .option('--base-branch <branch>', 'branch items are merged into', 'main')
-    .option('--approver <login...>', 'who may approve (orch task approve --as <login>)')
+    .option(
+      '--approver <login...>',
+      'who may approve (orch task approve --as <login>; default: your login name)',
+    )
     .option(
       '--push-to <path-or-url>',
       'repository that receives the merged base branch when an item is done (default: --repo if a path)',
@@ -93,7 +97,8 @@ export async function addProject(rawKey: string, flags: AddFlags): Promise<AddRe
   const entry: Record<string, unknown> = {
     key,
     repo,
-    tracker: { kind: 'local', approvers: flags.approver ?? [] },
+    // Nobody could ever approve an item of a project without approvers: default to the caller.
+    tracker: { kind: 'local', approvers: flags.approver ?? [userInfo().username] },
     forge,
     testCommand: testCommandArgv(flags.testCommand ?? 'npm test'),
   };
@@ -124,6 +129,8 @@ function addReport(r: AddResult): string {
   if (r.seed?.kind === 'exists') lines.push(`local forge ${r.seed.bare} exists; left as it is`);
   const forge = r.entry.forge as { pushTo?: string };
   if (forge.pushTo) lines.push(`done items push their merged base branch to ${forge.pushTo}`);
+  const approvers = (r.entry.tracker as { approvers: string[] }).approvers;
+  lines.push(`approvers: ${approvers.join(', ')} (orch task approve <ID> --as ${approvers[0]})`);
   lines.push('', 'Next:', '  orch serve', `  orch task create --project ${r.key} --title "…"`, '');
   return lines.join('\n');
 }

@@ -202,10 +202,14 @@ function approvalReason(d: ExplainDeps, task: Task): ExplainReason {
   const approvers = project?.approvers ?? [];
   const who = approvers.length > 0 ? approvers.join(', ') : 'nobody (no approvers configured)';
   const as = approvers[0] ?? '<approver>';
+  const next =
+    approvers.length > 0
+      ? `orch task approve ${task.workItemId} --as ${as} (or: orch task reject ${task.workItemId} "<reason>"; or an approver comments :approved: in the tracker)`
+      : `add approvers to project ${task.projectKey}'s tracker in orch.config.yaml (approvers: [<login>]) and restart orch, then: orch task approve ${task.workItemId} --as <login>`;
   return {
     code: 'awaiting_approval',
     text: `${task.workItemId}'s analysis is complete and waits for approval by ${who}.`,
-    next: `orch task approve ${task.workItemId} --as ${as} (or: orch task reject ${task.workItemId} "<reason>"; or an approver comments :approved: in the tracker)`,
+    next,
     details: { approvers },
   };
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/config-file.js';
@@ -141,6 +141,17 @@ describe('orch project add', () => {
     const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; status: string }[] })
       .checks;
     expect(checks.find((c) => c.name === 'project repo')?.status).toBe('ok');
+  });
+
+  it('makes the caller the approver when --approver is not given (an item must be approvable)', async () => {
+    const user = userRepo();
+    expect((await inDir('init')).code).toBe(0);
+    const r = await inDir('project', 'add', 'APP', '--repo', user.path);
+    expect(r.code, r.stderr).toBe(0);
+    const me = userInfo().username;
+    expect(r.stdout).toContain(`approvers: ${me} (orch task approve <ID> --as ${me})`);
+    const [p] = loadConfigFile(config()).projects;
+    expect(p?.tracker).toMatchObject({ kind: 'local', approvers: [me] });
   });
 
   it('refuses a duplicate key (PROJECT_EXISTS) and leaves the file as it was', async () => {
