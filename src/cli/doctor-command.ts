@@ -25,6 +25,7 @@ import {
 import { printJson } from './output.js';
 import {
   checkProjectRepos,
+  checkPushTargets,
   type ProjectRepoCheck,
 } from '../integrations/forge/forge-repos-check.js';
 
@@ -110,6 +111,13 @@ export async function runDoctor(flags: DoctorFlags): Promise<DoctorCheck[]> {
   checks.push(...(await checkTracker(plane, projects)));
   checks.push(...(await checkForge(gitea, projects)));
   checks.push(...checkProjectRepos(projects, config.dataDir).map(projectRepoLine));
+  checks.push(
+    ...checkPushTargets(projects).map((c): DoctorCheck => ({
+      name: 'push-back target',
+      status: c.status === 'ok' ? 'ok' : 'fail',
+      detail: c.detail,
+    })),
+  );
   checks.push(
     ...(await checkWorkflowFiles(projects, {
       dataDir: config.dataDir,

@@ -11,7 +11,10 @@ import { systemClock } from '../clock.js';
 import { GiteaClient } from '../integrations/gitea/gitea-client.js';
 import { PlaneClient } from '../integrations/plane/plane-client.js';
 import { giteaStartupProblems } from './doctor-checks.js';
-import { assertProjectReposReachable } from '../integrations/forge/forge-repos-check.js';
+import {
+  assertProjectReposReachable,
+  checkPushTargets,
+} from '../integrations/forge/forge-repos-check.js';
 import { assertPlaneSetup } from '../integrations/plane/plane-setup-check.js';
 import { serverForRuntime } from '../http/runtime-server.js';
 import { createLogger } from '../log.js';
@@ -52,6 +55,10 @@ export function serveCommand(): Command {
       assertProjectReposReachable(configFile.projects, config.dataDir);
       await checkPlaneAtStart(config, configFile, log);
       await warnGiteaAtStart(config, configFile, log);
+      for (const c of checkPushTargets(configFile.projects).filter((t) => t.status === 'missing')) {
+        log.error({ project: c.key }, c.detail);
+        process.stderr.write(`orch: warning: ${c.detail}\n`);
+      }
       const rt = await createRuntime({ config, configFile, log });
       const host = flags.host ?? config.env.ORCH_HOST;
       // The Host allowlist follows the address actually bound (--host overrides ORCH_HOST).

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProjectConfig } from '../../config/projects.js';
 import { OrchError } from '../../errors.js';
+import { isLocalPath } from '../../pipeline/push-back.js';
 
 /** One project's repository as seen at start-up. `skipped`: not checked here (Gitea: doctor). */
 export interface ProjectRepoCheck {
@@ -53,5 +54,35 @@ export function assertProjectReposReachable(
   if (missing.length === 0) return;
   throw new OrchError('FORGE_REPO_MISSING', missing.map((m) => m.detail).join('\n'), {
     details: { projects: missing.map((m) => m.key) },
+  });
+}
+
+/** Where a local-forge project's done items are pushed back (`forge.pushTo`), as seen now. */
+export interface PushTargetCheck {
+  key: string;
+  status: 'ok' | 'missing';
+  detail: string;
+}
+
+/**
+ * Every local path a project pushes its done items back to (`forge.pushTo`) is a git repository
+ * (a working tree or a bare one). A URL is not checked here (the push says). Pure but for the
+ * file system.
+ */
+export function checkPushTargets(projects: readonly ProjectConfig[]): PushTargetCheck[] {
+  return projects.flatMap((p): PushTargetCheck[] => {
+    if (p.forge.kind !== 'local' || !p.forge.pushTo || !isLocalPath(p.forge.pushTo)) return [];
+    const to = p.forge.pushTo;
+    if (existsSync(join(to, '.git')) || existsSync(join(to, 'HEAD')))
+      return [
+        { key: p.key, status: 'ok', detail: `project ${p.key}: done items are pushed to ${to}` },
+      ];
+    return [
+      {
+        key: p.key,
+        status: 'missing',
+        detail: `project ${p.key}: forge.pushTo ${to} is not a git repository, so done items cannot be pushed back (fix the path in orch.config.yaml)`,
+      },
+    ];
   });
 }
