@@ -1,7 +1,12 @@
 import type { Clock } from '../clock.js';
 import { git, gitMaybe } from '../git/git.js';
 import type { Logger } from '../log.js';
-import { parseWorkflowFile, WORKFLOW_FILE_PATH, type Workflow } from './workflow-file.js';
+import {
+  parseWorkflowFile,
+  WORKFLOW_FILE_PATH,
+  type Workflow,
+  type WorkflowParse,
+} from './workflow-file.js';
 
 /** Where one project's workflow file is read from: its repository's base branch. */
 export interface WorkflowSource {
@@ -14,7 +19,16 @@ export interface WorkflowSource {
 export interface WorkflowRead {
   sha: string;
   text: string | null;
+  /**
+   * The file at each commit of the base branch that changed it, newest first, from `sha` back
+   * (at most WORKFLOW_HISTORY_DEPTH commits; text null: that commit deleted it). Walked only when
+   * the file at `sha` is invalid and no valid version is in memory (after a restart).
+   */
+  history?: () => AsyncIterable<WorkflowRead>;
 }
+
+/** How many commits of the file's history a start-up on a bad edit looks through (issue 18). */
+export const WORKFLOW_HISTORY_DEPTH = 50;
 
 /** What the pipeline asks: the project's current (last valid) workflow, if it has one. */
 export interface WorkflowLookup {
@@ -68,18 +82,34 @@ export function gitWorkflowReader(worktrees: {
 /** The workflow file at `ref` of the git repository `cwd` (a clone, or a bare forge repository). */
 export async function readWorkflowAt(cwd: string, ref: string): Promise<WorkflowRead> {
   const sha = await git(['rev-parse', '--verify', `${ref}^{commit}`], { cwd });
+  return { sha, text: await fileAt(cwd, sha), history: () => fileHistory(cwd, sha) };
+}
+
+/** The workflow file at commit `sha` (null: no file there). */
+async function fileAt(cwd: string, sha: string): Promise<string | null> {
   const listed = await git(['ls-tree', '--name-only', sha, '--', WORKFLOW_FILE_PATH], { cwd });
-  if (listed === '') return { sha, text: null };
+  if (listed === '') return null;
   const text = await gitMaybe(['show', `${sha}:${WORKFLOW_FILE_PATH}`], { cwd });
-  return { sha, text: text ?? '' };
+  return text ?? '';
+}
+
+/** WorkflowRead.history: the commits that changed the file, read lazily, newest first. */
+async function* fileHistory(cwd: string, sha: string): AsyncGenerator<WorkflowRead> {
+  const args = ['log', '--format=%H', '-n', String(WORKFLOW_HISTORY_DEPTH), sha];
+  const log = await git([...args, '--', WORKFLOW_FILE_PATH], { cwd });
+  for (const commit of log.split('\n').filter((l) => l !== '')) {
+    yield { sha: commit, text: await fileAt(cwd, commit) };
+  }
 }
 
 /**
  * Per project, the last valid workflow file and the last error (issue 18). Refreshed once at
  * start-up and then every `intervalMs` (chained timeouts: passes never overlap); a failed pass is
  * a log line. A bad edit (or an unreadable repository) keeps the last valid workflow in use and
- * records the error; a removed file means no workflow. A file whose commit did not change is not
- * parsed again.
+ * records the error; a removed file means no workflow. With no valid version in memory (the first
+ * pass after a restart), a bad edit falls back to the newest valid version in the file's history
+ * on the base branch, unless the file was deleted since (WorkflowRead.history). A file whose
+ * commit did not change is not parsed again.
  */
 export class WorkflowRegistry implements WorkflowLookup {
   readonly #d: WorkflowRegistryDeps;
@@ -130,23 +160,58 @@ export class WorkflowRegistry implements WorkflowLookup {
       entry.status = { state: 'none', sha: null, loadedAtMs: nowMs, error: null };
       return;
     }
-    const profiles = this.#d.profiles?.();
-    const parsed = parseWorkflowFile(read.text, {
-      ...(profiles && { profiles }),
-      ...(this.#d.gates && { gates: this.#d.gates }),
-    });
+    const parsed = this.#parse(read.text);
     if (!parsed.ok) {
       entry.status.state = 'invalid';
       entry.status.error = { message: parsed.error, atMs: nowMs, sha: read.sha };
+      const older = entry.workflow ? undefined : await this.#lastValid(source.key, read);
+      if (older) {
+        entry.workflow = older.workflow;
+        entry.status.sha = older.sha;
+        entry.status.loadedAtMs = nowMs;
+      }
+      const keptSha = entry.workflow ? entry.status.sha : null;
       this.#d.log.warn(
-        { project: source.key, sha: read.sha, error: parsed.error },
-        'workflow file invalid: keeping the last valid version',
+        { project: source.key, sha: read.sha, keptSha, error: parsed.error },
+        keptSha === null
+          ? 'workflow file invalid: no valid version to keep'
+          : 'workflow file invalid: keeping the last valid version',
       );
       return;
     }
     entry.workflow = parsed.workflow;
     entry.status = { state: 'ok', sha: read.sha, loadedAtMs: nowMs, error: null };
     this.#d.log.info({ project: source.key, sha: read.sha }, 'workflow file loaded');
+  }
+
+  #parse(text: string): WorkflowParse {
+    const profiles = this.#d.profiles?.();
+    return parseWorkflowFile(text, {
+      ...(profiles && { profiles }),
+      ...(this.#d.gates && { gates: this.#d.gates }),
+    });
+  }
+
+  /**
+   * No valid version in memory and a bad edit at the head: use the newest valid version of the
+   * file's history, so a restart does not drop what was in use before it. A commit that deleted
+   * the file ends the walk (what came before it was not in use); a failed walk is a log line.
+   */
+  async #lastValid(
+    projectKey: string,
+    read: WorkflowRead,
+  ): Promise<{ sha: string; workflow: Workflow } | undefined> {
+    if (!read.history) return undefined;
+    try {
+      for await (const older of read.history()) {
+        if (older.text === null) return undefined;
+        const parsed = this.#parse(older.text);
+        if (parsed.ok) return { sha: older.sha, workflow: parsed.workflow };
+      }
+    } catch (err) {
+      this.#d.log.warn({ err, project: projectKey }, 'workflow file: cannot read its history');
+    }
+    return undefined;
   }
 
   #entry(key: string): Entry {

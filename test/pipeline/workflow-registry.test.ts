@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { WorktreeManager } from '../../src/agents/worktrees.js';
 import { ManualClock } from '../../src/clock.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import { gitWorkflowReader, WorkflowRegistry } from '../../src/pipeline/workflow-registry.js';
 
 const GOOD = '---\ntestCommand: [make, check]\n---\n## developer\nBuild {{work_item.id}}.\n';
@@ -40,17 +41,34 @@ function forgeRepo() {
   };
   g(work, 'branch', 'feature/ET-1-x');
   const clock = new ManualClock();
-  const registry = new WorkflowRegistry({
-    sources: () => [{ key: 'ET', cloneUrl: bare, baseBranch: 'main' }],
-    read: gitWorkflowReader(
-      new WorktreeManager({ reposDir: join(root, 'repos'), worktreesDir: join(root, 'wt') }),
-    ),
-    clock,
-    log: silentLogger,
-    intervalMs: 60_000,
-    profiles: () => ['developer', 'reviewer', 'dev-alt'],
+  const worktrees = new WorktreeManager({
+    reposDir: join(root, 'repos'),
+    worktreesDir: join(root, 'wt'),
   });
-  return { commit, registry, clock };
+  /** A registry with nothing in memory, as `orch serve` has after a restart. */
+  const restart = (log: Logger = silentLogger) =>
+    new WorkflowRegistry({
+      sources: () => [{ key: 'ET', cloneUrl: bare, baseBranch: 'main' }],
+      read: gitWorkflowReader(worktrees),
+      clock,
+      log,
+      intervalMs: 60_000,
+      profiles: () => ['developer', 'reviewer', 'dev-alt'],
+    });
+  return { commit, registry: restart(), restart, clock };
+}
+
+const BAD = GOOD.replace('{{work_item.id}}', '{{work_item.owner}}');
+
+/** A logger that keeps its lines, to read what a pass said. */
+function recordingLogger() {
+  type Line = { msg: string; keptSha?: string | null };
+  const lines: Line[] = [];
+  const log = pino(
+    { level: 'info' },
+    { write: (line: string) => lines.push(JSON.parse(line) as Line) },
+  );
+  return { log, lines };
 }
 
 describe('workflow registry on a real repository', () => {
@@ -154,5 +172,81 @@ describe('workflow registry on a real repository', () => {
     expect(registry.status().ET).toMatchObject({ state: 'none', error: { sha: null } });
     registry.start();
     await registry.stop();
+  });
+
+  it("after a restart on a bad edit, uses the newest valid version of the history and reports the head's error", async () => {
+    const { commit, registry, restart } = forgeRepo();
+    commit('main', { '.orch/workflow.md': GOOD });
+    commit('main', { '.orch/workflow.md': BAD.replace('Build', 'Older bad') });
+    const good = commit('main', { '.orch/workflow.md': GOOD.replace('Build', 'Ship') });
+    await registry.runOnce();
+    expect(registry.status().ET).toMatchObject({ state: 'ok', sha: good });
+    commit('main', { '.orch/workflow.md': BAD });
+    const head = commit('main', { 'README.md': '# app, again\n' });
+
+    const { log, lines } = recordingLogger();
+    const restarted = restart(log);
+    await restarted.runOnce();
+    expect(restarted.current('ET')).toMatchObject({
+      testCommand: ['make', 'check'],
+      templates: { developer: 'Ship {{work_item.id}}.' },
+    });
+    const status = restarted.status().ET!;
+    expect(status).toMatchObject({ state: 'invalid', sha: good });
+    expect(status.error).toMatchObject({ sha: head });
+    expect(status.error?.message).toContain('unknown variable "{{work_item.owner}}"');
+    expect(restarted.block().projects.ET).toMatchObject({
+      state: 'invalid',
+      sha: good,
+      error: { sha: head },
+    });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'workflow file invalid: keeping the last valid version',
+        keptSha: good,
+      }),
+    );
+
+    const fixed = commit('main', { '.orch/workflow.md': GOOD.replace('Build', 'Fixed') });
+    await restarted.runOnce();
+    expect(restarted.status().ET).toMatchObject({ state: 'ok', sha: fixed, error: null });
+    expect(restarted.current('ET')?.templates.developer).toBe('Fixed {{work_item.id}}.');
+  });
+
+  it('after a restart on a bad edit, has no workflow when the file was deleted since its last valid version', async () => {
+    const { commit, restart } = forgeRepo();
+    commit('main', { '.orch/workflow.md': GOOD });
+    commit('main', { '.orch/workflow.md': null });
+    const bad = commit('main', { '.orch/workflow.md': BAD });
+
+    const { log, lines } = recordingLogger();
+    const restarted = restart(log);
+    await restarted.runOnce();
+    expect(restarted.current('ET')).toBeUndefined();
+    expect(restarted.status().ET).toMatchObject({
+      state: 'invalid',
+      sha: null,
+      error: { sha: bad },
+    });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'workflow file invalid: no valid version to keep',
+        keptSha: null,
+      }),
+    );
+  });
+
+  it('after a restart, has no workflow and reports the error when no version of the file was ever valid', async () => {
+    const { commit, restart } = forgeRepo();
+    commit('main', { '.orch/workflow.md': BAD });
+    const bad = commit('main', { '.orch/workflow.md': BAD.replace('Build', 'Still bad') });
+
+    const restarted = restart();
+    await restarted.runOnce();
+    expect(restarted.current('ET')).toBeUndefined();
+    const status = restarted.status().ET!;
+    expect(status).toMatchObject({ state: 'invalid', sha: null, loadedAtMs: null });
+    expect(status.error).toMatchObject({ sha: bad });
+    expect(status.error?.message).toContain('unknown variable "{{work_item.owner}}"');
   });
 });
