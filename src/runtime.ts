@@ -73,6 +73,7 @@ import { OutboxStore } from './store/outbox/outbox-store.js';
 import { OutboxWorker } from './outbox/outbox-worker.js';
 import { DEFAULT_OUTBOX_RETRY } from './outbox/outbox-retry.js';
 import { effectDeliverer } from './pipeline/effects.js';
+import { syncForgeBaseLogged } from './pipeline/forge-sync.js';
 import { pushBackDeliverer } from './pipeline/push-back.js';
 import { gitWorkflowReader, WorkflowRegistry } from './pipeline/workflow-registry.js';
 import { agentProfileOf, hooksByRepo, projectCaps } from './pipeline/workflow-overrides.js';
@@ -174,6 +175,7 @@ export async function createRuntime(o: RuntimeOptions) {
   const worktrees = new WorktreeManager({ reposDir, worktreesDir, hooks });
   const workspace = new GitWorkspace(worktrees);
   // Each project's `.orch/workflow.md` on its base branch, read through the same clones.
+  const readWorkflow = gitWorkflowReader(worktrees);
   const workflows = new WorkflowRegistry({
     sources: () =>
       projects.all().map((p) => ({
@@ -181,7 +183,22 @@ export async function createRuntime(o: RuntimeOptions) {
         cloneUrl: p.forge.cloneUrl(p.repo),
         baseBranch: p.baseBranch,
       })),
-    read: gitWorkflowReader(worktrees),
+    // A local forge's base branch first follows the user's repository (`forge.pushTo`,
+    // fast-forward only), so a workflow file committed there is seen.
+    read: async (source) => {
+      const p = projects.all().find((q) => q.key === source.key);
+      if (p?.pushTo !== undefined)
+        await syncForgeBaseLogged(
+          {
+            forgeRepo: source.cloneUrl,
+            from: p.pushTo,
+            baseBranch: source.baseBranch,
+            project: p.key,
+          },
+          log,
+        );
+      return readWorkflow(source);
+    },
     // `agents:` may name only configured profiles (`profiles` is created below; read per pass).
     profiles: () => profiles.kinds(),
     gates: (name) => gates.has(name),

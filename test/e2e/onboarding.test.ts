@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { createSampleRepo, SAMPLE_TEST_COMMAND } from '../../src/demo/sample-repo.js';
-import { gitMaybe } from '../../src/git/git.js';
+import { git, gitMaybe } from '../../src/git/git.js';
 import type { Task } from '../../src/pipeline/task.js';
 import { openDb } from '../../src/store/open-db.js';
 import { TaskStore } from '../../src/store/tasks/task-store.js';
@@ -144,12 +144,58 @@ it('takes a new user from orch init to a done item merged into their own reposit
       },
       240_000,
     );
-    expect(failed.message).toContain(
-      `git -C ${user} pull ${join(work, '.orch', 'forge', 'trails.git')} main`,
-    );
+    const forgeRepo = join(work, '.orch', 'forge', 'trails.git');
+    expect(failed.message).toContain(`git -C ${user} pull --no-rebase ${forgeRepo} main`);
     expect(await second()).toMatchObject({ state: 'done' });
     expect(await gitMaybe(['rev-parse', 'refs/heads/main'], { cwd: user })).toBe(mine);
     expect(readFileSync(join(user, 'README.md'), 'utf8')).toBe('# trails, being edited\n');
+
+    // The user drops the edit, runs the hint's pull (works on current git), and commits a file
+    // of their own: the forge follows (fast-forward), the next item's branch has the file, and
+    // its push back succeeds with both in the user's repository.
+    const ug = (...args: string[]) =>
+      git(['-c', 'user.name=u', '-c', 'user.email=u@u', ...args], { cwd: user });
+    await ug('checkout', '--', 'README.md');
+    await ug('pull', '--quiet', '--no-rebase', forgeRepo, 'main');
+    writeFileSync(join(user, 'NOTES.md'), '# notes of my own\n');
+    await ug('add', 'NOTES.md');
+    await ug('commit', '--quiet', '-m', 'my notes');
+    const notes = await ug('rev-parse', 'HEAD');
+    await until(
+      'the forge to follow the user',
+      async () =>
+        (await gitMaybe(['merge-base', '--is-ancestor', notes, 'main'], { cwd: forgeRepo })) !==
+        null
+          ? true
+          : null,
+      60_000,
+    );
+    expect((await orch('task', 'create', '--project', 'TR', '--title', 'Notes')).code).toBe(0);
+    const third = async () => (await tasks.byWorkItem('TR-003')) ?? null;
+    const pushed = await until(
+      'the third push back',
+      async () => {
+        const t = await third();
+        if (t?.state === 'awaiting_approval')
+          await orch('task', 'approve', 'TR-003', '--as', 'alice');
+        if (t?.state === 'blocked') throw new Error(`TR-003 blocked: ${t.lastError ?? ''}`);
+        const ev = t ? await tasks.events(t.id) : [];
+        const bad = ev.find((x) => x.type === 'push_back_failed');
+        if (bad) throw new Error(bad.message);
+        return ev.find((x) => x.type === 'pushed_back') ?? null;
+      },
+      240_000,
+    );
+    expect(pushed.type).toBe('pushed_back');
+    const branch = (await third())?.branch ?? '';
+    expect(await gitMaybe(['merge-base', '--is-ancestor', notes, branch], { cwd: forgeRepo })).toBe(
+      '',
+    );
+    expect(await gitMaybe(['rev-parse', 'refs/heads/main'], { cwd: user })).toBe(
+      await gitMaybe(['rev-parse', 'refs/heads/main'], { cwd: forgeRepo }),
+    );
+    expect(readFileSync(join(user, 'NOTES.md'), 'utf8')).toBe('# notes of my own\n');
+    expect(existsSync(join(user, 'docs', 'work-items', 'TR-003', '01-brd.md'))).toBe(true);
   } finally {
     if (server.exitCode === null) {
       server.kill('SIGTERM');

@@ -1,9 +1,23 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isLocalPath, pushBaseBranch, pushRefusal } from '../../src/pipeline/push-back.js';
+import { silentLogger } from '../../src/log.js';
+import {
+  isLocalPath,
+  pushBackMerging,
+  pushBaseBranch,
+  pushRefusal,
+} from '../../src/pipeline/push-back.js';
 
 const g = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
@@ -63,7 +77,7 @@ describe('pushing the merged base branch back to the user repository', () => {
     expect(r).toMatchObject({
       kind: 'refused',
       why: 'checked_out',
-      hint: `git -C ${user} pull ${forge} main`,
+      hint: `git -C ${user} pull --no-rebase ${forge} main && git -C ${user} push ${forge} main`,
     });
     expect(g(user, 'rev-parse', 'main')).toBe(before);
     expect(readFileSync(join(user, 'README.md'), 'utf8')).toBe('# app, edited\n');
@@ -93,6 +107,86 @@ describe('pushing the merged base branch back to the user repository', () => {
     expect(r).toEqual({ kind: 'pushed', sha });
     expect(g(user, 'rev-parse', 'main')).toBe(sha);
     expect(g(user, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('work');
+  });
+});
+
+/** A commit on the user's checked-out main. */
+function commitInUser(user: string, file: string, text = `${file}\n`): string {
+  writeFileSync(join(user, file), text);
+  g(user, 'add', '-A');
+  g(user, 'commit', '--quiet', '-m', `user ${file}`);
+  return g(user, 'rev-parse', 'HEAD');
+}
+
+describe('push-back when the user repository and the forge both moved', () => {
+  const roots: string[] = [];
+  afterEach(() => {
+    for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+  });
+  /** Orch's temporary merge clones go to TMPDIR, here a directory of the test's own. */
+  const savedTmp = process.env.TMPDIR;
+  afterEach(() => {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+  });
+  const ownTmp = (root: string) => {
+    const dir = join(root, 'tmp');
+    mkdirSync(dir);
+    process.env.TMPDIR = dir;
+    return () => readdirSync(dir).length;
+  };
+
+  it('takes in a user commit by fast-forward when the forge did not move', async () => {
+    const { root, user, forge } = setup();
+    roots.push(root);
+    const mine = commitInUser(user, 'local.txt');
+    const r = await pushBackMerging(
+      { forgeRepo: forge, to: user, baseBranch: 'main' },
+      silentLogger,
+    );
+    expect(r).toEqual({ kind: 'pushed', sha: mine });
+    expect(g(forge, 'rev-parse', 'main')).toBe(mine);
+  });
+
+  it('merges both changes; the user repository and the forge end equal', async () => {
+    const { root, user, forge } = setup();
+    roots.push(root);
+    const temps = ownTmp(root);
+    const merged = mergeInForge(root, forge, 'feature.txt');
+    const mine = commitInUser(user, 'local.txt');
+    const r = await pushBackMerging(
+      { forgeRepo: forge, to: user, baseBranch: 'main' },
+      silentLogger,
+    );
+    expect(r.kind).toBe('pushed');
+    const head = g(user, 'rev-parse', 'main');
+    expect(g(forge, 'rev-parse', 'main')).toBe(head);
+    expect(g(user, 'rev-parse', `${head}^1`)).toBe(merged);
+    expect(g(user, 'rev-parse', `${head}^2`)).toBe(mine);
+    expect(readFileSync(join(user, 'feature.txt'), 'utf8')).toBe('feature.txt\n');
+    expect(readFileSync(join(user, 'local.txt'), 'utf8')).toBe('local.txt\n');
+    expect(g(user, 'status', '--porcelain')).toBe('');
+    expect(temps()).toBe(0);
+  });
+
+  it('reports a conflict with the file and the commands, leaving both repositories as they were', async () => {
+    const { root, user, forge } = setup();
+    roots.push(root);
+    const temps = ownTmp(root);
+    const theirs = mergeInForge(root, forge, 'README.md');
+    const mine = commitInUser(user, 'README.md', '# mine\n');
+    const r = await pushBackMerging(
+      { forgeRepo: forge, to: user, baseBranch: 'main' },
+      silentLogger,
+    );
+    expect(r).toMatchObject({ kind: 'refused', why: 'conflict', files: ['README.md'] });
+    if (r.kind !== 'refused') throw new Error('expected a refusal');
+    expect(r.hint).toContain(`git -C ${user} pull --no-rebase ${forge} main`);
+    expect(r.hint).toContain(`git -C ${user} push ${forge} main`);
+    expect(g(forge, 'rev-parse', 'main')).toBe(theirs);
+    expect(g(user, 'rev-parse', 'main')).toBe(mine);
+    expect(g(user, 'status', '--porcelain')).toBe('');
+    expect(temps()).toBe(0);
   });
 });
 
