@@ -7,6 +7,7 @@ import { hooksSchema } from '../config/workspace-hooks-config.js';
 import { overridePipeline } from './build-projects.js';
 import type { PipelineDef } from './stages.js';
 import type { HooksConfig } from '../agents/workspace-hooks.js';
+import { PIPELINE_ROLES, type PipelineRole } from '../agents/agents-config.js';
 
 /**
  * A repository's own workflow file, `.orch/workflow.md` on its base branch (issue 18): YAML front
@@ -19,16 +20,9 @@ import type { HooksConfig } from '../agents/workspace-hooks.js';
 /** Where the file lives in the target repository. */
 export const WORKFLOW_FILE_PATH = '.orch/workflow.md';
 
-/** The roles a section may name. */
-export const WORKFLOW_ROLES = [
-  'analyst',
-  'architect',
-  'developer',
-  'reviewer',
-  'tester',
-  'deployer',
-] as const;
-export type WorkflowRole = (typeof WORKFLOW_ROLES)[number];
+/** The roles a section may name: the pipeline's agent roles. */
+export const WORKFLOW_ROLES = PIPELINE_ROLES;
+export type WorkflowRole = PipelineRole;
 
 /** The variables a template may use (`{{ name }}`, whitespace inside the braces allowed). */
 export const TEMPLATE_VARIABLES = [
