@@ -1,3 +1,8 @@
+// Over 400 lines: this is the composition root, where every store, gate, daemon and loop is
+// built and wired in start order (reading it top to bottom is reading the start-up sequence).
+// Planned split, not done yet: the workspace wiring (hooks, worktrees, workflow registry,
+// forge sync) into runtime-workspaces.ts and the housekeeping daemons into
+// runtime-housekeeping.ts, each a function returning what the runtime exposes.
 import { freezeRepo, SerialGate } from './pipeline/serial-gate.js';
 import { SerialGateRepo } from './store/serial-gate/serial-gate-repo.js';
 import { CoverageRepo } from './store/coverage/coverage-repo.js';

@@ -1,3 +1,5 @@
+// Slightly over 400 lines: one run's life (prepare, budget, hooks, spawn, watch, conclude) in
+// order; the budget and hook steps already live in budget-gate.ts and run-hooks.ts.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertNever, OrchError } from '../errors.js';

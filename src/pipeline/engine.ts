@@ -1,3 +1,7 @@
+// Over 400 lines: the engine is the one place a task changes stage (advance, rollback, block,
+// defer, apply) and its transaction; splitting it would scatter the invariant "every change is
+// one guarded transaction". The gate context (gateContext, coverage, visit start) is the part
+// that could move out (pipeline/gate-context.ts) — not done yet.
 import type { AutoLabelPolicy } from './auto-labels.js';
 import type { Clock } from '../clock.js';
 import type { CoverageCheck, GateContext, GateResult } from '../gates/gate.js';

@@ -1,3 +1,7 @@
+// Over 400 lines: the pipeline's entry points (agent finished, comments, approve/reject/answer,
+// changes requested, red gate reports) share one guarded-transition idiom. Planned split, not
+// done yet: the human actions (onComment, approve, reject, answer, changesRequested) into
+// pipeline/human-actions.ts.
 import { readFile } from 'node:fs/promises';
 import type { GateResult } from '../gates/gate.js';
 import { OrchError } from '../errors.js';
