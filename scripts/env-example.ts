@@ -102,6 +102,20 @@ const GROUPS: readonly Group[] = [
         'Clone/push base URL when it differs from ORCH_GITEA_URL, e.g. ssh://git@gitea:2222.',
       ORCH_GITEA_WEBHOOK_SECRET: 'Secret. Gitea webhook secret; unset rejects every delivery.',
       ORCH_GITEA_BOT_USERNAME: "Gitea login of the token's user; events it causes are ignored.",
+      ORCH_GITHUB_TOKEN:
+        'Secret. GitHub token (fine-grained or classic `repo`); or use the App settings below.',
+      ORCH_GITHUB_APP_ID: 'GitHub App id (with its private key, instead of a token).',
+      ORCH_GITHUB_APP_PRIVATE_KEY: 'Secret. GitHub App private key (PEM; \\n escapes accepted).',
+      ORCH_GITHUB_APP_PRIVATE_KEY_FILE: 'File holding the GitHub App private key (PEM).',
+      ORCH_GITHUB_APP_INSTALLATION_ID:
+        "GitHub App installation id; unset = found per repository's owner.",
+      ORCH_GITHUB_API_URL: 'GitHub REST API; GitHub Enterprise Server: https://<host>/api/v3.',
+      ORCH_GITHUB_GIT_URL:
+        'Clone/push base URL instead of https://<host>/<owner>/<name>.git, e.g. ssh://git@github.com.',
+      ORCH_GITHUB_WEBHOOK_SECRET:
+        'Secret. GitHub webhook secret (16+ chars); unset rejects every delivery.',
+      ORCH_GITHUB_BOT_LOGIN:
+        "Orch's GitHub login, or the App's slug; events it causes are ignored.",
       ORCH_TELEGRAM_BOT_TOKEN: 'Secret. Telegram bot token; notifications need it and the chat id.',
       ORCH_TELEGRAM_CHAT_ID: 'Chat that receives notifications (negative for groups).',
       ORCH_TELEGRAM_API_URL: 'Bot API base URL.',

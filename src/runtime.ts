@@ -21,7 +21,7 @@ import { checkOwnership, type OwnershipReport } from './housekeeping/fs-ownershi
 import { safeNotify } from './integrations/notify/notifier.js';
 import { systemClock, type Clock } from './clock.js';
 import { agentBaseEnv, childBaseEnv } from './config/child-env.js';
-import { secretMasker, secretValues } from './config/secret-masker.js';
+import { pemSecretLines, secretMasker, secretValues } from './config/secret-masker.js';
 import type { ConfigFile } from './config/config-file.js';
 import type { Config } from './config/config.js';
 import { leasedMergeGate, type MergeLock } from './gates/merge/merge-gate.js';
@@ -56,13 +56,14 @@ import { openDb } from './store/open-db.js';
 import { assertGatesKnown, buildProjects } from './pipeline/build-projects.js';
 import { integrationSettings } from './config/integrations.js';
 import { parseProjects } from './config/projects.js';
-import { itemBudgetGate } from './pipeline/item-budget.js';
+import { itemBudgetGate, projectBudget } from './pipeline/item-budget.js';
 import { securityGateConfigFromEnv } from './gates/security/index.js';
 import { securityGate } from './gates/security-gate-adapter.js';
 import { createSelfDeploy } from './gates/self-deploy/self-deploy.js';
 import { deployStatusGate } from './gates/self-deploy/self-deploy-gate.js';
 import { finishSelfDeploys } from './pipeline/self-deploy-startup.js';
 import { GiteaClient } from './integrations/gitea/gitea-client.js';
+import { githubParts, learnGithubBotLogin } from './integrations/github/github-parts.js';
 import { integrationRetry } from './integrations/http/integration-error.js';
 import { PlaneClient } from './integrations/plane/plane-client.js';
 import { TelegramNotifier } from './integrations/telegram/telegram-notifier.js';
@@ -115,7 +116,13 @@ export async function createRuntime(o: RuntimeOptions) {
   // One masker for the process: every text that may quote captured output (gate evidence, job
   // and run errors, last_error, the timeline, outbox effects, notifications, served logs, the
   // security report) is stored or sent without Orch's secrets.
-  const mask = secretMasker(secretValues({ ...config.env, ORCH_DB_URL: config.dbUrl }));
+  const mask = secretMasker([
+    ...secretValues({ ...config.env, ORCH_DB_URL: config.dbUrl }),
+    // A GitHub App key read from ORCH_GITHUB_APP_PRIVATE_KEY_FILE is in no env value.
+    ...(integrations.github?.auth.kind === 'app'
+      ? pemSecretLines(integrations.github.auth.privateKeyPem)
+      : []),
+  ]);
   const rawNotifier =
     o.notifier ??
     (integrations.telegram.botToken
@@ -148,6 +155,11 @@ export async function createRuntime(o: RuntimeOptions) {
         botUsername: integrations.gitea.botUsername,
       })
     : null;
+  const github = githubParts(integrations.github, {
+    clock,
+    log,
+    gitUrl: config.env.ORCH_GITHUB_GIT_URL,
+  });
   const queue = new JobQueue(db, {
     clock,
     retry: config.queue.retry,
@@ -159,7 +171,13 @@ export async function createRuntime(o: RuntimeOptions) {
   const projects = new ProjectRegistry(
     o.projects
       ? o.projects({ db, forge, tracker })
-      : buildProjects(projectsConfig, { localForge: forge, localTracker: tracker, plane, gitea }),
+      : buildProjects(projectsConfig, {
+          localForge: forge,
+          localTracker: tracker,
+          plane,
+          gitea,
+          github,
+        }),
   );
 
   const reposDir = config.env.ORCH_REPOS_DIR ?? join(config.dataDir, 'repos');
@@ -418,6 +436,11 @@ export async function createRuntime(o: RuntimeOptions) {
   // The process's Prometheus registry, shared with the HTTP server: the pools count local claims.
   const metrics = new OrchMetrics();
   const countClaims = (jobs: readonly Job[]) => metrics.recordClaims(jobs, 'local');
+  const webhookBot = {
+    planeUserId: integrations.plane?.botUserId,
+    giteaUsername: integrations.gitea?.botUsername,
+    githubLogin: integrations.github?.botLogin,
+  };
   const webhookIntake = new WebhookIntake({
     queue,
     clock,
@@ -425,10 +448,7 @@ export async function createRuntime(o: RuntimeOptions) {
     projects: projectsConfig,
     secrets: integrations.webhookSecrets,
     allowUnsigned: o.allowUnsignedWebhooks ?? false,
-    bot: {
-      planeUserId: integrations.plane?.botUserId,
-      giteaUsername: integrations.gitea?.botUsername,
-    },
+    bot: webhookBot,
   });
   const webhookHandler = new WebhookHandler(pipeline, workspace, log, {
     ciStatusEvents: () => config.env.ORCH_CI_STATUS_EVENTS_ENABLED,
@@ -462,6 +482,7 @@ export async function createRuntime(o: RuntimeOptions) {
     handlers: {
       [WEBHOOK_JOB_KINDS.plane]: handleWebhook,
       [WEBHOOK_JOB_KINDS.gitea]: handleWebhook,
+      [WEBHOOK_JOB_KINDS.github]: handleWebhook,
     },
   });
   const postDeployDeps = {
@@ -577,6 +598,17 @@ export async function createRuntime(o: RuntimeOptions) {
     worktreeGc,
     /** The projects' workflow files (the `workflow` block of /queue). */
     workflows,
+    /** The repository clones the dashboard reads branches from (src/pipeline/branch-files.ts). */
+    worktrees,
+    /** The global `budget:` and a project's resolved budget (the dashboard's cost block). */
+    budget: {
+      global: o.configFile.budget,
+      of: (projectKey: string) =>
+        projectBudget(
+          { global: o.configFile.budget, projects: projectsConfig, workflows },
+          projectKey,
+        ),
+    },
     diskMonitor,
     /** The start-up ownership check's report (the `fs_ownership` block). */
     ownership: () => ownership,
@@ -621,6 +653,7 @@ export async function createRuntime(o: RuntimeOptions) {
       webhookHandlers.start();
       recheckHandlers.start();
       if (options.daemons !== false) {
+        learnGithubBotLogin(github, webhookBot, log);
         recovery.reconciler.start();
         recovery.reaper.start();
         recovery.history.start();

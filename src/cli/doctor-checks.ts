@@ -9,7 +9,7 @@ import {
   resolveBinary,
   type PreflightTarget,
 } from '../agents/preflight.js';
-import type { ProjectConfig } from '../config/projects.js';
+import { usesGithub, type ProjectConfig } from '../config/projects.js';
 import type { IntegrationSettings } from '../config/integrations.js';
 import type { Clock } from '../clock.js';
 import type { GiteaClient } from '../integrations/gitea/gitea-client.js';
@@ -232,7 +232,13 @@ export async function giteaStartupProblems(
   return checks.filter((c) => c.status === 'fail').map((c) => c.detail);
 }
 
-/** A configured source without its webhook secret rejects every delivery. */
+/** GitHub webhook secrets shorter than this are refused by `orch doctor` (guessable). */
+export const MIN_GITHUB_WEBHOOK_SECRET_LENGTH = 16;
+
+/**
+ * A configured source without its webhook secret rejects every delivery; a GitHub secret shorter
+ * than 16 characters fails too.
+ */
 export function checkWebhookSecrets(
   s: IntegrationSettings,
   projects: readonly ProjectConfig[],
@@ -240,14 +246,26 @@ export function checkWebhookSecrets(
   const uses = {
     plane: s.plane !== null || projects.some((p) => p.tracker.kind === 'plane'),
     gitea: s.gitea !== null || projects.some((p) => p.forge.kind === 'gitea'),
+    github: s.github !== null || projects.some(usesGithub),
   };
-  return (['plane', 'gitea'] as const).map((source): DoctorCheck => {
+  return (['plane', 'gitea', 'github'] as const).map((source): DoctorCheck => {
     const name = `webhook secret ${source}`;
     const env = `ORCH_${source.toUpperCase()}_WEBHOOK_SECRET`;
     if (!uses[source]) return { name, status: 'skip', detail: `${source} not configured` };
-    return s.webhookSecrets[source]
-      ? { name, status: 'ok', detail: `${env} is set` }
-      : { name, status: 'fail', detail: `${env} is not set: every ${source} delivery is rejected` };
+    const secret = s.webhookSecrets[source];
+    if (!secret)
+      return {
+        name,
+        status: 'fail',
+        detail: `${env} is not set: every ${source} delivery is rejected`,
+      };
+    if (source === 'github' && secret.length < MIN_GITHUB_WEBHOOK_SECRET_LENGTH)
+      return {
+        name,
+        status: 'fail',
+        detail: `${env} has ${secret.length} characters: use at least ${MIN_GITHUB_WEBHOOK_SECRET_LENGTH}`,
+      };
+    return { name, status: 'ok', detail: `${env} is set` };
   });
 }
 

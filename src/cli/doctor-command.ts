@@ -7,6 +7,7 @@ import { loadConfigFile } from '../config/config-file.js';
 import { integrationSettings } from '../config/integrations.js';
 import { parseProjects } from '../config/projects.js';
 import { GiteaClient } from '../integrations/gitea/gitea-client.js';
+import { GithubClient } from '../integrations/github/github-client.js';
 import { PlaneClient } from '../integrations/plane/plane-client.js';
 import { TelegramNotifier } from '../integrations/telegram/telegram-notifier.js';
 import { createLogger } from '../log.js';
@@ -22,6 +23,7 @@ import {
   checkWorkflowFiles,
   type DoctorCheck,
 } from './doctor-checks.js';
+import { checkGithubProjects } from './doctor-github.js';
 import { printJson } from './output.js';
 import {
   checkProjectRepos,
@@ -44,7 +46,7 @@ interface DoctorFlags {
 export function doctorCommand(): Command {
   return new Command('doctor')
     .description(
-      'check the database, agent CLIs, Plane, Gitea, Telegram and disk; exit 1 on a failure',
+      'check the database, agent CLIs, Plane, Gitea, GitHub, Telegram and disk; exit 1 on a failure',
     )
     .option('--db <url>', 'database URL (default: ORCH_DB_URL or sqlite:./.orch/orch.db)')
     .option('--config <file>', 'orch.config.yaml (default: ORCH_CONFIG or ./orch.config.yaml)')
@@ -87,6 +89,14 @@ export async function runDoctor(flags: DoctorFlags): Promise<DoctorCheck[]> {
         projects: projectsConfig,
       })
     : null;
+  const github = s.github
+    ? new GithubClient({
+        apiUrl: s.github.apiUrl,
+        auth: s.github.auth,
+        clock,
+        rateLimit: { maxRetries: 0, maxWaitMs: 0 },
+      })
+    : null;
   const telegram = s.telegram.botToken
     ? new TelegramNotifier({
         token: s.telegram.botToken,
@@ -110,6 +120,7 @@ export async function runDoctor(flags: DoctorFlags): Promise<DoctorCheck[]> {
   checks.push(...(await checkAgents(profiles, { clock, env })));
   checks.push(...(await checkTracker(plane, projects)));
   checks.push(...(await checkForge(gitea, projects)));
+  checks.push(...(await checkGithubProjects(s.github, github, projects)));
   checks.push(...checkProjectRepos(projects, config.dataDir).map(projectRepoLine));
   checks.push(
     ...checkPushTargets(projects).map((c): DoctorCheck => ({

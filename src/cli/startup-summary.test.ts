@@ -76,8 +76,9 @@ describe('startupSummary', () => {
       integrations: {
         plane: true,
         gitea: false,
+        github: false,
         telegram: true,
-        webhookSecrets: { plane: true, gitea: false },
+        webhookSecrets: { plane: true, gitea: false, github: false },
       },
       auth: { adminToken: true, viewerToken: false, publicRead: false },
     });

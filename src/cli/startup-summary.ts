@@ -24,8 +24,9 @@ export interface StartupSummary {
   integrations: {
     plane: boolean;
     gitea: boolean;
+    github: boolean;
     telegram: boolean;
-    webhookSecrets: { plane: boolean; gitea: boolean };
+    webhookSecrets: { plane: boolean; gitea: boolean; github: boolean };
   };
   auth: { adminToken: boolean; viewerToken: boolean; publicRead: boolean };
 }
@@ -90,10 +91,12 @@ export function startupSummary(o: {
     integrations: {
       plane: integrations.plane !== null,
       gitea: integrations.gitea !== null,
+      github: integrations.github !== null,
       telegram: Boolean(integrations.telegram.botToken && integrations.telegram.chatId),
       webhookSecrets: {
         plane: Boolean(integrations.webhookSecrets.plane),
         gitea: Boolean(integrations.webhookSecrets.gitea),
+        github: Boolean(integrations.webhookSecrets.github),
       },
     },
     auth: {

@@ -148,6 +148,22 @@ export const envSchema = z.object({
   ORCH_GITEA_GIT_URL: z.string().optional(),
   ORCH_GITEA_WEBHOOK_SECRET: z.string().optional(),
   ORCH_GITEA_BOT_USERNAME: z.string().optional(),
+  // GitHub (docs/integrations.md "GitHub"): a token, or a GitHub App's id + private key.
+  ORCH_GITHUB_TOKEN: z.string().optional(),
+  ORCH_GITHUB_APP_ID: z.string().optional(),
+  /** The App's private key (PEM; `\n` escapes are accepted for one-line env files). */
+  ORCH_GITHUB_APP_PRIVATE_KEY: z.string().optional(),
+  /** A file holding the App's private key, read at start-up (instead of the variable above). */
+  ORCH_GITHUB_APP_PRIVATE_KEY_FILE: z.string().optional(),
+  /** The App installation; absent = looked up from each repository. */
+  ORCH_GITHUB_APP_INSTALLATION_ID: z.string().optional(),
+  /** REST API base: `https://<host>/api/v3` for GitHub Enterprise Server. */
+  ORCH_GITHUB_API_URL: z.url().default('https://api.github.com'),
+  ORCH_GITHUB_WEBHOOK_SECRET: z.string().optional(),
+  /** Git base URL for clone/push instead of https://<host>/<owner>/<name>.git (e.g. ssh://…). */
+  ORCH_GITHUB_GIT_URL: z.string().optional(),
+  /** Orch's own GitHub login (or the App's slug): its events are never acted upon. */
+  ORCH_GITHUB_BOT_LOGIN: z.string().optional(),
   ORCH_TELEGRAM_BOT_TOKEN: z.string().optional(),
   ORCH_TELEGRAM_CHAT_ID: z.string().optional(),
   ORCH_TELEGRAM_API_URL: z.url().default('https://api.telegram.org'),

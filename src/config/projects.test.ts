@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { isOrchError } from '../errors.js';
+import type { Forge } from '../integrations/forge/forge.js';
+import type { Tracker } from '../integrations/tracker/tracker.js';
+import { buildProjects } from '../pipeline/build-projects.js';
 import { parseProjects } from './projects.js';
 
 const YAML = `
@@ -26,6 +29,61 @@ function codeOf(fn: () => unknown): string | undefined {
   }
   return undefined;
 }
+
+const GITHUB_YAML = `
+projects:
+  - key: GH
+    repo: trails
+    tracker: { kind: github, repo: acme/Trails, approvers: [ann] }
+    forge: { kind: github, repo: acme/Trails, mergeMethod: squash }
+`;
+
+describe('GitHub projects', () => {
+  it('accepts kind github with its options and defaults, and finds the project by owner/name', () => {
+    const reg = parseProjects((parse(GITHUB_YAML) as { projects: unknown }).projects);
+    const gh = reg.byGithubRepo('ACME/trails');
+    expect(gh?.tracker).toEqual({
+      kind: 'github',
+      repo: 'acme/Trails',
+      label: 'orch',
+      approvers: ['ann'],
+    });
+    expect(gh?.forge).toEqual({
+      kind: 'github',
+      repo: 'acme/Trails',
+      baseBranch: 'main',
+      mergeMethod: 'squash',
+    });
+  });
+
+  it('rejects a repo that is not owner/name, an unknown merge method and unknown keys', () => {
+    const bad = (forge: unknown) => () => parseProjects([{ key: 'GH', repo: 'trails', forge }]);
+    expect(codeOf(bad({ kind: 'github', repo: 'trails' }))).toBe('CONFIG_INVALID');
+    expect(codeOf(bad({ kind: 'github', repo: 'a/b', mergeMethod: 'fast' }))).toBe(
+      'CONFIG_INVALID',
+    );
+    expect(codeOf(bad({ kind: 'github', repo: 'a/b', owner: 'a' }))).toBe('CONFIG_INVALID');
+  });
+
+  it('refuses to start a GitHub project without a token or App credentials', () => {
+    const reg = parseProjects((parse(GITHUB_YAML) as { projects: unknown }).projects);
+    const local = {} as Forge & Tracker;
+    const parts = { localForge: local, localTracker: local, plane: null, gitea: null };
+    expect(codeOf(() => buildProjects(reg, { ...parts, github: null }))).toBe(
+      'GITHUB_AUTH_MISSING',
+    );
+    const made: string[] = [];
+    const [project] = buildProjects(reg, {
+      ...parts,
+      github: {
+        tracker: (c) => (made.push(`tracker ${c.repo} ${c.label}`), local),
+        forge: (c) => (made.push(`forge ${c.repo} ${c.mergeMethod ?? '-'}`), local),
+      },
+    });
+    expect(made).toEqual(['tracker acme/Trails orch', 'forge acme/Trails squash']);
+    expect(project).toMatchObject({ trackerProjectId: 'acme/Trails', approvers: ['ann'] });
+  });
+});
 
 describe('parseProjects', () => {
   it('parses Plane/Gitea and all-local projects with defaults, and looks them up', () => {

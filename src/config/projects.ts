@@ -33,6 +33,12 @@ const statesSchema = z.strictObject(
   >,
 );
 
+/** A GitHub repository as `owner/name`. */
+const githubRepo = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'repo must be owner/name');
+
 const trackerSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('local'),
@@ -44,6 +50,17 @@ const trackerSchema = z.discriminatedUnion('kind', [
     projectId: name.describe('Plane project uuid'),
     states: statesSchema,
     approvers: z.array(name).default([]),
+  }),
+  z.strictObject({
+    kind: z.literal('github'),
+    /** The repository whose issues are the work items (`owner/name`). */
+    repo: githubRepo,
+    /** Issues carrying this label are taken in (on open, or when it is added). */
+    label: name.default('orch'),
+    /** GitHub logins that may approve, reject, resume or stop by comment. */
+    approvers: z.array(name).default([]),
+    /** The reconciler also takes in issues assigned to this login (webhooks: the label only). */
+    assignee: name.optional(),
   }),
 ]);
 
@@ -62,6 +79,14 @@ const forgeSchema = z.discriminatedUnion('kind', [
     owner: name,
     repo: name,
     baseBranch: name.default('main'),
+  }),
+  z.strictObject({
+    kind: z.literal('github'),
+    /** The repository pull requests are opened in (`owner/name`). */
+    repo: githubRepo,
+    baseBranch: name.default('main'),
+    /** How Orch merges a pull request; absent = GitHub's default (a merge commit). */
+    mergeMethod: z.enum(['merge', 'squash', 'rebase']).optional(),
   }),
 ]);
 
@@ -222,6 +247,8 @@ export type TrackerConfig = ProjectConfig['tracker'];
 export type ForgeConfig = ProjectConfig['forge'];
 export type PlaneTrackerConfig = Extract<TrackerConfig, { kind: 'plane' }>;
 export type GiteaForgeConfig = Extract<ForgeConfig, { kind: 'gitea' }>;
+export type GithubTrackerConfig = Extract<TrackerConfig, { kind: 'github' }>;
+export type GithubForgeConfig = Extract<ForgeConfig, { kind: 'github' }>;
 
 /** Lookups over the configured projects; every key is unique (checked when parsing). */
 export interface ProjectsConfig {
@@ -232,6 +259,11 @@ export interface ProjectsConfig {
   byPlaneProject(projectId: string): ProjectConfig | undefined;
   /** The project whose Gitea repository is `owner/name` (case-insensitive, as Gitea is). */
   byGiteaRepo(fullName: string): ProjectConfig | undefined;
+  /**
+   * The project whose GitHub tracker or forge repository is `owner/name` (case-insensitive, as
+   * GitHub is).
+   */
+  byGithubRepo(fullName: string): ProjectConfig | undefined;
 }
 
 function duplicates(values: readonly string[]): string[] {
@@ -242,6 +274,17 @@ export function giteaFullName(forge: GiteaForgeConfig): string {
   return `${forge.owner}/${forge.repo}`.toLowerCase();
 }
 
+/** The GitHub repositories (`owner/name`, lower-cased) a project's tracker and forge name. */
+export function githubRepos(p: ProjectConfig): string[] {
+  const repos = [p.tracker, p.forge].flatMap((s) => (s.kind === 'github' ? [s.repo] : []));
+  return [...new Set(repos.map((r) => r.toLowerCase()))];
+}
+
+/** Whether the project uses GitHub as its tracker or its forge. */
+export function usesGithub(p: ProjectConfig): boolean {
+  return p.tracker.kind === 'github' || p.forge.kind === 'github';
+}
+
 export function createProjectsConfig(projects: readonly ProjectConfig[]): ProjectsConfig {
   const plane = (p: ProjectConfig) => (p.tracker.kind === 'plane' ? p.tracker.projectId : null);
   const gitea = (p: ProjectConfig) => (p.forge.kind === 'gitea' ? giteaFullName(p.forge) : null);
@@ -250,6 +293,7 @@ export function createProjectsConfig(projects: readonly ProjectConfig[]): Projec
     ['repo', projects.map((p) => p.repo)],
     ['tracker.projectId', projects.map(plane)],
     ['forge owner/repo', projects.map(gitea)],
+    ['GitHub repo', projects.flatMap(githubRepos)],
   ];
   for (const [what, values] of checks) {
     const dup = duplicates(values.filter((v): v is string => v !== null));
@@ -263,6 +307,7 @@ export function createProjectsConfig(projects: readonly ProjectConfig[]): Projec
     byRepo: (repo) => projects.find((p) => p.repo === repo),
     byPlaneProject: (id) => projects.find((p) => plane(p) === id),
     byGiteaRepo: (full) => projects.find((p) => gitea(p) === full.toLowerCase()),
+    byGithubRepo: (full) => projects.find((p) => githubRepos(p).includes(full.toLowerCase())),
   };
 }
 

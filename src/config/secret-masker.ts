@@ -9,6 +9,9 @@ export const SECRET_ENV_NAMES = [
   'ORCH_PLANE_WEBHOOK_SECRET',
   'ORCH_GITEA_TOKEN',
   'ORCH_GITEA_WEBHOOK_SECRET',
+  'ORCH_GITHUB_TOKEN',
+  'ORCH_GITHUB_APP_PRIVATE_KEY',
+  'ORCH_GITHUB_WEBHOOK_SECRET',
   'ORCH_TELEGRAM_BOT_TOKEN',
 ] as const;
 
@@ -38,11 +41,25 @@ export function secretValues(env: Readonly<Record<string, unknown>>): string[] {
     const v = env[name];
     if (typeof v === 'string') out.push(v);
   }
+  const pem = env.ORCH_GITHUB_APP_PRIVATE_KEY;
+  if (typeof pem === 'string') out.push(...pemSecretLines(pem));
   const dbUrl = typeof env.ORCH_DB_URL === 'string' ? env.ORCH_DB_URL : undefined;
   const passwords = dbUrlPasswords(dbUrl);
   if (passwords.length > 0 && dbUrl) out.push(dbUrl);
   out.push(...passwords);
   return out.filter((v) => v.length >= MIN_SECRET_LENGTH);
+}
+
+/**
+ * Pure: the base64 lines of a PEM private key (real newlines or `\n` escapes), each masked on
+ * its own: a key quoted in a log is often re-wrapped or cut, and any one line of it is secret.
+ */
+export function pemSecretLines(pem: string): string[] {
+  return pem
+    .replace(/\\n/g, '\n')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('-----'));
 }
 
 /** Masks nothing: the default where no secrets are configured (tests, tools). */

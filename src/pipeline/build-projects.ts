@@ -1,7 +1,12 @@
-import type { ProjectConfig, ProjectsConfig } from '../config/projects.js';
+import type {
+  GithubForgeConfig,
+  GithubTrackerConfig,
+  ProjectConfig,
+  ProjectsConfig,
+} from '../config/projects.js';
 import type { DeployStep, ProjectDeploy } from '../gates/deploy-step.js';
 import type { ProvenanceSource } from '../gates/staging-provenance.js';
-import { OrchError } from '../errors.js';
+import { assertNever, OrchError } from '../errors.js';
 import type { Forge } from '../integrations/forge/forge.js';
 import type { Tracker } from '../integrations/tracker/tracker.js';
 import type { PostDeployConfig } from './post-deploy.js';
@@ -15,17 +20,69 @@ export interface ProjectParts {
   plane: Tracker | null;
   /** Set when ORCH_GITEA_URL / ORCH_GITEA_TOKEN are. */
   gitea: Forge | null;
+  /**
+   * Set when GitHub credentials are (ORCH_GITHUB_TOKEN, or an App): a project's tracker and forge
+   * for its `owner/name`, all over one shared client.
+   */
+  github?: {
+    tracker(config: GithubTrackerConfig): Tracker;
+    forge(config: GithubForgeConfig): Forge;
+  } | null;
+}
+
+function trackerOf(p: ProjectConfig, parts: ProjectParts): Tracker | null {
+  switch (p.tracker.kind) {
+    case 'local':
+      return parts.localTracker;
+    case 'plane':
+      return parts.plane;
+    case 'github':
+      return parts.github?.tracker(p.tracker) ?? null;
+    default:
+      return assertNever(p.tracker, 'tracker kind');
+  }
+}
+
+function forgeOf(p: ProjectConfig, parts: ProjectParts): Forge | null {
+  switch (p.forge.kind) {
+    case 'local':
+      return parts.localForge;
+    case 'gitea':
+      return parts.gitea;
+    case 'github':
+      return parts.github?.forge(p.forge) ?? null;
+    default:
+      return assertNever(p.forge, 'forge kind');
+  }
+}
+
+/** What a project's tracker calls the project: Plane's uuid, GitHub's owner/name, else the key. */
+function trackerProjectIdOf(p: ProjectConfig): string {
+  if (p.tracker.kind === 'plane') return p.tracker.projectId;
+  if (p.tracker.kind === 'github') return p.tracker.repo;
+  return p.key;
+}
+
+/** A project on GitHub without a token or App credentials: refused at startup. */
+function assertGithubAuth(p: ProjectConfig, parts: ProjectParts): void {
+  if ((p.tracker.kind === 'github' || p.forge.kind === 'github') && !parts.github)
+    throw new OrchError(
+      'GITHUB_AUTH_MISSING',
+      `project ${p.key} uses GitHub but neither ORCH_GITHUB_TOKEN nor ORCH_GITHUB_APP_ID with ` +
+        'ORCH_GITHUB_APP_PRIVATE_KEY (or _FILE) is set',
+    );
 }
 
 /**
  * Projects from the `projects:` section of orch.config.yaml: each on the tracker and forge it
- * names (local by default). A project naming Plane or Gitea without their credentials is a
- * configuration error at startup, not a failure at the first webhook.
+ * names (local by default). A project naming Plane, Gitea or GitHub without their credentials is
+ * a configuration error at startup, not a failure at the first webhook.
  */
 export function buildProjects(config: ProjectsConfig, parts: ProjectParts): Project[] {
   return config.projects.map((p) => {
-    const tracker = p.tracker.kind === 'plane' ? parts.plane : parts.localTracker;
-    const forge = p.forge.kind === 'gitea' ? parts.gitea : parts.localForge;
+    assertGithubAuth(p, parts);
+    const tracker = trackerOf(p, parts);
+    const forge = forgeOf(p, parts);
     if (!tracker)
       throw new OrchError(
         'CONFIG_INVALID',
@@ -50,7 +107,7 @@ export function buildProjects(config: ProjectsConfig, parts: ProjectParts): Proj
       repo: p.repo,
       baseBranch: p.forge.baseBranch,
       tracker,
-      trackerProjectId: p.tracker.kind === 'plane' ? p.tracker.projectId : p.key,
+      trackerProjectId: trackerProjectIdOf(p),
       forge,
       pipeline,
       labels: p.labels,

@@ -6,6 +6,18 @@ import type { CoreEngine } from './engine.js';
 import type { WorkflowLookup } from './workflow-registry.js';
 
 /**
+ * A project's effective budget: `projects[].budget` over the global `budget:`, and the project's
+ * workflow file `budget:` over both (the budget gate and the dashboard's cost block).
+ */
+export function projectBudget(
+  o: { global: Budget | undefined; projects: ProjectsConfig; workflows?: WorkflowLookup },
+  projectKey: string,
+): Budget {
+  const project = resolveBudget(o.global, o.projects.byKey(projectKey)?.budget);
+  return resolveBudget(project, o.workflows?.current(projectKey)?.budget);
+}
+
+/**
  * The runner's budget gate for pipeline items: the item's project budget (`projects[].budget`
  * over the global `budget:`, and the project's workflow file `budget:` over both), and a daily
  * wait recorded on the item's timeline and tracker as `budget_wait`. Null when no budget is
@@ -29,8 +41,7 @@ export function itemBudgetGate(o: {
     budgetOf: async (taskId) => {
       const task = await core.deps.tasks.get(taskId);
       if (!task) return undefined;
-      const project = resolveBudget(o.global, o.projects.byKey(task.projectKey)?.budget);
-      return resolveBudget(project, o.workflows?.current(task.projectKey)?.budget);
+      return projectBudget(o, task.projectKey);
     },
     onDailyWait: async (taskId, wait) => {
       const task = await core.deps.tasks.get(taskId);

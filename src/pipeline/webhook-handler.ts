@@ -1,6 +1,7 @@
 import { assertNever } from '../errors.js';
 import type {
   AcceptedGiteaEvent,
+  AcceptedGithubEvent,
   AcceptedPlaneEvent,
   WebhookJobPayload,
 } from '../integrations/webhooks/webhook-event.js';
@@ -26,10 +27,10 @@ export type WebhookOutcome =
   | { kind: 'ignored'; reason: string };
 
 /**
- * Processes one accepted webhook delivery (a `webhook.plane` / `webhook.gitea` job): Plane items
- * become tasks, Plane comments are approvals / rejections / answers, Gitea reviews, merges and
- * commit statuses feed the pipeline. Every path is idempotent, because a job may run twice after
- * a crash.
+ * Processes one accepted webhook delivery (a `webhook.plane` / `webhook.gitea` / `webhook.github`
+ * job): Plane items and labelled GitHub issues become tasks, their comments are approvals /
+ * rejections / answers, Gitea and GitHub reviews, merges and commit statuses feed the pipeline.
+ * Every path is idempotent, because a job may run twice after a crash.
  */
 export class WebhookHandler {
   readonly #pipeline: Pipeline;
@@ -51,9 +52,16 @@ export class WebhookHandler {
   }
 
   handle(payload: WebhookJobPayload): Promise<WebhookOutcome> {
-    return payload.source === 'plane'
-      ? this.#plane(payload.projectKey, payload.event)
-      : this.#gitea(payload.projectKey, payload.event);
+    switch (payload.source) {
+      case 'plane':
+        return this.#plane(payload.projectKey, payload.event);
+      case 'gitea':
+        return this.#gitea(payload.projectKey, payload.event);
+      case 'github':
+        return this.#github(payload.projectKey, payload.event);
+      default:
+        return assertNever(payload, 'webhook source');
+    }
   }
 
   #projects(): Project[] {
@@ -140,6 +148,60 @@ export class WebhookHandler {
     } catch (err) {
       await releaseComment(db, ref);
       throw err;
+    }
+  }
+
+  /**
+   * GitHub: a labelled issue becomes a task (`issues.opened` with the label, or the label added
+   * later: intake is idempotent), an issue comment is read like a Plane comment, and pull
+   * requests, reviews, pushes and statuses (check suites and runs included) are Gitea's.
+   */
+  async #github(projectKey: string, e: AcceptedGithubEvent): Promise<WebhookOutcome> {
+    const project = this.#projects().find((p) => p.key === projectKey);
+    if (!project) return { kind: 'ignored', reason: `no project ${projectKey}` };
+    switch (e.type) {
+      case 'issue.opened':
+      case 'issue.labeled': {
+        const r = await intake(
+          this.#pipeline.core,
+          this.#workspace,
+          project,
+          {
+            trackerItemId: String(e.issueNumber),
+            title: e.title,
+            description: e.body,
+            labels: e.labels,
+          },
+          this.#log,
+        );
+        return { kind: 'intake', workItemId: r.task.workItemId, created: r.created };
+      }
+      case 'comment.created': {
+        if (e.isPull) return { kind: 'ignored', reason: 'pull request comment: nothing to do' };
+        const { tasks } = this.#pipeline.core.deps;
+        const itemId = String(e.issueNumber);
+        const task = await tasks.byTrackerItem(
+          project.tracker.kind,
+          project.trackerProjectId,
+          itemId,
+        );
+        if (!task) return { kind: 'ignored', reason: `no task for GitHub issue #${itemId}` };
+        const ids = [e.actor.login, e.actor.id === null ? null : String(e.actor.id)];
+        return this.#comment(task, String(e.commentId), e.body, ids);
+      }
+      case 'issue.closed':
+      case 'issue.edited':
+        return { kind: 'ignored', reason: `${e.type} needs no action` };
+      case 'push':
+      case 'pull_request.opened':
+      case 'pull_request.synchronized':
+      case 'pull_request.merged':
+      case 'pull_request.closed':
+      case 'pull_request.reviewed':
+      case 'status':
+        return this.#gitea(projectKey, e);
+      default:
+        return assertNever(e, 'github event');
     }
   }
 

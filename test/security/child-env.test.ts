@@ -18,6 +18,10 @@ const SECRETS = {
   ORCH_GITEA_TOKEN: 'gitea-secret-6e5f4d3c',
   ORCH_GITEA_WEBHOOK_SECRET: 'gitea-hook-secret-5678',
   ORCH_TELEGRAM_BOT_TOKEN: '123456:telegram-secret-AbCdEf',
+  ORCH_GITHUB_TOKEN: 'ghp_github-secret-9f8e7d6c',
+  ORCH_GITHUB_WEBHOOK_SECRET: 'github-hook-secret-2468',
+  ORCH_GITHUB_APP_PRIVATE_KEY:
+    '-----BEGIN RSA PRIVATE KEY-----\nMIIEgithubappkeyline1secret\n-----END RSA PRIVATE KEY-----',
 };
 /** Host variables that are not Orch's but must not reach agents either. */
 const HOST = {
@@ -25,6 +29,8 @@ const HOST = {
   DATABASE_URL: 'postgres://app:host-db-pass-99@h/db',
   PGPASSWORD: 'pg-password-abc',
   GITEA_TOKEN: 'other-gitea-token-xyz',
+  GITHUB_TOKEN: 'ghp_host-github-token-abc',
+  GH_TOKEN: 'gho_host-gh-cli-token-def',
 };
 /** Values that must appear nowhere (IS_SANDBOX's "1" is checked by name instead). */
 const SECRET_VALUES = [
@@ -33,6 +39,8 @@ const SECRET_VALUES = [
   HOST.DATABASE_URL,
   HOST.PGPASSWORD,
   HOST.GITEA_TOKEN,
+  HOST.GITHUB_TOKEN,
+  HOST.GH_TOKEN,
 ];
 
 describe('child environments', () => {

@@ -24,8 +24,9 @@ export function replyForIntake(result: IntakeResult): { status: number; body: un
 }
 
 /**
- * `POST /webhook/plane` and `POST /webhook/gitea`. Bodies are kept as raw bytes (any content
- * type) because signatures are computed over the exact bytes sent; the intake parses JSON itself.
+ * `POST /webhook/plane`, `POST /webhook/gitea` and `POST /webhook/github`. Bodies are kept as raw
+ * bytes (any content type) because signatures are computed over the exact bytes sent; the intake
+ * parses JSON itself.
  * The content-type parser and error handler are scoped to this plugin (Fastify encapsulation),
  * so the rest of the server keeps its JSON parser.
  */
@@ -52,6 +53,7 @@ export function webhookRoutes(intake: WebhookIntake): FastifyPluginAsync {
     };
     app.post('/webhook/plane', handle('plane'));
     app.post('/webhook/gitea', handle('gitea'));
+    app.post('/webhook/github', handle('github'));
     return Promise.resolve();
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ProjectsConfig } from '../../config/projects.js';
 import { normalizeGiteaEvent } from '../gitea/gitea-events.js';
+import { normalizeGithubEvent, type GithubSender } from '../github/github-events.js';
 import { normalizePlaneEvent } from '../plane/plane-events.js';
 import { headerValue, type WebhookHeaders } from './headers.js';
 import type { WebhookSource } from './signature.js';
@@ -12,6 +13,8 @@ export interface BotIdentity {
   planeUserId?: string | undefined;
   /** Gitea login of the token's user. */
   giteaUsername?: string | undefined;
+  /** GitHub login of the token's user, or the App's slug (its events come from `<slug>[bot]`). */
+  githubLogin?: string | undefined;
 }
 
 /** The `external_source` Orch stamps on its Plane comments. */
@@ -23,6 +26,8 @@ export const IGNORE_REASONS = [
   'own_comment',
   'unknown_project',
   'unknown_repo',
+  'ping',
+  'not_labelled',
 ] as const;
 export type IgnoreReason = (typeof IGNORE_REASONS)[number];
 
@@ -37,6 +42,10 @@ export type DeliveryDecision =
     };
 
 const GITEA_DELIVERY_HEADERS = ['x-gitea-delivery', 'x-gogs-delivery', 'x-github-delivery'];
+const DELIVERY_HEADERS: Record<'gitea' | 'github', readonly string[]> = {
+  gitea: GITEA_DELIVERY_HEADERS,
+  github: ['x-github-delivery'],
+};
 
 function bodyHash(rawBody: Buffer): string {
   return `body:${createHash('sha256').update(rawBody).digest('hex')}`;
@@ -44,9 +53,10 @@ function bodyHash(rawBody: Buffer): string {
 
 /**
  * The key a delivery is deduplicated by. Gitea: `X-Gitea-Delivery` (a redelivery from the UI
- * reuses it). Plane v2: `event_id`, stable across retries (`delivery_id` is not). Plane v1:
- * `X-Plane-Delivery` is new on every attempt, so the sha256 of the raw body, which a retry
- * repeats byte for byte, is the key.
+ * reuses it). GitHub: `X-GitHub-Delivery` (a redelivery reuses it too). Plane v2: `event_id`,
+ * stable across retries (`delivery_id` is not). Plane v1: `X-Plane-Delivery` is new on every
+ * attempt, so the sha256 of the raw body, which a retry repeats byte for byte, is the key. Every
+ * source is deduplicated by the body's sha256 as well (the inbox, migration 0010).
  */
 export function deliveryKeyOf(
   source: WebhookSource,
@@ -55,7 +65,7 @@ export function deliveryKeyOf(
   eventId: string | null,
 ): string {
   if (source === 'plane') return eventId !== null ? `event:${eventId}` : bodyHash(rawBody);
-  for (const name of GITEA_DELIVERY_HEADERS) {
+  for (const name of DELIVERY_HEADERS[source]) {
     const id = headerValue(headers, name);
     if (id !== null && id.length <= 100) return `delivery:${id}`;
   }
@@ -126,6 +136,65 @@ export function classifyGiteaDelivery(input: ClassifyInput): DeliveryDecision {
   }
   const payload: WebhookJobPayload = {
     source: 'gitea',
+    deliveryKey,
+    receivedAtMs: input.receivedAtMs,
+    projectKey: project.key,
+    event: ev,
+  };
+  return { kind: 'accept', deliveryKey, eventType: ev.type, payload };
+}
+
+/** The sender is Orch's own GitHub account: its login, or its App's `<slug>[bot]`. */
+function isGithubBot(sender: GithubSender, botLogin: string | undefined): boolean {
+  if (botLogin === undefined || sender.login === null) return false;
+  const strip = (login: string) => login.toLowerCase().replace(/\[bot\]$/, '');
+  const same = strip(sender.login) === strip(botLogin);
+  // `<slug>[bot]` names an App; a plain login with the same name would be a user account.
+  return same && (sender.type === 'Bot') === sender.login.toLowerCase().endsWith('[bot]');
+}
+
+/**
+ * A GitHub delivery: `ping` and unsupported events are ignored with a reason; a repository no
+ * project names is `unknown_repo`; Orch's own events are `bot_actor`; an issue is taken in only
+ * when it carries the project's label (`issues.opened`) or gets it (`issues.labeled`).
+ */
+export function classifyGithubDelivery(input: ClassifyInput): DeliveryDecision {
+  const { event: ev, sender } = normalizeGithubEvent(
+    input.body,
+    headerValue(input.headers, 'x-github-event'),
+  );
+  const deliveryKey = deliveryKeyOf('github', input.headers, input.rawBody, null);
+  const ignore = (reason: IgnoreReason, detail: string): DeliveryDecision => ({
+    kind: 'ignore',
+    deliveryKey,
+    eventType: ev.type,
+    reason,
+    detail,
+  });
+  if (ev.type === 'ping') return ignore('ping', `github hook ${ev.hookId ?? '?'}`);
+  if (ev.type === 'unknown')
+    return ignore('unsupported_event', `github event ${ev.event}/${ev.action ?? '-'}`);
+  const project = input.projects.byGithubRepo(ev.repo);
+  if (!project) return ignore('unknown_repo', `github repo ${ev.repo}`);
+  if (isGithubBot(sender, input.bot.githubLogin))
+    return ignore('bot_actor', `github user ${sender.login ?? '?'}`);
+  const onIssues = ev.type.startsWith('issue.') || ev.type === 'comment.created';
+  const side = onIssues ? project.tracker : project.forge;
+  if (side.kind !== 'github' || side.repo.toLowerCase() !== ev.repo.toLowerCase())
+    return ignore(
+      'unsupported_event',
+      `${ev.type}: project ${project.key} does not use ${ev.repo}`,
+    );
+  if (ev.type === 'issue.opened' || ev.type === 'issue.labeled') {
+    const label = project.tracker.kind === 'github' ? project.tracker.label.toLowerCase() : '';
+    const labelled =
+      ev.type === 'issue.opened'
+        ? ev.labels.some((l) => l.toLowerCase() === label)
+        : ev.addedLabel?.toLowerCase() === label;
+    if (!labelled) return ignore('not_labelled', `issue #${ev.issueNumber} without ${label}`);
+  }
+  const payload: WebhookJobPayload = {
+    source: 'github',
     deliveryKey,
     receivedAtMs: input.receivedAtMs,
     projectKey: project.key,

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { headerValue, type WebhookHeaders } from './headers.js';
 
-export const WEBHOOK_SOURCES = ['plane', 'gitea'] as const;
+export const WEBHOOK_SOURCES = ['plane', 'gitea', 'github'] as const;
 export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
 
 export type SignatureCheck =
@@ -10,8 +10,8 @@ export type SignatureCheck =
 /**
  * Headers that may carry a signature, in the order they are tried, and the prefix their value
  * has. Plane: bare lower-case hex. Gitea: bare hex in `X-Gitea-Signature` (and its Gogs and
- * Forgejo twins), `sha256=<hex>` in `X-Hub-Signature-256`. The SHA-1 `X-Hub-Signature` is not
- * accepted.
+ * Forgejo twins), `sha256=<hex>` in `X-Hub-Signature-256`. GitHub: `sha256=<hex>` in
+ * `X-Hub-Signature-256` only. The SHA-1 `X-Hub-Signature` is never accepted.
  */
 const SIGNATURE_HEADERS: Record<WebhookSource, readonly { name: string; prefix: string }[]> = {
   plane: [{ name: 'x-plane-signature', prefix: '' }],
@@ -21,6 +21,7 @@ const SIGNATURE_HEADERS: Record<WebhookSource, readonly { name: string; prefix: 
     { name: 'x-gogs-signature', prefix: '' },
     { name: 'x-hub-signature-256', prefix: 'sha256=' },
   ],
+  github: [{ name: 'x-hub-signature-256', prefix: 'sha256=' }],
 };
 
 /** Lower-case hex HMAC-SHA256 of `body` keyed with the whole secret string (UTF-8). */

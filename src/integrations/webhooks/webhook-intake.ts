@@ -7,12 +7,13 @@ import type { JobQueue } from '../../queue/job-queue.js';
 import { isSafeJson, isSafeText } from '../../store/safe-text.js';
 import {
   classifyGiteaDelivery,
+  classifyGithubDelivery,
   classifyPlaneDelivery,
   type BotIdentity,
   type DeliveryDecision,
 } from './classify-delivery.js';
 import type { WebhookHeaders } from './headers.js';
-import { verifySignature, type WebhookSource } from './signature.js';
+import { verifySignature, WEBHOOK_SOURCES, type WebhookSource } from './signature.js';
 import { fitPayload } from './fit-payload.js';
 import { WEBHOOK_JOB_KINDS } from './webhook-event.js';
 import { insertInboxRow, setInboxJob } from '../../store/webhooks/webhook-inbox.js';
@@ -60,9 +61,16 @@ export interface WebhookIntakeOptions {
 
 export const DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1024 * 1024;
 
+const CLASSIFIERS = {
+  plane: classifyPlaneDelivery,
+  gitea: classifyGiteaDelivery,
+  github: classifyGithubDelivery,
+} as const satisfies Record<WebhookSource, unknown>;
+
 /**
  * Webhook intake, framework-independent: verify, parse, deduplicate, record and enqueue, then
- * return. It does no processing, so it answers well inside Gitea's 5 s delivery timeout.
+ * return. It does no processing, so it answers well inside Gitea's 5 s and GitHub's 10 s delivery
+ * timeouts.
  */
 export class WebhookIntake {
   readonly #o: WebhookIntakeOptions;
@@ -71,7 +79,7 @@ export class WebhookIntake {
   constructor(options: WebhookIntakeOptions) {
     this.#o = options;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_WEBHOOK_MAX_BODY_BYTES;
-    for (const source of ['plane', 'gitea'] as const) {
+    for (const source of WEBHOOK_SOURCES) {
       if (!options.secrets[source] && options.allowUnsigned === true) {
         options.log.warn({ source }, 'webhook secret not set: deliveries are not authenticated');
       }
@@ -112,7 +120,7 @@ export class WebhookIntake {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return reject('INVALID_PAYLOAD', 400, 'body must be a JSON object');
     }
-    const classify = source === 'plane' ? classifyPlaneDelivery : classifyGiteaDelivery;
+    const classify = CLASSIFIERS[source];
     const receivedAtMs = this.#o.clock.now();
     const decision = classify({
       headers,
