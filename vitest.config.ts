@@ -2,13 +2,14 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The slow group: real `orch serve` / agent processes end to end (test/e2e, with the chaos run),
- * the real agent CLIs, and the 5,000-job claim race. CI runs it after the fast group
+ * the real agent CLIs, the 5,000-job claim race and the dashboard's action walk-through in Chromium. CI runs it after the fast group
  * (`npm run test:all`); `npm test` is the fast group alone.
  */
 const SLOW = [
   'test/e2e/**/*.test.ts',
   'test/agents/real-cli-conformance.test.ts',
   'test/queue/concurrency.test.ts',
+  'test/web/dashboard-actions.test.ts',
 ];
 
 export default defineConfig({

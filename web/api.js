@@ -82,6 +82,27 @@ export const api = {
       body: { ...(reason ? { reason } : {}), ...actor() },
     }),
   retryJob: (id) => request('POST', `/admin/jobs/${encodeURIComponent(id)}/retry`, { admin: true }),
+  resume: (ref, { note, stage } = {}) =>
+    request('POST', `/admin/tasks/${encodeURIComponent(ref)}/resume`, {
+      admin: true,
+      body: { ...(note ? { note } : {}), ...(stage ? { stage } : {}), ...actor() },
+    }),
+  answer: (ref, text) =>
+    request('POST', `/admin/tasks/${encodeURIComponent(ref)}/answer`, {
+      admin: true,
+      body: { text, ...actor() },
+    }),
+  artifacts: (ref) => request('GET', `/api/tasks/${encodeURIComponent(ref)}/artifacts`),
+  artifact: (ref, name) =>
+    request('GET', `/api/tasks/${encodeURIComponent(ref)}/artifacts/${encodeURIComponent(name)}`),
+  diff: (ref) => request('GET', `/api/tasks/${encodeURIComponent(ref)}/diff`),
+  projects: () => request('GET', '/api/projects'),
+  createTask: ({ project, title, description }) =>
+    request('POST', '/admin/tasks', {
+      admin: true,
+      body: { project, title, ...(description ? { description } : {}), ...actor() },
+    }),
+  eventsUrl: (after) => (after ? `/api/events?after=${encodeURIComponent(after)}` : '/api/events'),
 };
 
 function actor() {

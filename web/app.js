@@ -1,12 +1,16 @@
-// Orch dashboard: hash routes, a 2 s poll of the current view, the login and the admin token form.
+// Orch dashboard: hash routes, live updates of the current view (server-sent events, nothing
+// while the tab is hidden), the login and the admin token form.
 import { admin, api } from './api.js';
 import { h } from './dom.js';
+import { createLiveUpdates } from './live.js';
+import { tick } from './time.js';
 import { queueView } from './views/queue.js';
 import { runsView, runView } from './views/runs.js';
 import { taskView } from './views/task.js';
 import { tasksView } from './views/tasks.js';
 
-const POLL_MS = 2000;
+const DEBOUNCE_MS = 250;
+const TICK_MS = 30_000;
 
 const ROUTES = [
   [/^#\/tasks\/?$/, () => tasksView()],
@@ -20,7 +24,7 @@ const main = document.getElementById('main');
 const announcer = document.getElementById('announcer');
 const updatedAt = document.getElementById('updated-at');
 
-let current = null; // { view, body, extra, timer, seq }
+let current = null; // { view, body, extra, seq, data, results, debounce }
 let navigations = 0; // focus moves to the new page's heading on navigation, not on page load
 
 /** Says something to screen readers (and shows it briefly). */
@@ -65,13 +69,37 @@ function restore(root, snap) {
   if (snap.active) find(snap.active)?.focus({ preventScroll: true });
 }
 
+function context(state) {
+  return {
+    extra: state.extra,
+    results: state.results,
+    announce,
+    refresh: () => void refresh(state),
+    rerender: () => rerender(state),
+  };
+}
+
+/** Replaces the view's content, keeping focus, typed values and open details. */
+function show(state, node) {
+  const snap = snapshot(state.body);
+  state.body.replaceChildren(node);
+  restore(state.body, snap);
+}
+
+/** Renders the last loaded data again (a filter, an opened artifact), without fetching. */
+function rerender(state) {
+  if (current !== state || state.data === undefined) return;
+  show(state, state.view.render(state.data, context(state)));
+}
+
 async function refresh(state, { first = false } = {}) {
   const seq = ++state.seq;
   let node;
   try {
     const data = await state.view.load();
     if (seq !== state.seq || current !== state) return;
-    node = state.view.render(data, { extra: state.extra, refresh: () => refresh(state), announce });
+    state.data = data;
+    node = state.view.render(data, context(state));
     state.error = null;
   } catch (err) {
     if (current !== state) return;
@@ -85,9 +113,7 @@ async function refresh(state, { first = false } = {}) {
     }
     node = h('div', {}, h('h1', { text: state.view.title }), errorBox(err));
   }
-  const snap = snapshot(state.body);
-  state.body.replaceChildren(node);
-  restore(state.body, snap);
+  show(state, node);
   document.title = `${state.view.title} · Orch`;
   updatedAt.textContent = new Date().toLocaleTimeString();
   if (first && state.moveFocus) state.body.querySelector('h1')?.focus?.({ preventScroll: false });
@@ -110,9 +136,10 @@ function navigate() {
     return;
   }
   if (current) {
-    clearInterval(current.timer);
+    clearTimeout(current.debounce);
     current.view.dispose?.();
   }
+  live.start();
   const view = resolveRoute(location.hash);
   for (const a of document.querySelectorAll('[data-nav]')) {
     const active = location.hash.startsWith(`#/${a.dataset.nav}`);
@@ -134,20 +161,37 @@ function navigate() {
     view,
     body,
     extra,
-    timer: null,
     seq: 0,
+    data: undefined,
+    results: new Map(), // action results shown next to their controls
+    debounce: null,
     error: null,
     moveFocus: navigations++ > 0,
   };
   current = state;
   void refresh(state, { first: true });
-  state.timer = setInterval(() => void refresh(state), POLL_MS);
 }
+
+/** An event from the server: re-fetch the current view's data if it is concerned (debounced). */
+function onLiveChange(type, data) {
+  const state = current;
+  if (!state || document.hidden) return;
+  // Views say which events concern them (`refresh` and `reset` always do).
+  const concerned = !state.view.wants || state.view.wants(type, data);
+  if (!concerned) return;
+  clearTimeout(state.debounce);
+  state.debounce = setTimeout(() => {
+    if (!document.hidden) void refresh(state);
+  }, DEBOUNCE_MS);
+}
+
+const live = createLiveUpdates(onLiveChange);
 
 /** The login page: the viewer or admin token is exchanged once for an HttpOnly session cookie. */
 function showLogin(message) {
+  live.stop();
   if (current) {
-    clearInterval(current.timer);
+    clearTimeout(current.debounce);
     current.view.dispose?.();
     current = null;
   }
@@ -236,4 +280,8 @@ async function start() {
 
 setupAdminForm();
 window.addEventListener('hashchange', navigate);
+// Relative times ("3 min ago") and running ages move on locally, without fetching.
+setInterval(() => {
+  if (!document.hidden) tick(main);
+}, TICK_MS);
 void start();

@@ -25,7 +25,12 @@ function append(el, children) {
   }
 }
 
-/** A table with a caption and header cells scoped to columns; `rows` are arrays of cells. */
+/**
+ * A table with a caption and header cells scoped to columns; `rows` are arrays of cells. Each
+ * cell carries its column's name (`data-label`): on a phone the rows become cards.
+ * `options.rowClass(i)` gives row i a class; `options.rowHeader` makes the first cell the row's
+ * header (`<th scope="row">`).
+ */
 export function table(caption, headers, rows, options = {}) {
   return h(
     'div',
@@ -56,11 +61,15 @@ export function table(caption, headers, rows, options = {}) {
                 text: options.empty ?? 'None.',
               }),
             )
-          : rows.map((cells) =>
+          : rows.map((cells, i) =>
               h(
                 'tr',
-                {},
-                cells.map((c) => h('td', {}, c)),
+                { class: options.rowClass?.(i) },
+                cells.map((c, col) =>
+                  options.rowHeader && col === 0
+                    ? h('th', { scope: 'row', 'data-label': headers[col] }, c)
+                    : h('td', { 'data-label': headers[col] }, c),
+                ),
               ),
             ),
       ),
@@ -98,5 +107,33 @@ export function card(id, title, ...content) {
     { class: 'card', 'aria-labelledby': id },
     h('h2', { id, text: title }),
     ...content,
+  );
+}
+
+/** A work-item id that never wraps, linking to its page. */
+export function itemLink(workItemId) {
+  return h('a', { href: `#/tasks/${workItemId}`, class: 'mono wi-id', text: workItemId });
+}
+
+/** A budget bar: `<meter>` plus the text ("$0.42 of $1.00"), which carries the meaning. */
+export function budgetMeter(label, spentUsd, limitUsd, money) {
+  const spent = Number(spentUsd) || 0;
+  const limit = Number(limitUsd);
+  const over = spent > limit;
+  return h(
+    'span',
+    { class: `budget${over ? ' budget-over' : ''}` },
+    h('meter', {
+      min: '0',
+      max: String(limit),
+      low: String(limit * 0.75),
+      high: String(limit * 0.9),
+      optimum: '0',
+      value: String(Math.min(spent, limit)),
+      'aria-label': label,
+      'aria-valuetext': `${money(spent)} of ${money(limit)}`,
+    }),
+    ' ',
+    h('span', { text: `${money(spent)} of ${money(limit)}${over ? ' (over budget)' : ''}` }),
   );
 }

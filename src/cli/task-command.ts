@@ -3,7 +3,7 @@ import { loadConfig } from '../config/config.js';
 import { loadConfigFile } from '../config/config-file.js';
 import { OrchError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { intake } from '../pipeline/intake.js';
+import { fileWorkItem } from '../pipeline/file-item.js';
 import { addTaskDependencies, removeTaskDependencies } from '../pipeline/task-deps.js';
 import type { AdvanceResult } from '../pipeline/engine.js';
 import type { Task } from '../pipeline/task.js';
@@ -171,31 +171,13 @@ export function taskCommand(): Command {
         },
       ) =>
         withRuntime(o, async (rt) => {
-          const project = rt.projects.get(o.project);
-          const labels = o.label ?? [];
-          // Checked before anything is filed: an unknown dependency changes nothing.
-          for (const ref of o.dependsOn ?? []) await findTask(rt, ref);
-          const item = await rt.tracker.createItem(project.trackerProjectId, {
+          const { dependsOn: deps, ...res } = await fileWorkItem(rt, rt.projects.get(o.project), {
             title: o.title,
             description: o.description,
-            labels,
+            labels: o.label ?? [],
+            ...(o.bug && { bug: true }),
+            ...(o.dependsOn && { dependsOn: o.dependsOn }),
           });
-          const res = await intake(
-            rt.core,
-            rt.workspace,
-            project,
-            {
-              trackerItemId: item.ref.itemId,
-              title: o.title,
-              description: o.description,
-              labels,
-              ...(o.bug && { track: 'bug' }),
-            },
-            rt.log,
-          );
-          const deps = o.dependsOn?.length
-            ? await addTaskDependencies(rt.pipeline, res.task, o.dependsOn)
-            : [];
           if (o.json) printJson({ ...res, depends_on: deps.map((d) => d.dependsOnWorkItemId) });
           else
             process.stdout.write(

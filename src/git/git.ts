@@ -7,6 +7,8 @@ export interface GitOptions {
   timeoutMs?: number;
   /** git's base environment; default `childBaseEnv()` (Orch's own secrets removed). */
   env?: Readonly<Record<string, string>>;
+  /** Return stdout as git wrote it (file contents, patches); default: trimmed. */
+  raw?: boolean;
 }
 
 /** git's stdout is kept whole (`git show`, `git log`); past this the command fails. */
@@ -31,7 +33,7 @@ export async function git(args: readonly string[], options: GitOptions): Promise
   const retriable = args[0] === 'fetch' || args[0] === 'push';
   for (let attempt = 0; ; attempt++) {
     const r = await gitOnce(args, options);
-    if (r.exitCode === 0 && r.killReason === null) return r.stdout.trim();
+    if (r.exitCode === 0 && r.killReason === null) return options.raw ? r.stdout : r.stdout.trim();
     const pause = REF_LOCK_RETRY_MS[attempt];
     if (retriable && pause !== undefined && isRefLockRace(r)) {
       await new Promise((resolve) => setTimeout(resolve, pause));

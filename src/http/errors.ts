@@ -65,6 +65,10 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   NOT_AN_APPROVER: 403,
   GATE_FAILED: 409,
   UNKNOWN_PROJECT: 409,
+  // the dashboard's branch reads and filing (issue 19)
+  NO_BRANCH: 409,
+  PROJECT_NOT_FOUND: 404,
+  TRACKER_NOT_LOCAL: 409,
   // dependencies
   DB_UNAVAILABLE: 503,
 };

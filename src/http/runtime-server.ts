@@ -43,11 +43,14 @@ export function serverForRuntime(
     agentWorker?: boolean;
   } = {},
 ): FastifyInstance {
-  const dashboard = dashboardRoutes(rt);
   const explainDeps = runtimeExplainDeps(
     { ...rt, runs: new AgentRunStore(rt.db) },
     extra.agentWorker ?? null,
   );
+  const dashboard = dashboardRoutes(rt, {
+    explain: (ref) => explainTask(explainDeps, ref),
+    budget: rt.budget,
+  });
   return buildServer({
     ...httpConfig(rt.config),
     db: rt.db,

@@ -1,6 +1,7 @@
 import type { AgentRun } from '../store/agent-runs/agent-run-store.js';
 import type { TaskDetail, TaskSummary } from '../pipeline/task-overview.js';
 import type { GateRecord, TaskEvent } from '../store/tasks/task-store.js';
+import { runStage } from '../pipeline/task-insights.js';
 import { jobView } from './views.js';
 
 /** A work item in the dashboard's list (`GET /api/tasks`). */
@@ -26,17 +27,23 @@ export function taskSummaryView(s: TaskSummary) {
     created_at_ms: t.createdAtMs,
     updated_at_ms: t.updatedAtMs,
     stage_entered_at_ms: t.stageEnteredAtMs,
+    finished_at_ms: s.finishedAtMs,
+    waiting_reason: s.waitingReason,
   };
 }
 
-/** An agent run as operators see it: no argv (it may carry a prompt), no worktree path. */
-export function agentRunView(r: AgentRun) {
+/**
+ * An agent run as operators see it: no argv (it may carry a prompt), no worktree path. `stage`
+ * (the stage it worked in) when the caller can derive it (task-insights.ts runStage).
+ */
+export function agentRunView(r: AgentRun, stage: string | null = null) {
   return {
     id: r.id,
     job_id: r.jobId,
     task_id: r.taskId,
     attempt: r.attempt,
     kind: r.kind,
+    stage,
     adapter: r.adapter,
     pid: r.pid,
     started_at_ms: r.startedAtMs,
@@ -80,8 +87,9 @@ function gateView(g: GateRecord) {
 }
 
 /** One work item with everything the dashboard's item page shows (`GET /api/tasks/:id`). */
-export function taskDetailView(d: TaskDetail) {
+export function taskDetailView(d: TaskDetail, nowMs: number) {
   const t = d.task;
+  const jobsById = new Map(d.jobs.map((j) => [j.id, j]));
   return {
     task: {
       ...taskSummaryView(d),
@@ -91,8 +99,24 @@ export function taskDetailView(d: TaskDetail) {
     stages: d.stages,
     timeline: d.events.map(eventView),
     gates: d.gates.map(gateView),
-    agent_runs: d.runs.map(agentRunView),
-    jobs: d.jobs.map(jobView),
+    agent_runs: d.runs.map((r) => agentRunView(r, runStage(r, jobsById))),
+    jobs: d.jobs.map((j) => jobView(j, t.workItemId)),
+    explain: d.explanation && { now_ms: nowMs, ...d.explanation },
+    stage_durations: d.stageDurations.map((v) => ({
+      stage: v.stage,
+      entered_at_ms: v.enteredAtMs,
+      left_at_ms: v.leftAtMs,
+      duration_ms: v.durationMs,
+    })),
+    cost: {
+      total_usd: d.cost.totalUsd,
+      by_stage: d.cost.byStage,
+      budget: {
+        per_item_usd: d.cost.budget.perItemUsd,
+        per_run_usd: d.cost.budget.perRunUsd,
+        per_day_usd: d.cost.budget.perDayUsd,
+      },
+    },
     links: {
       pull_request:
         t.prNumber === null ? null : { number: t.prNumber, url: t.prUrl, merged_sha: t.mergedSha },

@@ -1,13 +1,20 @@
+import { jobRole, jobWorkItem } from '../pipeline/task-insights.js';
 import type { Job } from '../queue/job.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** A job as the API shows it to operators: never its lease token. */
-export function jobView(job: Job) {
+/**
+ * A job as the API shows it to operators: never its lease token. `work_item_id` and `role` put
+ * the raw fields in work-item terms (issue 19): from the payload the pipeline writes, `workItem`
+ * when the caller knows the task; null for jobs without a task or an agent.
+ */
+export function jobView(job: Job, workItem: string | null = null) {
   return {
     id: job.id,
     tenant_id: job.tenantId,
     kind: job.kind,
+    work_item_id: job.taskId === null ? null : (jobWorkItem(job) ?? workItem),
+    role: jobRole(job),
     labels: job.labels,
     status: job.status,
     priority: job.priority,

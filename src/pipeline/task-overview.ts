@@ -1,9 +1,23 @@
+import { utcDay } from '../agents/budget.js';
+import type { Budget } from '../config/budget.js';
 import type { AgentRun, AgentRunStore } from '../store/agent-runs/agent-run-store.js';
 import type { Job } from '../queue/job.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
+import type { DashboardFeedRepo } from '../store/tasks/dashboard-feed-repo.js';
+import type { Explanation } from './explain.js';
 import type { ProjectRegistry } from './project.js';
 import type { GateRecord, TaskEvent, TaskStore } from '../store/tasks/task-store.js';
 import type { Task, TaskState } from './task.js';
+import {
+  finishTimesOf,
+  finishedAt,
+  itemCost,
+  mayWait,
+  stageDurations,
+  waitingReason,
+  type ItemCost,
+  type StageVisit,
+} from './task-insights.js';
 
 /** What a person sees for a task's state on the dashboard. */
 export const TASK_STATUSES = [
@@ -44,6 +58,10 @@ export interface TaskSummary {
   agentRuns: number;
   /** The kind of an agent run still running for the task, if any. */
   runningAgent: string | null;
+  /** When a done or cancelled item finished; null otherwise. */
+  finishedAtMs: number | null;
+  /** Why the item waits (explain's first sentence); null when running, finished or unknown. */
+  waitingReason: string | null;
 }
 
 export interface TaskDetail extends TaskSummary {
@@ -54,7 +72,32 @@ export interface TaskDetail extends TaskSummary {
   runs: AgentRun[];
   jobs: Job[];
   trackerUrl: string | null;
+  /** `orch explain`'s answer for the item; null when explain is not wired. */
+  explanation: Explanation | null;
+  stageDurations: StageVisit[];
+  cost: ItemCost;
 }
+
+/** The UTC day's agent-run spend against the global daily limit (`GET /api/tasks`). */
+export interface SpendToday {
+  usd: number;
+  limitUsd: number | null;
+  sinceMs: number;
+}
+
+/** The optional sources of the dashboard's richer fields (issue 19); absent = field empty. */
+export interface TaskOverviewExtras {
+  feed?: Pick<DashboardFeedRepo, 'finishTimes'>;
+  /** explainTask bound to its dependencies (`orch explain`, `/api/tasks/:id/explain`). */
+  explain?: (ref: string) => Promise<Explanation | undefined>;
+  /** The resolved budget of a project: global, project, workflow file. */
+  budgetOf?: (projectKey: string) => Budget;
+  /** The global `budget:` (its perDayUsd is the daily limit). */
+  globalBudget?: Budget;
+}
+
+/** Explain runs a few statements per item: the list asks for this many items at a time. */
+const EXPLAIN_CONCURRENCY = 4;
 
 /**
  * The dashboard's read model of work items: tasks with their cost so far, and one task with its
@@ -67,24 +110,33 @@ export class TaskOverview {
   readonly #admin: QueueAdmin;
   readonly #projects: ProjectRegistry;
   readonly #trackerUrls = new Map<number, string | null>();
+  readonly #x: TaskOverviewExtras;
 
-  constructor(o: {
-    tasks: TaskStore;
-    runs: AgentRunStore;
-    admin: QueueAdmin;
-    projects: ProjectRegistry;
-  }) {
+  constructor(
+    o: {
+      tasks: TaskStore;
+      runs: AgentRunStore;
+      admin: QueueAdmin;
+      projects: ProjectRegistry;
+    } & TaskOverviewExtras,
+  ) {
     this.#tasks = o.tasks;
     this.#runs = o.runs;
     this.#admin = o.admin;
     this.#projects = o.projects;
+    this.#x = o;
   }
 
   /** Newest first; `activeOnly` leaves out done and cancelled items. */
   async list(options: { activeOnly?: boolean; limit?: number } = {}): Promise<TaskSummary[]> {
     const tasks = await this.#tasks.list(options);
-    const totals = await this.#runs.totalsByTask(tasks.map((t) => t.id));
-    return tasks.map((task) => {
+    const ids = tasks.map((t) => t.id);
+    const finished = ids.filter((_, i) => ['done', 'cancelled'].includes(tasks[i]!.state));
+    const [totals, times] = await Promise.all([
+      this.#runs.totalsByTask(ids),
+      this.#x.feed?.finishTimes(finished) ?? new Map<number, never>(),
+    ]);
+    const out = tasks.map((task): TaskSummary => {
       const t = totals.get(task.id);
       return {
         task,
@@ -92,8 +144,35 @@ export class TaskOverview {
         costUsd: t?.costUsd ?? 0,
         agentRuns: t?.runs ?? 0,
         runningAgent: t?.running ?? null,
+        finishedAtMs: finishedAt(task, times.get(task.id)),
+        waitingReason: null,
       };
     });
+    await this.#fillWaitingReasons(out);
+    return out;
+  }
+
+  /** Explains the items that may wait, a few at a time (one failure leaves its reason null). */
+  async #fillWaitingReasons(items: TaskSummary[]): Promise<void> {
+    const explain = this.#x.explain;
+    if (!explain) return;
+    const todo = items.filter((s) => mayWait(s.task, s.runningAgent));
+    const worker = async () => {
+      for (let s = todo.shift(); s; s = todo.shift()) {
+        s.waitingReason = waitingReason(await explain(String(s.task.id)).catch(() => undefined));
+      }
+    };
+    await Promise.all(Array.from({ length: EXPLAIN_CONCURRENCY }, worker));
+  }
+
+  /** Agent-run spend of the current UTC day (runs finished since midnight) and the daily limit. */
+  async spendToday(nowMs: number): Promise<SpendToday> {
+    const day = utcDay(nowMs);
+    return {
+      usd: await this.#runs.spentBetween(day.startMs, day.endMs),
+      limitUsd: this.#x.globalBudget?.perDayUsd ?? null,
+      sinceMs: day.startMs,
+    };
   }
 
   /** A task by numeric id or work-item id (`TRL-001`); undefined when there is none. */
@@ -113,18 +192,33 @@ export class TaskOverview {
       this.#trackerUrl(task),
     ]);
     const running = runs.find((r) => r.finishedAtMs === null);
+    const explanation = (await this.#x.explain?.(String(task.id))) ?? null;
+    const stages = this.#stages(task);
+    const project = this.#projects.find((p) => p.key === task.projectKey);
+    const cost = itemCost(runs, new Map(jobs.map((j) => [j.id, j])), {
+      stages,
+      budget: this.#x.budgetOf?.(task.projectKey) ?? {},
+      ...(project && { pipeline: project.pipeline }),
+    });
     return {
       task,
       status: taskStatus(task.state),
-      costUsd: runs.reduce((sum, r) => sum + (r.costUsd ?? 0), 0),
+      costUsd: cost.totalUsd,
       agentRuns: runs.length,
       runningAgent: running?.kind ?? null,
-      stages: this.#stages(task),
+      finishedAtMs: finishedAt(task, finishTimesOf(events)),
+      waitingReason: mayWait(task, running?.kind ?? null)
+        ? waitingReason(explanation ?? undefined)
+        : null,
+      stages,
       events,
       gates,
       runs,
       jobs: jobs.reverse(),
       trackerUrl,
+      explanation,
+      stageDurations: stageDurations(events),
+      cost,
     };
   }
 

@@ -5,7 +5,13 @@ import { dashboardRoutes } from '../../src/http/dashboard-routes.js';
 import type { HttpDeps } from '../../src/http/deps.js';
 import { statusRoutes } from '../../src/http/routes/status.js';
 import { buildServer } from '../../src/http/server.js';
-import { ProjectRegistry } from '../../src/pipeline/project.js';
+import type { Budget } from '../../src/config/budget.js';
+import { silentLogger } from '../../src/log.js';
+import { explainTask, type ExplainDeps } from '../../src/pipeline/explain.js';
+import { ProjectRegistry, type Project } from '../../src/pipeline/project.js';
+import { SerialGate } from '../../src/pipeline/serial-gate.js';
+import { BreakerStore } from '../../src/queue/breaker-store.js';
+import { SerialGateRepo } from '../../src/store/serial-gate/serial-gate-repo.js';
 import type { Db } from '../../src/store/db.js';
 import { pipelineEnv } from '../helpers/pipeline-env.js';
 import { ADMIN_TOKEN } from './http-helpers.js';
@@ -15,17 +21,46 @@ export async function dashboardEnv(
   db: Db,
   overrides: Partial<HttpDeps> = {},
   pipelineOptions: Parameters<typeof pipelineEnv>[1] = {},
+  dashboardOptions: { budget?: Budget; extraProjects?: (base: Project) => Project[] } = {},
 ) {
   const env = await pipelineEnv(db, pipelineOptions);
   const dataDir = join(env.root, 'data');
   mkdirSync(join(dataDir, 'runs'), { recursive: true });
-  const dashboard = dashboardRoutes({
-    db,
+  const projects = new ProjectRegistry([
+    env.project,
+    ...(dashboardOptions.extraProjects?.(env.project) ?? []),
+  ]);
+  const explainDeps: ExplainDeps = {
     tasks: env.tasks,
+    projects,
+    serialGate: new SerialGate(new SerialGateRepo(db)),
+    breakers: new BreakerStore(db, env.clock, { threshold: 3, pauseMs: 300_000 }),
     admin: env.admin,
-    projects: new ProjectRegistry([env.project]),
-    pipeline: env.pipeline,
-  });
+    runs: new AgentRunStore(db),
+    db,
+    clock: env.clock,
+    workers: { agentKinds: ['analyst'], handlerKinds: [], agentWorkerRunning: true },
+  };
+  const budget = dashboardOptions.budget;
+  const dashboard = dashboardRoutes(
+    {
+      db,
+      tasks: env.tasks,
+      admin: env.admin,
+      projects,
+      pipeline: env.pipeline,
+      clock: env.clock,
+      worktrees: env.worktrees,
+      workspace: env.workspace,
+      tracker: env.tracker,
+      log: silentLogger,
+    },
+    {
+      explain: (ref) => explainTask(explainDeps, ref),
+      budget: { global: budget, of: () => budget ?? {} },
+      events: { pollMs: 50 },
+    },
+  );
   const app = buildServer({
     db,
     queue: env.queue,

@@ -171,7 +171,11 @@ describeEachDialect('http fuzz: every route', ({ current }) => {
         rmSync(workspace, { recursive: true, force: true });
       };
       await app.ready();
-      const ops = operations((app as unknown as { swagger(): OpenApi }).swagger());
+      // The dashboard's change stream never ends by design (inject would wait for ever); its
+      // query and header are tested in dashboard-run.test.ts.
+      const ops = operations((app as unknown as { swagger(): OpenApi }).swagger()).filter(
+        (op) => op.path !== '/api/events',
+      );
       expect(ops.length).toBeGreaterThan(20);
       const { token, victimId, hints } = await seed(rt, app);
       const auths = [

@@ -268,7 +268,7 @@ describeEachDialect('dashboard read api and task actions', ({ current }) => {
     expect(res.statusCode).toBe(200);
     const body = res.json<{ by_kind: unknown[]; oldest_queued_age_ms: number }>();
     expect(body.by_kind).toEqual([
-      { kind: 'analyst', status: 'queued', count: 1, oldest_queued_age_ms: 5000 },
+      { kind: 'analyst', role: 'analyst', status: 'queued', count: 1, oldest_queued_age_ms: 5000 },
     ]);
     expect(body.oldest_queued_age_ms).toBe(5000);
   });

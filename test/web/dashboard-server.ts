@@ -15,10 +15,22 @@ import { createRuntime, type Runtime } from '../../src/runtime.js';
 export const WEB_ADMIN_TOKEN = 'web-test-admin-token-0123456789';
 export const AUTO_APPROVER = 'demo-approver';
 
+type ProjectParts = Parameters<NonNullable<Parameters<typeof createRuntime>[0]['projects']>>[0];
+
+/** A project of the dashboard tests beyond TRL/OPS: its approvers and scripted-agent scenario. */
+export interface ExtraProject {
+  key: string;
+  approvers: string[];
+  /** Approved by a tracker comment as soon as its analysis waits (like TRL). */
+  autoApprove?: boolean;
+  scenario?: Record<string, string>;
+}
+
 function project(
   key: string,
-  parts: Parameters<NonNullable<Parameters<typeof createRuntime>[0]['projects']>>[0],
+  parts: ProjectParts,
   approvers: string[],
+  scenario?: Record<string, string>,
 ): Project {
   return {
     key,
@@ -33,6 +45,7 @@ function project(
     testTimeoutMs: 60_000,
     approvers,
     maxDeveloperRetries: 3,
+    ...(scenario && { scenario }),
   };
 }
 
@@ -41,7 +54,10 @@ function project(
  * as real processes: TRL items are approved by a tracker comment (as the demo does), OPS items
  * wait for a human — the dashboard's approve button.
  */
-export async function startDashboardServer() {
+export async function startDashboardServer(
+  o: { extraProjects?: ExtraProject[]; env?: Record<string, string> } = {},
+) {
+  const extra = o.extraProjects ?? [];
   const workspace = mkdtempSync(join(tmpdir(), 'orch-web-'));
   const dataDir = join(workspace, '.orch');
   mkdirSync(join(dataDir, 'forge'), { recursive: true });
@@ -51,6 +67,7 @@ export async function startDashboardServer() {
       ORCH_ADMIN_TOKEN: WEB_ADMIN_TOKEN,
       ORCH_MAX_CONCURRENCY: '3',
       ORCH_QUEUE_POLL_INTERVAL_MS: '100',
+      ...o.env,
     },
     { dbUrl: `sqlite:${join(dataDir, 'orch.db')}` },
   );
@@ -61,6 +78,7 @@ export async function startDashboardServer() {
     projects: (parts) => [
       project('TRL', parts, [AUTO_APPROVER]),
       project('OPS', parts, ['ops-lead']),
+      ...extra.map((p) => project(p.key, parts, p.approvers, p.scenario)),
     ],
   });
   const seed = join(workspace, 'seed');
@@ -71,7 +89,10 @@ export async function startDashboardServer() {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   await rt.start();
-  const approver = autoApprove(rt, 'TRL');
+  const approver = autoApprove(rt, [
+    'TRL',
+    ...extra.filter((p) => p.autoApprove).map((p) => p.key),
+  ]);
   return {
     rt,
     url: `http://127.0.0.1:${port}`,
@@ -101,19 +122,20 @@ async function fileItem(rt: Runtime, key: string, title: string) {
 }
 
 /** The demo's human for one project: approves its analyses with a tracker comment. */
-function autoApprove(rt: Runtime, projectKey: string): { stop: () => void } {
+function autoApprove(rt: Runtime, projectKeys: string[]): { stop: () => void } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = async () => {
     for (const t of await rt.tasks.list({ activeOnly: true })) {
-      if (t.projectKey !== projectKey || t.state !== 'awaiting_approval') continue;
+      if (!projectKeys.includes(t.projectKey) || t.state !== 'awaiting_approval') continue;
       const body = 'Looks good :approved:';
+      const approver = rt.projects.get(t.projectKey).approvers[0] ?? AUTO_APPROVER;
       await rt.tracker.addHumanComment(
         { projectId: t.trackerProjectId, itemId: t.trackerItemId },
-        AUTO_APPROVER,
+        approver,
         body,
       );
-      await rt.pipeline.onComment(t.id, { body, authorIds: [AUTO_APPROVER] });
+      await rt.pipeline.onComment(t.id, { body, authorIds: [approver] });
     }
   };
   const loop = () => {

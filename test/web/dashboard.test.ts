@@ -105,6 +105,8 @@ describe('dashboard in Chromium', () => {
 
     await page.getByLabel('Cancel reason (optional)').fill('demo is over');
     await page.getByRole('button', { name: 'Cancel work item' }).click();
+    // Cancelling discards work: the dashboard asks first.
+    await page.getByRole('button', { name: 'Yes, cancel the item' }).click();
     await page
       .locator('.item-header .badge', { hasText: 'cancelled' })
       .waitFor({ timeout: 15_000 });

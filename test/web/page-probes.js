@@ -47,6 +47,33 @@
         unlabelledRegions: regions.filter((el) => !nameOf(el)).map(describe),
       };
     },
+    /** Work-item ids (`TRL-001`) drawn on more than one line: ids must never wrap. */
+    wrappedIds() {
+      const idLike = /^[A-Z][A-Z0-9_]{0,19}-\d{1,9}$/;
+      return [...document.querySelectorAll('main a, main span, main code')]
+        .filter((el) => visible(el) && idLike.test(text(el)))
+        .filter((el) => {
+          const lineHeight = parseFloat(getComputedStyle(el).lineHeight) || 20;
+          return (
+            el.getClientRects().length > 1 || el.getBoundingClientRect().height > lineHeight * 1.6
+          );
+        })
+        .map((el) => `${describe(el)} ${text(el)}`);
+    },
+    /** Pretends the tab is hidden (or shown again): what the browser does when the user switches tabs. */
+    setHidden(hidden) {
+      Object.defineProperty(document, 'visibilityState', {
+        configurable: true,
+        get: () => (hidden ? 'hidden' : 'visible'),
+      });
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+      document.dispatchEvent(new window.Event('visibilitychange'));
+      return hidden;
+    },
+    /** The item page's status badge background (blocked must not look like done). */
+    badgeColour() {
+      return getComputedStyle(document.querySelector('.item-header .badge')).backgroundColor;
+    },
     /** Whether the work-item table shows `workItem` with the status badge `status`. */
     rowHasStatus(workItem, status) {
       return [...document.querySelectorAll('tbody tr')].some(

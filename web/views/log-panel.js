@@ -16,18 +16,22 @@ function panelElements() {
   const pre = h('pre', {
     class: 'log',
     role: 'log',
-    'aria-live': 'polite',
+    // Agents write many lines a second: the log is read on demand, not announced line by line.
+    'aria-live': 'off',
     'aria-labelledby': 'log-heading',
     tabindex: '0',
   });
+  // State changes of the item (blocked, done…) are announced here, not in the log.
+  const state = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   const section = h(
     'section',
     { class: 'card log-panel', 'aria-labelledby': 'log-heading' },
     title,
     status,
+    state,
     pre,
   );
-  return { title, status, pre, section };
+  return { title, status, state, pre, section };
 }
 
 /** Appends a line, keeps at most MAX_LINES, and sticks to the bottom if the reader was there. */
@@ -54,9 +58,10 @@ function endText(run, data) {
 /** Mounts the log panel in `container`; `follow(run)` switches the stream to another run. */
 export function createLogPanel(container) {
   let runId = null;
+  let current = null; // the run whose stream should be open (null once it ended)
   let source = null;
   let retryTimer = null;
-  const { title, status, pre, section } = panelElements();
+  const { title, status, state, pre, section } = panelElements();
   container.replaceChildren(section);
 
   const close = () => {
@@ -67,6 +72,7 @@ export function createLogPanel(container) {
 
   const open = (run) => {
     close();
+    if (document.hidden) return;
     pre.replaceChildren();
     status.textContent = run.running
       ? `Following run #${run.id} live…`
@@ -75,6 +81,7 @@ export function createLogPanel(container) {
     source.onmessage = (event) => appendLine(pre, event.data);
     source.addEventListener('end', (event) => {
       close();
+      current = null; // finished: nothing to reopen
       status.textContent = endText(run, event.data);
     });
     source.onerror = () => {
@@ -85,6 +92,13 @@ export function createLogPanel(container) {
     };
   };
 
+  // A hidden tab fetches nothing: the stream closes, and reopens (with its tail) when shown.
+  const onVisibility = () => {
+    if (document.hidden) close();
+    else if (current && !source) open(current);
+  };
+  document.addEventListener('visibilitychange', onVisibility);
+
   return {
     get runId() {
       return runId;
@@ -93,9 +107,18 @@ export function createLogPanel(container) {
     follow(run) {
       if (!run || run.id === runId) return;
       runId = run.id;
+      current = run;
       title.textContent = `Log of run #${run.id} (${run.kind})`;
       open(run);
     },
-    dispose: close,
+    /** Announces a state change of the item (politely; the log itself is silent). */
+    announceState(message) {
+      state.textContent = '';
+      setTimeout(() => (state.textContent = message), 30);
+    },
+    dispose() {
+      document.removeEventListener('visibilitychange', onVisibility);
+      close();
+    },
   };
 }

@@ -1,7 +1,7 @@
 // #/runs and #/runs/:id — v2 runs of every tenant (admin token required): jobs, artifacts, findings.
 import { admin, api } from '../api.js';
 import { badge, card, h, table } from '../dom.js';
-import { dateTime } from '../format.js';
+import { when } from '../time.js';
 
 function needsToken(title) {
   return h(
@@ -28,7 +28,7 @@ export function runsView() {
         `${r.jobs_done}/${r.jobs} done${r.jobs_failed ? `, ${r.jobs_failed} failed` : ''}`,
         String(r.artifacts),
         String(r.findings),
-        dateTime(r.created_at_ms),
+        when(r.created_at_ms),
       ]);
       return h(
         'section',
@@ -102,16 +102,19 @@ export function runView(id) {
     render(data) {
       if (!data) return needsToken(`Run #${id}`);
       const { run } = data;
-      const finished = run.finished_at_ms ? ` · finished ${dateTime(run.finished_at_ms)}` : '';
+      const finished = run.finished_at_ms ? [' · finished ', when(run.finished_at_ms)] : '';
       return h(
         'article',
         {},
         h('p', {}, h('a', { href: '#/runs', text: '← All v2 runs' })),
         h('h1', { tabindex: '-1' }, `Run #${run.id} `, badge(run.status)),
-        h('p', {
-          class: 'summary',
-          text: `tenant ${run.tenant_id} · created ${dateTime(run.created_at_ms)}${finished}`,
-        }),
+        h(
+          'p',
+          { class: 'summary' },
+          `tenant ${run.tenant_id} · created `,
+          when(run.created_at_ms),
+          finished,
+        ),
         runTables(data),
         card(
           'run-events',
@@ -119,7 +122,7 @@ export function runView(id) {
           h(
             'ol',
             { class: 'plain' },
-            run.events.map((e) => h('li', {}, `${dateTime(e.created_at_ms)} — ${e.type}`)),
+            run.events.map((e) => h('li', {}, when(e.created_at_ms), ` — ${e.type}`)),
           ),
         ),
       );

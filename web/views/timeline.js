@@ -1,6 +1,6 @@
 // A work item's stage timeline: for each stage, its events and gate verdicts in time order.
 import { h } from '../dom.js';
-import { time } from '../format.js';
+import { when } from '../time.js';
 
 /** The stage bar: where the item is on its track. */
 export function stageBar(stages, current, status) {
@@ -25,10 +25,7 @@ function gateItem(g) {
   return h(
     'li',
     { class: `entry gate gate-${verdict}` },
-    h('time', {
-      datetime: new Date(g.evaluated_at_ms).toISOString(),
-      text: time(g.evaluated_at_ms),
-    }),
+    when(g.evaluated_at_ms),
     h(
       'div',
       {},
@@ -49,10 +46,13 @@ function gateItem(g) {
 }
 
 function eventItem(e) {
+  const important = /blocked|failed|cancel|needs_input|rejected/.test(e.type);
   return h(
     'li',
-    { class: `entry event event-${e.type.replace(/[^a-z_]/g, '')}` },
-    h('time', { datetime: new Date(e.at_ms).toISOString(), text: time(e.at_ms) }),
+    {
+      class: `entry event event-${e.type.replace(/[^a-z_]/g, '')}${important ? ' event-attention' : ''}`,
+    },
+    when(e.at_ms),
     h(
       'div',
       {},

@@ -16,7 +16,7 @@ export function builtinQueueBlocks(ctx: HttpContext): Record<string, StatusBlock
     },
     max_concurrency: () => deps.maxConcurrency,
     poll_interval: () => deps.pollIntervalMs / 1000,
-    recent: async () => (await deps.admin.recent(10)).map(jobView),
+    recent: async () => (await deps.admin.recent(10)).map((j) => jobView(j)),
   };
 }
 

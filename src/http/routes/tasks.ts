@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { OrchError } from '../../errors.js';
 import type { TaskOverview } from '../../pipeline/task-overview.js';
+import { jobRole } from '../../pipeline/task-insights.js';
 import type { Clock } from '../../clock.js';
 import type { QueueAdmin } from '../../queue/queue-admin.js';
 import type { HttpRoutes } from '../deps.js';
@@ -44,6 +45,7 @@ function queueKindsRoute(app: FastifyInstance, admin: QueueAdmin, clock: Clock):
         by_status: counts.byStatus,
         by_kind: counts.byKind.map((k) => ({
           kind: k.kind,
+          role: jobRole({ kind: k.kind, payload: null }),
           status: k.status,
           count: k.count,
           oldest_queued_age_ms:
@@ -68,7 +70,8 @@ export function taskRoutes(overview: TaskOverview, admin: QueueAdmin): HttpRoute
       {
         schema: {
           tags,
-          summary: 'Work items, newest first, with cost so far',
+          summary:
+            'Work items, newest first, with cost so far, why each waits, and the day’s spend',
           querystring: listQuery,
         },
       },
@@ -77,7 +80,13 @@ export function taskRoutes(overview: TaskOverview, admin: QueueAdmin): HttpRoute
           activeOnly: request.query.active === 'true',
           limit: request.query.limit ?? 100,
         });
-        return { now_ms: ctx.deps.clock.now(), tasks: items.map(taskSummaryView) };
+        const nowMs = ctx.deps.clock.now();
+        const spend = await overview.spendToday(nowMs);
+        return {
+          now_ms: nowMs,
+          tasks: items.map(taskSummaryView),
+          spend_today: { usd: spend.usd, limit_usd: spend.limitUsd, since_ms: spend.sinceMs },
+        };
       },
     );
     r.get(
@@ -85,19 +94,21 @@ export function taskRoutes(overview: TaskOverview, admin: QueueAdmin): HttpRoute
       {
         schema: {
           tags,
-          summary: 'One work item: timeline, gate results, agent runs, jobs, PR and tracker links',
+          summary:
+            'One work item: timeline, stage durations, gates, agent runs, jobs, cost, explain, links',
           params: taskRefParams,
         },
       },
       async (request) => {
         const detail = await overview.detail(request.params.id);
         if (!detail) throw taskNotFound(request.params.id);
-        const view = taskDetailView(detail);
+        const nowMs = ctx.deps.clock.now();
+        const view = taskDetailView(detail, nowMs);
         // Public read (ORCH_PUBLIC_READ) shows no gate evidence (it carries test output).
         if (request.readLevel === 'public') {
           view.gates = view.gates.map((g) => ({ ...g, evidence: null }));
         }
-        return { now_ms: ctx.deps.clock.now(), ...view };
+        return { now_ms: nowMs, ...view };
       },
     );
     queueKindsRoute(app, admin, ctx.deps.clock);
