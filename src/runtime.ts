@@ -690,6 +690,7 @@ export async function createRuntime(o: RuntimeOptions) {
           { name: 'workflow files', run: () => workflows.stop() },
           { name: 'disk monitor', run: () => Promise.resolve(diskMonitor.stop()) },
           { name: 'outbox', run: () => outbox.stop() },
+          { name: 'github git credentials', run: () => Promise.resolve(github?.close()) },
           { name: 'queue', run: () => queue.close() },
           { name: 'db', run: () => db.close() },
         ],

@@ -309,7 +309,8 @@ export async function checkDisk(dataDir: string): Promise<DoctorCheck> {
 
 /**
  * Each project's `.orch/workflow.md` on its base branch (issue 18), read without changing
- * anything: a local-forge project from its bare repository, a Gitea one from Orch's clone as of
+ * anything: a local-forge project from its bare repository, a Gitea or GitHub one (`owner/name`:
+ * the clone is named after `name`, as its clone URL) from Orch's clone as of
  * its last fetch (skipped before the first). none / ok at <sha> / invalid: the parse error.
  */
 export async function checkWorkflowFiles(

@@ -41,6 +41,11 @@ export function secretValues(env: Readonly<Record<string, unknown>>): string[] {
     const v = env[name];
     if (typeof v === 'string') out.push(v);
   }
+  // git's `Authorization: Basic` header for the token (src/git/git-auth.ts), should git quote it
+  const github = env.ORCH_GITHUB_TOKEN;
+  if (typeof github === 'string' && github !== '') {
+    out.push(Buffer.from(`x-access-token:${github}`).toString('base64'));
+  }
   const pem = env.ORCH_GITHUB_APP_PRIVATE_KEY;
   if (typeof pem === 'string') out.push(...pemSecretLines(pem));
   const dbUrl = typeof env.ORCH_DB_URL === 'string' ? env.ORCH_DB_URL : undefined;

@@ -1,6 +1,7 @@
 import { childBaseEnv } from '../config/child-env.js';
 import { OrchError } from '../errors.js';
 import { runChildProcess, type ChildExit } from '../process/child-process.js';
+import { gitAuthEnv, isGitNetworkCommand, refreshGitCredentials } from './git-auth.js';
 
 export interface GitOptions {
   cwd: string;
@@ -26,13 +27,17 @@ const REF_LOCK_RETRY_MS = [25, 100, 250];
 /**
  * Runs one git command through the child-process helper and returns its trimmed stdout. A failure
  * (non-zero exit, timeout, too much output, no git) throws OrchError GIT_FAILED with git's stderr
- * (which never contains our secrets: credentials are not put on command lines). A `fetch` or
- * `push` that lost a race for a ref lock is tried again (REF_LOCK_RETRY_MS).
+ * (which never contains our secrets: credentials are not put on command lines). A network command
+ * (clone, fetch, push, …) gets the registered forge credentials through its environment only
+ * (src/git/git-auth.ts), refreshed first. A `fetch` or `push` that lost a race for a ref lock is
+ * tried again (REF_LOCK_RETRY_MS).
  */
 export async function git(args: readonly string[], options: GitOptions): Promise<string> {
   const retriable = args[0] === 'fetch' || args[0] === 'push';
+  const network = isGitNetworkCommand(args);
   for (let attempt = 0; ; attempt++) {
-    const r = await gitOnce(args, options);
+    if (network) await refreshGitCredentials();
+    const r = await gitOnce(args, options, network ? gitAuthEnv() : {});
     if (r.exitCode === 0 && r.killReason === null) return options.raw ? r.stdout : r.stdout.trim();
     const pause = REF_LOCK_RETRY_MS[attempt];
     if (retriable && pause !== undefined && isRefLockRace(r)) {
@@ -57,12 +62,17 @@ function isRefLockRace(r: ChildExit): boolean {
   );
 }
 
-function gitOnce(args: readonly string[], options: GitOptions): Promise<ChildExit> {
+function gitOnce(
+  args: readonly string[],
+  options: GitOptions,
+  auth: Readonly<Record<string, string>>,
+): Promise<ChildExit> {
   return runChildProcess({
     argv: ['git', ...args],
     cwd: options.cwd,
     env: {
       ...(options.env ?? childBaseEnv()),
+      ...auth,
       GIT_TERMINAL_PROMPT: '0',
       GIT_AUTHOR_NAME: 'Orch',
       GIT_AUTHOR_EMAIL: 'orch@localhost',

@@ -5,6 +5,7 @@ import type { Job } from '../queue/job.js';
 import type { AdvanceResult } from './engine.js';
 import type { GitWorkspace } from './git-workspace.js';
 import type { Pipeline } from './pipeline.js';
+import type { Task } from './task.js';
 
 /**
  * What happens after a successful agent run of a pipeline job: commit and push the worktree to
@@ -38,7 +39,7 @@ export async function afterAgentRun(
       head: task.branch,
       base: task.baseBranch,
       title: `${task.workItemId}: ${task.title}`,
-      body: `Work item ${task.workItemId}, driven by Orch.`,
+      body: pullRequestBody(task),
     });
     await pipeline.core.deps.tasks.setPullRequest(task.id, { number: pr.number, url: pr.url });
   }
@@ -63,4 +64,17 @@ export function pipelineOnFinished(
     if (result)
       log.info({ jobId: job.id, taskId: payload.taskId, result }, `pipeline: ${result.kind}`);
   };
+}
+
+/**
+ * Pure: a PR's description. A GitHub issue's item says `Closes owner/name#N`, so GitHub links
+ * the PR to the issue (and closes it on merge, as Orch does when the item is done).
+ */
+export function pullRequestBody(
+  task: Pick<Task, 'workItemId' | 'trackerKind' | 'trackerProjectId' | 'trackerItemId'>,
+): string {
+  const line = `Work item ${task.workItemId}, driven by Orch.`;
+  return task.trackerKind === 'github'
+    ? `${line}\n\nCloses ${task.trackerProjectId}#${task.trackerItemId}`
+    : line;
 }

@@ -128,8 +128,14 @@ export function effectDeliverer(deps: {
   return async (row: OutboxRow): Promise<void> => {
     const p = row.payload as EffectPayload;
     switch (p.kind) {
-      case 'tracker_state':
-        return project(p.projectKey).tracker.setState(p.ref, p.state);
+      case 'tracker_state': {
+        const { tracker } = project(p.projectKey);
+        await tracker.setState(p.ref, p.state);
+        if (tracker.upsertStatusComment) {
+          await tracker.upsertStatusComment(p.ref, statusCommentBody(p.state));
+        }
+        return;
+      }
       case 'comment':
         return project(p.projectKey).tracker.comment(p.ref, p.body, {
           author: p.author,
@@ -156,4 +162,17 @@ export function effectDeliverer(deps: {
         });
     }
   };
+}
+
+const STATUS_TEXT = {
+  in_progress: 'in progress: the agents are working on it',
+  in_review: 'in review: waiting for a person (approval, a review or a merge)',
+  needs_input: 'needs input: answer the questions above in a comment',
+  blocked: 'blocked: see the latest comments; an approver comments `:resume:` to go on',
+  done: 'done: merged',
+} as const satisfies Record<TrackerState, string>;
+
+/** Pure: the text of a tracker's one status comment (`upsertStatusComment`) for a state. */
+export function statusCommentBody(state: TrackerState): string {
+  return `**Orch status:** ${STATUS_TEXT[state]}`;
 }

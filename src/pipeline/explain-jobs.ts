@@ -80,18 +80,35 @@ async function queuedReasons(d: ExplainDeps, task: Task, job: Job): Promise<Expl
       next: `wait; it starts at ${iso(job.availableAtMs)} (raising budget.perDayUsd in orch.config.yaml does not wake it earlier)`,
       details: { jobId: job.id, availableAtMs: job.availableAtMs, reason: job.error },
     });
-  else if (job.availableAtMs > nowMs)
+  else if (job.availableAtMs > nowMs) {
+    const deferred = await deferredBy(d, task, job);
     out.push({
       code: 'scheduled',
-      text: `Job ${job.id} (${job.kind}) is scheduled for ${iso(job.availableAtMs)}, in ${seconds(job.availableAtMs - nowMs)}${job.attempts > 0 ? ` (retry after attempt ${job.attempts})` : ''}.`,
-      details: { jobId: job.id, availableAtMs: job.availableAtMs },
+      text: `Job ${job.id} (${job.kind}) is scheduled for ${iso(job.availableAtMs)}, in ${seconds(job.availableAtMs - nowMs)}${job.attempts > 0 ? ` (retry after attempt ${job.attempts})` : ''}${deferred ? `; it waits because ${deferred}` : ''}.`,
+      details: { jobId: job.id, availableAtMs: job.availableAtMs, ...(deferred && { deferred }) },
     });
+  }
   const cap = job.availableAtMs <= nowMs ? await capReason(d, task, job) : null;
   if (cap) out.push(cap);
   const worker = await workerReason(d, job);
   if (worker) out.push(worker);
   out.push(await queuedReason(d, job, nowMs));
   return out;
+}
+
+/**
+ * A gate re-check's why: the newest `deferred` timeline entry of the stage (e.g. the merge gate
+ * waiting for a required check: "merge_gate: PR #2 waits for branch protection: … ci/build").
+ */
+async function deferredBy(d: ExplainDeps, task: Task, job: Job): Promise<string | null> {
+  if (job.kind !== 'pipeline.recheck') return null;
+  const events = await d.tasks.events(task.id);
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.type === 'stage_changed') break;
+    if (e.type === 'deferred' && e.stage === task.stage) return e.message.replace(/[.\s]+$/, '');
+  }
+  return null;
 }
 
 function breakerReason(

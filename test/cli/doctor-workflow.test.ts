@@ -53,3 +53,27 @@ it("orch doctor reports each project's workflow file: none, ok at a commit, inva
     },
   ]);
 });
+
+it('reads a GitHub project (forge repo `owner/name`) from the clone Orch made of it', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orch-doc-gh-'));
+  const sha = bareRepo(dataDir, 'trails', { '.orch/workflow.md': '## developer\nGo.\n' });
+  const reposDir = join(dataDir, 'repos');
+  mkdirSync(reposDir, { recursive: true });
+  // Orch's clone of https://github.com/acme/trails.git is <reposDir>/trails
+  execFileSync('git', ['clone', '--quiet', '--no-checkout', join(dataDir, 'forge', 'trails.git')], {
+    cwd: reposDir,
+    stdio: 'pipe',
+  });
+  const projects = parseProjects([
+    { key: 'TR', repo: 'trails', forge: { kind: 'github', repo: 'acme/trails' } },
+    { key: 'NO', repo: 'other', forge: { kind: 'github', repo: 'acme/other' } },
+  ]).projects;
+  expect(await checkWorkflowFiles(projects, { dataDir, reposDir })).toEqual([
+    { name: 'workflow file', status: 'ok', detail: `TR: ok at ${sha.slice(0, 12)}` },
+    {
+      name: 'workflow file',
+      status: 'skip',
+      detail: `NO: no repository at ${join(reposDir, 'other')} yet`,
+    },
+  ]);
+});

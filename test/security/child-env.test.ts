@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { agentBaseEnv, childBaseEnv } from '../../src/config/child-env.js';
 import { secretMasker, secretValues } from '../../src/config/secret-masker.js';
+import { basicAuthorization, registerGitCredential } from '../../src/git/git-auth.js';
 import { fakeRole, makeHarness, type Harness } from '../agents/agent-harness.js';
 import { describeEachDialect } from '../helpers/test-db.js';
 import { dashboardEnv } from '../http/dashboard-env.js';
@@ -80,6 +81,9 @@ describe('child environments', () => {
     ].join('\n');
     expect(mask(text)).toBe('admin [masked]\nurl [masked]\npw [masked]\nbot [masked]');
     expect(mask('nothing secret here')).toBe('nothing secret here');
+    // git's Authorization header for the GitHub token, should git ever quote it
+    const basic = basicAuthorization('x-access-token', SECRETS.ORCH_GITHUB_TOKEN);
+    expect(mask(`AUTHORIZATION: ${basic}`)).toBe('AUTHORIZATION: Basic [masked]');
   });
 });
 
@@ -95,6 +99,12 @@ describeEachDialect('agents and test commands get no Orch secret', ({ current })
   });
 
   it('an agent process sees the allowlist, its profile env and the per-run ids, nothing else', async () => {
+    // Orch's own git commands hold a forge token (src/git/git-auth.ts); an agent never does.
+    const gitToken = 'ghs_installation-token-3c2b1a';
+    const unregister = registerGitCredential('https://github.example/acme/', {
+      username: 'x-access-token',
+      token: () => gitToken,
+    });
     h = makeHarness(current().db, {
       agents: {
         roles: {
@@ -103,15 +113,26 @@ describeEachDialect('agents and test commands get no Orch secret', ({ current })
           }),
         },
       },
-      parentEnv: { ...SECRETS, ...HOST },
+      parentEnv: {
+        ...SECRETS,
+        ...HOST,
+        // as a host might set them: env-only git config is not in the allowlist either
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: 'http.https://github.example/.extraheader',
+        GIT_CONFIG_VALUE_0: `AUTHORIZATION: ${basicAuthorization('x-access-token', gitToken)}`,
+      },
     });
     const { job } = await h.enqueue('developer');
     await h.tick();
     const [run] = await h.runs.listForJob(job.id);
     const dump = readFileSync(run!.logPath, 'utf8');
+    unregister();
     const names = [...dump.matchAll(/^ENV ([^=]+)=/gm)].map((m) => m[1]!);
     expect(names).toEqual(expect.arrayContaining(['PATH', 'MY_TOOL_FLAG', 'ORCH_JOB_ID']));
     for (const value of SECRET_VALUES) expect(dump).not.toContain(value);
+    expect(names.filter((n) => n.startsWith('GIT_CONFIG'))).toEqual([]);
+    expect(dump).not.toContain(gitToken);
+    expect(dump).not.toContain(basicAuthorization('x-access-token', gitToken).slice(6));
     expect(names.filter((n) => n.startsWith('ORCH_')).sort()).toEqual(
       expect.arrayContaining(['ORCH_ATTEMPT', 'ORCH_JOB_ID', 'ORCH_ROLE', 'ORCH_RUN_ID']),
     );

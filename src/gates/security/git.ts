@@ -1,5 +1,6 @@
 import { childBaseEnv } from '../../config/child-env.js';
 import { assertNever } from '../../errors.js';
+import { gitAuthEnv, isGitNetworkCommand, refreshGitCredentials } from '../../git/git-auth.js';
 import { outputTail, runCommand, type RunOutcome } from './process-runner.js';
 
 /** The git binary; git is a hard dependency of Orch, so it is looked up on the inherited PATH. */
@@ -28,16 +29,21 @@ export function describeOutcome(what: string, o: RunOutcome, timeoutMs: number):
   }
 }
 
-/** Runs `git -C <dir> …args`; anything but rc 0 is `{ ok: false }` with a short detail. */
+/**
+ * Runs `git -C <dir> …args`; anything but rc 0 is `{ ok: false }` with a short detail. A fetch
+ * gets the forge credentials in its environment only (src/git/git-auth.ts).
+ */
 export async function git(
   dir: string,
   args: readonly string[],
   timeoutMs = GIT_TIMEOUT_MS,
 ): Promise<GitResult> {
+  const network = isGitNetworkCommand(args);
+  if (network) await refreshGitCredentials();
   const o = await runCommand([GIT, '-C', dir, ...args], {
     cwd: dir,
     timeoutMs,
-    env: childBaseEnv(),
+    env: { ...childBaseEnv(), ...(network ? gitAuthEnv() : {}) },
   });
   if (o.kind === 'exit' && o.rc === 0) return { ok: true, stdout: o.stdout };
   // Only stderr goes into the detail: stdout of `git log -p` holds raw patch text (secrets).

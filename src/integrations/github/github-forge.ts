@@ -1,3 +1,4 @@
+import { registerGitCredential } from '../../git/git-auth.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type {
   CombinedStatus,
@@ -27,8 +28,8 @@ export interface GithubForgeOptions {
   /** Orch's own login (its reviews are `byOrch`); default: asked of GitHub once. */
   botLogin?: string | undefined;
   /**
-   * Base git clones from instead of `https://x-access-token:<token>@<host>` (an ssh URL, or a
-   * directory of bare repositories in tests): `<gitUrl>/<owner>/<name>.git`.
+   * Base git clones from instead of `https://<host>` (an ssh URL, or a directory of bare
+   * repositories in tests): `<gitUrl>/<owner>/<name>.git`; no token is then handed to git.
    */
   gitUrl?: string | undefined;
   log?: Logger;
@@ -55,6 +56,8 @@ export class GithubForge implements Forge {
   readonly #log: Logger;
   /** owner/name → `GET /repos/{o}/{r}` (merge settings, default branch), read once. */
   readonly #repos = new Map<string, Promise<unknown>>();
+  /** git URL prefix → unregister its credential. */
+  readonly #credentials = new Map<string, () => void>();
 
   constructor(o: GithubForgeOptions) {
     this.#o = o;
@@ -81,23 +84,47 @@ export class GithubForge implements Forge {
   }
 
   /**
-   * `https://x-access-token:<token>@host/owner/name.git` (PAT, or the cached installation token of
-   * an App; without one yet, no credentials: call `cloneUrlFresh` first). The URL holds a secret:
-   * never log it.
+   * `https://host/owner/name.git`, without credentials: the token is handed to Orch's own git
+   * commands through their environment (src/git/git-auth.ts), registered here for
+   * `https://host/owner/` — the current PAT, or the owner's installation token of an App,
+   * refreshed before each fetch or push. A clone's `.git/config` never holds it.
    */
   cloneUrl(repo: string): string {
     this.#path(repo);
     if (this.#o.gitUrl !== undefined) return `${this.#o.gitUrl.replace(/\/+$/, '')}/${repo}.git`;
-    const web = new URL(this.#client.webUrl);
-    const token = this.#client.cachedGitToken(repo.split('/')[0]!);
-    const auth = token === null ? '' : `x-access-token:${encodeURIComponent(token)}@`;
-    return `${web.protocol}//${auth}${web.host}${web.pathname.replace(/\/+$/, '')}/${repo}.git`;
+    const base = this.#client.webUrl.replace(/\/+$/, '');
+    const owner = repo.split('/')[0]!;
+    this.#registerCredential(`${base}/${owner}/`, repo);
+    return `${base}/${repo}.git`;
   }
 
-  /** `cloneUrl` with a valid token (an App's installation token fetched or refreshed first). */
+  /** The git credential of one owner's repositories, registered once per forge. */
+  #registerCredential(prefix: string, repo: string): void {
+    if (this.#credentials.has(prefix)) return;
+    const owner = repo.split('/')[0]!;
+    this.#credentials.set(
+      prefix,
+      registerGitCredential(prefix, {
+        username: 'x-access-token',
+        token: () => this.#client.cachedGitToken(owner),
+        refresh: async () => {
+          await this.#client.gitToken(repo);
+        },
+      }),
+    );
+  }
+
+  /** Removes this forge's git credentials (the runtime stops). */
+  close(): void {
+    for (const unregister of this.#credentials.values()) unregister();
+    this.#credentials.clear();
+  }
+
+  /** `cloneUrl`, with an App's installation token fetched or refreshed first. */
   async cloneUrlFresh(repo: string): Promise<string> {
+    const url = this.cloneUrl(repo);
     if (this.#o.gitUrl === undefined) await this.#client.gitToken(repo);
-    return this.cloneUrl(repo);
+    return url;
   }
 
   #repo(repo: string, fresh = false): Promise<unknown> {

@@ -16,6 +16,8 @@ export interface GithubParts {
   tracker(config: GithubTrackerConfig): Tracker;
   /** A project's forge: its repository's pull requests, with its merge method. */
   forge(config: GithubForgeConfig): Forge;
+  /** Removes the git credentials the forges registered (src/git/git-auth.ts). */
+  close(): void;
 }
 
 /**
@@ -41,6 +43,7 @@ export function githubParts(
     given !== undefined && settings.auth.kind === 'app' && !given.endsWith('[bot]')
       ? `${given}[bot]`
       : given;
+  const forges: GithubForge[] = [];
   return {
     client,
     tracker: (c) =>
@@ -50,11 +53,20 @@ export function githubParts(
         botLogin,
         ...(c.assignee !== undefined && { assignee: c.assignee }),
       }),
-    forge: (c) =>
-      githubRepoForge(
-        new GithubForge({ client, mergeMethod: c.mergeMethod, botLogin, gitUrl: o.gitUrl, log }),
-        c.repo,
-      ),
+    forge: (c) => {
+      const forge = new GithubForge({
+        client,
+        mergeMethod: c.mergeMethod,
+        botLogin,
+        gitUrl: o.gitUrl,
+        log,
+      });
+      forges.push(forge);
+      return githubRepoForge(forge, c.repo);
+    },
+    close: () => {
+      for (const f of forges) f.close();
+    },
   };
 }
 

@@ -78,4 +78,9 @@ export interface Tracker {
    * trackers without relations have none (dependencies then come from `orch task deps`).
    */
   blockedBy?(ref: TrackerItemRef): Promise<string[]>;
+  /**
+   * Keeps ONE status comment on the item, edited in place on every state change (GitHub, where
+   * a state is only a label). Optional: trackers with a state field of their own need none.
+   */
+  upsertStatusComment?(ref: TrackerItemRef, body: string): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { StubServer, type RecordedRequest, type StubResponse } from './stub-server.js';
+import { serveGitHttp, StubGit } from './github-stub-git.js';
 import {
   commentJson,
   issueJson,
@@ -76,6 +77,11 @@ export interface GithubStubRepo {
     allow_squash_merge: boolean;
     allow_rebase_merge: boolean;
   };
+  /**
+   * Branch protection's required checks (status contexts or check-run names): while one is not
+   * green on a PR's head, a mergeable PR is `blocked` (else `clean`) and its merge is refused.
+   */
+  requiredChecks: string[];
   /** The token user's role (`permissions` of the repository reply); `push` false → merge 403. */
   permissions: { admin: boolean; maintain: boolean; push: boolean; triage: boolean; pull: boolean };
 }
@@ -104,7 +110,8 @@ const REPO_RE = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/;
  * status, check runs, reviews, issues (+ PRs in the issues list), comments, labels, and GitHub
  * App auth (JWT verified with the App's public key, installation lookup, installation tokens).
  * Tokens: `stub.token` (a PAT of `orch-bot`, classic scopes `repo`); add more with `addToken`.
- * Every request is recorded; `failNext` scripts rate limits and errors.
+ * Every request is recorded; `failNext` scripts rate limits and errors. `enableGit(root)` backs
+ * branches with real bare repositories served over git's smart HTTP (github-stub-git.ts).
  */
 export class GithubStub extends StubServer {
   readonly repos = new Map<string, GithubStubRepo>();
@@ -117,11 +124,49 @@ export class GithubStub extends StubServer {
   /** `x-ratelimit-*` sent on every reply. */
   quota = { limit: 5000, remaining: 4999, resetSec: 2_000_000_000 };
   now: () => number = () => Date.now();
+  /** Real bare repositories behind branches, refs, PR heads and merges (`enableGit`). */
+  git: StubGit | null = null;
   #ids = 1;
 
   constructor(readonly token = 'ghp_stubtoken') {
-    super((req) => this.#answer(req));
+    super(
+      (req) => this.#answer(req),
+      (req, body, res) =>
+        this.git !== null &&
+        serveGitHttp(this.git, req, body, res, (auth) => this.#gitAuthorized(auth)),
+    );
     this.tokens.set(token, { login: 'orch-bot', scopes: 'repo, read:org' });
+  }
+
+  /**
+   * From now on every repository is a real bare one under `root` (existing ones are created with
+   * one commit), served at `<stub.url>/<owner>/<name>.git` to `x-access-token:<token>` Basic auth.
+   */
+  enableGit(root: string): StubGit {
+    this.git = new StubGit(root);
+    for (const repo of this.repos.values()) {
+      const full = `${repo.owner}/${repo.name}`;
+      repo.branches = new Map([[repo.defaultBranch, this.git.init(full, repo.defaultBranch)]]);
+    }
+    return this.git;
+  }
+
+  /** Git's Basic auth, as GitHub takes it: any user, a valid token (PAT or installation) as password. */
+  #gitAuthorized(authorization: string | undefined): boolean {
+    const m = /^Basic\s+(.+)$/i.exec(authorization ?? '');
+    if (!m) return false;
+    const pass = Buffer.from(m[1]!, 'base64').toString('utf8').split(':').slice(1).join(':');
+    const exp = this.installationTokens.get(pass);
+    return this.tokens.has(pass) || (exp !== undefined && exp > this.now());
+  }
+
+  /** Branch heads as the bare repository has them (pushes by git move open PRs' heads). */
+  #syncFromGit(repo: GithubStubRepo): void {
+    if (!this.git) return;
+    const full = `${repo.owner}/${repo.name}`;
+    for (const [branch, sha] of this.git.branches(full)) {
+      if (repo.branches.get(branch) !== sha) this.push(full, branch, sha);
+    }
   }
 
   addToken(token: string, login: string, scopes: string | null): void {
@@ -156,7 +201,9 @@ export class GithubStub extends StubServer {
       owner,
       name,
       defaultBranch,
-      branches: new Map([[defaultBranch, fakeSha()]]),
+      branches: new Map([
+        [defaultBranch, this.git ? this.git.init(fullName, defaultBranch) : fakeSha()],
+      ]),
       issues: [],
       pulls: [],
       comments: [],
@@ -165,6 +212,7 @@ export class GithubStub extends StubServer {
       checkRuns: new Map(),
       reviews: [],
       settings: { allow_merge_commit: true, allow_squash_merge: true, allow_rebase_merge: true },
+      requiredChecks: [],
       permissions: { admin: false, maintain: false, push: true, triage: true, pull: true },
     };
     this.repos.set(fullName, repo);
@@ -235,14 +283,41 @@ export class GithubStub extends StubServer {
     return review;
   }
 
+  /** A commit status by someone else (a CI), as `POST /statuses/{sha}` would add it. */
+  addStatus(fullName: string, sha: string, context: string, state: string): void {
+    const repo = this.repo(fullName);
+    const st: GithubStubStatus = {
+      id: 300 + this.#ids++,
+      state,
+      context,
+      description: `${context} ${state}`,
+      target_url: null,
+      createdAt: new Date(this.now()).toISOString(),
+    };
+    repo.statuses.set(sha, [...(repo.statuses.get(sha) ?? []), st]);
+  }
+
   addCheckRun(fullName: string, sha: string, c: Omit<GithubStubCheckRun, 'id'>): void {
     const repo = this.repo(fullName);
     repo.checkRuns.set(sha, [...(repo.checkRuns.get(sha) ?? []), { ...c, id: 900 + this.#ids++ }]);
   }
 
-  /** Simulates a push: moves a branch; open PRs from it get the new head and recompute mergeability. */
-  push(fullName: string, branch: string, sha = fakeSha()): string {
+  /**
+   * Simulates a push: moves a branch; open PRs from it get the new head and recompute
+   * mergeability. With real git, no `sha` makes a new commit on the branch (or on the default
+   * branch's head for a new one).
+   */
+  push(fullName: string, branch: string, given?: string): string {
     const repo = this.repo(fullName);
+    let sha = given ?? fakeSha();
+    if (this.git) {
+      if (given === undefined) {
+        if (!repo.branches.has(branch)) {
+          this.git.setBranch(fullName, branch, repo.branches.get(repo.defaultBranch)!);
+        }
+        sha = this.git.commitOn(fullName, branch);
+      } else this.git.setBranch(fullName, branch, sha);
+    }
     repo.branches.set(branch, sha);
     for (const pr of repo.pulls) {
       if (pr.head !== branch || pr.state !== 'open' || pr.headSha === sha) continue;
@@ -362,6 +437,7 @@ export class GithubStub extends StubServer {
     m = REPO_RE.exec(req.path);
     const repo = m ? this.repos.get(`${m[1]}/${m[2]}`) : undefined;
     if (!m || !repo) return notFound();
+    this.#syncFromGit(repo);
     return this.#repoRoute(req, repo, m[3] ?? '', this.#user(caller.login));
   }
 
@@ -457,6 +533,7 @@ export class GithubStub extends StubServer {
           pr.mergeable = true;
           pr.mergeableState = 'clean';
         }
+        this.#protect(repo, pr);
         return { status: 200, body: this.#pullJson(repo, pr, true) };
       }
       case 'PUT /pulls/:n/merge':
@@ -473,6 +550,18 @@ export class GithubStub extends StubServer {
     }
   }
 
+  /** Branch protection: a computed, mergeable PR is `blocked` while a required check is not green. */
+  #protect(repo: GithubStubRepo, pr: GithubStubPull): void {
+    if (repo.requiredChecks.length === 0 || pr.state !== 'open' || pr.mergeable !== true) return;
+    if (pr.mergeableState !== 'clean' && pr.mergeableState !== 'blocked') return;
+    const statuses = repo.statuses.get(pr.headSha) ?? [];
+    const runs = repo.checkRuns.get(pr.headSha) ?? [];
+    const green = (name: string) =>
+      statuses.filter((s) => s.context === name).at(-1)?.state === 'success' ||
+      runs.filter((r) => r.name === name).at(-1)?.conclusion === 'success';
+    pr.mergeableState = repo.requiredChecks.every(green) ? 'clean' : 'blocked';
+  }
+
   #pullJson(repo: GithubStubRepo, pr: GithubStubPull, fullView: boolean) {
     return pullJson(this.url, this.#view(repo), pr, repo.branches.get(pr.base) ?? '', fullView);
   }
@@ -487,6 +576,11 @@ export class GithubStub extends StubServer {
     const branch = body.ref.replace(/^refs\/heads\//, '');
     if (repo.branches.has(branch)) return unprocessable('Reference already exists');
     if (!/^[0-9a-f]{40}$/.test(body.sha)) return unprocessable('Object does not exist');
+    if (this.git) {
+      const full = `${repo.owner}/${repo.name}`;
+      if (!this.git.hasCommit(full, body.sha)) return unprocessable('Object does not exist');
+      this.git.setBranch(full, branch, body.sha);
+    }
     repo.branches.set(branch, body.sha);
     return { status: 201, body: refJson(this.url, `${repo.owner}/${repo.name}`, branch, body.sha) };
   }
@@ -567,12 +661,24 @@ export class GithubStub extends StubServer {
         body: { message: `${what ?? method} are not allowed on this repository.` },
       };
     }
+    this.#protect(repo, pr);
     if (pr.mergeable !== true || !['clean', 'unstable', 'has_hooks'].includes(pr.mergeableState)) {
       return notMergeable;
     }
+    let mergeSha = fakeSha();
+    if (this.git) {
+      const merged = this.git.merge(`${repo.owner}/${repo.name}`, {
+        base: pr.base,
+        head: pr.headSha,
+        method,
+        title: `${pr.title} (#${pr.number})`,
+      });
+      if (merged === null) return { status: 405, body: { message: 'Merge conflict' } };
+      mergeSha = merged;
+    }
     pr.merged = true;
     pr.state = 'closed';
-    pr.mergeSha = fakeSha();
+    pr.mergeSha = mergeSha;
     repo.branches.set(pr.base, pr.mergeSha);
     const issue = repo.issues.find((i) => i.number === n);
     if (issue) issue.state = 'closed';

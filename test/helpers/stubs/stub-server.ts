@@ -21,6 +21,9 @@ export interface StubResponse {
 
 export type StubHandler = (req: RecordedRequest) => StubResponse;
 
+/** Answers a request itself (streaming, CGI…); false: the JSON handler answers it. */
+export type RawStubHandler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => boolean;
+
 /**
  * A loopback HTTP server on an ephemeral port that records every request and answers through a
  * handler. `failNext` scripts one-off answers (429, 5xx…) ahead of the handler, in order.
@@ -31,12 +34,15 @@ export class StubServer {
   readonly #scripted: { match: (r: RecordedRequest) => boolean; res: StubResponse }[] = [];
   #handler: StubHandler;
 
-  constructor(handler: StubHandler) {
+  constructor(handler: StubHandler, raw?: RawStubHandler) {
     this.#handler = handler;
     this.#server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => this.#answer(req, Buffer.concat(chunks), res));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (!raw?.(req, body, res)) this.#answer(req, body, res);
+      });
     });
   }
 

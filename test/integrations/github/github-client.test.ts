@@ -4,6 +4,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { isOrchError } from '../../../src/errors.js';
+import { basicAuthorization, gitAuthEnv } from '../../../src/git/git-auth.js';
 import { GithubClient } from '../../../src/integrations/github/github-client.js';
 import { GithubForge } from '../../../src/integrations/github/github-forge.js';
 import { integrationRetry } from '../../../src/integrations/http/integration-error.js';
@@ -66,8 +67,12 @@ describe('GithubClient: GitHub App auth', () => {
     expect(stub.requestsTo('POST', /access_tokens$/)).toHaveLength(1);
     const first = stub.requestsTo('GET', /^\/repos\/acme\/widgets$/)[0]!.headers.authorization;
     expect(first).toMatch(/^Bearer ghs_/);
-    // the cloned URL carries the installation token
-    expect(new URL(forge.cloneUrl(FULL)).password).toBe(first!.slice('Bearer '.length));
+    // the clone URL is plain; git's environment carries the installation token
+    expect(forge.cloneUrl(FULL)).toBe(`${stub.url}/${FULL}.git`);
+    const basic = basicAuthorization('x-access-token', first!.slice('Bearer '.length));
+    expect(Object.values(gitAuthEnv())).toContain(`Authorization: ${basic}`);
+    forge.close();
+    expect(gitAuthEnv()).toEqual({});
 
     clock.advance(54 * 60_000); // 6 minutes left: still used
     await forge.defaultBranch(FULL);

@@ -17,6 +17,7 @@ describe('GithubForge', () => {
   });
 
   afterEach(async () => {
+    forge.close();
     await stub.close();
   });
 
@@ -51,18 +52,16 @@ describe('GithubForge', () => {
     expect(stub.requestsTo('POST', /\/pulls$/)).toHaveLength(1);
     expect(await forge.findPullRequest(FULL, 'nope')).toBeNull();
     expect(await forge.defaultBranch(FULL)).toBe('main');
-    const url = new URL(forge.cloneUrl(FULL));
-    expect(url.username).toBe('x-access-token');
-    expect(url.password).toBe(stub.token);
-    expect(url.pathname).toBe(`/${FULL}.git`);
+    // no credentials in clone URLs: git gets them from its environment (github-git-auth.test.ts)
+    expect(forge.cloneUrl(FULL)).toBe(`${stub.url}/${FULL}.git`);
     const gh = new GithubForge({ client: tokenClient(stub, { apiUrl: 'https://api.github.com' }) });
-    expect(gh.cloneUrl(FULL)).toBe(`https://x-access-token:${stub.token}@github.com/${FULL}.git`);
+    expect(gh.cloneUrl(FULL)).toBe(`https://github.com/${FULL}.git`);
     const ghes = new GithubForge({
       client: tokenClient(stub, { apiUrl: 'https://ghe.example/api/v3' }),
     });
-    expect(ghes.cloneUrl(FULL)).toBe(
-      `https://x-access-token:${stub.token}@ghe.example/${FULL}.git`,
-    );
+    expect(ghes.cloneUrl(FULL)).toBe(`https://ghe.example/${FULL}.git`);
+    gh.close();
+    ghes.close();
     expect(() => forge.cloneUrl('not a repo')).toThrow(/owner\/name/);
   });
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isOrchError } from '../../../src/errors.js';
+import { basicAuthorization, gitAuthEnv } from '../../../src/git/git-auth.js';
 import { checkGithub } from '../../../src/integrations/github/github-doctor.js';
 import { GithubClient } from '../../../src/integrations/github/github-client.js';
 import { GithubForge } from '../../../src/integrations/github/github-forge.js';
@@ -212,8 +213,14 @@ describe('checkGithub (doctor)', () => {
       auth: { kind: 'app', appId: '1234', privateKeyPem: appKeys().privateKeyPem },
     });
     const forge = new GithubForge({ client: app });
-    expect(new URL(forge.cloneUrl(FULL)).password).toBe(''); // nothing cached yet
-    const url = new URL(await forge.cloneUrlFresh(FULL));
-    expect(url.password).toMatch(/^ghs_/);
+    expect(forge.cloneUrl(FULL)).toBe(`${stub.url}/${FULL}.git`);
+    expect(gitAuthEnv()).toEqual({}); // nothing cached yet
+    expect(await forge.cloneUrlFresh(FULL)).toBe(`${stub.url}/${FULL}.git`);
+    const [token] = [...stub.installationTokens.keys()];
+    expect(token).toMatch(/^ghs_/);
+    expect(Object.values(gitAuthEnv())).toContain(
+      `Authorization: ${basicAuthorization('x-access-token', token!)}`,
+    );
+    forge.close();
   });
 });
