@@ -245,9 +245,19 @@ function setupAdminForm() {
   };
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    admin.save(token.value.trim(), name.value.trim());
-    // The admin token also reads: log this browser in with it when it is not yet.
-    if (admin.token) await api.login(admin.token).catch(() => undefined);
+    const typed = token.value.trim();
+    // The admin token also reads: logging in with it checks it (a wrong one is not kept).
+    if (typed) {
+      const refused = await api.login(typed).then(
+        () => null,
+        (err) => err,
+      );
+      if (refused?.status === 401) {
+        announce('That admin token is not valid; it was not saved.');
+        return;
+      }
+    }
+    admin.save(typed, name.value.trim());
     sync();
     announce(admin.token ? 'Admin token saved for this tab.' : 'Admin token cleared.');
     if (current) void refresh(current);

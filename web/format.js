@@ -14,7 +14,8 @@ export function duration(ms) {
 
 export function usd(value) {
   if (value === null || value === undefined) return '—';
-  return `$${Number(value).toFixed(value > 0 && value < 0.01 ? 4 : 2)}`;
+  // Under a dollar, four decimals everywhere, so a total adds up to the stages shown with it.
+  return `$${Number(value).toFixed(value > 0 && value < 1 ? 4 : 2)}`;
 }
 
 export function time(ms) {

@@ -207,7 +207,8 @@ function resumeForm(detail, ctx) {
   const { task, stages } = detail;
   const ref = task.work_item_id;
   const at = stages.indexOf(task.stage);
-  const earlier = at > 0 ? stages.slice(0, at) : [];
+  // `created` has no agent to re-run (the server refuses it): only agent stages are offered.
+  const earlier = at > 0 ? stages.slice(0, at).filter((s) => s !== 'created') : [];
   const select = h(
     'select',
     { id: 'resume-stage' },

@@ -55,7 +55,8 @@ function jobsTable(detail) {
     badge(j.status),
     `${j.attempts}/${j.max_attempts}`,
     j.error ?? '—',
-    when(j.updated_at_ms ?? j.created_at_ms),
+    // Job rows carry ISO times (`updated_at`), not epoch milliseconds.
+    when(Date.parse(j.updated_at ?? j.created_at ?? '') || null),
   ]);
   return table('Jobs', ['Job', 'Role', 'Status', 'Attempts', 'Error', 'Updated'], rows, {
     empty: 'No jobs.',
@@ -190,14 +191,19 @@ function stagesCard(detail) {
   const stages = [...new Set([...durations.map((d) => d.stage), ...byStage.keys()])];
   const rows = stages.map((stage) => {
     const d = durations.filter((x) => x.stage === stage);
-    const ms = d.reduce((n, x) => n + (x.duration_ms ?? 0), 0);
+    const closedMs = d.reduce((n, x) => n + (x.duration_ms ?? 0), 0);
     const open = d.find((x) => x.left_at_ms === null || x.left_at_ms === undefined);
-    return [
-      stage,
-      d[0] ? when(d[0].entered_at_ms) : '—',
-      open && !end ? h('span', {}, duration(ms), ' + ', since(open.entered_at_ms)) : duration(ms),
-      usd(byStage.get(stage) ?? 0),
-    ];
+    // A finished item's last stage ends when the item did (the API leaves it open).
+    const ms = open && end ? closedMs + Math.max(0, end - open.entered_at_ms) : closedMs;
+    const running = open && !end;
+    let spent = duration(ms);
+    if (running) {
+      spent =
+        closedMs > 0
+          ? h('span', {}, duration(closedMs), ' + ', since(open.entered_at_ms))
+          : since(open.entered_at_ms);
+    }
+    return [stage, d[0] ? when(d[0].entered_at_ms) : '—', spent, usd(byStage.get(stage) ?? 0)];
   });
   const totalMs = end ? end - t.created_at_ms : null;
   rows.push([
