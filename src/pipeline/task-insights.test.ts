@@ -7,6 +7,7 @@ import {
   jobWorkItem,
   mayWait,
   stageDurations,
+  oneLine,
   waitingReason,
 } from './task-insights.js';
 
@@ -94,6 +95,11 @@ describe('task insights', () => {
     });
     expect(waitingReason(explanation('queued'))).toBe('queued.');
     expect(waitingReason(explanation('running'))).toBeNull();
+    // The analyst's questions file quoted in the reason stays on the item page, not in the list.
+    expect(
+      oneLine('The analyst of TRL-001 needs input: --- type: questions\n---\n# Questions\n1. Who?'),
+    ).toBe('The analyst of TRL-001 needs input (see the item).');
+    expect(oneLine('Waits for approval by\nops-lead.')).toBe('Waits for approval by ops-lead.');
     expect(waitingReason(undefined)).toBeNull();
   });
 });

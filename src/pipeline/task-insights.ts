@@ -133,5 +133,16 @@ export function mayWait(task: Pick<Task, 'state'>, runningAgent: string | null):
 export function waitingReason(e: Explanation | undefined): string | null {
   const first = e?.reasons[0];
   if (!e || !first || first.code === 'running' || first.code === 'finished') return null;
-  return e.summary;
+  return oneLine(e.summary);
+}
+
+/**
+ * Pure: a reason as one line for the list: a quoted document (the analyst's questions file, with
+ * its `---` front matter) is cut off at its start; the item page shows the questions in full.
+ */
+export function oneLine(text: string): string {
+  const quoted = text.search(/(^|\s)---(\s|$)/);
+  const head = (quoted >= 0 ? text.slice(0, quoted) : text).replace(/\s+/g, ' ').trim();
+  const cut = head.replace(/[:\s]+$/, '');
+  return quoted >= 0 ? `${cut} (see the item).` : cut;
 }
