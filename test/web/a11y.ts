@@ -1,5 +1,21 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+
+/** Debian's Chromium, as the browser tests run it (headless, no sandbox, no network chatter). */
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** Where the browser tests save screenshots (CI keeps test-artifacts/). */
+export const SHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
 
 /** test/web/page-probes.js: browser code, evaluated in the page as one expression. */
 const PROBES = readFileSync(new URL('./page-probes.js', import.meta.url), 'utf8')

@@ -2,21 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { a11yReport, probe } from './a11y.js';
+import { a11yReport, CHROMIUM, CHROMIUM_ARGS, probe, SHOTS } from './a11y.js';
 import { startDashboardServer, WEB_ADMIN_TOKEN } from './dashboard-server.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /**
  * Waits until the row of `workItem` in the work-item table shows `status` in its badge. Polls
