@@ -48,6 +48,8 @@ export default tseslint.config(
           'window',
           'document',
           'location',
+          'history',
+          'URLSearchParams',
           'sessionStorage',
           'fetch',
           'EventSource',

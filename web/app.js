@@ -284,8 +284,17 @@ async function loggedOut() {
 
 /** First page: the dashboard when this browser may read, else the login. */
 async function start() {
-  if (await loggedOut()) showLogin();
-  else navigate();
+  // `/login?code=` sends a spent or mistyped link here with `?login=invalid`.
+  const params = new URLSearchParams(location.search);
+  const badLink = params.get('login') === 'invalid';
+  if (badLink) history.replaceState(null, '', location.pathname + location.hash);
+  if (await loggedOut()) {
+    showLogin(
+      badLink
+        ? 'That login link is unknown, already used or expired. Ask for a new one (restart orch serve) or enter a token.'
+        : undefined,
+    );
+  } else navigate();
 }
 
 setupAdminForm();

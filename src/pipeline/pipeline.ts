@@ -386,16 +386,25 @@ export class Pipeline {
 
   /**
    * An answer while the analyst waits for input reruns the analyst with it. Any other time the
-   * comment is only recorded, and the result is a no-op that says so.
+   * result is a no-op that says so; a tracker comment (`recordOtherwise`) is still kept on the
+   * timeline, while a refused dashboard/API answer changes nothing.
    */
-  async answer(taskId: number, text: string, by: string): Promise<AdvanceResult> {
+  async answer(
+    taskId: number,
+    text: string,
+    by: string,
+    opts: { recordOtherwise?: boolean } = {},
+  ): Promise<AdvanceResult> {
     const task = await this.#load(taskId);
     if (task.state !== 'needs_input') {
-      await this.core.record(task, { type: 'comment', message: `${by}: ${text.slice(0, 500)}` });
+      if (opts.recordOtherwise) {
+        await this.core.record(task, { type: 'comment', message: `${by}: ${text.slice(0, 500)}` });
+      }
       const hint = task.state === 'blocked' ? ' (it is Blocked: resume or reject it)' : '';
+      const recorded = opts.recordOtherwise ? 'comment recorded; ' : '';
       return {
         kind: 'noop',
-        reason: `comment recorded; ${task.workItemId} is ${task.state}, not waiting for input${hint}`,
+        reason: `${recorded}${task.workItemId} is ${task.state}, not waiting for input${hint}`,
       };
     }
     const applied = await this.core.apply(task, {
@@ -440,7 +449,10 @@ export class Pipeline {
           result: await this.reject(taskId, intent.reason || 'no reason given', by),
         };
       case 'answer':
-        return { intent, result: await this.answer(taskId, intent.text, by) };
+        return {
+          intent,
+          result: await this.answer(taskId, intent.text, by, { recordOtherwise: true }),
+        };
       case 'resume':
         return { intent, result: await this.resume(taskId, { note: intent.note, by }) };
       case 'stop':

@@ -218,6 +218,11 @@ describeEachDialect('dashboard read api and task actions', ({ current }) => {
     const e = await setup();
     const { task } = await e.newItem();
     const url = `/admin/tasks/${task.id}/answer`;
+    const timeline = async () =>
+      (await e.app.inject({ url: `/api/tasks/${task.id}`, headers: ADMIN })).json<{
+        timeline: { type: string; message: string }[];
+      }>().timeline;
+    const before = await timeline();
     const early = await e.app.inject({
       method: 'POST',
       url,
@@ -225,6 +230,8 @@ describeEachDialect('dashboard read api and task actions', ({ current }) => {
       payload: { text: 'miles' },
     });
     expect([early.statusCode, errorCode(early)]).toEqual([409, 'NOT_WAITING_FOR_INPUT']);
+    // A refused answer changes nothing: no comment lands on the timeline.
+    expect(await timeline()).toEqual(before);
     await e.agent(task.id, 'analyst', (t) => e.artifact(t, '01-questions.md', 'Which unit?\n'));
     expect((await e.task(task.id)).state).toBe('needs_input');
     const ok = await e.app.inject({

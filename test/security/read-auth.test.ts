@@ -139,6 +139,13 @@ describeEachDialect('read API authentication', ({ current }) => {
     const again = await e.app.inject({ url: `/login?code=${code}` });
     expect(again.statusCode).toBe(401);
     expect(again.headers['set-cookie']).toBeUndefined();
+    // A browser following the spent link is sent to the login page, which explains it.
+    const browser = await e.app.inject({
+      url: `/login?code=${code}`,
+      headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' },
+    });
+    expect([browser.statusCode, browser.headers.location]).toEqual([303, '/?login=invalid']);
+    expect(browser.headers['set-cookie']).toBeUndefined();
   });
 
   it('answers 403 to a rebinding Host or a foreign Origin, even with a token; /health is exempt', async () => {

@@ -97,6 +97,9 @@ describe('dashboard in Chromium', () => {
     await page
       .locator('.item-header .badge', { hasText: 'cancelled' })
       .waitFor({ timeout: 15_000 });
+    // A cancel is a person's decision: its reason is shown, not as an error.
+    await page.locator('.why').filter({ hasText: 'demo is over' }).waitFor();
+    expect(await page.locator('.why .error').count()).toBe(0);
 
     await page.getByRole('link', { name: 'Work items', exact: true }).click();
     await waitForStatus(page, auto.workItemId, 'done', 100_000);
@@ -130,6 +133,13 @@ describe('dashboard in Chromium', () => {
     expect(page.url()).toBe(`${server!.url}/#/tasks`);
     const again = await fetch(link, { redirect: 'manual' });
     expect(again.status).toBe(401);
+    // The spent link in another browser: the login page says why, and the address bar is clean.
+    const other = await browser!.newPage({ viewport: { width: 390, height: 800 } });
+    await other.goto(link);
+    await other.getByText('That login link is unknown, already used or expired').waitFor();
+    await other.getByRole('heading', { name: 'Log in' }).waitFor();
+    expect(other.url()).toBe(`${server!.url}/`);
+    await other.close();
     await page.goto(`${server!.url}/#/queue`);
     await page.getByRole('heading', { name: 'Circuit breakers' }).waitFor();
     await page.screenshot({ path: join(SHOTS, '06-queue.png'), fullPage: true });

@@ -161,13 +161,18 @@ function recentRows(recent, ctx) {
   });
 }
 
+function atOnce(max) {
+  if (max === null || max === undefined) return 'concurrency unknown';
+  return `up to ${max} ${max === 1 ? 'job' : 'jobs'} at once`;
+}
+
 function summary(blocks, kinds) {
   const oldest = kinds.oldest_queued_age_ms;
   return h(
     'p',
     { class: 'summary' },
     `Oldest waiting job: ${oldest === null || oldest === undefined ? 'none waiting' : duration(oldest)}`,
-    ` · up to ${blocks.max_concurrency ?? '—'} jobs at once`,
+    ` · ${atOnce(blocks.max_concurrency)}`,
     ` · checks the queue every ${blocks.poll_interval ?? '—'} s`,
   );
 }
@@ -183,6 +188,31 @@ function kindsTable(kinds) {
     hideCaption: true,
     empty: 'The queue is empty.',
   });
+}
+
+/** Whether "System details" is open; kept across the live re-renders of this page. */
+let systemOpen = false;
+
+/**
+ * The worker's settings and every other status block (reaper, reconciler, outbox…): for the
+ * operator, folded away so the page reads in work-item terms first.
+ */
+function systemDetails(blocks, others) {
+  const details = h(
+    'details',
+    { class: 'system-details', open: systemOpen },
+    h('summary', { text: `System details (worker and ${others.length} internal status blocks)` }),
+    h(
+      'div',
+      { class: 'grid' },
+      card('worker-heading', 'Worker', anyValue(blocks.worker)),
+      others.map(([name, value]) => card(`block-${name}`, labelOf(name), anyValue(value))),
+    ),
+  );
+  details.addEventListener('toggle', () => {
+    systemOpen = details.open;
+  });
+  return details;
 }
 
 export function queueView() {
@@ -218,10 +248,9 @@ export function queueView() {
           { class: 'grid' },
           card('kinds-heading', 'By kind and status', kindsTable(kinds)),
           card('breakers-heading', 'Circuit breakers', breakers),
-          card('worker-heading', 'Worker', anyValue(blocks.worker)),
-          others.map(([name, value]) => card(`block-${name}`, labelOf(name), anyValue(value))),
         ),
         card('recent-heading', 'Recent jobs', recent),
+        systemDetails(blocks, others),
       );
     },
   };

@@ -97,8 +97,20 @@ function whyBlock(detail) {
           next.map((r) => h('li', {}, 'Next: ', h('span', { class: 'mono', text: r.next }))),
         )
       : null,
-    t.last_error ? h('p', { class: 'error', text: `Last error: ${t.last_error}` }) : null,
+    lastErrorLine(t, text),
   );
+}
+
+/**
+ * A cancelled item's reason is a person's decision, not an error: said plainly, not in red, and
+ * not at all when the outcome line already says it.
+ */
+function lastErrorLine(t, text) {
+  if (!t.last_error) return null;
+  if (t.status === 'cancelled') {
+    return text?.includes(t.last_error) ? null : h('p', { text: `Reason: ${t.last_error}` });
+  }
+  return h('p', { class: 'error', text: `Last error: ${t.last_error}` });
 }
 
 function prFacts(detail) {

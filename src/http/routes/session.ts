@@ -52,6 +52,11 @@ function exchangeRoutes(app: FastifyInstance, access: ReadAccess): void {
   );
 }
 
+/** True when the client asked for a page (a browser navigation), not for JSON. */
+function acceptsHtml(accept: string | undefined): boolean {
+  return accept !== undefined && /\btext\/html\b/.test(accept);
+}
+
 /**
  * The dashboard's login: `GET /api/session` (what this browser may read; `read: null` when it
  * must log in), the token exchange, and
@@ -91,6 +96,11 @@ export function sessionRoutes(app: FastifyInstance, ctx: HttpContext): void {
     },
     (request, reply) => {
       if (!access.redeemLoginCode(request.query.code)) {
+        // A browser following a spent or mistyped link lands on the login page, which says so;
+        // other clients get the API's 401.
+        if (acceptsHtml(request.headers.accept)) {
+          return reply.code(303).headers(NO_STORE).header('location', '/?login=invalid').send();
+        }
         throw new OrchError('INVALID_TOKEN', 'this login link is unknown, used or expired');
       }
       const cookie = sessionCookie(access.issueSession(), secure(request));
