@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { SecretMasker } from '../config/secret-masker.js';
 import type { Db, Queryable } from '../store/db.js';
 import { OrchError } from '../errors.js';
-import { jobFromClaimRow, JobsRepo } from '../store/jobs/jobs-repo.js';
+import { JobsRepo } from '../store/jobs/jobs-repo.js';
 import { normalizeEnqueue, payloadToJson, type EnqueueInput } from './enqueue-input.js';
 import { decideFailure, type FailureInput, type RetryPolicy } from './failure-policy.js';
 import { isJobStatus, jobFromRow, type Job, type JobStatus } from './job.js';
@@ -144,7 +144,7 @@ export class JobQueue {
     if (!(options.leaseMs > 0) || options.owner.length === 0) {
       throw new OrchError('INVALID_CLAIM', 'leaseMs must be positive and owner non-empty');
     }
-    const rows = await this.#repo.claim({
+    const claimed = await this.#repo.claim({
       kinds: options.kinds ?? null,
       nowMs: this.clock.now(),
       labels: options.labels ?? [],
@@ -157,9 +157,8 @@ export class JobQueue {
     });
     // A queued job with a pending cancel ends cancelled in the claim itself (job-transitions.ts): it
     // is never handed out.
-    return rows
-      .filter((r) => r.status === 'running')
-      .map(jobFromClaimRow)
+    return claimed
+      .filter((j) => j.status === 'running')
       .sort((a, b) => b.priority - a.priority || a.id - b.id);
   }
 
@@ -243,9 +242,9 @@ export class JobQueue {
     const batch = items.map((i) => ({
       id: i.id,
       leaseToken: i.leaseToken,
-      result: i.result === undefined ? null : payloadToJson(i.result),
+      resultJson: i.result === undefined ? null : payloadToJson(i.result),
     }));
-    const finished = await this.#repo.completeBatch(JSON.stringify(batch), this.clock.now());
+    const finished = await this.#repo.completeBatch(batch, this.clock.now());
     const out: FencedResult<object>[] = [];
     for (const { id, leaseToken } of items) {
       if (finished.has(id)) out.push({ kind: 'ok' });

@@ -37,6 +37,11 @@ export interface RunResult {
 export interface Queryable {
   readonly dialect: Dialect;
   all<T>(sql: Sql, params?: readonly SqlParam[]): Promise<T[]>;
+  /**
+   * The rows as arrays, values in the statement's column order: no object per row. For hot
+   * statements returning many rows (the claim); everything else reads objects with `all`.
+   */
+  tuples(sql: Sql, params?: readonly SqlParam[]): Promise<unknown[][]>;
   get<T>(sql: Sql, params?: readonly SqlParam[]): Promise<T | undefined>;
   run(sql: Sql, params?: readonly SqlParam[]): Promise<RunResult>;
   /** Runs a multi-statement script without parameters (migrations). */

@@ -24,12 +24,21 @@ function query(client: pg.Pool | pg.PoolClient, sql: Sql, params: readonly SqlPa
   return client.query({ name: sql.name, text: sql.text, values: toPg(params) });
 }
 
+/** `query` with each row as an array (`rowMode: 'array'`). */
+function queryTuples(client: pg.Pool | pg.PoolClient, sql: Sql, params: readonly SqlParam[]) {
+  const named = typeof sql === 'string' ? { text: sql } : { name: sql.name, text: sql.text };
+  return client.query<unknown[]>({ ...named, values: toPg(params), rowMode: 'array' });
+}
+
 function queryable(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     dialect: 'postgres',
     async all<T>(sql: Sql, params: readonly SqlParam[] = []) {
       const res = await query(client, sql, params);
       return res.rows as T[];
+    },
+    async tuples(sql: Sql, params: readonly SqlParam[] = []) {
+      return (await queryTuples(client, sql, params)).rows;
     },
     async get<T>(sql: Sql, params: readonly SqlParam[] = []) {
       const res = await query(client, sql, params);
@@ -77,6 +86,10 @@ export class PostgresDb implements Db {
 
   all<T>(sql: Sql, params?: readonly SqlParam[]): Promise<T[]> {
     return this.#q.all<T>(sql, params);
+  }
+
+  tuples(sql: Sql, params?: readonly SqlParam[]): Promise<unknown[][]> {
+    return this.#q.tuples(sql, params);
   }
 
   get<T>(sql: Sql, params?: readonly SqlParam[]): Promise<T | undefined> {

@@ -65,6 +65,7 @@ export class SqliteDb implements Db {
   readonly url: string;
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Prepared>();
+  readonly #rawStatements = new Map<string, Prepared>();
   readonly #busyWaitMs: number;
   #txTail: Promise<void> = Promise.resolve();
   #inTx = false;
@@ -85,14 +86,20 @@ export class SqliteDb implements Db {
     this.#db.pragma('foreign_keys = ON');
   }
 
-  /** Every statement is prepared once and cached by its text, so a `NamedSql` needs nothing more. */
-  #prepare(named: Sql): Prepared {
+  /**
+   * Every statement is prepared once and cached by its text, so a `NamedSql` needs nothing more.
+   * A statement read as tuples is a second prepared statement in raw mode (arrays, not objects).
+   */
+  #prepare(named: Sql, raw = false): Prepared {
     const sql = sqlText(named);
-    let prepared = this.#statements.get(sql);
+    const statements = raw ? this.#rawStatements : this.#statements;
+    let prepared = statements.get(sql);
     if (!prepared) {
       const used = [...new Set([...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])))];
-      prepared = { stmt: this.#db.prepare(sql.replace(/\$(\d+)/g, '@p$1')), used };
-      this.#statements.set(sql, prepared);
+      const stmt = this.#db.prepare(sql.replace(/\$(\d+)/g, '@p$1'));
+      if (raw) stmt.raw(true);
+      prepared = { stmt, used };
+      statements.set(sql, prepared);
     }
     return prepared;
   }
@@ -100,6 +107,11 @@ export class SqliteDb implements Db {
   #all(sql: Sql, params: readonly SqlParam[]): unknown[] {
     const p = this.#prepare(sql);
     return p.stmt.all(...bindable(p, params));
+  }
+
+  #tuples(sql: Sql, params: readonly SqlParam[]): unknown[][] {
+    const p = this.#prepare(sql, true);
+    return p.stmt.all(...bindable(p, params)) as unknown[][];
   }
 
   #get(sql: Sql, params: readonly SqlParam[]): unknown {
@@ -137,6 +149,8 @@ export class SqliteDb implements Db {
       dialect: 'sqlite',
       all: <T>(sql: Sql, params: readonly SqlParam[] = []) =>
         retry(() => this.#all(sql, params) as T[]),
+      tuples: (sql: Sql, params: readonly SqlParam[] = []) =>
+        retry(() => this.#tuples(sql, params)),
       get: <T>(sql: Sql, params: readonly SqlParam[] = []) =>
         retry(() => this.#get(sql, params) as T | undefined),
       run: (sql: Sql, params: readonly SqlParam[] = []) => retry(() => this.#run(sql, params)),
@@ -147,6 +161,11 @@ export class SqliteDb implements Db {
   async all<T>(sql: Sql, params?: readonly SqlParam[]): Promise<T[]> {
     await this.#txTail;
     return this.#queryable(true).all<T>(sql, params);
+  }
+
+  async tuples(sql: Sql, params?: readonly SqlParam[]): Promise<unknown[][]> {
+    await this.#txTail;
+    return this.#queryable(true).tuples(sql, params);
   }
 
   async get<T>(sql: Sql, params?: readonly SqlParam[]): Promise<T | undefined> {
