@@ -6,4 +6,7 @@
  */
 import { simAgentCommand } from './sim-agent-command.js';
 
-await simAgentCommand().parseAsync(process.argv.slice(2), { from: 'user' });
+// Also runs as a configured agent `command` (the adapter then appends `sim-agent`, as for `orch`).
+const argv = process.argv.slice(2);
+if (argv[0] === 'sim-agent') argv.shift();
+await simAgentCommand().parseAsync(argv, { from: 'user' });
