@@ -68,6 +68,11 @@ export interface GateResult {
    */
   deadlineMs?: number;
   /**
+   * With `retryAfterMs`: what the gate waits for, when whoever frees it wakes the waiter early
+   * (`merge-lease:<repo>`: the merge gate releasing that repo's lease wakes the longest waiter).
+   */
+  waitsFor?: string;
+  /**
    * The failure is nothing a developer run can fix (e.g. the forge does not let Orch's user
    * merge): the task is parked as blocked with `reason` instead of rolled back.
    */

@@ -100,6 +100,8 @@ export interface Change {
   job?: JobSpec;
   /** Re-evaluate the stage after this long (a deferred gate). */
   recheckAfterMs?: number;
+  /** What the re-check waits for (`GateResult.waitsFor`): whoever frees it may wake it early. */
+  recheckWaitsFor?: string;
   /** Further jobs committed with the change (the post-deploy monitor's first probe). */
   followUps?: EnqueueInput[];
   effects?: Effect[];
@@ -315,6 +317,7 @@ export class CoreEngine {
       },
       gates,
       recheckAfterMs: delayMs,
+      ...(last.waitsFor !== undefined && { recheckWaitsFor: last.waitsFor }),
     });
     return applied
       ? { kind: 'deferred', gate: last.gate, delayMs }
@@ -376,7 +379,11 @@ export class CoreEngine {
         await queue.enqueueIn(q, {
           kind: RECHECK_JOB_KIND,
           taskId: task.id,
-          payload: { taskId: task.id, stage: updated.stage },
+          payload: {
+            taskId: task.id,
+            stage: updated.stage,
+            ...(c.recheckWaitsFor !== undefined && { waitsFor: c.recheckWaitsFor }),
+          },
           availableAtMs: nowMs + c.recheckAfterMs,
         });
       }

@@ -135,6 +135,18 @@ export class JobQueue {
     return released;
   }
 
+  /**
+   * Wakes the longest waiter for `waitsFor`: of the queued `kind` jobs whose payload names it
+   * (`waitsFor`), the one due first becomes claimable now. Returns its id, or null if none waits.
+   * Used when a resource frees up (a merge lease released) so the next waiter need not sleep out
+   * its re-check delay.
+   */
+  async wakeWaiting(kind: string, waitsFor: string): Promise<number | null> {
+    const id = await this.#repo.wakeWaiting(kind, waitsFor, this.clock.now());
+    if (id !== null) await this.#hint(kind);
+    return id;
+  }
+
   /** Claims up to `max` jobs in one statement; see src/store/jobs/jobs-sql.ts. */
   async claim(options: ClaimOptions): Promise<Job[]> {
     const max = options.max ?? 1;

@@ -39,6 +39,11 @@ export interface MergeLeasesOptions {
   reclaimEnabled: () => boolean;
   /** Called once per lease removed by `reclaimStale` (alerting); its errors are logged. */
   onReclaimed?: (lease: MergeLease, why: string) => Promise<void>;
+  /**
+   * Called after a repository's lease was removed (released or reclaimed): wakes whoever waits
+   * for it, so the next item need not sleep out its re-check delay. Its errors are logged.
+   */
+  onFreed?: (repo: string) => Promise<void>;
 }
 
 function fromRow(r: LeaseRow): MergeLease {
@@ -136,7 +141,16 @@ export class MergeLeases {
       branch: holder.branch,
       taskId: holder.taskId,
     });
+    if (removed > 0) await this.#freed(repo);
     return removed > 0;
+  }
+
+  async #freed(repo: string): Promise<void> {
+    await this.#o
+      .onFreed?.(repo)
+      .catch((err: unknown) =>
+        this.#o.log.warn({ err, repo }, 'merge-lease: waking the next waiter failed'),
+      );
   }
 
   async list(): Promise<MergeLease[]> {
@@ -182,6 +196,7 @@ export class MergeLeases {
       .catch((err: unknown) =>
         this.#o.log.warn({ err, repo: lease.repo }, 'merge-lease reclaim alert failed'),
       );
+    await this.#freed(lease.repo);
     return true;
   }
 }

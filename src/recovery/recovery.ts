@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { Notifier } from '../integrations/notify/notifier.js';
+import { mergeLeaseWaitsFor } from '../gates/merge/merge-gate.js';
 import type { Logger } from '../log.js';
 import type { OutboxWriter } from '../outbox/outbox-writer.js';
 import { effectEntries } from '../pipeline/effects.js';
+import { RECHECK_JOB_KIND } from '../pipeline/engine.js';
 import type { GitWorkspace } from '../pipeline/git-workspace.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { TaskStore } from '../store/tasks/task-store.js';
@@ -68,6 +70,10 @@ export function createRecovery(d: RecoveryDeps) {
         `🔧 merge-lease for ${lease.repo} released proactively (${why}, holder=${lease.branch})`,
         { taskId: lease.taskId },
       ),
+    // The item deferred longest by this busy lease re-checks now (merge-gate.ts `waitsFor`).
+    onFreed: async (repo) => {
+      await d.queue.wakeWaiting(RECHECK_JOB_KIND, mergeLeaseWaitsFor(repo));
+    },
   });
   const store = new ReapStore(d.db);
   const startup = new StartupRecovery({

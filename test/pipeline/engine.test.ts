@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../helpers/test-db.js';
 import { ANALYSIS, pipelineEnv } from '../helpers/pipeline-env.js';
+import { RECHECK_JOB_KIND } from '../../src/pipeline/engine.js';
 import type { Task } from '../../src/pipeline/task.js';
 
 const review = (verdict: string, findings = '') =>
@@ -343,6 +344,29 @@ describeEachDialect('pipeline engine', ({ current }) => {
       to: 'development',
     });
     expect((await env.admin.list({ taskId: task.id, limit: 1 }))[0]?.kind).toBe('developer');
+  });
+
+  it('a deferred gate that names what it waits for can be woken before its re-check delay', async () => {
+    const env = await pipelineEnv(current().db);
+    const { task } = await env.newItem();
+    const busy = {
+      gate: 'merge_gate',
+      passed: false,
+      reason: 'merge-lock busy for r',
+      retryAfterMs: 60_000,
+      waitsFor: 'merge-lease:r',
+    };
+    expect(await env.core.defer(task, [busy], 60_000)).toMatchObject({ kind: 'deferred' });
+    const recheck = { kinds: [RECHECK_JOB_KIND], leaseMs: 1000, owner: 't' };
+    expect(await env.queue.claim(recheck)).toEqual([]);
+    // The lease holder's release wakes it: due now, not in 60 s.
+    const woken = await env.queue.wakeWaiting(RECHECK_JOB_KIND, 'merge-lease:r');
+    expect(woken).not.toBeNull();
+    const [job] = await env.queue.claim(recheck);
+    expect(job).toMatchObject({
+      id: woken,
+      payload: { taskId: task.id, stage: task.stage, waitsFor: 'merge-lease:r' },
+    });
   });
 
   it('cancels a task and its queued jobs', async () => {

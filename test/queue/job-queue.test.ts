@@ -96,6 +96,26 @@ describeEachDialect('job queue', ({ current }) => {
     expect(await queue.claim({ kinds: ['k'], ...LEASE })).toHaveLength(1);
   });
 
+  it('wakes the waiter due first for a resource, and only a queued job of that kind waiting for it', async () => {
+    const { clock, queue } = setup();
+    const at = (ms: number) => clock.now() + ms;
+    const wait = (waitsFor: string, ms: number, kind = 'recheck') =>
+      queue.enqueue({ kind, payload: { taskId: 1, waitsFor }, availableAtMs: at(ms) });
+    const late = (await wait('merge-lease:a', 30_000)).job;
+    const early = (await wait('merge-lease:a', 20_000)).job;
+    await wait('merge-lease:b', 10_000);
+    await wait('merge-lease:a', 5_000, 'other-kind');
+    expect(await queue.claim({ kinds: ['recheck'], ...LEASE })).toEqual([]);
+    expect(await queue.wakeWaiting('recheck', 'merge-lease:a')).toBe(early.id);
+    const claimed = await queue.claim({ kinds: ['recheck', 'other-kind'], max: 10, ...LEASE });
+    expect(claimed.map((j) => j.id)).toEqual([early.id]);
+    expect(await queue.wakeWaiting('recheck', 'merge-lease:a')).toBe(late.id);
+    expect(await queue.wakeWaiting('recheck', 'merge-lease:a')).toBeNull();
+    expect(await queue.wakeWaiting('recheck', 'merge-lease:c')).toBeNull();
+    const rest = await queue.claim({ kinds: ['recheck', 'other-kind'], max: 10, ...LEASE });
+    expect(rest.map((j) => j.id)).toEqual([late.id]);
+  });
+
   it('matches labels: a job goes only to a claimer that has all of its labels', async () => {
     const { queue } = setup();
     const gpu = await queue.enqueue({ kind: 'k', labels: ['gpu', 'linux'] });

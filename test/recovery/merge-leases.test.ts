@@ -68,6 +68,23 @@ describeEachDialect('merge leases', ({ current, dialect }) => {
     });
   });
 
+  it('says when a lease was freed, by its holder or by reclaim, so the next waiter can be woken', async () => {
+    const c = clock();
+    const freed: string[] = [];
+    const { leases } = leasesFor(current().db, c, {
+      onFreed: (repo) => Promise.resolve(void freed.push(repo)),
+    });
+    await leases.acquire({ repo: REPO, holder: X, ttlMs: 300_000 });
+    expect(await leases.release(REPO, Y)).toBe(false); // not the holder: nothing freed
+    expect(freed).toEqual([]);
+    expect(await leases.release(REPO, X)).toBe(true);
+    expect(freed).toEqual([REPO]);
+    await leases.acquire({ repo: 'other', holder: Y, ttlMs: 1_000 });
+    c.advance(1_001);
+    expect((await leases.reclaimStale()).map((l) => l.repo)).toEqual(['other']);
+    expect(freed).toEqual([REPO, 'other']);
+  });
+
   it('lets exactly one of many concurrent acquirers on separate connections win', async () => {
     const c = clock();
     // PostgreSQL: separate connections. SQLite: one process shares one connection (better-sqlite3
@@ -192,6 +209,8 @@ describeEachDialect('merge leases', ({ current, dialect }) => {
     const busy = await gate(ctx);
     expect(busy.passed).toBe(false);
     expect(busy.reason).toContain('merge-lock busy');
+    // What it waits for, so the holder's release can wake it early.
+    expect(busy).toMatchObject({ retryAfterMs: 30_000, waitsFor: `merge-lease:${REPO}` });
     expect((await forge.findPullRequest(REPO, 'feature/x'))!.merged).toBe(false);
     await leases.release(REPO, Y);
     const merged = await gate(ctx);

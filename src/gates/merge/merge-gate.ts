@@ -111,10 +111,16 @@ export type BeforeMergeOutcome =
  */
 export type BeforeMerge = (ctx: GateContext, headSha: string) => Promise<BeforeMergeOutcome>;
 
+/** What an item deferred by a busy merge lease waits for (`GateResult.waitsFor`). */
+export function mergeLeaseWaitsFor(repo: string): string {
+  return `merge-lease:${repo}`;
+}
+
 export interface MergeGateOptions {
   ttlMs: number;
   /** How long to wait before checking again when another branch holds the lease. */
   deferMs: number;
+
   /** Asked before the merge (e.g. staging provenance, src/gates/staging-provenance.ts). */
   beforeMerge?: BeforeMerge;
 }
@@ -128,7 +134,8 @@ export interface MergeGateOptions {
  *    fail the gate (the engine rolls back to development);
  * 4. `beforeMerge`, if given, on the head about to be merged: a stop fails the gate with its result;
  * 5. publish Orch's statuses on the head about to be merged, then merge pinned to it;
- * the lease is released whatever happened.
+ * the lease is released whatever happened (which wakes the item waiting longest for it: a busy
+ * result names `waitsFor`, see MergeLeases `onFreed`).
  */
 export function leasedMergeGate(lock: MergeLock, options: MergeGateOptions): Gate {
   return async (ctx) => {
@@ -143,6 +150,7 @@ export function leasedMergeGate(lock: MergeLock, options: MergeGateOptions): Gat
         passed: false,
         reason: `merge-lock busy for ${ctx.repo}${by}`,
         retryAfterMs: options.deferMs,
+        waitsFor: mergeLeaseWaitsFor(ctx.repo),
       };
     }
     try {

@@ -143,6 +143,12 @@ export class JobsRepo {
     return (await this.#q.run(this.#sql.release, [id, nowMs])).changes === 1;
   }
 
+  /** Makes the queued `kind` job waiting for `waitsFor` that is due first claimable now. */
+  async wakeWaiting(kind: string, waitsFor: string, nowMs: number): Promise<number | null> {
+    const row = await this.#q.get<{ id: number }>(this.#sql.wakeWaiting, [kind, waitsFor, nowMs]);
+    return row ? Number(row.id) : null;
+  }
+
   /** Claimed jobs, including any that a pending cancel ended `cancelled` instead. */
   async claim(p: ClaimParams): Promise<Job[]> {
     const tuples = await this.#q.tuples(this.#sql.claim, [

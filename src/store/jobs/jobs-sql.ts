@@ -209,6 +209,18 @@ function build(dialect: Dialect) {
          params: { now: '$2' },
        })}
        where id = $1 and status = 'queued' and available_at_ms > $2`,
+    wakeWaiting: `-- wake the longest waiter: of the queued $1-kind jobs waiting for $2 (payload waitsFor), the one due first becomes claimable at $3
+       update jobs set ${transitionSet([{ from: 'queued', event: 'release' }], {
+         dialect,
+         params: { now: '$3' },
+       })}
+       where id = (
+         select id from jobs
+         where kind = $1 and status = 'queued' and lease_token is null and available_at_ms > $3
+           and ${dialect === 'postgres' ? "payload::jsonb ->> 'waitsFor'" : "payload ->> '$.waitsFor'"} = $2
+         order by available_at_ms, id
+         limit 1)
+       returning id`,
     insert: `-- enqueue: insert one job unless its (tenant, idempotency key) exists; $11 now
        insert into jobs (tenant_id, kind, labels, task_id, run_id, payload, priority, max_attempts,
          available_at_ms, idempotency_key, created_at_ms, updated_at_ms)
