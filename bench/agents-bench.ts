@@ -173,9 +173,10 @@ function countStatements(db: Db): Census {
       }
     };
   const d = db as {
-    -readonly [K in 'all' | 'get' | 'run' | 'tx']: Db[K];
+    -readonly [K in 'all' | 'tuples' | 'get' | 'run' | 'tx']: Db[K];
   };
   d.all = wrap(db.all.bind(db), label) as Db['all'];
+  d.tuples = wrap(db.tuples.bind(db), label);
   d.get = wrap(db.get.bind(db), label) as Db['get'];
   d.run = wrap(db.run.bind(db), label);
   d.tx = wrap(

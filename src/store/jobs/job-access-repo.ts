@@ -1,4 +1,4 @@
-import type { Queryable } from '../db.js';
+import type { NamedSql, Queryable } from '../db.js';
 import type { JobStatus } from '../../queue/job.js';
 
 export interface TenantJobRow {
@@ -14,6 +14,16 @@ export interface JobEventRow {
 }
 
 /**
+ * Every remote agent's heartbeat and complete checks its job first: named, so PostgreSQL plans
+ * the `all_jobs` union once per connection instead of on every call.
+ */
+const TENANT_JOB: NamedSql = {
+  name: 'orch_tenant_job',
+  text: `-- job $1 within tenant $2 (history included)
+       select id, run_id, status from all_jobs where id = $1 and tenant_id = $2`,
+};
+
+/**
  * Tenant-scoped reads of jobs and their events (the v2 protocol). Reads go through `all_jobs`, so
  * a job moved to job_history is still found; the fenced event insert needs a live, held job.
  * Every statement filters by tenant itself (SQLite has no row-level security).
@@ -26,11 +36,7 @@ export class JobAccessRepo {
   }
 
   async tenantJob(tenantId: string, jobId: number): Promise<TenantJobRow | undefined> {
-    const row = await this.#q.get<TenantJobRow>(
-      `-- job $1 within tenant $2 (history included)
-       select id, run_id, status from all_jobs where id = $1 and tenant_id = $2`,
-      [jobId, tenantId],
-    );
+    const row = await this.#q.get<TenantJobRow>(TENANT_JOB, [jobId, tenantId]);
     if (!row) return undefined;
     return { ...row, id: Number(row.id), run_id: row.run_id === null ? null : Number(row.run_id) };
   }
