@@ -241,12 +241,14 @@ export class JobQueue {
 
   /**
    * `complete` for many held jobs in one statement (one commit instead of one per job). Each job
-   * is fenced by its own token, exactly as `complete` is; result i belongs to item i. A job whose
-   * lease was lost is `lease_lost` and does not stop the others; a retry is idempotent.
+   * is fenced by its own token, exactly as `complete` is, and, with `tenantId`, by its tenant (a
+   * tenant's agent never finishes another tenant's job); result i belongs to item i, with the run
+   * the job belongs to. A job whose lease was lost is `lease_lost` and does not stop the others; a
+   * retry is idempotent.
    */
   async completeBatch(
-    items: readonly { id: number; leaseToken: string; result?: unknown }[],
-  ): Promise<FencedResult<object>[]> {
+    items: readonly { id: number; leaseToken: string; result?: unknown; tenantId?: string }[],
+  ): Promise<FencedResult<{ runId: number | null }>[]> {
     if (items.length > 1000) {
       throw new OrchError('INVALID_COMPLETE', 'completeBatch takes at most 1000 jobs');
     }
@@ -255,15 +257,20 @@ export class JobQueue {
       id: i.id,
       leaseToken: i.leaseToken,
       resultJson: i.result === undefined ? null : payloadToJson(i.result),
+      tenantId: i.tenantId ?? null,
     }));
     const finished = await this.#repo.completeBatch(batch, this.clock.now());
-    const out: FencedResult<object>[] = [];
-    for (const { id, leaseToken } of items) {
-      if (finished.has(id)) out.push({ kind: 'ok' });
+    const out: FencedResult<{ runId: number | null }>[] = [];
+    for (const { id, leaseToken, tenantId } of items) {
+      const done = finished.get(id);
+      if (done) out.push({ kind: 'ok', runId: done.runId });
       else {
         const same = await this.get(id);
-        const retried = same?.status === 'done' && same.leaseToken === leaseToken;
-        out.push(retried ? { kind: 'ok' } : { kind: 'lease_lost' });
+        const retried =
+          same?.status === 'done' &&
+          same.leaseToken === leaseToken &&
+          (tenantId === undefined || same.tenantId === tenantId);
+        out.push(retried ? { kind: 'ok', runId: same.runId } : { kind: 'lease_lost' });
       }
     }
     return out;

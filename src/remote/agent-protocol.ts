@@ -179,26 +179,58 @@ export class AgentProtocol {
     jobId: number,
     req: CompleteRequest,
   ): Promise<FencedResult<{ job?: Job }>> {
+    const { status } = req;
+    if (status === 'succeeded') return this.#succeed(grant, jobId, req);
     const job = await this.#assertJob(grant, jobId);
-    const res = await this.#finish(jobId, req);
+    const res = await this.#end(jobId, { ...req, status });
     if (res.kind === 'lease_lost') {
       this.#o.onLeaseLost?.('complete');
       return res;
     }
-    if (job.run_id !== null) {
-      const runId = job.run_id;
-      await withTenant(this.#o.db, grant.tenantId, (q) =>
-        refreshRun(q, grant.tenantId, runId, this.#o.clock.now()),
-      );
-    }
+    await this.#refreshRun(grant, job.run_id);
     return res;
   }
 
-  #finish(jobId: number, req: CompleteRequest): Promise<FencedResult<{ job?: Job }>> {
+  /**
+   * The usual complete: one statement shared by the batch, fenced by token and tenant, so no
+   * separate tenant check first; only when it finds nothing is the job looked up, to answer
+   * JOB_NOT_FOUND for a job that is not this tenant's rather than `lease_lost`.
+   */
+  async #succeed(
+    grant: AgentTokenGrant,
+    jobId: number,
+    req: CompleteRequest,
+  ): Promise<FencedResult<object>> {
+    const res = await this.#completes.complete(
+      jobId,
+      req.leaseToken,
+      req.result ?? null,
+      grant.tenantId,
+    );
+    if (res.kind === 'lease_lost') {
+      await this.#assertJob(grant, jobId);
+      this.#o.onLeaseLost?.('complete');
+      return res;
+    }
+    await this.#refreshRun(grant, res.runId);
+    return { kind: 'ok' };
+  }
+
+  /** A job of a run finished: the run's status (and its final event, once) follows. */
+  async #refreshRun(grant: AgentTokenGrant, runId: number | null): Promise<void> {
+    if (runId === null) return;
+    await withTenant(this.#o.db, grant.tenantId, (q) =>
+      refreshRun(q, grant.tenantId, runId, this.#o.clock.now()),
+    );
+  }
+
+  /** A failed or cancelled attempt, through the queue's fenced fail / cancel. */
+  #end(
+    jobId: number,
+    req: CompleteRequest & { status: 'failed' | 'cancelled' },
+  ): Promise<FencedResult<{ job?: Job }>> {
     const q = this.#o.queue;
     switch (req.status) {
-      case 'succeeded':
-        return this.#completes.complete(jobId, req.leaseToken, req.result ?? null);
       case 'cancelled':
         return q.cancel(jobId, req.leaseToken, req.error ?? 'cancelled by agent');
       case 'failed':

@@ -1,11 +1,14 @@
 import { payloadToJson } from '../queue/enqueue-input.js';
 import type { FencedResult, JobQueue } from '../queue/job-queue.js';
 
+type Completed = FencedResult<{ runId: number | null }>;
+
 interface Pending {
   id: number;
   leaseToken: string;
   result: unknown;
-  settle: (r: FencedResult<object> | Error) => void;
+  tenantId: string;
+  settle: (r: Completed | Error) => void;
 }
 
 /** A batch is flushed when it reaches this size, or BATCH_WINDOW_MS after its first request. */
@@ -29,7 +32,12 @@ export class CompleteBatcher {
     this.#queue = queue;
   }
 
-  complete(id: number, leaseToken: string, result: unknown): Promise<FencedResult<object>> {
+  /**
+   * Completes a job held by `tenantId`'s agent, fenced by its token and its tenant; `ok` carries
+   * the run the job belongs to. `lease_lost` also covers a job of another tenant (the caller
+   * tells the two apart only then, so the usual complete is one statement shared by the batch).
+   */
+  complete(id: number, leaseToken: string, result: unknown, tenantId: string): Promise<Completed> {
     try {
       payloadToJson(result);
     } catch (err) {
@@ -40,6 +48,7 @@ export class CompleteBatcher {
         id,
         leaseToken,
         result,
+        tenantId,
         settle: (r) => (r instanceof Error ? reject(r) : resolve(r)),
       });
       if (this.#pending.length >= MAX_BATCH) void this.#flush();

@@ -74,6 +74,32 @@ describeEachDialect('job queue', ({ current }) => {
     expect(await queue.completeBatch([])).toEqual([]);
   });
 
+  it('fences a batch complete by tenant when asked, and says which run each job belongs to', async () => {
+    const { queue } = setup();
+    await queue.enqueue({ kind: 'k', tenantId: 'acme' });
+    await queue.enqueue({ kind: 'k', tenantId: 'acme', runId: 7 });
+    const [a, b] = await queue.claim({ kinds: ['k'], max: 2, ...LEASE });
+    // Another tenant's agent holding the real token finishes nothing.
+    const evil = await queue.completeBatch([
+      { id: a!.id, leaseToken: a!.leaseToken!, tenantId: 'evil' },
+    ]);
+    expect(evil).toEqual([{ kind: 'lease_lost' }]);
+    expect(await queue.get(a!.id)).toMatchObject({ status: 'running' });
+    const own = await queue.completeBatch([
+      { id: a!.id, leaseToken: a!.leaseToken!, tenantId: 'acme' },
+      { id: b!.id, leaseToken: b!.leaseToken!, tenantId: 'acme' },
+    ]);
+    expect(own).toEqual([
+      { kind: 'ok', runId: null },
+      { kind: 'ok', runId: 7 },
+    ]);
+    // A retry is idempotent for its own tenant only.
+    const retry = (tenantId: string) =>
+      queue.completeBatch([{ id: b!.id, leaseToken: b!.leaseToken!, tenantId }]);
+    expect(await retry('acme')).toEqual([{ kind: 'ok', runId: 7 }]);
+    expect(await retry('evil')).toEqual([{ kind: 'lease_lost' }]);
+  });
+
   it('claims by priority, then first in first out, and only the requested kinds', async () => {
     const { queue } = setup();
     const low1 = await queue.enqueue({ kind: 'k' });

@@ -198,11 +198,19 @@ export class JobsRepo {
     ]);
   }
 
-  /** Ids of the jobs finished. */
-  async completeBatch(items: readonly CompleteBatchItem[], nowMs: number): Promise<Set<number>> {
+  /** The jobs finished, by id, with the run each belongs to (null: none). */
+  async completeBatch(
+    items: readonly CompleteBatchItem[],
+    nowMs: number,
+  ): Promise<Map<number, { runId: number | null }>> {
     const batch = this.#sql.completeBatchJson(items);
-    const rows = await this.#q.all<{ id: number }>(this.#sql.completeBatch, [batch, nowMs]);
-    return new Set(rows.map((r) => Number(r.id)));
+    const rows = await this.#q.all<{ id: number; run_id: number | null }>(this.#sql.completeBatch, [
+      batch,
+      nowMs,
+    ]);
+    return new Map(
+      rows.map((r) => [Number(r.id), { runId: r.run_id === null ? null : Number(r.run_id) }]),
+    );
   }
 
   held(
