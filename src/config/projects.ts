@@ -59,7 +59,7 @@ const trackerSchema = z.discriminatedUnion('kind', [
     label: name.default('orch'),
     /** GitHub logins that may approve, reject, resume or stop by comment. */
     approvers: z.array(name).default([]),
-    /** The reconciler also takes in issues assigned to this login (webhooks: the label only). */
+    /** Issues assigned to this login are taken in too (webhook `issues.assigned`, reconciler). */
     assignee: name.optional(),
   }),
 ]);

@@ -152,8 +152,8 @@ export class WebhookHandler {
   }
 
   /**
-   * GitHub: a labelled issue becomes a task (`issues.opened` with the label, or the label added
-   * later: intake is idempotent), an issue comment is read like a Plane comment, and pull
+   * GitHub: a labelled or assigned issue becomes a task (`issues.opened` with the label or the
+   * configured assignee, or either added later: intake is idempotent), an issue comment is read like a Plane comment, and pull
    * requests, reviews, pushes and statuses (check suites and runs included) are Gitea's.
    */
   async #github(projectKey: string, e: AcceptedGithubEvent): Promise<WebhookOutcome> {
@@ -161,7 +161,8 @@ export class WebhookHandler {
     if (!project) return { kind: 'ignored', reason: `no project ${projectKey}` };
     switch (e.type) {
       case 'issue.opened':
-      case 'issue.labeled': {
+      case 'issue.labeled':
+      case 'issue.assigned': {
         const r = await intake(
           this.#pipeline.core,
           this.#workspace,

@@ -129,7 +129,7 @@ describeEachDialect('GitHub webhooks', ({ current }) => {
           {
             key: 'HW',
             repo: 'hello-world',
-            tracker: { kind: 'github', repo: REPO, approvers: [APPROVER] },
+            tracker: { kind: 'github', repo: REPO, approvers: [APPROVER], assignee: 'orch-bot' },
             forge: { kind: 'github', repo: REPO },
             testCommand: ['node', '--test'],
             testTimeoutS: 60,
@@ -184,7 +184,7 @@ describeEachDialect('GitHub webhooks', ({ current }) => {
       expect(seen.ping!.every((s) => s.endsWith('ignored:ping'))).toBe(true);
       expect(seen.issues).toContain('opened:ignored:not_labelled');
       expect(seen.issues).toContain('edited:accepted');
-      expect(seen.issues).toContain('assigned:ignored:unsupported_event');
+      expect(seen.issues).toContain('assigned:ignored:not_assigned');
       expect(seen.issue_comment).toContain('created:accepted');
       expect(seen.issue_comment).toContain('deleted:ignored:unsupported_event');
       expect(seen.pull_request).toContain('closed:accepted');
@@ -287,6 +287,19 @@ describeEachDialect('GitHub webhooks', ({ current }) => {
       expect((await run('issues', opened)).result).toMatchObject({
         kind: 'intake',
         created: true,
+      });
+      // An unlabelled issue assigned to the configured login (GitHub's `assigned` example, with
+      // the assignee changed to it) is taken in too.
+      const assigned = first('issues', (e) => e.action === 'assigned');
+      const bot = { ...(assigned.assignee as object), login: 'orch-bot' };
+      Object.assign(assigned, { assignee: bot });
+      Object.assign(assigned.issue as object, { labels: [], assignees: [bot], number: 4242 });
+      expect((await run('issues', assigned)).result).toMatchObject({
+        kind: 'intake',
+        created: true,
+      });
+      expect(await rt.tasks.byTrackerItem('github', REPO, '4242')).toMatchObject({
+        stage: 'analysis',
       });
       const task = (await rt.tasks.byTrackerItem('github', REPO, '1'))!;
 

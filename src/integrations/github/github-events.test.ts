@@ -11,7 +11,7 @@ const projects = parseProjects([
   {
     key: 'ET',
     repo: 'trails',
-    tracker: { kind: 'github', repo: 'acme/trails', approvers: ['ann'] },
+    tracker: { kind: 'github', repo: 'acme/trails', approvers: ['ann'], assignee: 'orch-bot' },
     forge: { kind: 'github', repo: 'acme/trails' },
   },
   { key: 'PR', repo: 'other', forge: { kind: 'github', repo: 'acme/other' } },
@@ -42,8 +42,25 @@ describe('normalizeGithubEvent', () => {
       title: 'Miles',
       body: 'Show miles',
       labels: ['orch'],
+      assignees: [],
       addedLabel: null,
+      addedAssignee: null,
       actor: { login: 'ann', id: 7 },
+    });
+  });
+
+  it('reads an assignment with the login just assigned and every assignee', () => {
+    const assigned = { ...issue, assignees: [{ login: 'Orch-Bot' }, { login: 'bo' }] };
+    const { event } = normalizeGithubEvent(
+      { action: 'assigned', issue: assigned, assignee: { login: 'Orch-Bot' }, repository, sender },
+      'issues',
+    );
+    expect(event).toMatchObject({
+      type: 'issue.assigned',
+      issueNumber: 12,
+      assignees: ['Orch-Bot', 'bo'],
+      addedAssignee: 'Orch-Bot',
+      addedLabel: null,
     });
   });
 
@@ -108,6 +125,30 @@ describe('classifyGithubDelivery', () => {
     expect(classify('issues', labeled)).toMatchObject({ kind: 'ignore', reason: 'not_labelled' });
     const ours = { ...labeled, label: { name: 'ORCH' } };
     expect(classify('issues', ours)).toMatchObject({ kind: 'accept', eventType: 'issue.labeled' });
+  });
+
+  it('accepts an issue assigned to the configured login, opened so or assigned later', () => {
+    const bare = { ...issue, labels: [] };
+    const toBot = { ...bare, assignees: [{ login: 'ORCH-BOT' }] };
+    expect(
+      classify('issues', { action: 'opened', issue: toBot, repository, sender }),
+    ).toMatchObject({ kind: 'accept', eventType: 'issue.opened' });
+    const assign = (login: string) => ({
+      action: 'assigned',
+      issue: { ...bare, assignees: [{ login }] },
+      assignee: { login },
+      repository,
+      sender,
+    });
+    expect(classify('issues', assign('orch-bot'))).toMatchObject({
+      kind: 'accept',
+      eventType: 'issue.assigned',
+    });
+    expect(classify('issues', assign('bo'))).toMatchObject({
+      kind: 'ignore',
+      reason: 'not_assigned',
+      detail: 'issue #12 assigned to bo, not orch-bot',
+    });
   });
 
   it('ignores ping, unknown repositories, Orch itself and its App, but not other bots', () => {

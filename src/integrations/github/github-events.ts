@@ -37,19 +37,24 @@ export type GithubForgeEvent = Extract<
 
 /**
  * A GitHub webhook delivery reduced to what the pipeline acts on. `repo` is the repository's
- * `owner/name`; `issueNumber` is the tracker item id (as a number). `issue.opened` and
- * `issue.labeled` carry the issue's labels: the intake decides whether the configured label is on.
+ * `owner/name`; `issueNumber` is the tracker item id (as a number). `issue.opened`,
+ * `issue.labeled` and `issue.assigned` carry the issue's labels and assignees: the intake decides
+ * whether the configured label is on or the configured login is assigned.
  */
 export type GithubEvent =
   | {
-      type: 'issue.opened' | 'issue.labeled';
+      type: 'issue.opened' | 'issue.labeled' | 'issue.assigned';
       repo: string;
       issueNumber: number;
       title: string;
       body: string;
       labels: string[];
+      /** Logins the issue is assigned to. */
+      assignees: string[];
       /** `issue.labeled`: the label just added. */
       addedLabel: string | null;
+      /** `issue.assigned`: the login just assigned. */
+      addedAssignee: string | null;
       actor: GiteaActor;
     }
   | { type: 'issue.closed' | 'issue.edited'; repo: string; issueNumber: number; actor: GiteaActor }
@@ -90,6 +95,12 @@ function labelsOf(value: unknown): string[] {
     .filter((l): l is string => l !== null);
 }
 
+function loginsOf(value: unknown): string[] {
+  return asArray(value)
+    .map((u) => asString(pick(u, 'login')))
+    .filter((l): l is string => l !== null);
+}
+
 function issueEvent(body: JsonObject, repo: string): GithubEvent | null {
   const issue = asObject(body.issue);
   const issueNumber = asNumber(issue?.number);
@@ -101,14 +112,17 @@ function issueEvent(body: JsonObject, repo: string): GithubEvent | null {
   switch (action) {
     case 'opened':
     case 'labeled':
+    case 'assigned':
       return {
-        type: action === 'opened' ? 'issue.opened' : 'issue.labeled',
+        type: `issue.${action}`,
         repo,
         issueNumber,
         title: asString(issue.title) ?? '',
         body: asString(issue.body) ?? '',
         labels: labelsOf(issue.labels),
-        addedLabel: asString(pick(body, 'label', 'name')),
+        assignees: loginsOf(issue.assignees),
+        addedLabel: action === 'labeled' ? asString(pick(body, 'label', 'name')) : null,
+        addedAssignee: action === 'assigned' ? asString(pick(body, 'assignee', 'login')) : null,
         actor,
       };
     case 'closed':

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ProjectsConfig } from '../../config/projects.js';
+import type { ProjectsConfig, TrackerConfig } from '../../config/projects.js';
 import { normalizeGiteaEvent } from '../gitea/gitea-events.js';
 import { normalizeGithubEvent, type GithubSender } from '../github/github-events.js';
 import { normalizePlaneEvent } from '../plane/plane-events.js';
@@ -28,6 +28,7 @@ export const IGNORE_REASONS = [
   'unknown_repo',
   'ping',
   'not_labelled',
+  'not_assigned',
 ] as const;
 export type IgnoreReason = (typeof IGNORE_REASONS)[number];
 
@@ -158,6 +159,52 @@ function isGithubBot(sender: GithubSender, botLogin: string | undefined): boolea
  * project names is `unknown_repo`; Orch's own events are `bot_actor`; an issue is taken in only
  * when it carries the project's label (`issues.opened`) or gets it (`issues.labeled`).
  */
+type GithubIssueIntake = Extract<
+  ReturnType<typeof normalizeGithubEvent>['event'],
+  { type: 'issue.opened' | 'issue.labeled' | 'issue.assigned' }
+>;
+
+/**
+ * Pure: why a GitHub issue event does not take the issue in (null = it does): an issue is a work
+ * item when it carries the project's label or is assigned to its `assignee` login. Opened: either
+ * already holds; labeled / assigned: the label or login just added is the one.
+ */
+export function githubIntakeRefusal(
+  ev: GithubIssueIntake,
+  tracker: TrackerConfig,
+): { reason: IgnoreReason; detail: string } | null {
+  const n = `issue #${ev.issueNumber}`;
+  if (tracker.kind !== 'github')
+    return { reason: 'unsupported_event', detail: `${n}: the tracker is not GitHub` };
+  const label = tracker.label.toLowerCase();
+  const bot = tracker.assignee?.toLowerCase();
+  const same = (a: string | null, b: string | undefined) =>
+    a !== null && b !== undefined && a.toLowerCase() === b;
+  switch (ev.type) {
+    case 'issue.opened': {
+      if (ev.labels.some((l) => same(l, label)) || ev.assignees.some((a) => same(a, bot)))
+        return null;
+      const detail = bot
+        ? `${n} without ${label}, not assigned to ${bot}`
+        : `${n} without ${label}`;
+      return { reason: 'not_labelled', detail };
+    }
+    case 'issue.labeled':
+      if (same(ev.addedLabel, label)) return null;
+      return {
+        reason: 'not_labelled',
+        detail: `${n} labelled ${ev.addedLabel ?? '?'}, not ${label}`,
+      };
+    case 'issue.assigned': {
+      if (same(ev.addedAssignee, bot)) return null;
+      const detail = bot
+        ? `${n} assigned to ${ev.addedAssignee ?? '?'}, not ${bot}`
+        : `${n} assigned, and the project names no assignee`;
+      return { reason: 'not_assigned', detail };
+    }
+  }
+}
+
 export function classifyGithubDelivery(input: ClassifyInput): DeliveryDecision {
   const { event: ev, sender } = normalizeGithubEvent(
     input.body,
@@ -185,13 +232,9 @@ export function classifyGithubDelivery(input: ClassifyInput): DeliveryDecision {
       'unsupported_event',
       `${ev.type}: project ${project.key} does not use ${ev.repo}`,
     );
-  if (ev.type === 'issue.opened' || ev.type === 'issue.labeled') {
-    const label = project.tracker.kind === 'github' ? project.tracker.label.toLowerCase() : '';
-    const labelled =
-      ev.type === 'issue.opened'
-        ? ev.labels.some((l) => l.toLowerCase() === label)
-        : ev.addedLabel?.toLowerCase() === label;
-    if (!labelled) return ignore('not_labelled', `issue #${ev.issueNumber} without ${label}`);
+  if (ev.type === 'issue.opened' || ev.type === 'issue.labeled' || ev.type === 'issue.assigned') {
+    const refused = githubIntakeRefusal(ev, project.tracker);
+    if (refused) return ignore(refused.reason, refused.detail);
   }
   const payload: WebhookJobPayload = {
     source: 'github',
