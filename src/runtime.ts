@@ -24,7 +24,7 @@ import { agentBaseEnv, childBaseEnv } from './config/child-env.js';
 import { pemSecretLines, secretMasker, secretValues } from './config/secret-masker.js';
 import type { ConfigFile } from './config/config-file.js';
 import type { Config } from './config/config.js';
-import { leasedMergeGate, type MergeLock } from './gates/merge/merge-gate.js';
+import { leasedMergeGate, mergeLeaseRepo, type MergeLock } from './gates/merge/merge-gate.js';
 import { stagingProvenanceGuard } from './gates/staging-provenance.js';
 import { DEFAULT_GATES, GateRegistry } from './gates/registry.js';
 import { LocalForge } from './integrations/forge/local-forge.js';
@@ -371,6 +371,11 @@ export async function createRuntime(o: RuntimeOptions) {
     log,
     clock,
     maxDefers: config.env.ORCH_MERGE_DEFER_MAX_ATTEMPTS,
+    // A merge lease freed before the deferral was written woke nobody: the re-check runs now.
+    isFree: async (waitsFor) => {
+      const repo = mergeLeaseRepo(waitsFor);
+      return repo !== null && !(await recovery.leases.isHeld(repo));
+    },
     labelPolicy,
     serialGate,
     coverage: { repo: coverage, enabled: config.env.ORCH_COVERAGE_ENABLED },

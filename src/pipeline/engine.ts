@@ -56,6 +56,12 @@ export interface EngineDeps {
   clock: Clock;
   /** How many times one stage visit may be deferred (busy merge lease) before it blocks. */
   maxDefers?: number;
+  /**
+   * Asked after a deferral naming what it waits for (`GateResult.waitsFor`) was committed: true
+   * when that is free already — freed between the gate's look and the commit, so nobody was left
+   * to wake the re-check — and the re-check then runs at once. Absent: it sleeps out its delay.
+   */
+  isFree?: (waitsFor: string) => Promise<boolean>;
   /** Label auto-mode kill-switch and scope (auto-labels.ts); default: on, every repository. */
   labelPolicy?: AutoLabelPolicy;
   /** The serial gate per repository (serial-gate.ts); absent = no gate, no freeze. */
@@ -319,9 +325,22 @@ export class CoreEngine {
       recheckAfterMs: delayMs,
       ...(last.waitsFor !== undefined && { recheckWaitsFor: last.waitsFor }),
     });
-    return applied
-      ? { kind: 'deferred', gate: last.gate, delayMs }
-      : { kind: 'noop', reason: 'task moved meanwhile' };
+    if (!applied) return { kind: 'noop', reason: 'task moved meanwhile' };
+    if (last.waitsFor !== undefined) await this.#wakeIfFree(last.waitsFor);
+    return { kind: 'deferred', gate: last.gate, delayMs };
+  }
+
+  /** The deferred re-check runs at once if what it waits for was freed before it was written. */
+  async #wakeIfFree(waitsFor: string): Promise<void> {
+    try {
+      if (await this.deps.isFree?.(waitsFor))
+        await this.deps.queue.wakeWaiting(RECHECK_JOB_KIND, waitsFor);
+    } catch (err) {
+      this.deps.log.warn(
+        { err, waitsFor },
+        'deferred re-check: checking whether it is free failed',
+      );
+    }
   }
 
   /**

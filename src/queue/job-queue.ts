@@ -262,8 +262,12 @@ export class JobQueue {
     const finished = await this.#repo.completeBatch(batch, this.clock.now());
     const out: FencedResult<{ runId: number | null }>[] = [];
     for (const { id, leaseToken, tenantId } of items) {
+      // Matched on token and tenant too: a second item for the same job (a stale token, another
+      // tenant's guess) in the same batch is not told that its complete went through.
       const done = finished.get(id);
-      if (done) out.push({ kind: 'ok', runId: done.runId });
+      const mine =
+        done?.leaseToken === leaseToken && (tenantId === undefined || done.tenantId === tenantId);
+      if (mine) out.push({ kind: 'ok', runId: done.runId });
       else {
         const same = await this.get(id);
         const retried =

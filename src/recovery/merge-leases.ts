@@ -153,6 +153,11 @@ export class MergeLeases {
       );
   }
 
+  /** Whether anyone holds `repo`'s lease now (an expired one counts until it is reclaimed). */
+  async isHeld(repo: string): Promise<boolean> {
+    return (await this.#read(this.#db, repo, false)) !== null;
+  }
+
   async list(): Promise<MergeLease[]> {
     const rows = await leaseRows(this.#db);
     return rows.map(fromRow);

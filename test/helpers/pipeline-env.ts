@@ -57,6 +57,8 @@ export async function pipelineEnv(
     mask?: (text: string) => string;
     /** The projects' workflow files (workflow-registry.ts); absent = built-in prompts. */
     workflows?: WorkflowLookup;
+    /** The engine's `isFree` (what a deferred re-check waits for is free already). */
+    isFree?: (waitsFor: string) => Promise<boolean>;
   } = {},
 ) {
   const root = mkdtempSync(join(tmpdir(), 'orch-pipe-'));
@@ -128,6 +130,7 @@ export async function pipelineEnv(
     log: silentLogger,
     clock,
     ...(options.workflows && { workflows: options.workflows }),
+    ...(options.isFree && { isFree: options.isFree }),
   });
   const pipeline = new Pipeline(core, admin);
 

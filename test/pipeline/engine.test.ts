@@ -359,6 +359,12 @@ describeEachDialect('pipeline engine', ({ current }) => {
     expect(await env.core.defer(task, [busy], 60_000)).toMatchObject({ kind: 'deferred' });
     const recheck = { kinds: [RECHECK_JOB_KIND], leaseMs: 1000, owner: 't' };
     expect(await env.queue.claim(recheck)).toEqual([]);
+    // A task that no longer waits (here: Blocked meanwhile) is not the one woken.
+    const setState = (state: string) =>
+      current().db.run('update tasks set state = $1 where id = $2', [state, task.id]);
+    await setState('blocked');
+    expect(await env.queue.wakeWaiting(RECHECK_JOB_KIND, 'merge-lease:r')).toBeNull();
+    await setState('active');
     // The lease holder's release wakes it: due now, not in 60 s.
     const woken = await env.queue.wakeWaiting(RECHECK_JOB_KIND, 'merge-lease:r');
     expect(woken).not.toBeNull();
@@ -367,6 +373,32 @@ describeEachDialect('pipeline engine', ({ current }) => {
       id: woken,
       payload: { taskId: task.id, stage: task.stage, waitsFor: 'merge-lease:r' },
     });
+  });
+
+  it('runs a deferred re-check at once when what it waits for was freed before it was written', async () => {
+    const asked: string[] = [];
+    const free = new Set(['merge-lease:free']);
+    const env = await pipelineEnv(current().db, {
+      isFree: (w) => {
+        asked.push(w);
+        return Promise.resolve(free.has(w));
+      },
+    });
+    const recheck = { kinds: [RECHECK_JOB_KIND], leaseMs: 1000, owner: 't' };
+    const busy = (waitsFor: string) => ({
+      gate: 'merge_gate',
+      passed: false,
+      reason: 'merge-lock busy',
+      retryAfterMs: 60_000,
+      waitsFor,
+    });
+    const { task } = await env.newItem();
+    await env.core.defer(task, [busy('merge-lease:held')], 60_000);
+    expect(await env.queue.claim(recheck)).toEqual([]); // still held: it waits
+    await env.core.defer(task, [busy('merge-lease:free')], 60_000);
+    const [job] = await env.queue.claim(recheck); // freed meanwhile: due now
+    expect(job?.payload).toMatchObject({ waitsFor: 'merge-lease:free' });
+    expect(asked).toEqual(['merge-lease:held', 'merge-lease:free']);
   });
 
   it('cancels a task and its queued jobs', async () => {

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { isOrchError } from '../../src/errors.js';
@@ -100,6 +101,26 @@ describeEachDialect('job queue', ({ current }) => {
     expect(await retry('evil')).toEqual([{ kind: 'lease_lost' }]);
   });
 
+  it('tells only the item that finished a job listed twice in one batch that it went through', async () => {
+    const { queue } = setup();
+    for (let i = 0; i < 2; i++) await queue.enqueue({ kind: 'k', tenantId: 'acme' });
+    const [a, b] = await queue.claim({ kinds: ['k'], max: 2, ...LEASE });
+    const results = await queue.completeBatch([
+      { id: a!.id, leaseToken: 'guessed', tenantId: 'evil' },
+      { id: a!.id, leaseToken: a!.leaseToken!, tenantId: 'acme' },
+      { id: b!.id, leaseToken: b!.leaseToken!, tenantId: 'evil' },
+      { id: b!.id, leaseToken: 'stale', tenantId: 'acme' },
+      { id: b!.id, leaseToken: b!.leaseToken!, tenantId: 'acme' },
+    ]);
+    expect(results.map((r) => r.kind)).toEqual([
+      'lease_lost',
+      'ok',
+      'lease_lost',
+      'lease_lost',
+      'ok',
+    ]);
+  });
+
   it('claims by priority, then first in first out, and only the requested kinds', async () => {
     const { queue } = setup();
     const low1 = await queue.enqueue({ kind: 'k' });
@@ -140,6 +161,29 @@ describeEachDialect('job queue', ({ current }) => {
     expect(await queue.wakeWaiting('recheck', 'merge-lease:c')).toBeNull();
     const rest = await queue.claim({ kinds: ['recheck', 'other-kind'], max: 10, ...LEASE });
     expect(rest.map((j) => j.id)).toEqual([late.id]);
+  });
+
+  it('wakes nothing that another connection is changing meanwhile (PostgreSQL row locks)', async () => {
+    if (current().db.dialect !== 'postgres') return; // SQLite: one writer, nothing to race
+    const { clock, queue } = setup();
+    const { job } = await queue.enqueue({
+      kind: 'recheck',
+      payload: { taskId: 1, waitsFor: 'merge-lease:a' },
+      availableAtMs: clock.now() + 30_000,
+    });
+    const other = new pg.Client({ connectionString: current().url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query("update jobs set status = 'cancelled' where id = $1", [job.id]);
+      // The row is locked by a change not yet committed: the wake-up skips it, never undoes it.
+      expect(await queue.wakeWaiting('recheck', 'merge-lease:a')).toBeNull();
+      await other.query('commit');
+    } finally {
+      await other.end();
+    }
+    expect(await queue.get(job.id)).toMatchObject({ status: 'cancelled' });
+    expect(await queue.wakeWaiting('recheck', 'merge-lease:a')).toBeNull();
   });
 
   it('matches labels: a job goes only to a claimer that has all of its labels', async () => {

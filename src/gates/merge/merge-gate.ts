@@ -111,9 +111,16 @@ export type BeforeMergeOutcome =
  */
 export type BeforeMerge = (ctx: GateContext, headSha: string) => Promise<BeforeMergeOutcome>;
 
+const MERGE_LEASE_WAIT = 'merge-lease:';
+
 /** What an item deferred by a busy merge lease waits for (`GateResult.waitsFor`). */
 export function mergeLeaseWaitsFor(repo: string): string {
-  return `merge-lease:${repo}`;
+  return `${MERGE_LEASE_WAIT}${repo}`;
+}
+
+/** Pure: the repository whose merge lease `waitsFor` names, or null for anything else. */
+export function mergeLeaseRepo(waitsFor: string): string | null {
+  return waitsFor.startsWith(MERGE_LEASE_WAIT) ? waitsFor.slice(MERGE_LEASE_WAIT.length) : null;
 }
 
 export interface MergeGateOptions {

@@ -198,18 +198,29 @@ export class JobsRepo {
     ]);
   }
 
-  /** The jobs finished, by id, with the run each belongs to (null: none). */
+  /**
+   * The jobs finished, by id, with the token and tenant they were finished under and the run each
+   * belongs to (null: none). A job listed twice is finished once: the caller matches each item
+   * against the token and tenant here.
+   */
   async completeBatch(
     items: readonly CompleteBatchItem[],
     nowMs: number,
-  ): Promise<Map<number, { runId: number | null }>> {
+  ): Promise<Map<number, { leaseToken: string; tenantId: string; runId: number | null }>> {
     const batch = this.#sql.completeBatchJson(items);
-    const rows = await this.#q.all<{ id: number; run_id: number | null }>(this.#sql.completeBatch, [
-      batch,
-      nowMs,
-    ]);
+    const rows = await this.#q.all<Pick<JobRow, 'id' | 'run_id' | 'lease_token' | 'tenant_id'>>(
+      this.#sql.completeBatch,
+      [batch, nowMs],
+    );
     return new Map(
-      rows.map((r) => [Number(r.id), { runId: r.run_id === null ? null : Number(r.run_id) }]),
+      rows.map((r) => [
+        Number(r.id),
+        {
+          leaseToken: r.lease_token ?? '',
+          tenantId: r.tenant_id,
+          runId: r.run_id === null ? null : Number(r.run_id),
+        },
+      ]),
     );
   }
 

@@ -120,7 +120,7 @@ set ${completeSet('postgres')}
 from jsonb_to_recordset($1::jsonb) as b(id bigint, "leaseToken" text, result text, tenant text)
 where j.id = b.id and j.lease_token = b."leaseToken" and j.status = 'running'
   and (b.tenant is null or j.tenant_id = b.tenant)
-returning j.id, j.run_id`;
+returning j.id, j.run_id, j.lease_token, j.tenant_id`;
 
 // SQLite: the unary `+` keeps any index on status out of the plan, so the join runs from the
 // batch to jobs by rowid; otherwise SQLite may walk every running job and re-parse $1 for each
@@ -136,7 +136,7 @@ from (select value ->> 0 as id, value ->> 1 as lease_token, value ->> 2 as resul
       from json_each($1)) as b
 where jobs.id = b.id and jobs.lease_token = b.lease_token and +jobs.status = 'running'
   and (b.tenant_id is null or jobs.tenant_id = b.tenant_id)
-returning jobs.id, jobs.run_id`;
+returning jobs.id, jobs.run_id, jobs.lease_token, jobs.tenant_id`;
 
 /**
  * One job of a complete batch: its id, the lease token it is fenced by, its result as JSON text,
@@ -232,8 +232,13 @@ function build(dialect: Dialect) {
          select id from jobs
          where kind = $1 and status = 'queued' and lease_token is null and available_at_ms > $3
            and ${dialect === 'postgres' ? "payload::jsonb ->> 'waitsFor'" : "payload ->> '$.waitsFor'"} = $2
+           -- only a re-check whose task still waits in that stage (not one left behind by a cancel or a rollback)
+           and (task_id is null or exists (select 1 from tasks t where t.id = jobs.task_id and t.state = 'active'
+             and t.stage = ${dialect === 'postgres' ? "jobs.payload::jsonb ->> 'stage'" : "jobs.payload ->> '$.stage'"}))
          order by available_at_ms, id
-         limit 1)
+         limit 1${dialect === 'postgres' ? ' for update skip locked' : ''})
+         -- again on the row itself: PostgreSQL re-checks only this after waiting for a lock
+         and status = 'queued' and lease_token is null and available_at_ms > $3
        returning id`,
     insert: `-- enqueue: insert one job unless its (tenant, idempotency key) exists; $11 now
        insert into jobs (tenant_id, kind, labels, task_id, run_id, payload, priority, max_attempts,
