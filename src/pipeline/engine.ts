@@ -326,15 +326,18 @@ export class CoreEngine {
       ...(last.waitsFor !== undefined && { recheckWaitsFor: last.waitsFor }),
     });
     if (!applied) return { kind: 'noop', reason: 'task moved meanwhile' };
-    if (last.waitsFor !== undefined) await this.#wakeIfFree(last.waitsFor);
+    if (last.waitsFor !== undefined) await this.#wakeIfFree(task, last.waitsFor);
     return { kind: 'deferred', gate: last.gate, delayMs };
   }
 
-  /** The deferred re-check runs at once if what it waits for was freed before it was written. */
-  async #wakeIfFree(waitsFor: string): Promise<void> {
+  /**
+   * The deferred re-check runs at once if what it waits for was freed before it was written —
+   * unless another item's waiter is already due (the one woken when it was freed goes first).
+   */
+  async #wakeIfFree(task: Task, waitsFor: string): Promise<void> {
     try {
       if (await this.deps.isFree?.(waitsFor))
-        await this.deps.queue.wakeWaiting(RECHECK_JOB_KIND, waitsFor);
+        await this.deps.queue.wakeOwn(RECHECK_JOB_KIND, waitsFor, task.id);
     } catch (err) {
       this.deps.log.warn(
         { err, waitsFor },

@@ -147,6 +147,17 @@ export class JobQueue {
     return id;
   }
 
+  /**
+   * Wakes task `taskId`'s own job waiting for `waitsFor` — for a waiter that finds the resource
+   * free right after it started waiting — unless another task's waiter for it is due or running
+   * already (woken by whoever freed it): that one goes first, and this one keeps waiting.
+   */
+  async wakeOwn(kind: string, waitsFor: string, taskId: number): Promise<number | null> {
+    const id = await this.#repo.wakeOwn(kind, waitsFor, taskId, this.clock.now());
+    if (id !== null) await this.#hint(kind);
+    return id;
+  }
+
   /** Claims up to `max` jobs in one statement; see src/store/jobs/jobs-sql.ts. */
   async claim(options: ClaimOptions): Promise<Job[]> {
     const max = options.max ?? 1;

@@ -153,9 +153,10 @@ export class MergeLeases {
       );
   }
 
-  /** Whether anyone holds `repo`'s lease now (an expired one counts until it is reclaimed). */
+  /** Whether anyone holds `repo`'s lease now (an expired one does not: `acquire` takes it over). */
   async isHeld(repo: string): Promise<boolean> {
-    return (await this.#read(this.#db, repo, false)) !== null;
+    const lease = await this.#read(this.#db, repo, false);
+    return lease !== null && lease.expiresAtMs > this.#o.clock.now();
   }
 
   async list(): Promise<MergeLease[]> {

@@ -169,10 +169,13 @@ describeEachDialect('pipeline driven by GitHub issues and pull requests', ({ cur
         if (mine.some((s) => s.context === REQUIRED)) return;
         gh.addStatus(REPO, pr.headSha, REQUIRED, 'failure');
       };
+      // A re-check on a head the failing status has not reached yet says only "rules not met";
+      // the next one (1 s later) names the check.
+      const naming = `waits for branch protection: branch protection: required checks not green yet: ${REQUIRED}`;
       const waiting = await waitFor(async () => {
         failRequired();
         const events = await rt!.tasks.events(task.id);
-        const hit = events.find((e) => /waits for branch protection/.test(JSON.stringify(e)));
+        const hit = events.find((e) => JSON.stringify(e).includes(naming));
         const t = await rt!.tasks.get(task.id);
         if (t?.state === 'done' || t?.state === 'blocked') throw new Error(`item ${t.state}`);
         return hit;

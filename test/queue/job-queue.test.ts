@@ -163,6 +163,26 @@ describeEachDialect('job queue', ({ current }) => {
     expect(rest.map((j) => j.id)).toEqual([late.id]);
   });
 
+  it("wakes a waiter's own job only while no other task's waiter is due or running", async () => {
+    const { clock, queue } = setup();
+    const wait = (taskId: number, inMs: number) =>
+      queue.enqueue({
+        kind: 'recheck',
+        taskId,
+        payload: { taskId, waitsFor: 'merge-lease:a' },
+        availableAtMs: clock.now() + inMs,
+      });
+    const own = (await wait(1, 30_000)).job;
+    const other = (await wait(2, 0)).job; // woken by whoever freed the lease: due now
+    expect(await queue.wakeOwn('recheck', 'merge-lease:a', 1)).toBeNull();
+    const [running] = await queue.claim({ kinds: ['recheck'], ...LEASE });
+    expect(running?.id).toBe(other.id); // still deciding: this one keeps waiting too
+    expect(await queue.wakeOwn('recheck', 'merge-lease:a', 1)).toBeNull();
+    await queue.complete(running!.id, running!.leaseToken!);
+    expect(await queue.wakeOwn('recheck', 'merge-lease:a', 1)).toBe(own.id);
+    expect(await queue.wakeOwn('recheck', 'merge-lease:a', 1)).toBeNull(); // due already
+  });
+
   it('wakes nothing that another connection is changing meanwhile (PostgreSQL row locks)', async () => {
     if (current().db.dialect !== 'postgres') return; // SQLite: one writer, nothing to race
     const { clock, queue } = setup();

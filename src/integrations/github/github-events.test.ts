@@ -45,6 +45,7 @@ describe('normalizeGithubEvent', () => {
       assignees: [],
       addedLabel: null,
       addedAssignee: null,
+      closed: false,
       actor: { login: 'ann', id: 7 },
     });
   });
@@ -149,6 +150,10 @@ describe('classifyGithubDelivery', () => {
       reason: 'not_assigned',
       detail: 'issue #12 assigned to bo, not orch-bot',
     });
+    // A closed issue is not taken in, labelled or assigned (the reconciler skips it too).
+    const closed = assign('orch-bot');
+    Object.assign(closed.issue, { state: 'closed', labels: [{ name: 'orch' }] });
+    expect(classify('issues', closed)).toMatchObject({ kind: 'ignore', reason: 'issue_closed' });
   });
 
   it('ignores ping, unknown repositories, Orch itself and its App, but not other bots', () => {

@@ -55,6 +55,8 @@ export type GithubEvent =
       addedLabel: string | null;
       /** `issue.assigned`: the login just assigned. */
       addedAssignee: string | null;
+      /** The issue is closed (a closed issue is never taken in, as by the reconciler). */
+      closed: boolean;
       actor: GiteaActor;
     }
   | { type: 'issue.closed' | 'issue.edited'; repo: string; issueNumber: number; actor: GiteaActor }
@@ -123,6 +125,7 @@ function issueEvent(body: JsonObject, repo: string): GithubEvent | null {
         assignees: loginsOf(issue.assignees),
         addedLabel: action === 'labeled' ? asString(pick(body, 'label', 'name')) : null,
         addedAssignee: action === 'assigned' ? asString(pick(body, 'assignee', 'login')) : null,
+        closed: asString(issue.state) === 'closed',
         actor,
       };
     case 'closed':

@@ -29,6 +29,7 @@ export const IGNORE_REASONS = [
   'ping',
   'not_labelled',
   'not_assigned',
+  'issue_closed',
 ] as const;
 export type IgnoreReason = (typeof IGNORE_REASONS)[number];
 
@@ -165,8 +166,8 @@ type GithubIssueIntake = Extract<
 >;
 
 /**
- * Pure: why a GitHub issue event does not take the issue in (null = it does): an issue is a work
- * item when it carries the project's label or is assigned to its `assignee` login. Opened: either
+ * Pure: why a GitHub issue event does not take the issue in (null = it does): an open issue is a
+ * work item when it carries the project's label or is assigned to its `assignee` login. Opened: either
  * already holds; labeled / assigned: the label or login just added is the one.
  */
 export function githubIntakeRefusal(
@@ -176,6 +177,7 @@ export function githubIntakeRefusal(
   const n = `issue #${ev.issueNumber}`;
   if (tracker.kind !== 'github')
     return { reason: 'unsupported_event', detail: `${n}: the tracker is not GitHub` };
+  if (ev.closed) return { reason: 'issue_closed', detail: `${n} is closed` };
   const label = tracker.label.toLowerCase();
   const bot = tracker.assignee?.toLowerCase();
   const same = (a: string | null, b: string | undefined) =>

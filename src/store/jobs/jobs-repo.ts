@@ -149,6 +149,25 @@ export class JobsRepo {
     return row ? Number(row.id) : null;
   }
 
+  /**
+   * Makes task `taskId`'s own queued `kind` job waiting for `waitsFor` claimable now, unless
+   * another task's waiter for it is due or running already (then that one goes first).
+   */
+  async wakeOwn(
+    kind: string,
+    waitsFor: string,
+    taskId: number,
+    nowMs: number,
+  ): Promise<number | null> {
+    const row = await this.#q.get<{ id: number }>(this.#sql.wakeOwn, [
+      kind,
+      waitsFor,
+      nowMs,
+      taskId,
+    ]);
+    return row ? Number(row.id) : null;
+  }
+
   /** Claimed jobs, including any that a pending cancel ended `cancelled` instead. */
   async claim(p: ClaimParams): Promise<Job[]> {
     const tuples = await this.#q.tuples(this.#sql.claim, [

@@ -163,6 +163,27 @@ function completeBatchJson(dialect: Dialect, items: readonly CompleteBatchItem[]
   );
 }
 
+/** A text member of a job's JSON payload (`alias.payload`). */
+function payloadText(dialect: Dialect, alias: string, key: string): string {
+  return dialect === 'postgres'
+    ? `${alias}.payload::jsonb ->> '${key}'`
+    : `${alias}.payload ->> '$.${key}'`;
+}
+
+/** A queued `$1`-kind job of `alias` not due before `$3`, whose payload waits for `$2`. */
+function waiting(dialect: Dialect, alias: string): string {
+  return `${alias}.kind = $1 and ${alias}.status = 'queued' and ${alias}.lease_token is null
+           and ${alias}.available_at_ms > $3 and ${payloadText(dialect, alias, 'waitsFor')} = $2`;
+}
+
+/** The target row of a wake-up still waits (PostgreSQL re-checks only the outer filter). */
+const STILL_WAITING = "status = 'queued' and lease_token is null and available_at_ms > $3";
+
+/** A woken waiter: claimable at `$3`. */
+function wakeSet(dialect: Dialect): string {
+  return transitionSet([{ from: 'queued', event: 'release' }], { dialect, params: { now: '$3' } });
+}
+
 /**
  * The queue's hot statements, their `set` lists rendered from job-transitions.ts. Every lease
  * holder's write is fenced by ($1 id, $2 lease token, $3 'running'); further parameters are listed
@@ -224,21 +245,30 @@ function build(dialect: Dialect) {
        })}
        where id = $1 and status = 'queued' and available_at_ms > $2`,
     wakeWaiting: `-- wake the longest waiter: of the queued $1-kind jobs waiting for $2 (payload waitsFor), the one due first becomes claimable at $3
-       update jobs set ${transitionSet([{ from: 'queued', event: 'release' }], {
-         dialect,
-         params: { now: '$3' },
-       })}
+       update jobs set ${wakeSet(dialect)}
        where id = (
          select id from jobs
-         where kind = $1 and status = 'queued' and lease_token is null and available_at_ms > $3
-           and ${dialect === 'postgres' ? "payload::jsonb ->> 'waitsFor'" : "payload ->> '$.waitsFor'"} = $2
+         where ${waiting(dialect, 'jobs')}
            -- only a re-check whose task still waits in that stage (not one left behind by a cancel or a rollback)
            and (task_id is null or exists (select 1 from tasks t where t.id = jobs.task_id and t.state = 'active'
-             and t.stage = ${dialect === 'postgres' ? "jobs.payload::jsonb ->> 'stage'" : "jobs.payload ->> '$.stage'"}))
+             and t.stage = ${payloadText(dialect, 'jobs', 'stage')}))
          order by available_at_ms, id
          limit 1${dialect === 'postgres' ? ' for update skip locked' : ''})
          -- again on the row itself: PostgreSQL re-checks only this after waiting for a lock
-         and status = 'queued' and lease_token is null and available_at_ms > $3
+         and ${STILL_WAITING}
+       returning id`,
+    wakeOwn: `-- wake task $4's own $1-kind job waiting for $2 (claimable at $3), unless another task's waiter for $2 is due or running already
+       update jobs set ${wakeSet(dialect)}
+       where id = (
+         select id from jobs
+         where task_id = $4 and ${waiting(dialect, 'jobs')}
+         order by id desc
+         limit 1${dialect === 'postgres' ? ' for update skip locked' : ''})
+         and ${STILL_WAITING}
+         and not exists (
+           select 1 from jobs o
+           where o.kind = $1 and o.task_id <> $4 and ${payloadText(dialect, 'o', 'waitsFor')} = $2
+             and (o.status = 'running' or (o.status = 'queued' and o.available_at_ms <= $3)))
        returning id`,
     insert: `-- enqueue: insert one job unless its (tenant, idempotency key) exists; $11 now
        insert into jobs (tenant_id, kind, labels, task_id, run_id, payload, priority, max_attempts,
