@@ -1,9 +1,13 @@
 import { expect, it } from 'vitest';
-import type { Runtime } from '../../src/runtime.js';
-import type { Task } from '../../src/pipeline/task.js';
 import { readAutoLabelStats } from '../../src/store/flow-stats.js';
 import { describeEachDialect } from '../helpers/test-db.js';
-import { deliverOutbox, fileItem, matrixRuntime, type Scenario } from './failure-matrix-harness.js';
+import {
+  deliverOutbox,
+  fileItem,
+  matrixRuntime,
+  type Scenario,
+  waitForTask,
+} from './failure-matrix-harness.js';
 
 /**
  * Label auto-mode (issue 16, ORCH-089) with real scripted agents: a label routes an item to the
@@ -17,17 +21,6 @@ const PROJECT: Scenario = {
   tracks: { docs: ['created', 'analysis', 'development', 'review', 'deploy', 'done'] },
 };
 
-/** Waits (approving nothing) until the task satisfies `until`. */
-async function waitFor(rt: Runtime, id: number, until: (t: Task) => boolean): Promise<Task> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const t = (await rt.tasks.get(id))!;
-    if (until(t)) return t;
-    if (Date.now() > deadline) throw new Error(`timed out: ${t.workItemId} ${t.stage}/${t.state}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describeEachDialect('label auto-mode', ({ current }) => {
   it('routes by label and auto-approves a labelled analysis; others wait for a human', async () => {
     const { rt, notifier } = await matrixRuntime(current().url, [PROJECT]);
@@ -39,7 +32,7 @@ describeEachDialect('label auto-mode', ({ current }) => {
       await rt.start({ daemons: false });
 
       // The trivial one passes analysis with no approval and takes its track (no architecture).
-      const auto = await waitFor(rt, docs.id, (t) => t.stage === 'development');
+      const auto = await waitForTask(rt, docs.id, (t) => t.stage === 'development');
       expect(auto.state).not.toBe('blocked');
       const events = await rt.db.all<{ type: string; message: string }>(
         `select type, message from task_events where task_id = $1 order by id`,
@@ -51,7 +44,7 @@ describeEachDialect('label auto-mode', ({ current }) => {
 
       // The others wait at analysis for a person.
       for (const t of [defect, plain]) {
-        expect((await waitFor(rt, t.id, (x) => x.state === 'awaiting_approval')).stage).toBe(
+        expect((await waitForTask(rt, t.id, (x) => x.state === 'awaiting_approval')).stage).toBe(
           'analysis',
         );
       }
@@ -74,7 +67,7 @@ describeEachDialect('label auto-mode', ({ current }) => {
       const t = await fileItem(rt, 'AL', ['defect', 'trivial']);
       expect(t.track).toBe('full');
       await rt.start({ daemons: false });
-      const after = await waitFor(rt, t.id, (x) => x.state === 'awaiting_approval');
+      const after = await waitForTask(rt, t.id, (x) => x.state === 'awaiting_approval');
       expect(after.stage).toBe('analysis');
       expect(await readAutoLabelStats(rt.db)).toEqual({ routed: 0, autoApproved: 0 });
     } finally {

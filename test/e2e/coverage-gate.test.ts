@@ -1,7 +1,5 @@
 import { expect, it } from 'vitest';
 import { serverForRuntime } from '../../src/http/runtime-server.js';
-import type { Task } from '../../src/pipeline/task.js';
-import type { Runtime } from '../../src/runtime.js';
 import { describeEachDialect } from '../helpers/test-db.js';
 import {
   APPROVER,
@@ -9,6 +7,7 @@ import {
   fileItem,
   matrixRuntime,
   type Scenario,
+  waitForTask,
 } from './failure-matrix-harness.js';
 
 /**
@@ -36,16 +35,6 @@ const PROJECT: Scenario = {
   coverage: { report: 'lcov.info', format: 'auto', policy: 'ratchet', epsilon: 0.5, floor: 0 },
 };
 
-async function waitFor(rt: Runtime, id: number, until: (t: Task) => boolean): Promise<Task> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const t = (await rt.tasks.get(id))!;
-    if (until(t)) return t;
-    if (Date.now() > deadline) throw new Error(`timed out: ${t.workItemId} ${t.stage}/${t.state}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 describeEachDialect('coverage gate', ({ current }) => {
   it('a drop fails the gate with both numbers; a done item raises the baseline', async () => {
     const { rt } = await matrixRuntime(current().url, [PROJECT], {
@@ -70,7 +59,7 @@ describeEachDialect('coverage gate', ({ current }) => {
       await rt.start({ daemons: false });
       expect(await baseline()).toBeNull();
       const a = await fileItem(rt, 'CV', ['quick']);
-      await waitFor(rt, a.id, (t) => t.state === 'done');
+      await waitForTask(rt, a.id, (t) => t.state === 'done');
       expect(await baselineSetBy(a.workItemId)).toEqual({
         pct: 100,
         set_by: a.workItemId,
@@ -85,7 +74,7 @@ describeEachDialect('coverage gate', ({ current }) => {
           'export function miles(km) {\n  if (km < 0) {\n    throw new Error("negative");\n  }\n  return km * 0.621371;\n}\n',
       });
       const b = await fileItem(rt, 'CV', ['quick']);
-      const blocked = await waitFor(rt, b.id, (t) => t.state === 'blocked');
+      const blocked = await waitForTask(rt, b.id, (t) => t.state === 'blocked');
       const gates = await rt.tasks.gateResults(b.id);
       const failed = gates.filter((g) => g.gate === 'check_tests_local' && !g.passed).at(-1)!;
       expect(failed.reason).toMatch(
@@ -106,7 +95,7 @@ describeEachDialect('coverage gate', ({ current }) => {
       expect(set.statusCode).toBe(200);
       expect((await baseline())!).toMatchObject({ pct: 50, set_by: 'bob' });
       await rt.pipeline.resume(b.id, { by: APPROVER });
-      await waitFor(rt, b.id, (t) => t.state === 'done');
+      await waitForTask(rt, b.id, (t) => t.state === 'done');
       expect(await baselineSetBy(b.workItemId)).toMatchObject({
         pct: measured,
         set_by: b.workItemId,

@@ -2,10 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { Task } from '../../src/pipeline/task.js';
-import type { Runtime } from '../../src/runtime.js';
 import { describeEachDialect } from '../helpers/test-db.js';
-import { fileItem, matrixRuntime, type Scenario } from './failure-matrix-harness.js';
+import { fileItem, matrixRuntime, type Scenario, waitForTask } from './failure-matrix-harness.js';
 
 /**
  * Deploy stages that deploy (issue 16): the project's staging and production commands run after
@@ -53,23 +51,13 @@ const project = (): Scenario => ({
   },
 });
 
-async function waitFor(rt: Runtime, id: number, until: (t: Task) => boolean): Promise<Task> {
-  const deadline = Date.now() + 150_000;
-  for (;;) {
-    const t = (await rt.tasks.get(id))!;
-    if (until(t)) return t;
-    if (Date.now() > deadline) throw new Error(`timed out: ${t.workItemId} ${t.stage}/${t.state}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 describeEachDialect('deploy stages with a command and a health check', ({ current }) => {
   it('deploys, checks health, writes the logs itself; an unhealthy production is not done', async () => {
     const { rt } = await matrixRuntime(current().url, [project()]);
     try {
       await rt.start({ daemons: false });
       const a = await fileItem(rt, 'DP', ['ship']);
-      await waitFor(rt, a.id, (t) => t.state === 'done');
+      await waitForTask(rt, a.id, (t) => t.state === 'done', 150_000);
       const worktree = await rt.workspace.ensure(a, rt.projects.get('DP'));
       const staging = readFileSync(
         `${worktree}/docs/work-items/${a.workItemId}/15-staging-log.md`,
@@ -81,10 +69,10 @@ describeEachDialect('deploy stages with a command and a health check', ({ curren
 
       // Production goes down: the deploy stage's health check fails after its retries.
       const b = await fileItem(rt, 'DP', ['ship']);
-      await waitFor(rt, b.id, (t) => t.stage === 'deploy');
+      await waitForTask(rt, b.id, (t) => t.stage === 'deploy', 150_000);
       healthy = false;
       const before = probes;
-      const blocked = await waitFor(rt, b.id, (t) => t.state === 'blocked');
+      const blocked = await waitForTask(rt, b.id, (t) => t.state === 'blocked', 150_000);
       expect(blocked.stage).toBe('deploy');
       expect(blocked.lastError).toContain('check_deploy_status failed in deploy');
       // The reason says what failed, not only the verdict field.
@@ -111,7 +99,7 @@ describeEachDialect('deploy stages with a command and a health check', ({ curren
       await rt.start({ daemons: false });
       const before = probes;
       const t = await fileItem(rt, 'HF', ['ship']);
-      const blocked = await waitFor(rt, t.id, (x) => x.state === 'blocked');
+      const blocked = await waitForTask(rt, t.id, (x) => x.state === 'blocked', 150_000);
       expect(blocked.stage).toBe('deploy');
       expect(blocked.lastError).toMatch(/^not merged: production deploys only merged code/);
       expect(probes).toBe(before); // the production step never ran

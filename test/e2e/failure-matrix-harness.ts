@@ -132,6 +132,22 @@ export async function fileItem(rt: Runtime, key: string, labels: string[] = []):
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls one task until `until` holds; throws with its stage and state after `timeoutMs`. */
+export async function waitForTask(
+  rt: Runtime,
+  id: number,
+  until: (t: Task) => boolean,
+  timeoutMs = 120_000,
+): Promise<Task> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const t = (await rt.tasks.get(id))!;
+    if (until(t)) return t;
+    if (Date.now() > deadline) throw new Error(`timed out: ${t.workItemId} ${t.stage}/${t.state}`);
+    await sleep(150);
+  }
+}
+
 /**
  * Waits until every task satisfies `until`, approving analyses by comment on the way (as the
  * approver would). Returns the tasks as they are then; throws with their states on timeout.

@@ -9,28 +9,11 @@ import { createSampleRepo } from '../../src/demo/sample-repo.js';
 import { serverForRuntime } from '../../src/http/runtime-server.js';
 import { silentLogger } from '../../src/log.js';
 import { intake } from '../../src/pipeline/intake.js';
-import type { Task } from '../../src/pipeline/task.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { PlaneStub } from '../helpers/stubs/plane-stub.js';
 import { planeDelivery, planeIssueCreated } from '../helpers/stubs/webhook-deliveries.js';
 import { describeEachDialect } from '../helpers/test-db.js';
-import { matrixRuntime } from './failure-matrix-harness.js';
-
-/**
- * Reconciler completeness (issue 17): a work item whose "created" webhook was lost is taken in by
- * the reconciler's tick exactly as intake would have taken it, and proceeds; a late "created"
- * event for it creates nothing. Real git, real scripted agents, the local tracker and forge — and
- * Plane (the loopback stub, through the real client) as the tracker.
- */
-async function waitForTask(rt: Runtime, id: number, until: (t: Task) => boolean): Promise<Task> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const t = (await rt.tasks.get(id))!;
-    if (until(t)) return t;
-    if (Date.now() > deadline) throw new Error(`timed out: ${t.workItemId} ${t.stage}/${t.state}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+import { matrixRuntime, waitForTask } from './failure-matrix-harness.js';
 
 async function taskCount(rt: Runtime): Promise<number> {
   return Number((await rt.db.get<{ n: number }>('select count(*) as n from tasks'))!.n);

@@ -10,6 +10,7 @@ import {
   fileItem,
   matrixRuntime,
   type Scenario,
+  waitForTask,
 } from './failure-matrix-harness.js';
 
 /**
@@ -25,16 +26,6 @@ const project = (key: string, serial?: number): Scenario => ({
   tracks: { quick: QUICK },
   ...(serial !== undefined && { serial }),
 });
-
-async function waitFor(rt: Runtime, id: number, until: (t: Task) => boolean): Promise<Task> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const t = (await rt.tasks.get(id))!;
-    if (until(t)) return t;
-    if (Date.now() > deadline) throw new Error(`timed out: ${t.workItemId} ${t.stage}/${t.state}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 const approve = (rt: Runtime, t: Task) =>
   rt.pipeline.onComment(t.id, { body: ':approved:', authorIds: [APPROVER] });
@@ -53,7 +44,7 @@ describeEachDialect('serial gate', ({ current }) => {
       const a = await fileItem(rt, 'SG', ['quick']);
       const b = await fileItem(rt, 'SG', ['quick']);
       await rt.start({ daemons: false });
-      for (const t of [a, b]) await waitFor(rt, t.id, (x) => x.state === 'awaiting_approval');
+      for (const t of [a, b]) await waitForTask(rt, t.id, (x) => x.state === 'awaiting_approval');
 
       expect((await approve(rt, a)).result.kind).toBe('advanced');
       const parked = await approve(rt, b);
@@ -77,8 +68,8 @@ describeEachDialect('serial gate', ({ current }) => {
       await rt.recovery.reconciler.runOnce();
       expect((await rt.tasks.get(b.id))!.state).toBe('waiting');
 
-      await waitFor(rt, a.id, (x) => x.state === 'done');
-      const bDone = await waitFor(rt, b.id, (x) => x.state === 'done');
+      await waitForTask(rt, a.id, (x) => x.state === 'done');
+      const bDone = await waitForTask(rt, b.id, (x) => x.state === 'done');
       expect(bDone.stage).toBe('done');
       const aDoneAt = Number(
         (await eventsOf(rt, a.id)).find((e) => e.message.endsWith('→ done'))!.at_ms,
@@ -128,7 +119,7 @@ describeEachDialect('serial gate', ({ current }) => {
 
       const c = await fileItem(rt, 'FZ', ['quick']);
       await rt.start({ daemons: false });
-      await waitFor(rt, c.id, (x) => x.state === 'awaiting_approval');
+      await waitForTask(rt, c.id, (x) => x.state === 'awaiting_approval');
       const r = await approve(rt, c);
       expect(r.result).toMatchObject({ kind: 'waiting' });
       expect((r.result as { reason: string }).reason).toContain('frozen');
@@ -155,7 +146,7 @@ describeEachDialect('serial gate', ({ current }) => {
       });
       expect(un.json()).toEqual({ ok: true, repo: 'fz', cleared: 1, frozen: false, started: 1 });
       expect(await unfreezeRepo(rt, 'fz', 'bob')).toMatchObject({ cleared: 0, started: 0 });
-      await waitFor(rt, c.id, (x) => x.state === 'done');
+      await waitForTask(rt, c.id, (x) => x.state === 'done');
       expect(notifier.ofType('repo_freeze').map((e) => e.frozen)).toEqual([true, false]);
       await app.close();
     } finally {
@@ -172,7 +163,7 @@ describeEachDialect('serial gate', ({ current }) => {
       const a = await fileItem(rt, 'OF', ['quick']);
       const b = await fileItem(rt, 'OF', ['quick']);
       await rt.start({ daemons: false });
-      for (const t of [a, b]) await waitFor(rt, t.id, (x) => x.state === 'awaiting_approval');
+      for (const t of [a, b]) await waitForTask(rt, t.id, (x) => x.state === 'awaiting_approval');
       expect((await approve(rt, a)).result.kind).toBe('advanced');
       expect((await approve(rt, b)).result.kind).toBe('advanced');
     } finally {

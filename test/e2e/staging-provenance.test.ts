@@ -1,10 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { Task } from '../../src/pipeline/task.js';
-import type { Runtime } from '../../src/runtime.js';
 import { describeEachDialect } from '../helpers/test-db.js';
-import { fileItem, matrixRuntime, remoteHead, type Scenario } from './failure-matrix-harness.js';
+import {
+  fileItem,
+  matrixRuntime,
+  remoteHead,
+  type Scenario,
+  waitForTask,
+} from './failure-matrix-harness.js';
 
 /**
  * Staging provenance (ORCH-058) end to end: the project's staging reports its revision as JSON on
@@ -49,16 +53,6 @@ const project = (): Scenario => ({
   },
 });
 
-async function waitFor(rt: Runtime, id: number, until: (t: Task) => boolean): Promise<Task> {
-  const deadline = Date.now() + 150_000;
-  for (;;) {
-    const t = (await rt.tasks.get(id))!;
-    if (until(t)) return t;
-    if (Date.now() > deadline) throw new Error(`timed out: ${t.workItemId} ${t.stage}/${t.state}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 describeEachDialect('staging provenance before the merge', ({ current }) => {
   it('blocks an item whose staging runs another revision, unmerged; merges one that runs the head', async () => {
     const { rt } = await matrixRuntime(current().url, [project()]);
@@ -68,7 +62,12 @@ describeEachDialect('staging provenance before the merge', ({ current }) => {
 
       // Staging is stale: the merge gate stops before merging; no retries left → Blocked.
       const a = await fileItem(rt, 'PV', ['ship']);
-      const blocked = await waitFor(rt, a.id, (t) => t.state === 'blocked' || t.state === 'done');
+      const blocked = await waitForTask(
+        rt,
+        a.id,
+        (t) => t.state === 'blocked' || t.state === 'done',
+        150_000,
+      );
       expect(blocked).toMatchObject({ stage: 'deploy-staging', state: 'blocked' });
       expect(blocked.lastError).toContain('Staging provenance FAILED');
       const failed = (await rt.tasks.gateResults(a.id)).at(-1)!;
@@ -85,7 +84,12 @@ describeEachDialect('staging provenance before the merge', ({ current }) => {
       // Staging runs the branch head (as pushed to the forge): merged, then done.
       const b = await fileItem(rt, 'PV', ['ship']);
       reported = () => remoteHead(rt, 'pv', b.branch) ?? 'none';
-      const done = await waitFor(rt, b.id, (t) => t.state === 'done' || t.state === 'blocked');
+      const done = await waitForTask(
+        rt,
+        b.id,
+        (t) => t.state === 'done' || t.state === 'blocked',
+        150_000,
+      );
       expect(done.state).toBe('done');
       const merge = (await rt.tasks.gateResults(b.id)).find((g) => g.gate === 'merge_gate')!;
       expect(merge.passed).toBe(true);

@@ -8,7 +8,13 @@ import {
 import type { Task } from '../../src/pipeline/task.js';
 import type { Runtime } from '../../src/runtime.js';
 import { describeEachDialect } from '../helpers/test-db.js';
-import { APPROVER, fileItem, matrixRuntime, type Scenario } from './failure-matrix-harness.js';
+import {
+  APPROVER,
+  fileItem,
+  matrixRuntime,
+  type Scenario,
+  waitForTask,
+} from './failure-matrix-harness.js';
 
 /**
  * Task dependencies (issue 16, ORCH-026) with real scripted agents: an item waits after its
@@ -21,16 +27,6 @@ const PROJECT: Scenario = {
   labels: { tracks: { quick: 'quick' }, autoApprove: [] },
   tracks: { quick: ['created', 'analysis', 'development', 'done'] },
 };
-
-async function waitFor(rt: Runtime, id: number, until: (t: Task) => boolean): Promise<Task> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const t = (await rt.tasks.get(id))!;
-    if (until(t)) return t;
-    if (Date.now() > deadline) throw new Error(`timed out: ${t.workItemId} ${t.stage}/${t.state}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 const approve = (rt: Runtime, t: Task) =>
   rt.pipeline.onComment(t.id, { body: ':approved:', authorIds: [APPROVER] });
@@ -53,7 +49,7 @@ describeEachDialect('task dependencies', ({ current }) => {
       expect(isOrchError(self, 'DEPENDENCY_INVALID')).toBe(true);
 
       await rt.start({ daemons: false });
-      for (const t of [a, b]) await waitFor(rt, t.id, (x) => x.state === 'awaiting_approval');
+      for (const t of [a, b]) await waitForTask(rt, t.id, (x) => x.state === 'awaiting_approval');
       const held = await approve(rt, b);
       expect(held.result).toMatchObject({ kind: 'waiting' });
       expect((held.result as { reason: string }).reason).toBe(
@@ -71,8 +67,8 @@ describeEachDialect('task dependencies', ({ current }) => {
       expect((await rt.tasks.get(b.id))!.state).toBe('waiting');
 
       expect((await approve(rt, a)).result.kind).toBe('advanced');
-      await waitFor(rt, a.id, (x) => x.state === 'done');
-      const bDone = await waitFor(rt, b.id, (x) => x.state === 'done');
+      await waitForTask(rt, a.id, (x) => x.state === 'done');
+      const bDone = await waitForTask(rt, b.id, (x) => x.state === 'done');
       expect(bDone.stage).toBe('done');
       expect((await taskDepsSnapshot(rt.pipeline)).unmet).toEqual([]);
     } finally {
@@ -90,7 +86,7 @@ describeEachDialect('task dependencies', ({ current }) => {
       await rt.serialGate.repo.syncTrackerDependencies(c.id, [d.id], now);
       await rt.serialGate.repo.syncTrackerDependencies(d.id, [c.id], now);
       await rt.start({ daemons: false });
-      for (const t of [c, d]) await waitFor(rt, t.id, (x) => x.state === 'awaiting_approval');
+      for (const t of [c, d]) await waitForTask(rt, t.id, (x) => x.state === 'awaiting_approval');
       for (const t of [c, d]) {
         const r = await approve(rt, t);
         expect(r.result).toMatchObject({ kind: 'waiting' });
@@ -102,8 +98,8 @@ describeEachDialect('task dependencies', ({ current }) => {
 
       await removeTaskDependencies(rt.pipeline, d, [c.workItemId]);
       // D no longer waits for anything and starts; C still waits for D.
-      await waitFor(rt, d.id, (x) => x.state === 'done');
-      await waitFor(rt, c.id, (x) => x.state === 'done');
+      await waitForTask(rt, d.id, (x) => x.state === 'done');
+      await waitForTask(rt, c.id, (x) => x.state === 'done');
     } finally {
       await rt.stop();
     }
@@ -118,7 +114,7 @@ describeEachDialect('task dependencies', ({ current }) => {
       const b = await fileItem(rt, 'TD', ['quick']);
       await addTaskDependencies(rt.pipeline, b, [a.workItemId]);
       await rt.start({ daemons: false });
-      await waitFor(rt, b.id, (x) => x.state === 'awaiting_approval');
+      await waitForTask(rt, b.id, (x) => x.state === 'awaiting_approval');
       expect((await approve(rt, b)).result.kind).toBe('advanced');
     } finally {
       await rt.stop();
