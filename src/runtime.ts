@@ -1,8 +1,8 @@
 // Over 400 lines: this is the composition root, where every store, gate, daemon and loop is
 // built and wired in start order (reading it top to bottom is reading the start-up sequence).
-// Planned split, not done yet: the workspace wiring (hooks, worktrees, workflow registry,
-// forge sync) into runtime-workspaces.ts and the housekeeping daemons into
-// runtime-housekeeping.ts, each a function returning what the runtime exposes.
+// The gates (runtime-gates.ts) and the housekeeping daemons (runtime-housekeeping.ts) are built
+// in their own files; the workspace wiring (hooks, worktrees, workflow registry, forge sync)
+// into runtime-workspaces.ts is the next planned split.
 import { freezeRepo, SerialGate } from './pipeline/serial-gate.js';
 import { SerialGateRepo } from './store/serial-gate/serial-gate-repo.js';
 import { CoverageRepo } from './store/coverage/coverage-repo.js';
@@ -13,20 +13,17 @@ import { AgentRunner } from './agents/agent-runner.js';
 import { AgentProfiles } from './agents/agents-config.js';
 import { Preflight } from './agents/preflight.js';
 import { WorktreeManager } from './agents/worktrees.js';
-import { WorktreeGc } from './agents/worktree-gc.js';
 import { createWorkspaceHooks } from './agents/workspace-hooks.js';
-import { DiskMonitor } from './housekeeping/disk-monitor.js';
 import { postUsage } from './pipeline/usage-comment.js';
-import { checkOwnership, type OwnershipReport } from './housekeeping/fs-ownership.js';
 import { safeNotify } from './integrations/notify/notifier.js';
 import { systemClock, type Clock } from './clock.js';
 import { agentBaseEnv, childBaseEnv } from './config/child-env.js';
 import { pemSecretLines, secretMasker, secretValues } from './config/secret-masker.js';
 import type { ConfigFile } from './config/config-file.js';
 import type { Config } from './config/config.js';
-import { leasedMergeGate, mergeLeaseRepo, type MergeLock } from './gates/merge/merge-gate.js';
-import { stagingProvenanceGuard } from './gates/staging-provenance.js';
-import { DEFAULT_GATES, GateRegistry } from './gates/registry.js';
+import { mergeLeaseRepo, type MergeLock } from './gates/merge/merge-gate.js';
+import { createGates } from './runtime-gates.js';
+import { createHousekeeping } from './runtime-housekeeping.js';
 import { LocalForge } from './integrations/forge/local-forge.js';
 import { LogNotifier, maskingNotifier, type Notifier } from './integrations/notify/notifier.js';
 import { LocalTracker } from './integrations/tracker/local-tracker.js';
@@ -40,7 +37,6 @@ import { lessonObserver } from './pipeline/lesson-detectors.js';
 import { GitWorkspace } from './pipeline/git-workspace.js';
 import type { AutoLabelPolicy } from './pipeline/auto-labels.js';
 import type { StopPolicy } from './pipeline/stop.js';
-import { parseRepoList } from './config/repo-list.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import type { Project } from './pipeline/project.js';
 import { ProjectRegistry } from './pipeline/project.js';
@@ -56,11 +52,8 @@ import { openDb } from './store/open-db.js';
 import { assertGatesKnown, buildProjects } from './pipeline/build-projects.js';
 import { integrationSettings } from './config/integrations.js';
 import { parseProjects } from './config/projects.js';
+import { parseRepoList } from './config/repo-list.js';
 import { itemBudgetGate, projectBudget } from './pipeline/item-budget.js';
-import { securityGateConfigFromEnv } from './gates/security/index.js';
-import { securityGate } from './gates/security-gate-adapter.js';
-import { createSelfDeploy } from './gates/self-deploy/self-deploy.js';
-import { deployStatusGate } from './gates/self-deploy/self-deploy-gate.js';
 import { finishSelfDeploys } from './pipeline/self-deploy-startup.js';
 import { GiteaClient } from './integrations/gitea/gitea-client.js';
 import { githubParts, learnGithubBotLogin } from './integrations/github/github-parts.js';
@@ -229,7 +222,6 @@ export async function createRuntime(o: RuntimeOptions) {
     log,
     intervalMs: config.env.ORCH_WORKFLOW_REFRESH_MS,
   });
-  const gates = new GateRegistry(DEFAULT_GATES, { mask });
   const recoveryConfig = recoverySettings(config.env, log);
   // The merge lease lives in recovery (created below, after the pipeline it needs); the gate
   // only calls it at evaluation time.
@@ -237,98 +229,27 @@ export async function createRuntime(o: RuntimeOptions) {
     acquire: (input) => recovery.leases.acquire(input),
     release: (repo, holder) => recovery.leases.release(repo, holder),
   };
-  gates.register(
-    'merge_gate',
-    leasedMergeGate(mergeLock, {
-      ttlMs: recoveryConfig.mergeLockTtlMs,
-      deferMs: config.env.ORCH_MERGE_DEFER_DELAY_S * 1000,
-      // Staging must run the head about to be merged (after catch-up, under the lease).
-      beforeMerge: stagingProvenanceGuard({
-        enabled: config.env.ORCH_STAGING_PROVENANCE_ENABLED,
-      }),
-    }),
-  );
-  gates.register(
-    'security_gate',
-    securityGate(securityGateConfigFromEnv(config.env, process.env.PATH ?? ''), {
-      clock,
-      log,
-      notifier,
-      mask,
-    }),
-  );
-  // Self-deploy (ORCH-036): a self-hosted project's production command is a detached host hook.
-  const selfDeploy = createSelfDeploy({
-    dir: join(config.dataDir, 'self-deploy'),
+  const { gates, selfDeploy } = createGates({
+    config,
+    mergeLock,
+    mergeLockTtlMs: recoveryConfig.mergeLockTtlMs,
+    notifier,
+    mask,
     clock,
     log,
-    pollMs: config.env.ORCH_SELF_DEPLOY_POLL_S * 1000,
   });
-  gates.register('check_deploy_status', deployStatusGate(selfDeploy));
   assertGatesKnown(projects.all(), (g) => gates.has(g));
   const tasks = new TaskStore(db, { mask });
-  // Nested roots (repos and worktrees inside the data directory) are walked once.
-  const ownRoots = [config.dataDir, reposDir, worktreesDir]
-    .map((d) => resolve(d))
-    .filter(
-      (d, i, all) => !all.some((o, j) => j !== i && (d === o ? j < i : d.startsWith(`${o}/`))),
-    );
-  const diskMonitor = new DiskMonitor({
-    paths: config.env.ORCH_DISK_MONITOR_PATHS
-      ? parseRepoList(config.env.ORCH_DISK_MONITOR_PATHS)
-      : ownRoots,
-    alertPercent: config.env.ORCH_DISK_ALERT_PERCENT,
-    intervalMs: config.env.ORCH_DISK_MONITOR_INTERVAL_S * 1000,
-    enabled: config.env.ORCH_DISK_MONITOR_ENABLED,
+  const { diskMonitor, worktreeGc, checkFsOwnership, ownership } = createHousekeeping({
+    config,
+    reposDir,
+    worktreesDir,
+    worktrees,
+    tasks,
+    projects,
     notifier,
     clock,
     log,
-  });
-  let ownership: OwnershipReport = {
-    enabled: config.env.ORCH_FS_OWNERSHIP_CHECK,
-    uid: process.getuid?.() ?? null,
-    checkedAtMs: null,
-    scanned: 0,
-    truncated: false,
-    foreign: 0,
-    examples: [],
-    fix: null,
-  };
-  /** The start-up ownership check: logged and notified when something is foreign. */
-  const checkFsOwnership = async () => {
-    if (!config.env.ORCH_FS_OWNERSHIP_CHECK || !process.getuid || !process.getgid) return;
-    ownership = await checkOwnership({
-      roots: ownRoots,
-      uid: process.getuid(),
-      gid: process.getgid(),
-      nowMs: clock.now(),
-    });
-    if (ownership.foreign > 0) {
-      log.warn({ ownership }, 'files under the data directories are not owned by Orch');
-      await safeNotify(
-        notifier,
-        {
-          type: 'fs_ownership',
-          count: ownership.foreign,
-          examples: ownership.examples.map((e) => e.path),
-          fix: ownership.fix ?? '',
-        },
-        log,
-      );
-    }
-  };
-  const worktreeGc = new WorktreeGc({
-    worktrees,
-    finishedIdle: (repos, cutoffMs) => tasks.finishedIdle(repos, cutoffMs),
-    cloneUrl: (task) => {
-      const project = projects.all().find((p) => p.key === task.projectKey);
-      return project ? project.forge.cloneUrl(task.repo) : null;
-    },
-    clock,
-    log,
-    enabled: config.env.ORCH_WORKTREE_GC_ENABLED,
-    retentionMs: config.env.ORCH_WORKTREE_RETENTION_S * 1000,
-    intervalMs: config.env.ORCH_WORKTREE_GC_INTERVAL_S * 1000,
   });
   const outbox = new OutboxWorker({
     store: new OutboxStore(db, { mask }),
@@ -616,7 +537,7 @@ export async function createRuntime(o: RuntimeOptions) {
     },
     diskMonitor,
     /** The start-up ownership check's report (the `fs_ownership` block). */
-    ownership: () => ownership,
+    ownership,
     /**
      * Startup recovery (system-inventory §7; migrations ran in createRuntime): orphan agent runs →
      * running jobs whose executor is gone → expired leases → merge-lease reclaim → run-log
