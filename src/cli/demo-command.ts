@@ -9,6 +9,8 @@ import { serverForRuntime } from '../http/runtime-server.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { parseScenarioSpec } from '../agents/sim-agent/sim-agent-command.js';
+import { SIM_SCENARIOS } from '../agents/sim-agent/sim-artifacts.js';
+import { OrchError } from '../errors.js';
 import { printJson } from './output.js';
 import { waitForShutdown } from './serve-command.js';
 
@@ -114,6 +116,7 @@ export function demoCommand(): Command {
     )
     .option('--port <port>', 'dashboard port with --serve (0 picks a free one)', '8500')
     .action(async (flags: DemoFlags) => {
+      const scenario = demoScenario(flags.scenario);
       const env = parseEnv(process.env);
       const log = createLogger(
         flags.json ? 'silent' : env.ORCH_LOG_LEVEL === 'info' ? 'warn' : env.ORCH_LOG_LEVEL,
@@ -134,7 +137,7 @@ export function demoCommand(): Command {
         log,
         timeoutMs: Number(flags.timeout) * 1000,
         env: server?.env ?? process.env,
-        scenario: parseScenarioSpec(flags.scenario),
+        scenario,
         serve: server !== null,
         ...(server && { onStarted: (rt: Runtime) => server.start(rt) }),
       }).catch(async (err: unknown) => {
@@ -146,4 +149,23 @@ export function demoCommand(): Command {
       process.exitCode = summary.state === 'done' ? 0 : 1;
       if (server) await keepServing(server, cleanup, { say, log });
     });
+}
+
+/**
+ * `--scenario`, refused with a usage error (exit 2) when it names no role=behaviour pair or a
+ * behaviour the scripted agent does not know: a typo must not run a normal demo silently.
+ */
+export function demoScenario(spec: string | undefined): Record<string, string> {
+  if (spec === undefined) return {};
+  const scenario = parseScenarioSpec(spec);
+  if (Object.keys(scenario).length === 0)
+    throw new OrchError('USAGE', `--scenario wants role=behaviour pairs, got "${spec}"`);
+  for (const [role, behaviour] of Object.entries(scenario)) {
+    if (!SIM_SCENARIOS.includes(behaviour))
+      throw new OrchError(
+        'USAGE',
+        `--scenario ${role}=${behaviour}: unknown behaviour; one of ${SIM_SCENARIOS.join(', ')}`,
+      );
+  }
+  return scenario;
 }

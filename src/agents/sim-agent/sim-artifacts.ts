@@ -14,6 +14,29 @@ import { stringify as stringifyYaml } from 'yaml';
  * SIGKILL), `is_error` (an error result with exit 0), `rate_limit` (429 result), `hang` (silent
  * forever: the idle watchdog), `slow` (prints progress forever: the wall-clock watchdog).
  */
+/** Every behaviour `planSimRun` knows (the list above); any other word is a typo. */
+export const SIM_SCENARIOS: readonly string[] = [
+  'questions',
+  'questions_once',
+  'conflict',
+  'conflict_once',
+  'break_tests',
+  'request_changes_once',
+  'request_changes_always',
+  'fail_once',
+  'fail_always',
+  'staging_fail',
+  'deploy_fail',
+  'leak_secret',
+  'crash',
+  'crash_once',
+  'crash_mid',
+  'is_error',
+  'rate_limit',
+  'hang',
+  'slow',
+];
+
 export interface SimInput {
   role: string;
   stage: string | undefined;
@@ -54,7 +77,11 @@ export function planSimRun(input: SimInput): SimPlan {
   if (s === 'hang') return { files: [], end: 'hang', summary: 'hang' };
   if (s === 'slow') return { files: [], end: 'slow', summary: 'working slowly' };
   if (s === 'is_error')
-    return { files: [], end: 'is_error', summary: 'Error: the tool call failed: permission denied' };
+    return {
+      files: [],
+      end: 'is_error',
+      summary: 'Error: the tool call failed: permission denied',
+    };
   const dir = `docs/work-items/${input.workItemId}`;
   const files = roleFiles(input, dir);
   if (s === 'crash_mid') return { files, end: 'sigkill', summary: 'crashed mid-run' };
