@@ -9,7 +9,15 @@
 export const DIALECTS = ['sqlite', 'postgres'] as const;
 export type Dialect = (typeof DIALECTS)[number];
 
-export type SqlParam = string | number | boolean | null | undefined | readonly string[];
+export type SqlParam =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | readonly string[]
+  /** bytea on PostgreSQL, blob on SQLite */
+  | Uint8Array;
 
 /**
  * A statement with a stable name: PostgreSQL prepares it once per connection (`pg`'s

@@ -35,7 +35,7 @@ describeEachDialect('job queue', ({ current }) => {
       attempts: 1,
       leasedBy: 'worker-a',
     });
-    expect(claimed!.leaseToken).toMatch(/^[0-9a-f-]{32,36}$/);
+    expect(claimed!.leaseToken).toMatch(/^[0-9a-f]{32}$/);
     expect(claimed!.leaseExpiresAtMs).toBe(clock.now() + 30_000);
 
     clock.advance(10_000);
@@ -51,6 +51,25 @@ describeEachDialect('job queue', ({ current }) => {
     // A retried complete with the same token is idempotent; nothing is claimable any more.
     expect((await queue.complete(job.id, claimed!.leaseToken!)).kind).toBe('ok');
     expect(await queue.claim({ kinds: ['developer'], ...LEASE })).toEqual([]);
+  });
+
+  it('gives every job of one claim its own random lease token, good for that job only', async () => {
+    const { queue } = setup();
+    for (let i = 0; i < 40; i++) await queue.enqueue({ kind: 'k' });
+    const jobs = await queue.claim({ kinds: ['k'], max: 40, ...LEASE });
+    expect(jobs).toHaveLength(40);
+    const tokens = jobs.map((j) => j.leaseToken!);
+    for (const t of tokens) expect(t).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(tokens).size).toBe(40);
+    // A second claim's tokens are new too (not a counter over the first's).
+    for (let i = 0; i < 2; i++) await queue.enqueue({ kind: 'k' });
+    const more = await queue.claim({ kinds: ['k'], max: 5, ...LEASE });
+    expect(more).toHaveLength(2);
+    for (const j of more) expect(tokens).not.toContain(j.leaseToken);
+    // Jobs of one claim may go to different agents (lease-hub.ts): one job's token is no good for another.
+    const [a, b] = jobs;
+    expect((await queue.complete(b!.id, a!.leaseToken!)).kind).toBe('lease_lost');
+    expect((await queue.complete(b!.id, b!.leaseToken!)).kind).toBe('ok');
   });
 
   it('completes a batch in one call, each job fenced by its own lease token', async () => {

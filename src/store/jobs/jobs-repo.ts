@@ -1,6 +1,13 @@
 import type { Queryable } from '../db.js';
 import { parseJson, type Job, type JobRow } from '../../queue/job.js';
-import { CLAIM_COLUMNS, jobsSql, type CompleteBatchItem, type JobsSql } from './jobs-sql.js';
+import { randomBytes } from 'node:crypto';
+import {
+  CLAIM_COLUMNS,
+  CLAIM_TOKEN_BYTES,
+  jobsSql,
+  type CompleteBatchItem,
+  type JobsSql,
+} from './jobs-sql.js';
 
 /** A claimed row: only `CLAIM_COLUMNS`. */
 export type ClaimRow = Pick<JobRow, (typeof CLAIM_COLUMNS)[number]>;
@@ -180,6 +187,8 @@ export class JobsRepo {
       p.tenantId,
       Math.round(p.leaseMs),
       [...p.excludeProjects],
+      // PostgreSQL's lease tokens (SQLite makes its own with randomblob, cheaply)
+      this.#q.dialect === 'postgres' ? randomBytes(CLAIM_TOKEN_BYTES * p.max) : null,
     ]);
     return tuples.map(jobFromClaimTuple);
   }

@@ -24,8 +24,11 @@ export interface TransitionArm {
 
 export interface RenderContext {
   dialect: Dialect;
-  /** SQL for the current time and for each parameter the transitions take (`$4`, `b.result`…). */
-  params: Partial<Record<TransitionParam | 'now', string>>;
+  /**
+   * SQL for the current time and for each parameter the transitions take (`$4`, `b.result`…);
+   * `newToken`, when given, is the claim's fresh lease token (default: one made by the database).
+   */
+  params: Partial<Record<TransitionParam | 'now' | 'newToken', string>>;
   /** Qualifies column references (`j` in `update jobs j … from c`). */
   qualifier?: string;
 }
@@ -153,7 +156,10 @@ function render(e: FieldEffect, field: string, ctx: RenderContext): string {
     case 'decrement_to_zero':
       return `${greatest(ctx.dialect)}(${col(ctx, field)} - 1, 0)`;
     case 'new_token':
-      return ctx.dialect === 'postgres' ? 'gen_random_uuid()::text' : 'lower(hex(randomblob(16)))';
+      return (
+        ctx.params.newToken ??
+        (ctx.dialect === 'postgres' ? 'gen_random_uuid()::text' : 'lower(hex(randomblob(16)))')
+      );
     case 'cancel_error': {
       const prefix = 'cancelled by operator (was: ';
       if (e.was?.op === 'text') return quote(`${prefix}${e.was.value})`);
