@@ -31,7 +31,7 @@ import { now, withTimeout } from './queue/stats.js';
 import type { BenchSystem } from './queue/bench-system.js';
 import { WORKLOAD } from './queue/bench-system.js';
 import { GraphileSystem } from './queue/graphile-system.js';
-import { OrchSystem } from './queue/orch-system.js';
+import { DEFAULT_DRAIN, OrchSystem } from './queue/orch-system.js';
 import { PgBossSystem } from './queue/pgboss-system.js';
 
 /** The whole run must end by itself; every phase also has its own bound. */
@@ -42,13 +42,20 @@ const FINISHED_BASE = 1_000;
 const FINISHED_DEFAULT = 1_000_000;
 const FINISHED_LIMIT_MS = 150_000;
 
-/** The issue's five systems, then (`--only` or `--all`) Orch completing one job per statement. */
+/**
+ * The issue's five systems and Orch on PostgreSQL with 8 claimers; then (`--only` or `--all`) Orch
+ * completing one job per statement, and SQLite through a local queue.
+ */
 function allSystems(): { sys: BenchSystem; byDefault: boolean }[] {
-  const orch = (dialect: 'postgres' | 'sqlite', completeMode: 'single' | 'batch') =>
-    new OrchSystem({ dialect, claimBatch: 500, completeMode });
+  const orch = (
+    dialect: 'postgres' | 'sqlite',
+    completeMode: 'single' | 'batch',
+    drain: 'local-queue' | 'claimers' = DEFAULT_DRAIN[dialect],
+  ) => new OrchSystem({ dialect, claimBatch: 500, completeMode, drain });
   return [
     { sys: orch('postgres', 'batch'), byDefault: true },
     { sys: orch('sqlite', 'batch'), byDefault: true },
+    { sys: orch('postgres', 'batch', 'claimers'), byDefault: true },
     { sys: new GraphileSystem({ batching: null }), byDefault: true },
     {
       sys: new GraphileSystem({ batching: { localQueueSize: 500, completeJobBatchDelayMs: 0 } }),
@@ -57,6 +64,7 @@ function allSystems(): { sys: BenchSystem; byDefault: boolean }[] {
     { sys: new PgBossSystem(), byDefault: true },
     { sys: orch('postgres', 'single'), byDefault: false },
     { sys: orch('sqlite', 'single'), byDefault: false },
+    { sys: orch('sqlite', 'batch', 'local-queue'), byDefault: false },
   ];
 }
 
@@ -101,7 +109,13 @@ async function benchOne(sys: BenchSystem): Promise<SystemResult> {
 /** Orch on one store for the finished-rows phase, on a database of its own. */
 function finishedSystem(dialect: 'postgres' | 'sqlite'): OrchSystem {
   const id = `orch_${dialect === 'postgres' ? 'pg' : 'sqlite'}_finished`;
-  return new OrchSystem({ dialect, claimBatch: 500, completeMode: 'batch', id });
+  return new OrchSystem({
+    dialect,
+    claimBatch: 500,
+    completeMode: 'batch',
+    drain: DEFAULT_DRAIN[dialect],
+    id,
+  });
 }
 
 /**

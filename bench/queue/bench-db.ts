@@ -52,22 +52,6 @@ export async function queryBenchDb<T extends pg.QueryResultRow>(
   }
 }
 
-/**
- * The server's WAL position and next transaction id. Both are live (not the cumulative-stats
- * views, which backends flush only every second or so), so deltas around a phase give WAL bytes
- * and write transactions (≈ commits, each a WAL flush) for that phase. They are cluster-wide:
- * anything else running on the server is counted too.
- */
-export async function serverCounters(): Promise<{ walLsn: string; nextXid: number }> {
-  return withAdmin(async (admin) => {
-    const res = await admin.query<{ lsn: string; xid: string }>(
-      'select pg_current_wal_lsn()::text as lsn, pg_snapshot_xmax(pg_current_snapshot())::text as xid',
-    );
-    const row = res.rows[0]!;
-    return { walLsn: row.lsn, nextXid: Number(row.xid) };
-  });
-}
-
 /** Bytes between two WAL positions (`XXXXXXXX/XXXXXXXX`). */
 export function walBytesBetween(from: string, to: string): number {
   const toBig = (lsn: string) => {
@@ -99,40 +83,94 @@ export async function serverInfo(): Promise<Record<string, string>> {
   });
 }
 
-/** utime, stime, cutime, cstime and ppid of a process, from /proc (Linux). */
-function procTimes(pid: number): { ticks: number; childTicks: number; ppid: number } | null {
+/** utime + stime of exited children (cutime + cstime, in ticks) and ppid, from /proc (Linux). */
+function procStat(pid: number): { childTicks: number; ppid: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const n = (i: number) => Number(f[i]);
-    // After "pid (comm) ": state=0 ppid=1 … utime=11 stime=12 cutime=13 cstime=14
-    return { ticks: n(11) + n(12), childTicks: n(13) + n(14), ppid: n(1) };
+    // After "pid (comm) ": state=0 ppid=1 … cutime=13 cstime=14
+    return { childTicks: Number(f[13]) + Number(f[14]), ppid: Number(f[1]) };
   } catch {
     return null;
   }
 }
 
-/** Linux USER_HZ: /proc times are in 1/100 s. */
+/**
+ * CPU time a process has run so far, ms, to the nanosecond: the first field of
+ * /proc/<pid>/schedstat (the scheduler's own count). utime/stime in /proc/<pid>/stat are sampled
+ * at the 10 ms tick: a 20,000-job drain takes ~0.3 s of server CPU, so sampling alone moved the
+ * per-job figure by 1–2 µs from run to run.
+ */
+function procCpuMs(pid: number): number | null {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
+/** Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s. */
 const TICK_MS = 10;
 
 /**
- * CPU time (ms) used so far by the PostgreSQL server: the postmaster, its live children, and
- * (through the postmaster's cutime) children that have exited. Null where /proc is unavailable.
+ * Reads the PostgreSQL server's live counters around a phase, over one admin connection held
+ * for the meter's life (its own backend is left out of the CPU count, and never exits mid-phase).
  */
-export async function pgServerCpuMs(): Promise<number | null> {
-  // Read while the connection is open: the backend exits with it.
-  const postmaster = await withAdmin(async (admin) => {
-    const res = await admin.query<{ pid: number }>('select pg_backend_pid() as pid');
-    return procTimes(res.rows[0]!.pid)?.ppid;
-  });
-  if (!postmaster) return null;
-  let ticks = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const t = procTimes(Number(entry));
-    if (!t) continue;
-    if (Number(entry) === postmaster) ticks += t.ticks + t.childTicks;
-    else if (t.ppid === postmaster) ticks += t.ticks;
+export class PgMeter {
+  readonly #client: pg.Client;
+  readonly #backend: number;
+  readonly #postmaster: number | null;
+
+  private constructor(client: pg.Client, backend: number, postmaster: number | null) {
+    this.#client = client;
+    this.#backend = backend;
+    this.#postmaster = postmaster;
   }
-  return ticks * TICK_MS;
+
+  static async open(): Promise<PgMeter> {
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await client.connect();
+    const res = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+    const backend = res.rows[0]!.pid;
+    return new PgMeter(client, backend, procStat(backend)?.ppid ?? null);
+  }
+
+  /**
+   * CPU time (ms) used so far by the server: the postmaster and its live children (schedstat,
+   * ns), plus children that have exited (the postmaster's cutime, ticks); not this meter's
+   * backend. Null where /proc is unavailable.
+   */
+  cpuMs(): number | null {
+    const postmaster = this.#postmaster;
+    if (postmaster === null) return null;
+    let ms = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const pid = Number(entry);
+      if (pid === this.#backend) continue;
+      const stat = procStat(pid);
+      if (!stat || (pid !== postmaster && stat.ppid !== postmaster)) continue;
+      ms += procCpuMs(pid) ?? 0;
+      if (pid === postmaster) ms += stat.childTicks * TICK_MS;
+    }
+    return ms;
+  }
+
+  /**
+   * The server's WAL position and next transaction id. Both are live (not the cumulative-stats
+   * views, which backends flush only every second or so), so deltas around a phase give WAL bytes
+   * and write transactions (≈ commits, each a WAL flush) for that phase. They are cluster-wide:
+   * anything else running on the server is counted too.
+   */
+  async counters(): Promise<{ walLsn: string; nextXid: number }> {
+    const res = await this.#client.query<{ lsn: string; xid: string }>(
+      'select pg_current_wal_lsn()::text as lsn, pg_snapshot_xmax(pg_current_snapshot())::text as xid',
+    );
+    const row = res.rows[0]!;
+    return { walLsn: row.lsn, nextXid: Number(row.xid) };
+  }
+
+  close(): Promise<void> {
+    return this.#client.end();
+  }
 }

@@ -17,8 +17,25 @@ const POOL_SIZE = 10;
 /** Fallback poll of a waiting claimer when no hint arrives (graphile-worker's default, 2 s). */
 const POLL_INTERVAL_MS = 2_000;
 
+/**
+ * Each store's drain design in the headline row. PostgreSQL: a local queue, as graphile-worker
+ * batched and Orch's lease hub do it: 8 claimers each claiming 500 cost ~4 µs more server CPU per
+ * job, skipping the rows the others hold locked (`for update skip locked`). SQLite: 8 claimers:
+ * there is one writer, so claims never contend, and on its one thread the local queue's hand-offs
+ * cost ~2 µs per job more. The other design of each store is a row of its own (docs/benchmarks.md).
+ */
+export const DEFAULT_DRAIN = { postgres: 'local-queue', sqlite: 'claimers' } as const;
+
 export interface OrchSystemOptions {
   dialect: 'postgres' | 'sqlite';
+  /**
+   * How the drain's 8 job slots get their jobs: `local-queue`, one claimer fetching `claimBatch`
+   * jobs into a local buffer that the slots take from, finished jobs completed in one
+   * `completeBatch` per event-loop turn (graphile-worker batched's design, and Orch's lease hub's);
+   * or `claimers`, every slot claiming `claimBatch` for itself (8 concurrent claims skipping each
+   * other's locked rows).
+   */
+  drain: 'local-queue' | 'claimers';
   /** Jobs per claim in the drain. */
   claimBatch: number;
   /** How a worker completes its claimed jobs: one fenced `complete` each, or one `completeBatch`. */
@@ -102,16 +119,23 @@ export class OrchSystem implements BenchSystem {
 
   constructor(options: OrchSystemOptions) {
     this.#opts = options;
+    const claimers = options.drain === 'claimers';
+    const other = options.drain !== DEFAULT_DRAIN[options.dialect];
     this.id =
       options.id ??
-      `orch_${options.dialect === 'postgres' ? 'pg' : 'sqlite'}_${options.completeMode}`;
+      `orch_${options.dialect === 'postgres' ? 'pg' : 'sqlite'}_${options.completeMode}` +
+        (other ? `_${options.drain.replace('-', '_')}` : '');
     this.label =
       (options.dialect === 'postgres' ? 'Orch on PG' : 'Orch on SQLite') +
-      (options.completeMode === 'batch' ? '' : ', complete per job');
+      (options.completeMode === 'batch' ? '' : ', complete per job') +
+      (other ? (claimers ? ', 8 claimers' : ', local queue') : '');
     this.pgDatabase = options.dialect === 'postgres' ? `orch_bench_${this.id}` : null;
     this.settings =
-      `${WORKLOAD.workers} workers looping claim({max: ${options.claimBatch}}) + ` +
-      (options.completeMode === 'batch' ? 'one completeBatch per claim' : 'complete per job') +
+      (claimers
+        ? `${WORKLOAD.workers} workers looping claim({max: ${options.claimBatch}}) + ` +
+          (options.completeMode === 'batch' ? 'one completeBatch per claim' : 'complete per job')
+        : `one claimer, claim({max: ${options.claimBatch}}) into a local queue for ` +
+          `${WORKLOAD.workers} slots, completeBatch per event-loop turn`) +
       (options.dialect === 'postgres'
         ? `, one pg pool of ${POOL_SIZE}; waiting worker on its own pool + LISTEN`
         : ', one better-sqlite3 connection; in-process wake-up');
@@ -159,6 +183,7 @@ export class OrchSystem implements BenchSystem {
   }
 
   startDrain(onStarted: (count: number) => void): Promise<void> {
+    if (this.#opts.drain === 'local-queue') return this.#startLocalQueue(onStarted);
     this.#stop = new AbortController();
     const stop = this.#stop.signal;
     const worker = async (w: number) => {
@@ -175,6 +200,73 @@ export class OrchSystem implements BenchSystem {
       }
     };
     this.#workers = Array.from({ length: WORKLOAD.workers }, (_, w) => worker(w));
+    return Promise.resolve();
+  }
+
+  /**
+   * graphile-worker batched's design on Orch's queue API: one claimer keeps a local buffer of up
+   * to `claimBatch` leased jobs, refilled as soon as the slots have taken it all; 8 slots take
+   * jobs from it and run the no-op handler; what they finished is completed in one
+   * `completeBatch` per event-loop turn (graphile's `completeJobBatchDelay: 0`), one flush at a time.
+   */
+  #startLocalQueue(onStarted: (count: number) => void): Promise<void> {
+    this.#stop = new AbortController();
+    const stop = this.#stop.signal;
+    const buffer: Job[] = [];
+    const finished: Job[] = [];
+    let exhausted = false;
+    let wakeSlots: (() => void)[] = [];
+    let wakeClaimer: (() => void) | null = null;
+    let flushing: Promise<void> | null = null;
+    const flush = (): Promise<void> =>
+      (flushing ??= (async () => {
+        await new Promise((r) => setImmediate(r));
+        while (finished.length > 0) await this.#completeAll(finished.splice(0, 1000));
+        flushing = null;
+      })());
+    const claimer = async () => {
+      while (!stop.aborted) {
+        const jobs = await this.#q.claim({
+          kinds: [KIND],
+          max: this.#opts.claimBatch,
+          leaseMs: LEASE_MS,
+          owner: 'bench-local-queue',
+        });
+        if (jobs.length === 0) break;
+        buffer.push(...jobs);
+        for (const wake of wakeSlots.splice(0)) wake();
+        // Refill once the slots have taken everything.
+        await new Promise<void>((r) => (wakeClaimer = r));
+      }
+      exhausted = true;
+      for (const wake of wakeSlots.splice(0)) wake();
+    };
+    const slot = async () => {
+      for (;;) {
+        const job = buffer.shift();
+        if (!job) {
+          if (exhausted || stop.aborted) return;
+          await new Promise<void>((r) => wakeSlots.push(r));
+          continue;
+        }
+        if (buffer.length === 0) wakeClaimer?.();
+        onStarted(1);
+        await Promise.resolve(); // the no-op handler
+        finished.push(job);
+        void flush();
+      }
+    };
+    const slots = Array.from({ length: WORKLOAD.workers }, () => slot());
+    this.#workers = [
+      claimer(),
+      Promise.all(slots).then(async () => {
+        while (flushing) await flushing;
+      }),
+    ];
+    stop.addEventListener('abort', () => {
+      wakeClaimer?.();
+      for (const wake of wakeSlots.splice(0)) wake();
+    });
     return Promise.resolve();
   }
 

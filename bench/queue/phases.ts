@@ -1,12 +1,6 @@
 import type { BenchSystem } from './bench-system.js';
 import { WORKLOAD, benchPayload } from './bench-system.js';
-import {
-  pgServerCpuMs,
-  pgUrlFor,
-  queryBenchDb,
-  serverCounters,
-  walBytesBetween,
-} from './bench-db.js';
+import { PgMeter, pgUrlFor, queryBenchDb, walBytesBetween } from './bench-db.js';
 import { deferred, now, percentile, sleep, waitUntil, withTimeout } from './stats.js';
 
 /** PostgreSQL cost of a phase, per job: WAL bytes and write transactions (each one WAL flush). */
@@ -37,25 +31,30 @@ async function costed(
   jobs: number,
   fn: () => Promise<number>,
 ): Promise<RateResult> {
-  const before = sys.pgDatabase ? await serverCounters() : null;
-  const pgCpuBefore = sys.pgDatabase ? await pgServerCpuMs() : null;
-  const cpuBefore = process.cpuUsage();
-  const ms = await fn();
-  const cpu = process.cpuUsage(cpuBefore);
-  let pg: PgCost | null = null;
-  if (before) {
-    const pgCpuAfter = await pgServerCpuMs();
-    const after = await serverCounters();
-    pg = {
-      walBytesPerJob: walBytesBetween(before.walLsn, after.walLsn) / jobs,
-      xactsPerJob: (after.nextXid - before.nextXid) / jobs,
-      cpuUsPerJob:
-        pgCpuBefore === null || pgCpuAfter === null
-          ? null
-          : ((pgCpuAfter - pgCpuBefore) * 1000) / jobs,
-    };
+  const meter = sys.pgDatabase ? await PgMeter.open() : null;
+  try {
+    const before = await meter?.counters();
+    const pgCpuBefore = meter?.cpuMs() ?? null;
+    const cpuBefore = process.cpuUsage();
+    const ms = await fn();
+    const cpu = process.cpuUsage(cpuBefore);
+    let pg: PgCost | null = null;
+    if (meter && before) {
+      const pgCpuAfter = meter.cpuMs();
+      const after = await meter.counters();
+      pg = {
+        walBytesPerJob: walBytesBetween(before.walLsn, after.walLsn) / jobs,
+        xactsPerJob: (after.nextXid - before.nextXid) / jobs,
+        cpuUsPerJob:
+          pgCpuBefore === null || pgCpuAfter === null
+            ? null
+            : ((pgCpuAfter - pgCpuBefore) * 1000) / jobs,
+      };
+    }
+    return { jobsPerSec: (jobs / ms) * 1000, nodeCpuUsPerJob: (cpu.user + cpu.system) / jobs, pg };
+  } finally {
+    await meter?.close();
   }
-  return { jobsPerSec: (jobs / ms) * 1000, nodeCpuUsPerJob: (cpu.user + cpu.system) / jobs, pg };
 }
 
 /** Deletes every job and, on PostgreSQL, vacuums (autovacuum is off on the bench server). */
