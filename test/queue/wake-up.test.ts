@@ -1,5 +1,6 @@
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/clock.js';
+import { listenForJobs } from '../../src/store/jobs/jobs-listener.js';
 import { openDb } from '../../src/store/open-db.js';
 import { makeQueue } from '../helpers/queue.js';
 import { describeEachDialect } from '../helpers/test-db.js';
@@ -51,6 +52,32 @@ describeEachDialect('wake-up', ({ current, dialect }) => {
         expect(got?.id).toBe(job.id);
       } finally {
         await waiter.close();
+        await other.close();
+      }
+    }, 10_000);
+
+    it("hears other processes' enqueues, not its own (those woke their claimers in-process)", async () => {
+      const db = current().db;
+      const other = openDb(current().url, { maxConnections: 2 });
+      const hints: number[] = [];
+      const listener = await listenForJobs(
+        db,
+        () => hints.push(Date.now()),
+        () => undefined,
+      );
+      try {
+        const { queue: own } = makeQueue(db, systemClock, SLOW_POLL);
+        const { queue: elsewhere } = makeQueue(other, systemClock, SLOW_POLL);
+        await own.enqueue({ kind: 'k' });
+        await own.enqueueBatch([{ kind: 'k' }, { kind: 'j' }]);
+        // A marker from another pool: once its hint is heard, the own enqueues' NOTIFYs (sent
+        // earlier, delivered in order on the one LISTEN connection) would have been heard too.
+        await elsewhere.enqueue({ kind: 'k' });
+        await vi.waitFor(() => expect(hints.length).toBeGreaterThan(0), { timeout: 5_000 });
+        await new Promise((r) => setTimeout(r, 100));
+        expect(hints).toHaveLength(1);
+      } finally {
+        await listener?.close();
         await other.close();
       }
     }, 10_000);

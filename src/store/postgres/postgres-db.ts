@@ -14,6 +14,12 @@ const types = {
   },
 };
 
+/** A connected client's server process id (`pg` keeps it for cancel requests; untyped). */
+function backendPid(client: pg.PoolClient): number | null {
+  const pid = (client as unknown as { processID?: unknown }).processID;
+  return typeof pid === 'number' ? pid : null;
+}
+
 function toPg(params: readonly SqlParam[]): unknown[] {
   return params.map((p) => (p === undefined ? null : p));
 }
@@ -65,6 +71,8 @@ export class PostgresDb implements Db {
   readonly url: string;
   readonly pool: pg.Pool;
   readonly #q: Queryable;
+  /** The server process ids of this pool's connections (what a NOTIFY names as its sender). */
+  readonly #backends = new Set<number>();
 
   constructor(url: string, options: PostgresDbOptions = {}) {
     this.url = url;
@@ -76,7 +84,20 @@ export class PostgresDb implements Db {
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
+    this.pool.on('connect', (c) => {
+      const pid = backendPid(c);
+      if (pid !== null) this.#backends.add(pid);
+    });
+    this.pool.on('remove', (c) => {
+      const pid = backendPid(c);
+      if (pid !== null) this.#backends.delete(pid);
+    });
     this.#q = queryable(this.pool);
+  }
+
+  /** Whether server process `pid` is one of this pool's connections. */
+  ownsBackend(pid: number): boolean {
+    return this.#backends.has(pid);
   }
 
   /** A standalone client with the same parsing rules (LISTEN, advisory locks). */
