@@ -179,10 +179,8 @@ export class JobQueue {
       excludeProjects: options.excludeProjects ?? [],
     });
     // A queued job with a pending cancel ends cancelled in the claim itself (job-transitions.ts): it
-    // is never handed out.
-    return claimed
-      .filter((j) => j.status === 'running')
-      .sort((a, b) => b.priority - a.priority || a.id - b.id);
+    // is never handed out (the repository leaves it out).
+    return claimed.sort((a, b) => b.priority - a.priority || a.id - b.id);
   }
 
   /**

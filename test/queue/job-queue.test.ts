@@ -53,6 +53,23 @@ describeEachDialect('job queue', ({ current }) => {
     expect(await queue.claim({ kinds: ['developer'], ...LEASE })).toEqual([]);
   });
 
+  it('hands out each claimed job exactly as the claim stored it', async () => {
+    const { clock, queue } = setup();
+    await queue.enqueue({ kind: 'k', payload: { n: 1 }, labels: ['gpu'], priority: 3 });
+    const { job: retried } = await queue.enqueue({ kind: 'k', idempotencyKey: 'once' });
+    // A job on its second attempt carries its first attempt's error.
+    const [first] = await queue.claim({ kinds: ['k'], labels: ['gpu'], max: 1, ...LEASE });
+    expect(first?.priority).toBe(3);
+    const [again] = await queue.claim({ kinds: ['k'], max: 1, ...LEASE });
+    expect(again?.id).toBe(retried.id);
+    await queue.fail(again!.id, again!.leaseToken!, { kind: 'permanent', error: 'boom' });
+    clock.advance(3_600_000);
+    const claimed = await queue.claim({ kinds: ['k'], max: 5, leaseMs: 12_345.6, owner: 'w-b' });
+    expect(claimed.map((j) => j.id)).toEqual([retried.id]);
+    for (const job of [first!, claimed[0]!]) expect(job).toEqual(await queue.get(job.id));
+    expect(claimed[0]).toMatchObject({ attempts: 2, error: 'boom', leasedBy: 'w-b' });
+  });
+
   it('gives every job of one claim its own random lease token, good for that job only', async () => {
     const { queue } = setup();
     for (let i = 0; i < 40; i++) await queue.enqueue({ kind: 'k' });

@@ -22,15 +22,22 @@ function col<C extends keyof ClaimRow>(t: readonly unknown[], c: C): ClaimRow[C]
   return t[AT[c]] as ClaimRow[C];
 }
 
+/** What a claim set on every row it leased (see `CLAIM_COLUMNS`). */
+export interface ClaimStamp {
+  owner: string;
+  nowMs: number;
+  leaseExpiresAtMs: number;
+}
+
 /**
- * The job a claim handed out, from the claim's tuple (`CLAIM_COLUMNS` in order), with the
- * columns the claim set to known values filled in. Built field by field from an array: an
- * object per row from the driver cost ~2 µs per claimed job on SQLite (better-sqlite3 builds
- * each row object property by property), and spreading a row into a `JobRow` ~12 µs in an
- * earlier profile.
+ * The job a claim leased, from the claim's tuple (`CLAIM_COLUMNS` in order), with the columns the
+ * claim set to known values filled in from `stamp`. Only for a running row: a row a pending cancel
+ * ended `cancelled` instead keeps its old lease columns, which the tuple does not carry. Built
+ * field by field from an array: an object per row from the driver cost ~2 µs per claimed job on
+ * SQLite (better-sqlite3 builds each row object property by property), and spreading a row into a
+ * `JobRow` ~12 µs in an earlier profile.
  */
-export function jobFromClaimTuple(t: readonly unknown[]): Job {
-  const startedAtMs = col(t, 'started_at_ms');
+export function jobFromClaimTuple(t: readonly unknown[], stamp: ClaimStamp): Job {
   const labels = col(t, 'labels');
   return {
     id: Number(col(t, 'id')),
@@ -48,17 +55,17 @@ export function jobFromClaimTuple(t: readonly unknown[]): Job {
     availableAtMs: col(t, 'available_at_ms'),
     idempotencyKey: col(t, 'idempotency_key'),
     leaseToken: col(t, 'lease_token'),
-    leasedBy: col(t, 'leased_by'),
-    leaseExpiresAtMs: col(t, 'lease_expires_at_ms'),
-    heartbeatAtMs: startedAtMs,
+    leasedBy: stamp.owner,
+    leaseExpiresAtMs: stamp.leaseExpiresAtMs,
+    heartbeatAtMs: stamp.nowMs,
     cancelRequested: false,
     pid: null,
     agentRunId: null,
     error: col(t, 'error'),
     result: parseJson(col(t, 'result')),
     createdAtMs: col(t, 'created_at_ms'),
-    updatedAtMs: startedAtMs ?? col(t, 'created_at_ms'),
-    startedAtMs,
+    updatedAtMs: stamp.nowMs,
+    startedAtMs: stamp.nowMs,
     finishedAtMs: null,
   };
 }
@@ -175,8 +182,12 @@ export class JobsRepo {
     return row ? Number(row.id) : null;
   }
 
-  /** Claimed jobs, including any that a pending cancel ended `cancelled` instead. */
+  /**
+   * The jobs the claim leased. A queued job with a pending cancel is ended `cancelled` by the
+   * claim itself (job-transitions.ts) and is not among them.
+   */
   async claim(p: ClaimParams): Promise<Job[]> {
+    const leaseMs = Math.round(p.leaseMs);
     const tuples = await this.#q.tuples(this.#sql.claim, [
       p.kinds ? [...p.kinds] : null,
       p.nowMs,
@@ -185,12 +196,14 @@ export class JobsRepo {
       p.owner,
       [...p.excludeKinds],
       p.tenantId,
-      Math.round(p.leaseMs),
+      leaseMs,
       [...p.excludeProjects],
       // PostgreSQL's lease tokens (SQLite makes its own with randomblob, cheaply)
       this.#q.dialect === 'postgres' ? randomBytes(CLAIM_TOKEN_BYTES * p.max) : null,
     ]);
-    return tuples.map(jobFromClaimTuple);
+    const stamp = { owner: p.owner, nowMs: p.nowMs, leaseExpiresAtMs: p.nowMs + leaseMs };
+    const running = tuples.filter((t) => col(t, 'status') === 'running');
+    return running.map((t) => jobFromClaimTuple(t, stamp));
   }
 
   heartbeat(

@@ -7,9 +7,11 @@ const FENCE = 'id = $1 and lease_token = $2 and status = $3';
 
 /**
  * The columns a claimer gets back: everything a worker or a remote agent reads, except the ones
- * the claim itself sets to a known value (heartbeat_at_ms = updated_at_ms = started_at_ms = now;
- * pid, agent_run_id, finished_at_ms null; cancel_requested 0 on a running row), which
- * `jobFromClaimTuple` fills in. Not `j.*`: fewer bytes built, sent and parsed per claimed job.
+ * the claim itself sets to a known value on a running row (leased_by = owner, lease_expires_at_ms =
+ * now + lease, heartbeat_at_ms = updated_at_ms = started_at_ms = now; pid, agent_run_id,
+ * finished_at_ms null; cancel_requested 0), which `jobFromClaimTuple` fills in. Not `j.*`: every
+ * returned column costs ~0.1 µs per claimed job on SQLite (RETURNING buffers each row, and the
+ * driver builds each value), a third of the claim's ~5.5 µs with all 27.
  */
 export const CLAIM_COLUMNS = [
   'id',
@@ -27,12 +29,9 @@ export const CLAIM_COLUMNS = [
   'available_at_ms',
   'idempotency_key',
   'lease_token',
-  'leased_by',
-  'lease_expires_at_ms',
   'error',
   'result',
   'created_at_ms',
-  'started_at_ms',
 ] as const;
 
 /**
