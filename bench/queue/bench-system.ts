@@ -50,6 +50,11 @@ export interface BenchSystem {
   startDrain(onStarted: (count: number) => void): Promise<void>;
   /** Jobs not yet durably completed. */
   remaining(): Promise<number>;
+  /**
+   * Where `remaining` counts in-process (a system whose complete call returns only after its
+   * commit), the database's own count, read once after the timed drain to confirm it.
+   */
+  remainingInDb?(): Promise<number>;
   /** Stops whatever workers are running (drain or latency). */
   stopWorkers(): Promise<void>;
   /** Starts one waiting worker whose handler calls `onStart(payload.i)`. */

@@ -104,7 +104,10 @@ export function measureDrain(sys: BenchSystem): Promise<RateResult> {
         intervalMs: 2,
         timeoutMs: 30_000,
       });
-      return now() - t0;
+      const ms = now() - t0;
+      const left = await sys.remainingInDb?.();
+      if (left) throw new Error(`drain: ${left} jobs not completed in the database`);
+      return ms;
     } finally {
       await sys.stopWorkers();
     }
