@@ -32,10 +32,25 @@ export async function createBenchDb(system: string): Promise<string> {
   return pgUrlFor(name);
 }
 
+/**
+ * Drops `orch_bench_<system>` once the system's own sessions have gone (up to 5 s), and only then
+ * by force: a peer's pool may still be closing after its release call returned, and a connection
+ * terminated under it is an 'error' event on a pool nobody listens to, which crashed the bench.
+ */
 export async function dropBenchDb(system: string): Promise<void> {
-  await withAdmin((admin) =>
-    admin.query(`drop database if exists "${PREFIX}${system}" with (force)`),
-  );
+  const name = `${PREFIX}${system}`;
+  await withAdmin(async (admin) => {
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const res = await admin.query<{ n: string }>(
+        'select count(*) as n from pg_stat_activity where datname = $1',
+        [name],
+      );
+      if (Number(res.rows[0]?.n ?? 0) === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await admin.query(`drop database if exists "${name}" with (force)`);
+  });
 }
 
 /** Runs one statement on the system's database on a fresh connection (bench bookkeeping only). */
