@@ -221,14 +221,22 @@ export class OrchSystem implements BenchSystem {
     const buffer: Job[] = [];
     const finished: Job[] = [];
     let exhausted = false;
-    let wakeSlots: (() => void)[] = [];
+    const wakeSlots: (() => void)[] = [];
     let wakeClaimer: (() => void) | null = null;
     let flushing: Promise<void> | null = null;
+    /** A failed complete batch, rethrown when the workers are awaited (stopWorkers). */
+    let failure: Error | null = null;
     const flush = (): Promise<void> =>
       (flushing ??= (async () => {
         await new Promise((r) => setImmediate(r));
-        while (finished.length > 0) await this.#completeAll(finished.splice(0, 1000));
-        flushing = null;
+        try {
+          while (finished.length > 0) await this.#completeAll(finished.splice(0, 1000));
+        } catch (err) {
+          failure ??= err instanceof Error ? err : new Error(String(err));
+        } finally {
+          // In the same turn as the loop's last check: a job finished after it starts a new flush.
+          flushing = null;
+        }
       })());
     const claimer = async () => {
       while (!stop.aborted) {
@@ -267,6 +275,7 @@ export class OrchSystem implements BenchSystem {
       claimer(),
       Promise.all(slots).then(async () => {
         while (flushing) await flushing;
+        if (failure) throw failure;
       }),
     ];
     stop.addEventListener('abort', () => {

@@ -36,7 +36,7 @@ export const CLAIM_COLUMNS = [
 
 /**
  * PostgreSQL: the n-th claimed row's lease token is the n-th 16 bytes of `$10` (random bytes from
- * the caller, `claimTokenBytes`), in hex. `gen_random_uuid()::text` per row cost ~0.85 µs of the
+ * the caller: `CLAIM_TOKEN_BYTES` per row), in hex. `gen_random_uuid()::text` per row cost ~0.85 µs of the
  * claim's ~6.6 µs of server CPU per job; one random buffer from Node and a slice per row ~0.15 µs
  * (docs/benchmarks.md). Every token is still 128 random bits, and distinct per row, so jobs of
  * one claim handed to different agents (lease-hub.ts) cannot be completed with each other's token.
