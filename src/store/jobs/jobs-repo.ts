@@ -249,20 +249,21 @@ export class JobsRepo {
     nowMs: number,
   ): Promise<Map<number, { leaseToken: string; tenantId: string; runId: number | null }>> {
     const batch = this.#sql.completeBatchJson(items);
-    const rows = await this.#q.all<Pick<JobRow, 'id' | 'run_id' | 'lease_token' | 'tenant_id'>>(
-      this.#sql.completeBatch,
-      [batch, nowMs],
-    );
-    return new Map(
-      rows.map((r) => [
-        Number(r.id),
-        {
-          leaseToken: r.lease_token ?? '',
-          tenantId: r.tenant_id,
-          runId: r.run_id === null ? null : Number(r.run_id),
-        },
-      ]),
-    );
+    // Tuples `[id, run_id, lease_token, tenant_id]`: an object per finished row cost ~7 % of a
+    // SQLite drain's time in better-sqlite3 setting its four properties.
+    const tuples = await this.#q.tuples(this.#sql.completeBatch, [batch, nowMs]);
+    const finished = new Map<
+      number,
+      { leaseToken: string; tenantId: string; runId: number | null }
+    >();
+    for (const [id, runId, leaseToken, tenantId] of tuples) {
+      finished.set(Number(id), {
+        leaseToken: (leaseToken as string | null) ?? '',
+        tenantId: tenantId as string,
+        runId: runId === null ? null : Number(runId),
+      });
+    }
+    return finished;
   }
 
   held(

@@ -139,7 +139,8 @@ set ${completeSet('postgres')}
 from jsonb_to_recordset($1::jsonb) as b(id bigint, "leaseToken" text, result text, tenant text)
 where j.id = b.id and j.lease_token = b."leaseToken" and j.status = 'running'
   and (b.tenant is null or j.tenant_id = b.tenant)
-returning j.id, j.run_id, j.lease_token, j.tenant_id`;
+returning j.id, j.run_id, j.lease_token, j.tenant_id -- read by position (JobsRepo.completeBatch)
+`;
 
 // SQLite: the unary `+` keeps any index on status out of the plan, so the join runs from the
 // batch to jobs by rowid; otherwise SQLite may walk every running job and re-parse $1 for each
@@ -155,7 +156,8 @@ from (select value ->> 0 as id, value ->> 1 as lease_token, value ->> 2 as resul
       from json_each($1)) as b
 where jobs.id = b.id and jobs.lease_token = b.lease_token and +jobs.status = 'running'
   and (b.tenant_id is null or jobs.tenant_id = b.tenant_id)
-returning jobs.id, jobs.run_id, jobs.lease_token, jobs.tenant_id`;
+returning jobs.id, jobs.run_id, jobs.lease_token, jobs.tenant_id -- read by position (JobsRepo.completeBatch)
+`;
 
 /**
  * One job of a complete batch: its id, the lease token it is fenced by, its result as JSON text,
