@@ -1,15 +1,9 @@
-// Over 400 lines: the pipeline's entry points (agent finished, comments, approve/reject/answer,
-// changes requested, red gate reports) share one guarded-transition idiom. Planned split, not
-// done yet: the human actions (onComment, approve, reject, answer, changesRequested) into
-// pipeline/human-actions.ts.
 import { readFile } from 'node:fs/promises';
 import type { GateResult } from '../gates/gate.js';
-import { OrchError } from '../errors.js';
 import { interpretComment, type CommentIntent } from '../integrations/tracker/comment-intent.js';
 import type { QueueAdmin } from '../queue/queue-admin.js';
 import type { Effect } from './effects.js';
 import type { AdvanceResult, CoreEngine } from './engine.js';
-import { analystRerunPrompt, stagePrompt, templateFor } from './prompts.js';
 import { blockOnJobEnd } from './job-failures.js';
 import {
   autoApproveLabel,
@@ -17,10 +11,17 @@ import {
   DEFAULT_LABEL_RULES,
   labelsApply,
 } from './auto-labels.js';
+import { Admission } from './admission.js';
+import {
+  answerTask,
+  cancelTask,
+  escalateTask,
+  rejectTask,
+  requestChanges,
+} from './human-actions.js';
 import { resumeTask, type ResumeInput } from './resume.js';
 import { DEFAULT_STOP_POLICY, stopFromTracker, type StopPolicy } from './stop.js';
-import { rollback, rollbackToDevelopment } from './rollbacks.js';
-import { previous, stageDef } from './stages.js';
+import { rollback } from './rollbacks.js';
 import { isParked, type Task } from './task.js';
 
 const APPROVAL_REQUEST_EFFECTS: Effect[] = [
@@ -42,11 +43,13 @@ export class Pipeline {
   readonly core: CoreEngine;
   readonly #admin: QueueAdmin;
   readonly #stop: StopPolicy;
+  readonly #admission: Admission;
 
   constructor(core: CoreEngine, admin: QueueAdmin, o: { stop?: StopPolicy } = {}) {
     this.core = core;
     this.#admin = admin;
     this.#stop = o.stop ?? DEFAULT_STOP_POLICY;
+    this.#admission = new Admission(core);
   }
 
   async #load(taskId: number): Promise<Task> {
@@ -72,11 +75,12 @@ export class Pipeline {
     if (task.stage === 'analysis') return this.#analystFinished(task);
     const ctx = await this.core.gateContext(task);
     const exit = await this.core.evaluateExit(task, ctx);
-    if (exit.passed) return this.#freed(task, await this.core.advance(task, exit.results));
+    if (exit.passed)
+      return this.#admission.freed(task, await this.core.advance(task, exit.results));
     const last = exit.results.at(-1)!;
     if (last.retryAfterMs !== undefined)
       return this.core.defer(task, exit.results, last.retryAfterMs);
-    return this.#freed(task, await rollback(this.core, task, exit.results, ctx.worktree));
+    return this.#admission.freed(task, await rollback(this.core, task, exit.results, ctx.worktree));
   }
 
   /** Analysis ends with a human: complete artifacts → In Review + approval request; questions → Needs Input. */
@@ -188,144 +192,16 @@ export class Pipeline {
       reason: `approved by ${by}`,
     };
     if (!complete.passed) return { kind: 'gate_failed', gate: complete };
-    return this.#passAnalysis(task, [complete, approval]);
-  }
-
-  /**
-   * The approved item leaves analysis through its repository's serial gate: it advances if the
-   * gate admits it, else it waits (`waiting`, with the reason on the timeline and the tracker).
-   * Both are decided in the transaction that moves the item, after locking the repository's gate,
-   * so two approvals at once cannot both take the last slot.
-   */
-  async #passAnalysis(task: Task, gates: GateResult[]): Promise<AdvanceResult> {
-    const gate = this.core.deps.serialGate;
-    if (!gate) return this.core.advance(task, gates, ['awaiting_approval']);
-    const limit = this.core.project(task).serial ?? null;
-    await this.#syncTrackerDeps(task);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const advanced = await this.core.advance(task, gates, ['awaiting_approval'], {
-        admit: async (q) => (await gate.decide(q, task, limit)).open,
-      });
-      if (advanced.kind !== 'noop') return advanced;
-      let reason = '';
-      const event = { type: 'waiting', message: '' };
-      const effects: Effect[] = [];
-      const parked = await this.core.apply(task, {
-        guard: { stage: 'analysis', states: ['awaiting_approval'] },
-        set: { state: 'waiting' },
-        event,
-        gates,
-        effects,
-        admit: async (q) => {
-          const d = await gate.decide(q, task, limit);
-          if (d.open) return false;
-          reason = d.reason;
-          event.message = `approved; waiting: ${reason}`;
-          effects.push({
-            kind: 'comment',
-            author: 'orch',
-            body: `⏸️ ${task.workItemId} is approved and waits for its turn: ${reason}.`,
-          });
-          return true;
-        },
-      });
-      if (parked) return { kind: 'waiting', reason };
-      const now = await this.#load(task.id);
-      if (now.stage !== 'analysis' || now.state !== 'awaiting_approval')
-        return { kind: 'noop', reason: 'task moved meanwhile' };
-    }
-    return { kind: 'noop', reason: 'serial gate changed while deciding; approve again' };
+    return this.#admission.passAnalysis(task, [complete, approval]);
   }
 
   /**
    * Starts waiting items whose repository's gate admits them now, oldest filed first: after an
-   * item finishes or is cancelled, after an unfreeze, and on every reconciler tick (which also
-   * releases every waiting item when the gate is switched off). Returns how many started.
+   * item finishes or is cancelled, after an unfreeze, and on every reconciler tick (admission.ts).
+   * Returns how many started.
    */
-  async openSerialGates(repo?: string): Promise<number> {
-    const gate = this.core.deps.serialGate;
-    if (!gate) return 0;
-    let started = 0;
-    for (const w of await gate.repo.waiting(undefined, repo)) {
-      const task = await this.#load(w.taskId);
-      await this.#syncTrackerDeps(task);
-      const limit = this.core.project(task).serial ?? null;
-      const r = await this.core.advance(task, [], ['waiting'], {
-        admit: async (q) => (await gate.decide(q, task, limit)).open,
-        why: 'serial gate open',
-      });
-      if (r.kind === 'advanced') started++;
-    }
-    return started;
-  }
-
-  /**
-   * Task dependencies from the tracker ("blocked by" relations), re-read before each gate
-   * decision: relations to items Orch tracks replace the item's tracker-sourced dependencies.
-   * Relations to items Orch does not track are left out; an unreadable tracker keeps the last
-   * known ones (logged).
-   */
-  async #syncTrackerDeps(task: Task): Promise<void> {
-    const gate = this.core.deps.serialGate;
-    const tracker = this.core.project(task).tracker;
-    if (!gate?.policy.deps || !tracker.blockedBy) return;
-    try {
-      const ref = { projectId: task.trackerProjectId, itemId: task.trackerItemId };
-      const ids = await tracker.blockedBy(ref);
-      const known = await gate.repo.tasksByTrackerItems(
-        task.trackerKind,
-        task.trackerProjectId,
-        ids,
-      );
-      await gate.repo.syncTrackerDependencies(
-        task.id,
-        known.map((k) => k.taskId).filter((id) => id !== task.id),
-        this.core.deps.clock.now(),
-      );
-    } catch (err) {
-      this.core.deps.log.warn({ err, taskId: task.id }, 'task deps: tracker relations unreadable');
-    }
-  }
-
-  /**
-   * The coverage ratchet moves when an item is done: its latest measurement becomes the
-   * repository's baseline if higher. A branch that never lands raises nothing — neither one
-   * cancelled nor one whose track skipped the merge (no deploy-staging stage).
-   */
-  async #raiseCoverage(task: Task): Promise<void> {
-    const c = this.core.deps.coverage;
-    if (!c?.enabled || !this.core.project(task).coverage) return;
-    try {
-      if (!(await this.core.merged(task))) return;
-      const pct = await c.repo.latestRun(task.id);
-      if (pct === null) return;
-      if (await c.repo.raiseBaseline(task.repo, pct, task.workItemId, this.core.deps.clock.now()))
-        await this.core.record(task, {
-          type: 'coverage_baseline',
-          message: `coverage baseline of ${task.repo} raised to ${pct}%`,
-          detail: { pct },
-        });
-    } catch (err) {
-      this.core.deps.log.warn({ err, taskId: task.id }, 'coverage: baseline not raised');
-    }
-  }
-
-  /** A change that may have freed a slot of the task's repository opens its gate. */
-  async #freed(task: Task, result: AdvanceResult): Promise<AdvanceResult> {
-    const frees =
-      result.kind === 'cancelled' ||
-      (result.kind === 'advanced' && result.jobId === null) ||
-      (result.kind === 'rolled_back' && result.to === 'analysis');
-    if (frees) {
-      // A finished item may be another repository's dependency: open every gate then.
-      const done = result.kind === 'advanced';
-      // Recorded in the stage the item is in now (done), not the one it left.
-      if (done) await this.#raiseCoverage({ ...task, stage: result.to, state: 'done' });
-      await this.openSerialGates(done ? undefined : task.repo).catch((err: unknown) =>
-        this.core.deps.log.warn({ err, repo: task.repo }, 'serial gate: opening failed'),
-      );
-    }
-    return result;
+  openSerialGates(repo?: string): Promise<number> {
+    return this.#admission.openSerialGates(repo);
   }
 
   /**
@@ -334,60 +210,12 @@ export class Pipeline {
    */
   async reject(taskId: number, reason: string, by: string): Promise<AdvanceResult> {
     const task = await this.#load(taskId);
-    if (task.state === 'cancelled' || task.state === 'done')
-      return { kind: 'noop', reason: `nothing to reject: ${task.workItemId} is ${task.state}` };
-    const fromBlocked = task.state === 'blocked';
-    const p = this.core.project(task).pipeline;
-    const target = task.stage === 'analysis' ? 'analysis' : previous(p, task.track, task.stage);
-    const role = target ? stageDef(p, target).worker : null;
-    if (!target || !role) return { kind: 'noop', reason: `cannot reject in ${task.stage}` };
-    const template = templateFor(this.core.deps.workflows, task, role);
-    const prompt =
-      role === 'analyst'
-        ? analystRerunPrompt(task, 'Stakeholder REJECTED your artifacts. Reason:', reason, {
-            template,
-            textAs: 'note',
-          })
-        : `${stagePrompt(task, role, target, { template, note: reason })}\nRejected by ${by}: ${reason}\n`;
-    const applied = await this.core.apply(task, {
-      guard: {
-        stage: task.stage,
-        states: fromBlocked ? ['blocked'] : ['active', 'awaiting_approval', 'needs_input'],
-      },
-      set: {
-        stage: target,
-        state: 'active',
-        ...(fromBlocked && { devRetriesReset: true, lastError: null }),
-      },
-      event: {
-        type: 'rejected',
-        message: `rejected by ${by}: ${reason}`,
-        detail: { from: task.stage, to: target },
-      },
-      job: { role, stage: target, prompt },
-      effects: [
-        { kind: 'tracker_state', state: 'in_progress' },
-        {
-          kind: 'comment',
-          author: 'orch',
-          body: `🔄 ${role} restarted. Rejection reason: ${reason}`,
-        },
-      ],
-    });
-    if (!applied) return { kind: 'noop', reason: 'task moved meanwhile' };
-    return this.#freed(task, {
-      kind: 'rolled_back',
-      from: task.stage,
-      to: target,
-      jobId: applied.jobId,
-      reason,
-    });
+    return this.#admission.freed(task, await rejectTask(this.core, task, reason, by));
   }
 
   /**
-   * An answer while the analyst waits for input reruns the analyst with it. Any other time the
-   * result is a no-op that says so; a tracker comment (`recordOtherwise`) is still kept on the
-   * timeline, while a refused dashboard/API answer changes nothing.
+   * An answer while the analyst waits for input reruns the analyst with it (human-actions.ts).
+   * A tracker comment (`recordOtherwise`) that comes at another time is kept on the timeline.
    */
   async answer(
     taskId: number,
@@ -395,40 +223,7 @@ export class Pipeline {
     by: string,
     opts: { recordOtherwise?: boolean } = {},
   ): Promise<AdvanceResult> {
-    const task = await this.#load(taskId);
-    if (task.state !== 'needs_input') {
-      if (opts.recordOtherwise) {
-        await this.core.record(task, { type: 'comment', message: `${by}: ${text.slice(0, 500)}` });
-      }
-      const hint = task.state === 'blocked' ? ' (it is Blocked: resume or reject it)' : '';
-      const recorded = opts.recordOtherwise ? 'comment recorded; ' : '';
-      return {
-        kind: 'noop',
-        reason: `${recorded}${task.workItemId} is ${task.state}, not waiting for input${hint}`,
-      };
-    }
-    const applied = await this.core.apply(task, {
-      guard: { stage: task.stage, states: ['needs_input'] },
-      set: { state: 'active' },
-      event: { type: 'answered', message: `answer from ${by}` },
-      job: {
-        role: 'analyst',
-        stage: 'analysis',
-        prompt: analystRerunPrompt(task, 'Read the latest comment and continue. Answer:', text, {
-          template: templateFor(this.core.deps.workflows, task, 'analyst'),
-          textAs: 'note',
-        }),
-      },
-      effects: [{ kind: 'tracker_state', state: 'in_progress' }],
-    });
-    if (!applied) return { kind: 'noop', reason: 'task moved meanwhile' };
-    return {
-      kind: 'rerun',
-      stage: task.stage,
-      role: 'analyst',
-      jobId: applied.jobId!,
-      reason: 'answer received',
-    };
+    return answerTask(this.core, await this.#load(taskId), text, by, opts);
   }
 
   /** A human comment from the tracker: approval, rejection or answer, by the approver allowlist. */
@@ -477,28 +272,9 @@ export class Pipeline {
     }
   }
 
-  /**
-   * A human asked for changes on the pull request (forge review): from review onwards the task
-   * goes back to development with the review text, on the shared retry cap.
-   */
+  /** Changes requested on the pull request: back to development from review on (human-actions.ts). */
   async changesRequested(taskId: number, body: string, by: string): Promise<AdvanceResult> {
-    const task = await this.#load(taskId);
-    if (isParked(task.state)) return { kind: 'noop', reason: `task is ${task.state}` };
-    const track = this.core.project(task).pipeline.tracks[task.track] ?? [];
-    if (track.indexOf(task.stage) < track.indexOf('review')) {
-      await this.core.record(task, {
-        type: 'comment',
-        message: `changes requested by ${by} before review; recorded`,
-      });
-      return { kind: 'noop', reason: `task is in ${task.stage}; the developer is still working` };
-    }
-    return rollbackToDevelopment(
-      this.core,
-      task,
-      { reason: `Changes requested by ${by}`, detail: 'PR review', gate: null },
-      body,
-      [],
-    );
+    return requestChanges(this.core, await this.#load(taskId), body, by);
   }
 
   /** `orch task resume` / `:resume:`: re-runs a Blocked or cancelled task's stage (resume.ts). */
@@ -524,7 +300,7 @@ export class Pipeline {
     const ctx = await this.core.gateContext(task);
     const exit = await this.core.evaluateExit(task, ctx);
     if (exit.passed)
-      return this.#freed(task, await this.core.advance(task, exit.results, ['active']));
+      return this.#admission.freed(task, await this.core.advance(task, exit.results, ['active']));
     const last = exit.results.at(-1)!;
     if (last.retryAfterMs !== undefined)
       return this.core.defer(task, exit.results, last.retryAfterMs);
@@ -560,51 +336,17 @@ export class Pipeline {
     return applied !== null;
   }
 
-  /**
-   * Bug fast-track escalation (spec ORCH-019): a `bug` task goes back to the `full` track, so it
-   * will pass through architecture. Only while the task is still in analysis; idempotent.
-   */
+  /** A bug fast-track goes back to the full track, while in analysis (human-actions.ts). */
   async escalateToFullTrack(
     taskId: number,
     by: string,
   ): Promise<{ was: string; changed: boolean }> {
-    const task = await this.#load(taskId);
-    if (task.track === 'full') return { was: 'full', changed: false };
-    if (task.stage !== 'analysis') {
-      throw new OrchError(
-        'INVALID_TRANSITION',
-        `${task.workItemId} is in ${task.stage}; escalate while it is still in analysis`,
-      );
-    }
-    const applied = await this.core.apply(task, {
-      guard: { stage: 'analysis', states: ['active', 'awaiting_approval', 'needs_input'] },
-      set: { track: 'full' },
-      event: {
-        type: 'escalated',
-        message: `escalated by ${by}: ${task.track} → full track`,
-        detail: { was: task.track },
-      },
-      effects: [
-        {
-          kind: 'comment',
-          author: 'analyst',
-          body: `⬆️ Escalated from the ${task.track} fast-track to the full pipeline by ${by}: architecture will not be skipped.`,
-        },
-        {
-          kind: 'notify',
-          event: { type: 'pipeline_warning', message: `escalated to the full track by ${by}` },
-        },
-      ],
-    });
-    if (!applied)
-      throw new OrchError('INVALID_TRANSITION', `${task.workItemId} moved on meanwhile`);
-    return { was: task.track, changed: true };
+    return escalateTask(this.core, await this.#load(taskId), by);
   }
 
   /**
-   * Cancel (`orch task cancel`, or STOP from the tracker): the task is cancelled and its queued or
-   * running jobs are cancelled with it — a running agent is stopped and nothing it did is pushed.
-   * A Blocked task can be cancelled too (it is one of its ways out).
+   * Cancel (`orch task cancel`, or STOP from the tracker), with the task's queued and running jobs
+   * (human-actions.ts); the slot it held in its repository's serial gate opens.
    */
   async cancel(
     taskId: number,
@@ -612,28 +354,7 @@ export class Pipeline {
     o: { via?: 'operator' | 'stop'; by?: string } = {},
   ): Promise<AdvanceResult> {
     const task = await this.#load(taskId);
-    if (task.state === 'cancelled' || task.state === 'done') {
-      return { kind: 'noop', reason: `task is ${task.state}` };
-    }
-    const applied = await this.core.apply(task, {
-      guard: { stage: task.stage, states: [task.state] },
-      set: { state: 'cancelled', lastError: reason },
-      event: {
-        type: 'cancelled',
-        message: reason,
-        detail: { via: o.via ?? 'operator', ...(o.by && { by: o.by }) },
-      },
-      effects: [
-        { kind: 'comment', author: 'orch', body: `🛑 Cancelled: ${reason}` },
-        { kind: 'notify', event: { type: 'task_cancelled', message: reason } },
-      ],
-    });
-    if (!applied) return { kind: 'noop', reason: 'task moved meanwhile' };
-    for (const status of ['queued', 'running'] as const) {
-      for (const job of await this.#admin.list({ taskId, status }))
-        await this.#admin.requestCancel(job.id).catch(() => undefined);
-    }
-    return this.#freed(task, { kind: 'cancelled', reason });
+    return this.#admission.freed(task, await cancelTask(this.core, this.#admin, task, reason, o));
   }
 }
 
