@@ -16,8 +16,7 @@ import { isParked, type Task } from './task.js';
 export async function rejectTask(
   core: CoreEngine,
   task: Task,
-  reason: string,
-  by: string,
+  { reason, by }: { reason: string; by: string },
 ): Promise<AdvanceResult> {
   if (task.state === 'cancelled' || task.state === 'done')
     return { kind: 'noop', reason: `nothing to reject: ${task.workItemId} is ${task.state}` };
@@ -77,9 +76,7 @@ export async function rejectTask(
 export async function answerTask(
   core: CoreEngine,
   task: Task,
-  text: string,
-  by: string,
-  opts: { recordOtherwise?: boolean } = {},
+  { text, by, ...opts }: { text: string; by: string; recordOtherwise?: boolean },
 ): Promise<AdvanceResult> {
   if (task.state !== 'needs_input') {
     if (opts.recordOtherwise) {
@@ -123,8 +120,7 @@ export async function answerTask(
 export async function requestChanges(
   core: CoreEngine,
   task: Task,
-  body: string,
-  by: string,
+  { body, by }: { body: string; by: string },
 ): Promise<AdvanceResult> {
   if (isParked(task.state)) return { kind: 'noop', reason: `task is ${task.state}` };
   const track = core.project(task).pipeline.tracks[task.track] ?? [];
@@ -190,11 +186,9 @@ export async function escalateTask(
  * A Blocked task can be cancelled too (it is one of its ways out).
  */
 export async function cancelTask(
-  core: CoreEngine,
-  admin: QueueAdmin,
+  { core, admin }: { core: CoreEngine; admin: QueueAdmin },
   task: Task,
-  reason: string,
-  o: { via?: 'operator' | 'stop'; by?: string } = {},
+  { reason, ...o }: { reason: string; via?: 'operator' | 'stop'; by?: string },
 ): Promise<AdvanceResult> {
   if (task.state === 'cancelled' || task.state === 'done') {
     return { kind: 'noop', reason: `task is ${task.state}` };

@@ -210,7 +210,7 @@ export class Pipeline {
    */
   async reject(taskId: number, reason: string, by: string): Promise<AdvanceResult> {
     const task = await this.#load(taskId);
-    return this.#admission.freed(task, await rejectTask(this.core, task, reason, by));
+    return this.#admission.freed(task, await rejectTask(this.core, task, { reason, by }));
   }
 
   /**
@@ -223,7 +223,7 @@ export class Pipeline {
     by: string,
     opts: { recordOtherwise?: boolean } = {},
   ): Promise<AdvanceResult> {
-    return answerTask(this.core, await this.#load(taskId), text, by, opts);
+    return answerTask(this.core, await this.#load(taskId), { text, by, ...opts });
   }
 
   /** A human comment from the tracker: approval, rejection or answer, by the approver allowlist. */
@@ -274,7 +274,7 @@ export class Pipeline {
 
   /** Changes requested on the pull request: back to development from review on (human-actions.ts). */
   async changesRequested(taskId: number, body: string, by: string): Promise<AdvanceResult> {
-    return requestChanges(this.core, await this.#load(taskId), body, by);
+    return requestChanges(this.core, await this.#load(taskId), { body, by });
   }
 
   /** `orch task resume` / `:resume:`: re-runs a Blocked or cancelled task's stage (resume.ts). */
@@ -354,7 +354,10 @@ export class Pipeline {
     o: { via?: 'operator' | 'stop'; by?: string } = {},
   ): Promise<AdvanceResult> {
     const task = await this.#load(taskId);
-    return this.#admission.freed(task, await cancelTask(this.core, this.#admin, task, reason, o));
+    return this.#admission.freed(
+      task,
+      await cancelTask({ core: this.core, admin: this.#admin }, task, { reason, ...o }),
+    );
   }
 }
 
