@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../db.js';
 import { parseJson, type Job, type JobRow } from '../../queue/job.js';
-import { randomBytes } from 'node:crypto';
 import {
   CLAIM_COLUMNS,
   CLAIM_TOKEN_BYTES,

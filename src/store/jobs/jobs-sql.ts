@@ -34,17 +34,17 @@ export const CLAIM_COLUMNS = [
   'created_at_ms',
 ] as const;
 
+/** Random bytes a PostgreSQL claim takes in `$10` per job it may lease (one lease token each). */
+export const CLAIM_TOKEN_BYTES = 16;
+
 /**
- * PostgreSQL: the n-th claimed row's lease token is the n-th 16 bytes of `$10` (random bytes from
- * the caller: `CLAIM_TOKEN_BYTES` per row), in hex. `gen_random_uuid()::text` per row cost ~0.85 µs of the
- * claim's ~6.6 µs of server CPU per job; one random buffer from Node and a slice per row ~0.15 µs
+ * PostgreSQL: the n-th claimed row's lease token is the n-th `CLAIM_TOKEN_BYTES` of `$10` (random
+ * bytes from the caller), in hex. `gen_random_uuid()::text` per row cost ~0.85 µs of the claim's
+ * ~6.6 µs of server CPU per job; one random buffer from Node and a slice per row ~0.15 µs
  * (docs/benchmarks.md). Every token is still 128 random bits, and distinct per row, so jobs of
  * one claim handed to different agents (lease-hub.ts) cannot be completed with each other's token.
  */
-const PG_CLAIM_TOKEN = "encode(substr($10::bytea, u.n::int * 16 - 15, 16), 'hex')";
-
-/** Bytes of `$10` a PostgreSQL claim of up to `max` jobs needs: 16 per row. */
-export const CLAIM_TOKEN_BYTES = 16;
+const PG_CLAIM_TOKEN = `encode(substr($10::bytea, (u.n::int - 1) * ${CLAIM_TOKEN_BYTES} + 1, ${CLAIM_TOKEN_BYTES}), 'hex')`;
 
 function claimSet(dialect: Dialect): string {
   return transitionSet([{ from: 'queued', event: 'claim' }], {
