@@ -35,7 +35,7 @@ import { DEFAULT_DRAIN, OrchSystem } from './queue/orch-system.js';
 import { PgBossSystem } from './queue/pgboss-system.js';
 
 /** The whole run must end by itself; every phase also has its own bound. */
-const RUN_LIMIT_MS = 6 * 60_000;
+const RUN_LIMIT_MS = 10 * 60_000;
 const SYSTEM_LIMIT_MS = 150_000;
 /** The finished-rows phase: the baseline size, the default large size, and its bound per store. */
 const FINISHED_BASE = 1_000;
@@ -84,7 +84,7 @@ async function benchOne(sys: BenchSystem): Promise<SystemResult> {
   };
   await phase('setup', () => sys.setup());
   if (r.errors.length === 0) {
-    for (let round = 0; round < WORKLOAD.rounds; round++) {
+    for (let round = 0; round < WORKLOAD.enqueueRounds; round++) {
       await phase('enqueue', async () => {
         await resetStore(sys);
         r.enqueue = faster(r.enqueue, await measureEnqueue(sys));
@@ -94,11 +94,13 @@ async function benchOne(sys: BenchSystem): Promise<SystemResult> {
       await resetStore(sys);
       r.latency = await measureLatency(sys);
     });
-    for (let round = 0; round < WORKLOAD.rounds; round++) {
+    for (let round = 0; round < WORKLOAD.drainRounds; round++) {
       await phase('drain', async () => {
         await resetStore(sys);
         r.prefill = faster(r.prefill, await measurePrefill(sys));
-        r.drain = faster(r.drain, await measureDrain(sys));
+        const drain = await measureDrain(sys);
+        (r.drainRounds ??= []).push(drain.jobsPerSec);
+        r.drain = faster(r.drain, drain);
       });
     }
   }
@@ -173,7 +175,7 @@ async function main(): Promise<void> {
   console.log(
     `workload: N=${WORKLOAD.drainJobs} no-op jobs, ${WORKLOAD.workers} workers; ` +
       `${WORKLOAD.singleEnqueues} sequential enqueues; ${WORKLOAD.latencyJobs} latency jobs; ` +
-      `enqueue and drain: best of ${WORKLOAD.rounds} rounds` +
+      `single enqueue: best of ${WORKLOAD.enqueueRounds} rounds; drain: best of ${WORKLOAD.drainRounds}` +
       (finished
         ? `; finished rows: claim latency with ${FINISHED_BASE} and ${big} done jobs in jobs`
         : '') +
@@ -187,6 +189,9 @@ async function main(): Promise<void> {
       (err: Error): SystemResult => ({ system: sys, errors: [err.message] }),
     );
     console.log(`  done in ${((now() - t0) / 1000).toFixed(1)} s`);
+    if (r.drainRounds) {
+      console.log(`  drain rounds, jobs/s: ${r.drainRounds.map((x) => x.toFixed(0)).join(', ')}`);
+    }
     for (const e of r.errors) console.log(`  ! ${e}`);
     results.push(r);
   }

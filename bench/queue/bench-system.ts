@@ -10,8 +10,14 @@ export const WORKLOAD = {
   latencyJobs: 500,
   /** Pause after each latency job starts, so the worker is back to waiting before the next. */
   latencyGapMs: 5,
-  /** Enqueue and drain are each run this many times per system; the faster run is reported. */
-  rounds: 2,
+  /** Single enqueue runs this many times per system; the fastest run is reported. */
+  enqueueRounds: 2,
+  /**
+   * Drain (with its prefill) runs this many times per system; the fastest run is reported and
+   * every run is printed. One drain lasts 0.2–1 s, and on this 2-vCPU host consecutive drains of
+   * the same system differ by ±15 % (docs/benchmarks.md, "Workload and method").
+   */
+  drainRounds: 5,
   /** Jobs per bulk-insert call when pre-filling the drain. */
   prefillChunk: 1_000,
 } as const;

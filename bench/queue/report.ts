@@ -6,6 +6,8 @@ export interface SystemResult {
   enqueue?: RateResult;
   prefill?: RateResult;
   drain?: RateResult;
+  /** Every drain round's jobs/s, in the order run (`drain` is the fastest). */
+  drainRounds?: number[];
   latency?: LatencyResult;
   errors: string[];
 }
