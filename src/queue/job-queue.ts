@@ -39,6 +39,32 @@ export interface ClaimOptions {
 
 export type FencedResult<T> = ({ kind: 'ok' } & T) | { kind: 'lease_lost' };
 
+/** One job of `completeBatch`: fenced by its token and, with `tenantId`, by its tenant. */
+export interface CompleteItem {
+  id: number;
+  leaseToken: string;
+  result?: unknown;
+  tenantId?: string;
+}
+
+/** The claim's `max`, once the options are checked. */
+function claimMax(options: ClaimOptions): number {
+  const max = options.max ?? 1;
+  if (!Number.isSafeInteger(max) || max < 1 || max > 1000) {
+    throw new OrchError('INVALID_CLAIM', 'max must be an integer from 1 to 1000');
+  }
+  if (!(options.leaseMs > 0) || options.owner.length === 0) {
+    throw new OrchError('INVALID_CLAIM', 'leaseMs must be positive and owner non-empty');
+  }
+  return max;
+}
+
+function assertCompleteBatch(items: readonly CompleteItem[]): void {
+  if (items.length > 1000) {
+    throw new OrchError('INVALID_COMPLETE', 'completeBatch takes at most 1000 jobs');
+  }
+}
+
 export interface QueueCounts {
   byStatus: Record<JobStatus, number>;
   byKind: { kind: string; status: JobStatus; count: number; oldestAvailableAtMs: number | null }[];
@@ -160,14 +186,11 @@ export class JobQueue {
 
   /** Claims up to `max` jobs in one statement; see src/store/jobs/jobs-sql.ts. */
   async claim(options: ClaimOptions): Promise<Job[]> {
-    const max = options.max ?? 1;
-    if (!Number.isSafeInteger(max) || max < 1 || max > 1000) {
-      throw new OrchError('INVALID_CLAIM', 'max must be an integer from 1 to 1000');
-    }
-    if (!(options.leaseMs > 0) || options.owner.length === 0) {
-      throw new OrchError('INVALID_CLAIM', 'leaseMs must be positive and owner non-empty');
-    }
-    const claimed = await this.#repo.claim({
+    return this.#claimIn(this.#repo, options, claimMax(options));
+  }
+
+  async #claimIn(repo: JobsRepo, options: ClaimOptions, max: number): Promise<Job[]> {
+    const claimed = await repo.claim({
       kinds: options.kinds ?? null,
       nowMs: this.clock.now(),
       labels: options.labels ?? [],
@@ -256,19 +279,44 @@ export class JobQueue {
    * retry is idempotent.
    */
   async completeBatch(
-    items: readonly { id: number; leaseToken: string; result?: unknown; tenantId?: string }[],
+    items: readonly CompleteItem[],
   ): Promise<FencedResult<{ runId: number | null }>[]> {
-    if (items.length > 1000) {
-      throw new OrchError('INVALID_COMPLETE', 'completeBatch takes at most 1000 jobs');
-    }
+    assertCompleteBatch(items);
     if (items.length === 0) return [];
+    return this.#completeBatchIn(this.#repo, items);
+  }
+
+  /**
+   * `completeBatch(done)`, then `claim(options)`, in one transaction: one commit instead of two.
+   * On SQLite (synchronous=FULL) a commit is an fsync that blocks the event loop; the lease hub
+   * carries the agents' completes still waiting for their batch window along with its next claim
+   * (src/remote/lease-hub.ts). Both are written or neither is.
+   */
+  async completeThenClaim(
+    done: readonly CompleteItem[],
+    options: ClaimOptions,
+  ): Promise<{ completed: FencedResult<{ runId: number | null }>[]; claimed: Job[] }> {
+    const max = claimMax(options);
+    assertCompleteBatch(done);
+    if (done.length === 0) return { completed: [], claimed: await this.claim(options) };
+    return this.db.tx(async (q) => {
+      const repo = new JobsRepo(q);
+      const completed = await this.#completeBatchIn(repo, done);
+      return { completed, claimed: await this.#claimIn(repo, options, max) };
+    });
+  }
+
+  async #completeBatchIn(
+    repo: JobsRepo,
+    items: readonly CompleteItem[],
+  ): Promise<FencedResult<{ runId: number | null }>[]> {
     const batch = items.map((i) => ({
       id: i.id,
       leaseToken: i.leaseToken,
       resultJson: i.result === undefined ? null : payloadToJson(i.result),
       tenantId: i.tenantId ?? null,
     }));
-    const finished = await this.#repo.completeBatch(batch, this.clock.now());
+    const finished = await repo.completeBatch(batch, this.clock.now());
     const out: FencedResult<{ runId: number | null }>[] = [];
     for (const { id, leaseToken, tenantId } of items) {
       // Matched on token and tenant too: a second item for the same job (a stale token, another
@@ -278,12 +326,18 @@ export class JobQueue {
         done?.leaseToken === leaseToken && (tenantId === undefined || done.tenantId === tenantId);
       if (mine) out.push({ kind: 'ok', runId: done.runId });
       else {
-        const same = await this.get(id);
+        // Read through `repo`: inside completeThenClaim's transaction, the queue's own
+        // connection would wait for that transaction to end (SQLite) or not see its writes.
+        const same = await repo.byId(id);
         const retried =
           same?.status === 'done' &&
-          same.leaseToken === leaseToken &&
-          (tenantId === undefined || same.tenantId === tenantId);
-        out.push(retried ? { kind: 'ok', runId: same.runId } : { kind: 'lease_lost' });
+          same.lease_token === leaseToken &&
+          (tenantId === undefined || same.tenant_id === tenantId);
+        out.push(
+          retried
+            ? { kind: 'ok', runId: same.run_id === null ? null : Number(same.run_id) }
+            : { kind: 'lease_lost' },
+        );
       }
     }
     return out;

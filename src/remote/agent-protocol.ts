@@ -73,8 +73,8 @@ export class AgentProtocol {
 
   constructor(options: AgentProtocolOptions) {
     this.#o = options;
-    this.#hub = new LeaseHub(options.queue, options);
     this.#completes = new CompleteBatcher(options.queue);
+    this.#hub = new LeaseHub(options.queue, { ...options, completes: this.#completes });
   }
 
   /** Lease requests (long-polls) waiting for a job right now. */

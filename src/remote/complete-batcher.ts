@@ -11,6 +11,17 @@ interface Pending {
   settle: (r: Completed | Error) => void;
 }
 
+/**
+ * Completes taken out of the batcher to be written with something else in one transaction (the
+ * lease hub's claim). Exactly one of `settle` (after the commit) or `putBack` (nothing was
+ * written: they wait for the batcher's own flush again) must be called.
+ */
+export interface CarriedCompletes {
+  items: { id: number; leaseToken: string; result: unknown; tenantId: string }[];
+  settle(results: readonly Completed[]): void;
+  putBack(): void;
+}
+
 /** A batch is flushed when it reaches this size, or BATCH_WINDOW_MS after its first request. */
 const MAX_BATCH = 200;
 /** Bounded exposure: a complete waits at most this long for company. */
@@ -21,7 +32,9 @@ export const BATCH_WINDOW_MS = 2;
  * with one `completeBatch` statement (one commit instead of one each — on SQLite with
  * synchronous=FULL each commit is an fsync). Each job stays fenced by its own token, and a
  * repeated complete with the same token is `ok` (idempotent), as with `complete`. A result that
- * cannot be stored is refused before batching, so it fails only its own request.
+ * cannot be stored is refused before batching, so it fails only its own request. Another writer
+ * may `take` the pending completes and write them in its own transaction (the lease hub, with
+ * its next claim), saving their commit.
  */
 export class CompleteBatcher {
   readonly #queue: JobQueue;
@@ -51,19 +64,42 @@ export class CompleteBatcher {
         tenantId,
         settle: (r) => (r instanceof Error ? reject(r) : resolve(r)),
       });
-      if (this.#pending.length >= MAX_BATCH) void this.#flush();
-      else if (!this.#scheduled) {
-        this.#scheduled = true;
-        setTimeout(() => void this.#flush(), BATCH_WINDOW_MS);
-      }
+      this.#schedule();
     });
+  }
+
+  #schedule(): void {
+    if (this.#pending.length >= MAX_BATCH) void this.#flush();
+    else if (!this.#scheduled && this.#pending.length > 0) {
+      this.#scheduled = true;
+      setTimeout(() => void this.#flush(), BATCH_WINDOW_MS);
+    }
+  }
+
+  /** The completes waiting for their window, if any, for the caller to write (see the class). */
+  take(): CarriedCompletes | null {
+    const batch = this.#pending.splice(0, MAX_BATCH);
+    if (batch.length === 0) return null;
+    return {
+      items: batch.map(({ id, leaseToken, result, tenantId }) => ({
+        id,
+        leaseToken,
+        result,
+        tenantId,
+      })),
+      settle: (results) => batch.forEach((p, i) => p.settle(results[i]!)),
+      putBack: () => {
+        this.#pending.unshift(...batch);
+        this.#schedule();
+      },
+    };
   }
 
   async #flush(): Promise<void> {
     this.#scheduled = false;
-    const batch = this.#pending;
-    this.#pending = [];
+    const batch = this.#pending.splice(0, MAX_BATCH);
     if (batch.length === 0) return;
+    this.#schedule(); // more than one batch was waiting
     try {
       const results = await this.#queue.completeBatch(batch);
       batch.forEach((p, i) => p.settle(results[i]!));

@@ -1,5 +1,6 @@
 import type { JobQueue } from '../queue/job-queue.js';
 import type { Job } from '../queue/job.js';
+import type { CarriedCompletes } from './complete-batcher.js';
 
 export interface HubLeaseRequest {
   tenantId: string;
@@ -65,17 +66,33 @@ export function distribute(jobs: readonly Job[], wants: readonly number[]): Job[
  * A request ends when it gets at least one job, at its deadline, or when its signal aborts (the
  * client went away); jobs claimed for a request that is gone by then are handed back with
  * `snooze(0)`, which gives back the attempt.
+ *
+ * Each claim also carries the agents' completes that are waiting for their batch window
+ * (`completes.take()`), written before it in one transaction: at saturation the hub claims
+ * every few milliseconds, so most completes need no commit of their own (bench:agents,
+ * docs/benchmarks.md). If that transaction fails, the completes go back to wait for their own
+ * flush, so a failed claim never fails a complete.
  */
 export class LeaseHub {
   readonly #queue: JobQueue;
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
+  readonly #completes: { take(): CarriedCompletes | null } | undefined;
   readonly #groups = new Map<string, Group>();
 
-  constructor(queue: JobQueue, options: { leaseMs: number; pollIntervalMs: number }) {
+  constructor(
+    queue: JobQueue,
+    options: {
+      leaseMs: number;
+      pollIntervalMs: number;
+      /** Where the completes waiting to be written come from (the complete batcher). */
+      completes?: { take(): CarriedCompletes | null };
+    },
+  ) {
     this.#queue = queue;
     this.#leaseMs = options.leaseMs;
     this.#pollIntervalMs = options.pollIntervalMs;
+    this.#completes = options.completes;
   }
 
   /** How many lease requests are waiting for a job right now. */
@@ -119,15 +136,26 @@ export class LeaseHub {
     });
   }
 
-  #claim(req: Group['req'], max: number, owner: string): Promise<Job[]> {
-    return this.#queue.claim({
+  async #claim(req: Group['req'], max: number, owner: string): Promise<Job[]> {
+    const options = {
       kinds: req.kinds,
       labels: req.labels,
       tenantId: req.tenantId,
       max: Math.min(max, MAX_CLAIM),
       leaseMs: this.#leaseMs,
       owner,
-    });
+    };
+    const carried = this.#completes?.take();
+    if (!carried) return this.#queue.claim(options);
+    let written;
+    try {
+      written = await this.#queue.completeThenClaim(carried.items, options);
+    } catch (err) {
+      carried.putBack();
+      throw err;
+    }
+    carried.settle(written.completed);
+    return written.claimed;
   }
 
   /** The group's loop: claim for every waiter, hand out, sleep until a hint; ends when empty. */

@@ -157,6 +157,46 @@ describeEachDialect('job queue', ({ current }) => {
     ]);
   });
 
+  it('completes a batch and claims in one transaction, reading retried completes inside it', async () => {
+    const { queue } = setup();
+    for (let i = 0; i < 4; i++) await queue.enqueue({ kind: 'k', tenantId: 'acme' });
+    const [a, b, c] = await queue.claim({ kinds: ['k'], max: 3, ...LEASE });
+    // `c` is finished already: completing it again inside the transaction must read its row
+    // through the transaction (the queue's own connection would wait for it on SQLite).
+    await queue.completeBatch([{ id: c!.id, leaseToken: c!.leaseToken! }]);
+    const { completed, claimed } = await queue.completeThenClaim(
+      [
+        { id: a!.id, leaseToken: a!.leaseToken!, result: { n: 1 }, tenantId: 'acme' },
+        { id: b!.id, leaseToken: 'stale', tenantId: 'acme' },
+        { id: c!.id, leaseToken: c!.leaseToken!, tenantId: 'acme' },
+      ],
+      { kinds: ['k'], max: 5, tenantId: 'acme', ...LEASE },
+    );
+    expect(completed).toEqual([
+      { kind: 'ok', runId: null },
+      { kind: 'lease_lost' },
+      { kind: 'ok', runId: null },
+    ]);
+    expect(claimed).toHaveLength(1);
+    expect(claimed[0]).toMatchObject({ status: 'running', leasedBy: 'worker-a' });
+    expect(await queue.get(a!.id)).toMatchObject({ status: 'done', result: { n: 1 } });
+    expect(await queue.get(b!.id)).toMatchObject({ status: 'running' });
+    expect(await queue.get(claimed[0]!.id)).toEqual(claimed[0]);
+    // Nothing to complete: a plain claim. A bad claim writes nothing, completes included.
+    expect(await queue.completeThenClaim([], { kinds: ['k'], ...LEASE })).toEqual({
+      completed: [],
+      claimed: [],
+    });
+    await expectCode(
+      queue.completeThenClaim([{ id: b!.id, leaseToken: b!.leaseToken! }], {
+        ...LEASE,
+        max: 0,
+      }),
+      'INVALID_CLAIM',
+    );
+    expect(await queue.get(b!.id)).toMatchObject({ status: 'running' });
+  });
+
   it('claims by priority, then first in first out, and only the requested kinds', async () => {
     const { queue } = setup();
     const low1 = await queue.enqueue({ kind: 'k' });
