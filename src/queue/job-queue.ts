@@ -47,8 +47,8 @@ export interface CompleteItem {
   tenantId?: string;
 }
 
-/** The claim's `max`, once the options are checked. */
-function claimMax(options: ClaimOptions): number {
+/** The claim's `max`, once the options are checked (INVALID_CLAIM otherwise). */
+export function checkClaim(options: ClaimOptions): number {
   const max = options.max ?? 1;
   if (!Number.isSafeInteger(max) || max < 1 || max > 1000) {
     throw new OrchError('INVALID_CLAIM', 'max must be an integer from 1 to 1000');
@@ -186,7 +186,7 @@ export class JobQueue {
 
   /** Claims up to `max` jobs in one statement; see src/store/jobs/jobs-sql.ts. */
   async claim(options: ClaimOptions): Promise<Job[]> {
-    return this.#claimIn(this.#repo, options, claimMax(options));
+    return this.#claimIn(this.#repo, options, checkClaim(options));
   }
 
   async #claimIn(repo: JobsRepo, options: ClaimOptions, max: number): Promise<Job[]> {
@@ -296,7 +296,7 @@ export class JobQueue {
     done: readonly CompleteItem[],
     options: ClaimOptions,
   ): Promise<{ completed: FencedResult<{ runId: number | null }>[]; claimed: Job[] }> {
-    const max = claimMax(options);
+    const max = checkClaim(options);
     assertCompleteBatch(done);
     if (done.length === 0) return { completed: [], claimed: await this.claim(options) };
     return this.db.tx(async (q) => {

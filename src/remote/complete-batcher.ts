@@ -13,8 +13,10 @@ interface Pending {
 
 /**
  * Completes taken out of the batcher to be written with something else in one transaction (the
- * lease hub's claim). Exactly one of `settle` (after the commit) or `putBack` (nothing was
- * written: they wait for the batcher's own flush again) must be called.
+ * lease hub's claim). Exactly one of `settle` (after the commit) or `putBack` (the transaction
+ * failed: they wait for the batcher's own flush again) must be called. A transaction whose
+ * COMMIT reply was lost may have been written after all; the flush then finds the jobs done with
+ * the same tokens and reports `ok` (a retried complete is idempotent).
  */
 export interface CarriedCompletes {
   items: { id: number; leaseToken: string; result: unknown; tenantId: string }[];
@@ -39,7 +41,7 @@ export const BATCH_WINDOW_MS = 2;
 export class CompleteBatcher {
   readonly #queue: JobQueue;
   #pending: Pending[] = [];
-  #scheduled = false;
+  #timer: NodeJS.Timeout | null = null;
 
   constructor(queue: JobQueue) {
     this.#queue = queue;
@@ -70,9 +72,8 @@ export class CompleteBatcher {
 
   #schedule(): void {
     if (this.#pending.length >= MAX_BATCH) void this.#flush();
-    else if (!this.#scheduled && this.#pending.length > 0) {
-      this.#scheduled = true;
-      setTimeout(() => void this.#flush(), BATCH_WINDOW_MS);
+    else if (!this.#timer && this.#pending.length > 0) {
+      this.#timer = setTimeout(() => void this.#flush(), BATCH_WINDOW_MS);
     }
   }
 
@@ -96,7 +97,8 @@ export class CompleteBatcher {
   }
 
   async #flush(): Promise<void> {
-    this.#scheduled = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
     const batch = this.#pending.splice(0, MAX_BATCH);
     if (batch.length === 0) return;
     this.#schedule(); // more than one batch was waiting

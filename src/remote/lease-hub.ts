@@ -1,4 +1,4 @@
-import type { JobQueue } from '../queue/job-queue.js';
+import { checkClaim, type JobQueue } from '../queue/job-queue.js';
 import type { Job } from '../queue/job.js';
 import type { CarriedCompletes } from './complete-batcher.js';
 
@@ -71,7 +71,7 @@ export function distribute(jobs: readonly Job[], wants: readonly number[]): Job[
  * (`completes.take()`), written before it in one transaction: at saturation the hub claims
  * every few milliseconds, so most completes need no commit of their own (bench:agents,
  * docs/benchmarks.md). If that transaction fails, the completes go back to wait for their own
- * flush, so a failed claim never fails a complete.
+ * flush and the claim is tried alone, so neither fails because of the other.
  */
 export class LeaseHub {
   readonly #queue: JobQueue;
@@ -145,14 +145,17 @@ export class LeaseHub {
       leaseMs: this.#leaseMs,
       owner,
     };
+    checkClaim(options); // a bad claim must not take the completes with it
     const carried = this.#completes?.take();
     if (!carried) return this.#queue.claim(options);
     let written;
     try {
       written = await this.#queue.completeThenClaim(carried.items, options);
-    } catch (err) {
+    } catch {
+      // Rolled back: the completes wait for their own flush (which reports their own error, if
+      // any), and the claim is tried alone, so neither fails because of the other.
       carried.putBack();
-      throw err;
+      return this.#queue.claim(options);
     }
     carried.settle(written.completed);
     return written.claimed;
