@@ -68,8 +68,8 @@ export function distribute(jobs: readonly Job[], wants: readonly number[]): Job[
  * `snooze(0)`, which gives back the attempt.
  *
  * Each claim also carries the agents' completes that are waiting for their batch window
- * (`completes.take()`), written before it in one transaction: at saturation the hub claims
- * every few milliseconds, so most completes need no commit of their own (bench:agents,
+ * (`completes.take()`), written before it in one transaction, so those completes need no commit
+ * of their own (bench:agents on SQLite at saturation: 0.57 → 0.34 commits per leased job,
  * docs/benchmarks.md). If that transaction fails, the completes go back to wait for their own
  * flush and the claim is tried alone, so neither fails because of the other.
  */
