@@ -6,6 +6,13 @@ import { JobsRepo } from '../store/jobs/jobs-repo.js';
 import { normalizeEnqueue, payloadToJson, type EnqueueInput } from './enqueue-input.js';
 import { decideFailure, type FailureInput, type RetryPolicy } from './failure-policy.js';
 import { isJobStatus, jobFromRow, type Job, type JobStatus } from './job.js';
+import {
+  assertCompleteBatch,
+  checkClaim,
+  type ClaimOptions,
+  type CompleteItem,
+  type FencedResult,
+} from './queue-calls.js';
 import { WakeSignal } from './wake-signal.js';
 
 export interface QueueOptions {
@@ -20,49 +27,6 @@ export interface QueueOptions {
    * words often quote the agent's or a tool's output, and job errors are served by the API.
    */
   mask?: SecretMasker;
-}
-
-export interface ClaimOptions {
-  /** Kinds this claimer runs; omitted = any kind. */
-  kinds?: readonly string[];
-  /** Labels the claimer has; a job is claimable only if all its labels are among them. */
-  labels?: readonly string[];
-  /** Kinds not to claim now (e.g. open circuit breakers). */
-  excludeKinds?: readonly string[];
-  /** Projects whose jobs (by their task's project) not to claim now (concurrency caps). */
-  excludeProjects?: readonly string[];
-  tenantId?: string;
-  max?: number;
-  leaseMs: number;
-  owner: string;
-}
-
-export type FencedResult<T> = ({ kind: 'ok' } & T) | { kind: 'lease_lost' };
-
-/** One job of `completeBatch`: fenced by its token and, with `tenantId`, by its tenant. */
-export interface CompleteItem {
-  id: number;
-  leaseToken: string;
-  result?: unknown;
-  tenantId?: string;
-}
-
-/** The claim's `max`, once the options are checked (INVALID_CLAIM otherwise). */
-export function checkClaim(options: ClaimOptions): number {
-  const max = options.max ?? 1;
-  if (!Number.isSafeInteger(max) || max < 1 || max > 1000) {
-    throw new OrchError('INVALID_CLAIM', 'max must be an integer from 1 to 1000');
-  }
-  if (!(options.leaseMs > 0) || options.owner.length === 0) {
-    throw new OrchError('INVALID_CLAIM', 'leaseMs must be positive and owner non-empty');
-  }
-  return max;
-}
-
-function assertCompleteBatch(items: readonly CompleteItem[]): void {
-  if (items.length > 1000) {
-    throw new OrchError('INVALID_COMPLETE', 'completeBatch takes at most 1000 jobs');
-  }
 }
 
 export interface QueueCounts {
@@ -333,11 +297,7 @@ export class JobQueue {
           same?.status === 'done' &&
           same.lease_token === leaseToken &&
           (tenantId === undefined || same.tenant_id === tenantId);
-        out.push(
-          retried
-            ? { kind: 'ok', runId: same.run_id === null ? null : Number(same.run_id) }
-            : { kind: 'lease_lost' },
-        );
+        out.push(retried ? { kind: 'ok', runId: same.run_id } : { kind: 'lease_lost' });
       }
     }
     return out;

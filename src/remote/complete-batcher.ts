@@ -1,5 +1,6 @@
 import { payloadToJson } from '../queue/enqueue-input.js';
-import type { FencedResult, JobQueue } from '../queue/job-queue.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import type { FencedResult } from '../queue/queue-calls.js';
 
 type Completed = FencedResult<{ runId: number | null }>;
 
@@ -82,12 +83,7 @@ export class CompleteBatcher {
     const batch = this.#pending.splice(0, MAX_BATCH);
     if (batch.length === 0) return null;
     return {
-      items: batch.map(({ id, leaseToken, result, tenantId }) => ({
-        id,
-        leaseToken,
-        result,
-        tenantId,
-      })),
+      items: batch,
       settle: (results) => batch.forEach((p, i) => p.settle(results[i]!)),
       putBack: () => {
         this.#pending.unshift(...batch);

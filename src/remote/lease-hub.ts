@@ -1,4 +1,5 @@
-import { checkClaim, type JobQueue } from '../queue/job-queue.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import { checkClaim } from '../queue/queue-calls.js';
 import type { Job } from '../queue/job.js';
 import type { CarriedCompletes } from './complete-batcher.js';
 
