@@ -15,6 +15,7 @@ const SLOW = [
 export default defineConfig({
   test: {
     globalSetup: ['test/helpers/global-setup.ts'],
+    setupFiles: ['test/helpers/setup-file.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -14,8 +14,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import pg from 'pg';
 import { loadConfig } from '../src/config/config.js';
 import { parseConfigFile } from '../src/config/config-file.js';
@@ -25,6 +23,7 @@ import { intake } from '../src/pipeline/intake.js';
 import type { Project } from '../src/pipeline/project.js';
 import { DEFAULT_PIPELINE } from '../src/pipeline/stages.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
+import { bundleSimAgent } from '../test/helpers/sim-agent-bundle.js';
 
 const PG_ADMIN_URL = process.env.ORCH_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PG_DB = 'orch_bench_pipeline';
@@ -73,26 +72,14 @@ async function freshPg(): Promise<string> {
  * start, which on two vCPUs with 8 agents at once stretched every git call Orch makes; bundled it
  * starts like a compiled CLI. The bench measures Orch, not the simulated agents' start-up.
  */
-async function bundleSimAgent(dir: string): Promise<string[]> {
+async function simAgentCommand(dir: string): Promise<string[]> {
   const out = join(dir, 'sim-agent.mjs');
-  await build({
-    entryPoints: [fileURLToPath(new URL('../src/agents/sim-agent/main.ts', import.meta.url))],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'error',
-    // commander is CommonJS: give the bundle a `require` for its `require('node:…')` calls.
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
-  });
+  await bundleSimAgent(out);
   return [process.execPath, out];
 }
 
 async function startRuntime(dbUrl: string, dataDir: string, o: Options): Promise<Runtime> {
-  const simAgent = await bundleSimAgent(dataDir);
+  const simAgent = await simAgentCommand(dataDir);
   const rt = await createRuntime({
     config: loadConfig(
       {

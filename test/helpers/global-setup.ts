@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { PostgresDb } from '../../src/store/postgres/postgres-db.js';
@@ -9,12 +10,14 @@ import { migrate } from '../../src/store/migrate.js';
 import { openDb } from '../../src/store/open-db.js';
 import { pgUrlFor, withPgAdmin } from './pg-admin.js';
 import { resetPlan, seededTables, type ResetPlan } from './pg-reset.js';
+import { bundleSimAgent } from './sim-agent-bundle.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     pgTemplate: string;
     pgResetPlan: ResetPlan;
     sqliteTemplate: string;
+    simAgentBundle: string;
   }
 }
 
@@ -93,12 +96,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const run = `${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const template = `orch_tpl_${run}`;
   const sqliteDir = mkdtempSync(join(tmpdir(), 'orch-template-'));
-  const [plan, sqlitePath] = await Promise.all([pgTemplate(template), sqliteTemplate(sqliteDir)]);
+  // Not under /tmp: the bubblewrap sandbox test runs an agent with a private /tmp.
+  const bundleDir = fileURLToPath(
+    new URL('../../node_modules/.cache/orch-tests/', import.meta.url),
+  );
+  mkdirSync(bundleDir, { recursive: true });
+  const bundle = join(bundleDir, `sim-agent-${run}.mjs`);
+  const [plan, sqlitePath] = await Promise.all([
+    pgTemplate(template),
+    sqliteTemplate(sqliteDir),
+    bundleSimAgent(bundle),
+  ]);
   project.provide('pgTemplate', template);
   project.provide('pgResetPlan', plan);
   project.provide('sqliteTemplate', sqlitePath);
+  project.provide('simAgentBundle', bundle);
   return async () => {
     rmSync(sqliteDir, { recursive: true, force: true });
+    rmSync(bundle, { force: true });
     await withPgAdmin(async (admin) => {
       const workers = await admin.query<{ datname: string }>(
         'select datname from pg_database where datname like $1',

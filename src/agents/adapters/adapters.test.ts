@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { isOrchError } from '../../errors.js';
 import type { AdapterContext } from '../runner.js';
 import { adapterFor } from './adapter-for.js';
-import { orchCliArgv } from './scripted.js';
+import { orchCliArgv, useSimAgentBundle } from './scripted.js';
 
 const ctx: AdapterContext = {
   role: 'developer',
@@ -150,7 +150,6 @@ describe('adapters', () => {
     });
     expect(configured.slice(0, 3)).toEqual(['orch', 'sim-agent', '--role']);
     const argv = adapterFor('scripted').buildArgv({ ...ctx, extraArgs: [] });
-    expect(orchCliArgv().at(-1)).toMatch(/sim-agent[/\\]main\.(ts|js)$/);
     expect(argv.slice(0, orchCliArgv().length)).toEqual(orchCliArgv());
     expect(argv.slice(orchCliArgv().length)).toEqual([
       '--role',
@@ -160,5 +159,16 @@ describe('adapters', () => {
       '--task-file',
       ctx.taskFile,
     ]);
+  });
+
+  it('scripted: the entry point is a bundle once one is set, else the file beside the adapter', () => {
+    try {
+      useSimAgentBundle(null);
+      expect(orchCliArgv().at(-1)).toMatch(/sim-agent[/\\]main\.(ts|js)$/);
+      useSimAgentBundle('/opt/orch/sim-agent.mjs');
+      expect(orchCliArgv()).toEqual([process.execPath, '/opt/orch/sim-agent.mjs']);
+    } finally {
+      useSimAgentBundle(inject('simAgentBundle'));
+    }
   });
 });
