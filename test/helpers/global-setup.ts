@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,10 @@ declare module 'vitest' {
   }
 }
 
-/** Databases from runs that died more than this long ago are dropped; live runs are left alone. */
+/**
+ * Databases (and sim-agent bundles) from runs that died more than this long ago are removed; live
+ * runs are left alone.
+ */
 const STALE_MS = 3 * 60 * 60 * 1000;
 
 /**
@@ -101,6 +104,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     new URL('../../node_modules/.cache/orch-tests/', import.meta.url),
   );
   mkdirSync(bundleDir, { recursive: true });
+  for (const name of readdirSync(bundleDir)) {
+    const path = join(bundleDir, name);
+    if (Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { force: true });
+  }
   const bundle = join(bundleDir, `sim-agent-${run}.mjs`);
   const [plan, sqlitePath] = await Promise.all([
     pgTemplate(template),
