@@ -118,6 +118,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('pgResetPlan', plan);
   project.provide('sqliteTemplate', sqlitePath);
   project.provide('simAgentBundle', bundle);
+  // Watch mode: a rerun may follow an edit of the scripted agent.
+  project.onTestsRerun(() => bundleSimAgent(bundle));
   return async () => {
     rmSync(sqliteDir, { recursive: true, force: true });
     rmSync(bundle, { force: true });
