@@ -106,7 +106,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   mkdirSync(bundleDir, { recursive: true });
   for (const name of readdirSync(bundleDir)) {
     const path = join(bundleDir, name);
-    if (Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { force: true });
+    // Another run may remove its own bundle between the listing and this look.
+    const mtimeMs = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+    if (Date.now() - mtimeMs > STALE_MS) rmSync(path, { force: true });
   }
   const bundle = join(bundleDir, `sim-agent-${run}.mjs`);
   const [plan, sqlitePath] = await Promise.all([
