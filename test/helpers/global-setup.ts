@@ -99,7 +99,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const run = `${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const template = `orch_tpl_${run}`;
   const sqliteDir = mkdtempSync(join(tmpdir(), 'orch-template-'));
-  // Not under /tmp: the bubblewrap sandbox test runs an agent with a private /tmp.
+  // Not under /tmp: a sandboxed agent (src/agents/sandbox.ts) gets a private /tmp.
   const bundleDir = fileURLToPath(
     new URL('../../node_modules/.cache/orch-tests/', import.meta.url),
   );
@@ -120,8 +120,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('pgResetPlan', plan);
   project.provide('sqliteTemplate', sqlitePath);
   project.provide('simAgentBundle', bundle);
-  // Watch mode: a rerun may follow an edit of the scripted agent.
-  project.onTestsRerun(() => bundleSimAgent(bundle));
+  // Watch mode: a rerun may follow an edit of the scripted agent. A failed build (a syntax error
+  // being typed) keeps the previous bundle: thrown here, it would end the whole watch session.
+  project.onTestsRerun(() =>
+    bundleSimAgent(bundle).catch((err: unknown) => {
+      console.error(`sim-agent bundle not rebuilt: ${String(err)}`);
+    }),
+  );
   return async () => {
     rmSync(sqliteDir, { recursive: true, force: true });
     rmSync(bundle, { force: true });
