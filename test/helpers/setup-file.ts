@@ -1,5 +1,50 @@
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { useSimAgentBundle } from '../../src/agents/adapters/scripted.js';
 
 // Every test file: scripted agents start from the run's bundle (global-setup.ts), not through tsx.
 useSimAgentBundle(inject('simAgentBundle'));
+
+/**
+ * The fast group runs its files one after another in shared worker processes (`isolate: false`
+ * in vitest.config.ts), so a file must leave the process as it found it: the same working
+ * directory, the same environment, no signal handler left behind. Checked after every file; a
+ * file that leaks fails here, by name, instead of breaking whichever file that worker runs next.
+ * (Vitest's own `VITEST_*` variables are its business.)
+ */
+interface ProcessState {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  signals: Record<string, number>;
+}
+
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+function processState(): ProcessState {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST')),
+  );
+  const signals = Object.fromEntries(SIGNALS.map((s) => [s, process.listenerCount(s)]));
+  return { cwd: process.cwd(), env, signals };
+}
+
+function leaks(before: ProcessState, after: ProcessState): string[] {
+  const found: string[] = [];
+  if (before.cwd !== after.cwd) found.push(`working directory ${before.cwd} → ${after.cwd}`);
+  for (const k of new Set([...Object.keys(before.env), ...Object.keys(after.env)])) {
+    if (before.env[k] !== after.env[k]) found.push(`environment variable ${k} changed`);
+  }
+  for (const s of SIGNALS) {
+    if (before.signals[s] !== after.signals[s]) {
+      found.push(`${s} listeners ${before.signals[s]} → ${after.signals[s]}`);
+    }
+  }
+  return found;
+}
+
+const atStart = processState();
+afterAll(() => {
+  const found = leaks(atStart, processState());
+  if (found.length > 0) {
+    throw new Error(`this test file left the shared test process changed: ${found.join('; ')}`);
+  }
+});
