@@ -14,7 +14,8 @@ const SLOW = [
 
 export default defineConfig({
   test: {
-    globalSetup: ['test/helpers/global-setup.ts'],
+    // The global setup (templates, the sim-agent bundle) is declared per project: declared here,
+    // vitest would run it once more for the root config, whose templates no test uses.
     setupFiles: ['test/helpers/setup-file.ts'],
     pool: 'forks',
     testTimeout: 60_000,
@@ -25,6 +26,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'fast',
+          globalSetup: ['test/helpers/global-setup.ts'],
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: SLOW,
           // Most of a test's time is spent waiting on PostgreSQL, git or a child process, so more
@@ -42,6 +44,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'slow',
+          globalSetup: ['test/helpers/global-setup.ts'],
           include: SLOW,
           // These start many processes each; two at once keep the machine responsive.
           maxWorkers: 2,
