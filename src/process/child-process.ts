@@ -11,8 +11,11 @@ import { assertNever } from '../errors.js';
 export type ChildOutput =
   /** Both appended to this file: no pipe that can fill up and block (agents). */
   | { kind: 'file'; path: string }
-  /** Orch's own stdout and stderr (the remote agent's job command). */
-  | { kind: 'inherit' }
+  /**
+   * Orch's own stdout and stderr (the remote agent's job command). With `stderrTailChars`, stderr
+   * is passed on through a pipe and its last that many characters are kept in `tail` too.
+   */
+  | { kind: 'inherit'; stderrTailChars?: number }
   /** Both, interleaved as they arrive; only the last `maxChars` are kept (test commands, probes). */
   | { kind: 'tail'; maxChars: number }
   /** Each stream in full up to `maxBytes`; past that the group is killed with reason `overflow`. */
@@ -50,7 +53,7 @@ export interface ChildExit<R extends string = never> {
   /** `capture` output (empty otherwise). */
   stdout: string;
   stderr: string;
-  /** `tail` output (empty otherwise). */
+  /** `tail` output, or an `inherit` child's stderr tail (empty otherwise). */
   tail: string;
 }
 
@@ -147,6 +150,12 @@ export class ChildProcess<R extends string = never> {
         this.#tail = (this.#tail + text).slice(-out.maxChars);
       };
       for (const s of [child.stdout, child.stderr]) s?.setEncoding('utf8').on('data', keep);
+    } else if (out.kind === 'inherit' && out.stderrTailChars !== undefined) {
+      const maxChars = out.stderrTailChars;
+      child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+        process.stderr.write(text);
+        this.#tail = (this.#tail + text).slice(-maxChars);
+      });
     } else if (out.kind === 'capture') {
       this.#capture(child.stdout, 'stdout', out.maxBytes);
       this.#capture(child.stderr, 'stderr', out.maxBytes);
@@ -240,7 +249,7 @@ function stdioFor(spec: ChildSpec, fd: number | null): StdioOptions {
     case 'file':
       return [stdin, fd, fd];
     case 'inherit':
-      return [stdin, 'inherit', 'inherit'];
+      return [stdin, 'inherit', spec.output.stderrTailChars === undefined ? 'inherit' : 'pipe'];
     case 'tail':
     case 'capture':
       return [stdin, 'pipe', 'pipe'];

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lastWords } from '../agents/run-outcome.js';
 import { isOrchError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { LeaseKeeper, type BeatResult } from '../queue/lease-keeper.js';
@@ -42,9 +43,10 @@ const RETRY_MAX_MS = 30_000;
 /**
  * `orch agent`: leases jobs over HTTP, runs the command for each (payload on stdin and in
  * ORCH_JOB_PAYLOAD), uploads the files the command wrote to ORCH_ARTIFACTS_DIR, and completes
- * (exit 0 → succeeded, else failed). A LeaseKeeper heartbeats from the lease until the complete,
- * so a slow upload never lets the lease expire. A cancel in a
- * heartbeat response kills the job's process group and completes it as cancelled. `stop()`
+ * (exit 0 → succeeded, else failed, with the command's last line on stderr as the reason). A
+ * LeaseKeeper heartbeats from the lease until the complete, so a slow upload never lets the lease
+ * expire. A cancel in a heartbeat response kills the job's process group and completes it as
+ * cancelled. `stop()`
  * (SIGTERM) ends the long-poll, stops running jobs and hands them back as retryable failures.
  */
 export class RemoteAgent {
@@ -185,10 +187,34 @@ function jobEnv(job: LeasedJob, artifactsDir: string): Record<string, string> {
   };
 }
 
-/** Pure: the complete request for a finished process. */
+/** A terminal escape sequence (CSI: colours, cursor moves). */
+// eslint-disable-next-line no-control-regex -- matching ESC is the point
+const ANSI_ESCAPE = /\u001b\[[0-?]*[ -/]*[@-~]/g;
+/** Control characters other than tab and newline. */
+// eslint-disable-next-line no-control-regex -- removing them is the point
+const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+
+/**
+ * Pure: a command's stderr as text a person can read and the server accepts (safe text): terminal
+ * colour codes and other control characters go, lone UTF-16 surrogates (a tail cut inside a
+ * character) become U+FFFD.
+ */
+export function readableStderr(text: string): string {
+  return text
+    .replace(ANSI_ESCAPE, '')
+    .replace(/\r(?!\n)/g, '\n')
+    .replace(CONTROL_CHARS, '')
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
+/**
+ * Pure: the complete request for a finished process. A failure's error names the exit and, when
+ * the command wrote any, its last line on stderr ("command failed: exit code 3: cannot reach
+ * host"), so the job says why without the agent's terminal.
+ */
 export function completion(
   job: Pick<LeasedJob, 'lease_token'>,
-  exit: { code: number | null; signal: NodeJS.Signals | null },
+  exit: { code: number | null; signal: NodeJS.Signals | null; stderrTail?: string },
   stopReason: StopReason | undefined,
 ) {
   const lease_token = job.lease_token;
@@ -200,10 +226,11 @@ export function completion(
   if (exit.code === 0)
     return { lease_token, status: 'succeeded' as const, result: { exit_code: 0 } };
   const how = exit.signal ? `signal ${exit.signal}` : `exit code ${String(exit.code)}`;
+  const words = lastWords(readableStderr(exit.stderrTail ?? ''));
   return {
     lease_token,
     status: 'failed' as const,
-    error: `command failed: ${how}`,
+    error: `command failed: ${how}${words ? `: ${words}` : ''}`,
     result: { exit_code: exit.code },
   };
 }

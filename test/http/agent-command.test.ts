@@ -83,7 +83,8 @@ async function expectRunWithArtifacts(e: E2e, runId: number) {
   const run = await runFinished(e, runId);
   expect(run.status).toBe('failed');
   expect(run.jobs.map((j) => j.status)).toEqual(['done', 'failed']);
-  expect(run.jobs[1]!.error).toContain('exit code 3');
+  // The command's last line on stderr, without its colour codes, says why.
+  expect(run.jobs[1]!.error).toBe('command failed: exit code 3: job.mjs: target unreachable');
   const index = await e.s.app.inject({
     method: 'GET',
     url: `/v2/runs/${runId}/artifacts/index.json`,

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChildProcess, runChildProcess, type ChildSpec } from '../../src/process/child-process.js';
 import { processAlive, processGone } from '../helpers/processes.js';
 
@@ -120,6 +120,27 @@ describe('ChildProcess', () => {
       sh('seq 1 2000; echo last >&2', { output: { kind: 'tail', maxChars: 10 } }),
     );
     expect(r.tail).toBe('2000\nlast\n');
+  });
+
+  it('inherit with a stderr tail passes stderr on and keeps its end; stdout is not kept', async () => {
+    const passed: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      passed.push(String(chunk));
+      return true;
+    });
+    try {
+      const r = await runChildProcess(
+        sh('echo to-stdout; seq 1 500 >&2; echo "fatal: no route" >&2; exit 4', {
+          output: { kind: 'inherit', stderrTailChars: 24 },
+        }),
+      );
+      expect(r).toMatchObject({ exitCode: 4, stdout: '', stderr: '' });
+      expect(r.tail).toBe('499\n500\nfatal: no route\n');
+      expect(passed.join('')).toContain('1\n2\n3\n');
+      expect(passed.join('')).toContain('fatal: no route\n');
+    } finally {
+      write.mockRestore();
+    }
   });
 
   it('kills the group when captured output passes the cap', async () => {
