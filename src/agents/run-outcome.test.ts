@@ -1,3 +1,4 @@
+import { isSafeText } from '../store/safe-text.js';
 import { describe, expect, it } from 'vitest';
 import { emptyParsedRun } from './runner.js';
 import {
@@ -63,5 +64,11 @@ describe('run outcomes in words', () => {
       reason: 'exit code 3: Error: cannot open repo',
     });
     expect(lastWords('{"a":1}\n')).toBeNull();
+  });
+
+  it('clips a long last line between characters, never inside a surrogate pair', () => {
+    const words = lastWords(`${'x'.repeat(299)}😀 and more\n`)!;
+    expect(words).toBe(`${'x'.repeat(299)}😀…`);
+    expect(isSafeText(words)).toBe(true);
   });
 });

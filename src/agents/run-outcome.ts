@@ -100,7 +100,10 @@ export function lastWords(logTail: string): string | null {
     .filter((l) => l !== '' && !l.startsWith('{'));
   const last = lines.at(-1);
   if (last === undefined) return null;
-  return last.length > 300 ? `${last.slice(0, 300)}…` : last;
+  // Cut between characters, not inside a surrogate pair: half an emoji is not text the store and
+  // the HTTP API accept (src/store/safe-text.ts).
+  const chars = Array.from(last);
+  return chars.length > 300 ? `${chars.slice(0, 300).join('')}…` : last;
 }
 
 /** The agent_runs fields recorded when a run ends. */

@@ -13,7 +13,10 @@ export type ChildOutput =
   | { kind: 'file'; path: string }
   /**
    * Orch's own stdout and stderr (the remote agent's job command). With `stderrTailChars`, stderr
-   * is passed on through a pipe and its last that many characters are kept in `tail` too.
+   * is passed on to Orch's stderr through a pipe, and its last that many characters are kept in
+   * `tail` too. The child then no longer sees a terminal there, and Orch writes what it passes on
+   * as it writes its own log lines: synchronously, so a reader of Orch's stderr that stops
+   * reading holds up Orch as well as the child.
    */
   | { kind: 'inherit'; stderrTailChars?: number }
   /** Both, interleaved as they arrive; only the last `maxChars` are kept (test commands, probes). */
@@ -153,8 +156,8 @@ export class ChildProcess<R extends string = never> {
     } else if (out.kind === 'inherit' && out.stderrTailChars !== undefined) {
       const maxChars = out.stderrTailChars;
       child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-        process.stderr.write(text);
         this.#tail = (this.#tail + text).slice(-maxChars);
+        process.stderr.write(text);
       });
     } else if (out.kind === 'capture') {
       this.#capture(child.stdout, 'stdout', out.maxBytes);

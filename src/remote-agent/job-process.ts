@@ -23,8 +23,9 @@ const STDERR_TAIL_CHARS = 4_096;
 /**
  * Starts `command` for one job through the child-process helper (own process group, killed with
  * the leader), with the payload JSON on stdin and in `ORCH_JOB_PAYLOAD`. Output goes to the
- * agent's own stdout/stderr; the end of stderr is kept as well, for the failure's reason. `env` is the base environment plus the job's variables: nothing else
- * from the agent's environment (its token) reaches the command.
+ * agent's own stdout and stderr; the end of stderr is kept as well, for the failure's reason.
+ * `env` is the base environment plus the job's variables: nothing else from the agent's
+ * environment (its token) reaches the command.
  */
 export function startJobProcess(
   command: readonly string[],

@@ -132,7 +132,11 @@ export class RemoteAgent {
       });
       if (this.#stopping) this.#stopJob(r, 'shutdown');
       const exit = await r.proc.exited;
-      log.info({ exit, stopReason: r.stopReason }, 'job process ended');
+      // Not the stderr tail: the command's output is on the agent's stderr already.
+      log.info(
+        { code: exit.code, signal: exit.signal, stopReason: r.stopReason },
+        'job process ended',
+      );
       if (leaseLost(r)) return;
       if (job.run_id !== null) await this.#upload(job, artifactsDir, log);
       await keeper.stop();
@@ -187,9 +191,13 @@ function jobEnv(job: LeasedJob, artifactsDir: string): Record<string, string> {
   };
 }
 
-/** A terminal escape sequence (CSI: colours, cursor moves). */
-// eslint-disable-next-line no-control-regex -- matching ESC is the point
-const ANSI_ESCAPE = /\u001b\[[0-?]*[ -/]*[@-~]/g;
+/**
+ * A terminal escape sequence: CSI (colours, cursor moves), OSC (titles, hyperlinks; ended by BEL
+ * or ESC + backslash), or a lone two-character escape.
+ */
+const ANSI_ESCAPE =
+  // eslint-disable-next-line no-control-regex -- matching ESC is the point
+  /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
 /** Control characters other than tab and newline. */
 // eslint-disable-next-line no-control-regex -- removing them is the point
 const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
