@@ -1,5 +1,6 @@
 import { afterAll, inject } from 'vitest';
 import { useSimAgentBundle } from '../../src/agents/adapters/scripted.js';
+import { gitAuthEnv } from '../../src/git/git-auth.js';
 
 // Every test file: scripted agents start from the run's bundle (global-setup.ts), not through tsx.
 useSimAgentBundle(inject('simAgentBundle'));
@@ -7,14 +8,16 @@ useSimAgentBundle(inject('simAgentBundle'));
 /**
  * The fast group runs its files one after another in shared worker processes (`isolate: false`
  * in vitest.config.ts), so a file must leave the process as it found it: the same working
- * directory, the same environment, no signal handler left behind. Checked after every file; a
- * file that leaks fails here, by name, instead of breaking whichever file that worker runs next.
- * (Vitest's own `VITEST_*` variables are its business.)
+ * directory, the same environment, no signal handler left behind, no forge credential still
+ * registered for git (src/git/git-auth.ts keeps them in a module-level registry). Checked after
+ * every file; a file that leaks fails here, by name, instead of breaking whichever file that
+ * worker runs next. (Vitest's own `VITEST_*` variables are its business.)
  */
 interface ProcessState {
   cwd: string;
   env: Record<string, string | undefined>;
   signals: Record<string, number>;
+  gitAuth: string[];
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
@@ -24,7 +27,11 @@ function processState(): ProcessState {
     Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST')),
   );
   const signals = Object.fromEntries(SIGNALS.map((s) => [s, process.listenerCount(s)]));
-  return { cwd: process.cwd(), env, signals };
+  // `http.<url prefix>.extraHeader`: one per registered credential.
+  const gitAuth = Object.entries(gitAuthEnv())
+    .filter(([k, v]) => k.startsWith('GIT_CONFIG_KEY_') && v.endsWith('.extraHeader'))
+    .map(([, v]) => v.slice('http.'.length, -'.extraHeader'.length));
+  return { cwd: process.cwd(), env, signals, gitAuth };
 }
 
 function leaks(before: ProcessState, after: ProcessState): string[] {
@@ -37,6 +44,9 @@ function leaks(before: ProcessState, after: ProcessState): string[] {
     if (before.signals[s] !== after.signals[s]) {
       found.push(`${s} listeners ${before.signals[s]} → ${after.signals[s]}`);
     }
+  }
+  if (before.gitAuth.join() !== after.gitAuth.join()) {
+    found.push(`git credentials registered for [${after.gitAuth.join(', ')}]`);
   }
   return found;
 }
