@@ -1,5 +1,5 @@
-import { isSafeText } from '../store/safe-text.js';
 import { describe, expect, it } from 'vitest';
+import { isSafeText } from '../store/safe-text.js';
 import { emptyParsedRun } from './runner.js';
 import {
   lastWords,

@@ -46,8 +46,8 @@ const RETRY_MAX_MS = 30_000;
  * (exit 0 → succeeded, else failed, with the command's last line on stderr as the reason). A
  * LeaseKeeper heartbeats from the lease until the complete, so a slow upload never lets the lease
  * expire. A cancel in a heartbeat response kills the job's process group and completes it as
- * cancelled. `stop()`
- * (SIGTERM) ends the long-poll, stops running jobs and hands them back as retryable failures.
+ * cancelled. `stop()` (SIGTERM) ends the long-poll, stops running jobs and hands them back as
+ * retryable failures.
  */
 export class RemoteAgent {
   readonly #o: RemoteAgentOptions;
