@@ -9,9 +9,11 @@ useSimAgentBundle(inject('simAgentBundle'));
  * The fast group runs its files one after another in shared worker processes (`isolate: false`
  * in vitest.config.ts), so a file must leave the process as it found it: the same working
  * directory, the same environment, no signal handler left behind, no forge credential still
- * registered for git (src/git/git-auth.ts keeps them in a module-level registry). Checked after
- * every file; a file that leaks fails here, by name, instead of breaking whichever file that
- * worker runs next. (Vitest's own `VITEST_*` variables are its business.)
+ * registered for git (src/git/git-auth.ts keeps them in a module-level registry), no server still
+ * listening and no child process still running (an agent left behind would go on writing into
+ * the worker's database while the next file uses it). Checked after every file; a file that
+ * leaks fails here, by name, instead of breaking whichever file that worker runs next. (Vitest's
+ * own `VITEST_*` variables are its business.)
  */
 interface ProcessState {
   cwd: string;
@@ -52,8 +54,34 @@ function leaks(before: ProcessState, after: ProcessState): string[] {
 }
 
 const atStart = processState();
-afterAll(() => {
-  const found = leaks(atStart, processState());
+/**
+ * Listening servers and child processes still open. A server or child the file closed can linger
+ * for a few event-loop turns while its close completes, so the count is awaited, up to a bound.
+ */
+const HANDLE_KINDS = ['TCPServerWrap', 'ProcessWrap'] as const;
+const HANDLES_SETTLE_MS = 5_000;
+
+function openHandles(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) {
+    if ((HANDLE_KINDS as readonly string[]).includes(kind)) counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
+}
+
+async function handleLeaks(before: Record<string, number>): Promise<string[]> {
+  const over = () =>
+    HANDLE_KINDS.filter((k) => (openHandles()[k] ?? 0) > (before[k] ?? 0)).map(
+      (k) => `${k} ${before[k] ?? 0} → ${openHandles()[k] ?? 0}`,
+    );
+  const deadline = Date.now() + HANDLES_SETTLE_MS;
+  while (over().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  return over().map((o) => `still open after ${HANDLES_SETTLE_MS} ms: ${o}`);
+}
+
+const handlesAtStart = openHandles();
+afterAll(async () => {
+  const found = [...leaks(atStart, processState()), ...(await handleLeaks(handlesAtStart))];
   if (found.length > 0) {
     throw new Error(`this test file left the shared test process changed: ${found.join('; ')}`);
   }
