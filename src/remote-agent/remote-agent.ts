@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { LeaseKeeper, type BeatResult } from '../queue/lease-keeper.js';
 import { AgentClient, type LeasedJob } from './agent-client.js';
 import { listFiles, readBase64 } from './artifacts-dir.js';
-import { startJobProcess, type JobProcess } from './job-process.js';
+import { startJobProcess, type JobExit, type JobProcess } from './job-process.js';
 
 export interface RemoteAgentOptions {
   url: string;
@@ -222,7 +222,7 @@ export function readableStderr(text: string): string {
  */
 export function completion(
   job: Pick<LeasedJob, 'lease_token'>,
-  exit: { code: number | null; signal: NodeJS.Signals | null; stderrTail?: string },
+  exit: JobExit,
   stopReason: StopReason | undefined,
 ) {
   const lease_token = job.lease_token;
@@ -234,7 +234,7 @@ export function completion(
   if (exit.code === 0)
     return { lease_token, status: 'succeeded' as const, result: { exit_code: 0 } };
   const how = exit.signal ? `signal ${exit.signal}` : `exit code ${String(exit.code)}`;
-  const words = lastWords(readableStderr(exit.stderrTail ?? ''));
+  const words = lastWords(readableStderr(exit.stderrTail));
   return {
     lease_token,
     status: 'failed' as const,

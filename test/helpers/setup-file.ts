@@ -53,32 +53,34 @@ function leaks(before: ProcessState, after: ProcessState): string[] {
   return found;
 }
 
-const atStart = processState();
 /**
  * Listening servers and child processes still open. A server or child the file closed can linger
  * for a few event-loop turns while its close completes, so the count is awaited, up to a bound.
  */
-const HANDLE_KINDS = ['TCPServerWrap', 'ProcessWrap'] as const;
+const HANDLE_KINDS = new Set(['TCPServerWrap', 'ProcessWrap']);
 const HANDLES_SETTLE_MS = 5_000;
 
-function openHandles(): Record<string, number> {
-  const counts: Record<string, number> = {};
+function openHandles(): Map<string, number> {
+  const counts = new Map<string, number>();
   for (const kind of process.getActiveResourcesInfo()) {
-    if ((HANDLE_KINDS as readonly string[]).includes(kind)) counts[kind] = (counts[kind] ?? 0) + 1;
+    if (HANDLE_KINDS.has(kind)) counts.set(kind, (counts.get(kind) ?? 0) + 1);
   }
   return counts;
 }
 
-async function handleLeaks(before: Record<string, number>): Promise<string[]> {
-  const over = () =>
-    HANDLE_KINDS.filter((k) => (openHandles()[k] ?? 0) > (before[k] ?? 0)).map(
-      (k) => `${k} ${before[k] ?? 0} → ${openHandles()[k] ?? 0}`,
-    );
+async function handleLeaks(before: Map<string, number>): Promise<string[]> {
+  const over = () => {
+    const now = openHandles();
+    return [...HANDLE_KINDS]
+      .filter((k) => (now.get(k) ?? 0) > (before.get(k) ?? 0))
+      .map((k) => `${k} ${before.get(k) ?? 0} → ${now.get(k)}`);
+  };
   const deadline = Date.now() + HANDLES_SETTLE_MS;
   while (over().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   return over().map((o) => `still open after ${HANDLES_SETTLE_MS} ms: ${o}`);
 }
 
+const atStart = processState();
 const handlesAtStart = openHandles();
 afterAll(async () => {
   const found = [...leaks(atStart, processState()), ...(await handleLeaks(handlesAtStart))];
