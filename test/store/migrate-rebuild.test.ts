@@ -65,3 +65,75 @@ describe('SQLite table rebuild (0012_flow_control)', () => {
     }
   });
 });
+
+/**
+ * Migration 0017 rebuilds `jobs` to write its status CHECK as a chain of `=` (SQLite built an
+ * ephemeral b-tree for `in (…)` on every row written). The rebuild must keep every row and id, the
+ * id counter (ids of jobs moved to job_history are never reused), the constraint itself, the
+ * indexes the queue names, and the all_jobs view.
+ */
+describe('SQLite jobs rebuild (0017_jobs_status_check)', () => {
+  it('keeps rows, ids, the id counter, the constraint, the indexes and the view', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-rebuild-'));
+    const db = openDb(`sqlite:${join(dir, 'orch.db')}`);
+    const insert = (id: number | null, status: string, key: string | null = null) =>
+      db.run(
+        `insert into jobs (id, kind, payload, status, available_at_ms, idempotency_key,
+           created_at_ms, updated_at_ms)
+         values ($1, 'build', '{"n":1}', $2, 1, $3, 1, 1)`,
+        [id, status, key],
+      );
+    try {
+      const all = loadMigrations('sqlite');
+      await migrate(db, { migrations: all.filter((m) => m.version < 17) });
+      await insert(3, 'queued', 'k-1');
+      await insert(4, 'done');
+      // Job 90 was the newest; it moved to job_history, so jobs' highest id is now 4.
+      await insert(90, 'done');
+      await db.run(`insert into job_history select * from jobs where id = 90`);
+      await db.run(`delete from jobs where id = 90`);
+
+      expect((await migrate(db)).applied).toEqual(['0017_jobs_status_check']);
+
+      const rows = await db.all<{ id: number; status: string; payload: string }>(
+        'select id, status, payload from jobs order by id',
+      );
+      expect(rows).toEqual([
+        { id: 3, status: 'queued', payload: '{"n":1}' },
+        { id: 4, status: 'done', payload: '{"n":1}' },
+      ]);
+      const view = await db.all<{ id: number }>('select id from all_jobs order by id');
+      expect(view.map((r) => Number(r.id))).toEqual([3, 4, 90]);
+      // The counter continues after 90, not after 4.
+      await insert(null, 'queued');
+      const next = await db.get<{ id: number }>('select max(id) as id from jobs');
+      expect(Number(next!.id)).toBe(91);
+      // The same constraint: an unknown status is refused, every known one accepted.
+      await expect(db.run(`update jobs set status = 'paused' where id = 3`)).rejects.toThrow(
+        /CHECK/,
+      );
+      for (const s of ['running', 'done', 'failed', 'cancelled', 'queued'])
+        await db.run(`update jobs set status = $1 where id = 3`, [s]);
+      // The unique idempotency index is back, and the claim's named index exists.
+      await expect(insert(null, 'queued', 'k-1')).rejects.toThrow(/UNIQUE/);
+      const indexes = await db.all<{ name: string }>(
+        `select name from sqlite_schema where type = 'index' and tbl_name = 'jobs'
+           and sql is not null order by name`,
+      );
+      expect(indexes.map((i) => i.name)).toEqual([
+        'jobs_idempotency_key_idx',
+        'jobs_queued_idx',
+        'jobs_run_idx',
+        'jobs_task_idx',
+      ]);
+      // No CHECK on jobs tests an IN list (each would cost a b-tree build per row written).
+      const table = await db.get<{ sql: string }>(
+        `select sql from sqlite_schema where type = 'table' and name = 'jobs'`,
+      );
+      expect(table!.sql).not.toMatch(/check\s*\([^)]*\bin\s*\(/i);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
