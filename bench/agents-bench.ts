@@ -12,19 +12,18 @@
  *
  *   npm run bench:agents [-- --db sqlite|postgres|both --agents 200 --rate 1200 --seconds 10
  *                            --paced-rate auto|N|0 --paced-fraction 0.5 --client fetch|http
- *                            --tick-ms 50 --cpu-prof --sql-census]
+ *                            --agent-procs 2 --warmup 5 --tick-ms 50 --cpu-prof --sql-census]
  *
- * The agents use `fetch`, as the real agent client does (src/remote-agent/agent-client.ts);
- * `--client http` uses node:http with keep-alive instead, which needs about a quarter of the CPU
+ * The agents run in `--agent-procs` processes of their own (bench/agents/sim-agents.ts), as real
+ * agents would, and use `fetch`, as the real agent client does (src/remote-agent/agent-client.ts);
+ * `--client http` uses node:http with keep-alive instead, which needs about a fifth of the CPU
  * on the agents' side. `--cpu-prof` profiles the server child (files in the OS temp dir);
  * `--sql-census` prints the server's statements per job (stderr).
  *
  * Results: docs/benchmarks.md "## Remote-agent protocol (bench:agents)".
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { setMaxListeners } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +35,7 @@ import { QueueAdmin } from '../src/queue/queue-admin.js';
 import { migrate } from '../src/store/migrate.js';
 import type { Db, Queryable, Sql } from '../src/store/db.js';
 import { openDb } from '../src/store/open-db.js';
+import { AgentFleet, now, type Client } from './agents/sim-agents.js';
 
 const PG_ADMIN_URL = process.env.ORCH_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PG_DB = 'orch_bench_agents';
@@ -51,11 +51,20 @@ interface Options {
   agents: number;
   rate: number;
   seconds: number;
+  /**
+   * Seconds before each phase's window opens (`--warmup`, default 5). A cold server on PostgreSQL
+   * leased ~700 jobs/s in its first second (JIT, pool connections, 200 agents connecting) and
+   * cleared that backlog ~4 s after the start; a 2 s warmup counted the backlog's wait in the
+   * full phase's p99 (250–490 ms against ~35 ms after it). `p99BySecondMs` shows whether a
+   * window still holds such a backlog.
+   */
   warmupSeconds: number;
   /** Offered jobs/s of the paced phase; null: `pacedFraction` of what the full rate reached. */
   pacedRate: number | null;
   pacedFraction: number;
-  client: 'fetch' | 'http';
+  client: Client;
+  /** Processes the simulated agents are spread over (`--agent-procs`, default 2). */
+  agentProcesses: number;
   /** The producer enqueues every `tickMs` (one multi-row insert each). */
   tickMs: number;
   cpuProf: boolean;
@@ -86,8 +95,6 @@ type ServerStats = {
 type FromServer =
   { type: 'ready'; url: string; token: string } | { type: 'rated'; dropped: number } | ServerStats;
 
-const now = () => performance.timeOrigin + performance.now();
-
 function parseOptions(argv: string[]): Options {
   const get = (name: string, def: string) => {
     const i = argv.indexOf(`--${name}`);
@@ -100,10 +107,11 @@ function parseOptions(argv: string[]): Options {
     agents: Number(get('agents', '200')),
     rate: Number(get('rate', '1200')),
     seconds: Number(get('seconds', '10')),
-    warmupSeconds: Number(get('warmup', '2')),
+    warmupSeconds: Number(get('warmup', '5')),
     pacedRate: paced === 'auto' ? null : Number(paced),
     pacedFraction: Number(get('paced-fraction', '0.5')),
     client: get('client', 'fetch') === 'http' ? 'http' : 'fetch',
+    agentProcesses: Number(get('agent-procs', '2')),
     tickMs: Number(get('tick-ms', '50')),
     cpuProf: argv.includes('--cpu-prof'),
     sqlCensus: argv.includes('--sql-census'),
@@ -264,98 +272,7 @@ async function runServer(dialect: Dialect, sqlCensus: boolean): Promise<void> {
   process.send!({ type: 'ready', url: base, token } satisfies FromServer);
 }
 
-// ---------------------------------------------------------------- agents (parent process)
-
-interface Tally {
-  measuring: boolean;
-  leases: number;
-  completes: number;
-  latenciesMs: number[];
-  errors: number;
-}
-
-type Post = <T>(url: string, token: string, body: unknown, signal: AbortSignal) => Promise<T>;
-
-const postFetch: Post = async <T>(
-  url: string,
-  token: string,
-  body: unknown,
-  signal: AbortSignal,
-) => {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal,
-  });
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-};
-
-/** node:http with keep-alive: a cheaper client than fetch (undici) for the simulated agents. */
-function httpPoster(agent: http.Agent): Post {
-  return <T>(url: string, token: string, body: unknown, signal: AbortSignal) =>
-    new Promise<T>((resolve, reject) => {
-      const data = JSON.stringify(body);
-      const headers = {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(data),
-      };
-      const req = http.request(url, { method: 'POST', agent, headers, signal }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          if (status < 200 || status >= 300) reject(new Error(`${url}: HTTP ${status} ${text}`));
-          else resolve(JSON.parse(text) as T);
-        });
-      });
-      req.on('error', reject);
-      req.end(data);
-    });
-}
-
-interface BenchJob {
-  id: number;
-  lease_token: string;
-  payload: { t: number };
-}
-
-async function agentLoop(
-  post: Post,
-  base: string,
-  token: string,
-  tally: Tally,
-  signal: AbortSignal,
-) {
-  while (!signal.aborted) {
-    try {
-      const { jobs } = await post<{ jobs: BenchJob[] }>(
-        `${base}/v2/agents/lease2`,
-        token,
-        { max: 1, wait_ms: 5000 },
-        signal,
-      );
-      const received = now();
-      for (const job of jobs) {
-        if (tally.measuring) {
-          tally.leases++;
-          tally.latenciesMs.push(received - job.payload.t);
-        }
-        const body = { lease_token: job.lease_token, status: 'succeeded' };
-        await post(`${base}/v2/jobs/${job.id}/complete`, token, body, signal);
-        if (tally.measuring) tally.completes++;
-      }
-    } catch (err) {
-      if (signal.aborted) return;
-      tally.errors++;
-      if (tally.errors <= 3) console.error((err as Error).message);
-    }
-  }
-}
+// ---------------------------------------------------------------- measuring (parent process)
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -420,6 +337,8 @@ interface PhaseResult {
   leasesPerS: number;
   p50Ms: number;
   p99Ms: number;
+  /** Pickup p99 of each whole second of the window, in order: a start-up backlog shows here. */
+  p99BySecondMs: number[];
   cpuPct: number;
   eluPct: number;
   /** Server CPU per leased-and-completed job (the window's lease and complete calls together). */
@@ -437,22 +356,28 @@ async function measure(
   phase: PhaseResult['phase'],
   offered: number,
   child: ChildProcess,
-  tally: Tally,
+  fleet: AgentFleet,
   o: Options,
   pgCpu: PgBackendCpu | null,
 ): Promise<PhaseResult> {
-  Object.assign(tally, { leases: 0, completes: 0, latenciesMs: [], errors: 0 });
   const s0 = (await request(child, { type: 'stats' })) as ServerStats;
   const p0 = pgCpu ? await pgCpu.sample() : null;
+  await fleet.measure();
   const t0 = now();
-  const c0 = process.cpuUsage();
-  tally.measuring = true;
   await sleep(o.seconds * 1000);
-  tally.measuring = false;
+  const tally = await fleet.collect();
   const wallMs = now() - t0;
-  const c1 = process.cpuUsage(c0);
   const s1 = (await request(child, { type: 'stats' })) as ServerStats;
   const pgUs = pgCpu ? PgBackendCpu.delta(p0, await pgCpu.sample()) : null;
+  // Whole seconds: a window a hair short of o.seconds (timer granularity) still has o.seconds.
+  const bySecond: number[][] = Array.from(
+    { length: Math.max(1, Math.round(wallMs / 1000)) },
+    () => [],
+  );
+  tally.latenciesMs.forEach((l, k) => {
+    const at = Math.floor((tally.receivedAtMs[k]! - t0) / 1000);
+    bySecond[Math.min(Math.max(at, 0), bySecond.length - 1)]!.push(l);
+  });
   const sorted = tally.latenciesMs.sort((a, b) => a - b);
   const cpuUs = s1.cpuUs - s0.cpuUs;
   const eluActive = s1.eluActiveMs - s0.eluActiveMs;
@@ -465,6 +390,12 @@ async function measure(
     leasesPerS: tally.leases / (wallMs / 1000),
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
+    p99BySecondMs: bySecond.map((ls) =>
+      percentile(
+        ls.sort((a, b) => a - b),
+        99,
+      ),
+    ),
     cpuPct: (cpuUs / 1000 / wallMs) * 100,
     eluPct: (eluActive / (eluActive + eluIdle)) * 100,
     cpuUsPerLease: cpuUs / jobs,
@@ -481,7 +412,7 @@ async function measure(
       .filter(([, perJob]) => perJob > 0)
       .sort((a, b) => b[1] - a[1]),
     pgCpuUsPerLease: pgUs === null ? null : pgUs / jobs,
-    clientCpuPct: ((c1.user + c1.system) / 1000 / wallMs) * 100,
+    clientCpuPct: (tally.cpuUs / 1000 / wallMs) * 100,
     rssMb: s1.rssBytes / 2 ** 20,
     maxRssMb: s1.maxRssKb / 1024,
     errors: tally.errors,
@@ -508,28 +439,25 @@ async function benchOne(dialect: Dialect, o: Options): Promise<PhaseResult[]> {
   if (ready.type !== 'ready') throw new Error('server did not start');
   const pgCpu = dialect === 'postgres' ? new PgBackendCpu() : null;
   await pgCpu?.connect();
-  const tally: Tally = { measuring: false, leases: 0, completes: 0, latenciesMs: [], errors: 0 };
-  const ac = new AbortController();
-  setMaxListeners(0, ac.signal);
-  const httpAgent = new http.Agent({ keepAlive: true });
-  const post = o.client === 'http' ? httpPoster(httpAgent) : postFetch;
-  const loops = Array.from({ length: o.agents }, () =>
-    agentLoop(post, ready.url, ready.token, tally, ac.signal),
-  );
+  const fleet = await AgentFleet.start({
+    agents: o.agents,
+    processes: o.agentProcesses,
+    url: ready.url,
+    token: ready.token,
+    client: o.client,
+  });
   const results: PhaseResult[] = [];
   child.send({ type: 'start', rate: o.rate, tickMs: o.tickMs } satisfies ToServer);
   await sleep(o.warmupSeconds * 1000);
-  const full = await measure('full', o.rate, child, tally, o, pgCpu);
+  const full = await measure('full', o.rate, child, fleet, o, pgCpu);
   results.push(full);
   const paced = o.pacedRate ?? Math.round(Math.min(o.rate, full.leasesPerS) * o.pacedFraction);
   if (paced > 0) {
     await request(child, { type: 'rate', rate: paced, tickMs: o.tickMs });
     await sleep(o.warmupSeconds * 1000);
-    results.push(await measure('paced', paced, child, tally, o, pgCpu));
+    results.push(await measure('paced', paced, child, fleet, o, pgCpu));
   }
-  ac.abort();
-  await Promise.allSettled(loops);
-  httpAgent.destroy();
+  await fleet.stop();
   await pgCpu?.end();
   child.send({ type: 'stop' } satisfies ToServer);
   await new Promise((r) => child.once('exit', r));
@@ -565,6 +493,12 @@ function verdicts(dialect: Dialect, results: PhaseResult[]): string[] {
         : `; with PostgreSQL's backends ${int(full.cpuUsPerLease + full.pgCpuUsPerLease)} µs → ` +
           `${int(1e6 / (full.cpuUsPerLease + full.pgCpuUsPerLease))} leases/s per core)`),
   ];
+  for (const r of results) {
+    lines.push(
+      `${dialect}: ${r.phase} pickup p99 by second of the window, ms: ` +
+        r.p99BySecondMs.map((v) => ms(v)).join(' '),
+    );
+  }
   if (paced) {
     lines.push(
       `${dialect}: unsaturated pickup at ${int(paced.offered)}/s offered: p50 ${ms(paced.p50Ms)} ms, ` +
@@ -583,7 +517,7 @@ async function main(): Promise<void> {
     o.pacedRate === null ? `${o.pacedFraction} × full-rate leases/s` : `${o.pacedRate}/s`;
   console.log(
     `agents=${o.agents} rate=${o.rate}/s paced=${pacing} measure=${o.seconds}s ` +
-      `warmup=${o.warmupSeconds}s tick=${o.tickMs}ms client=${o.client} cpus=${cpus().length} ` +
+      `warmup=${o.warmupSeconds}s tick=${o.tickMs}ms client=${o.client} agent-procs=${o.agentProcesses} cpus=${cpus().length} ` +
       `(${cpus()[0]?.model ?? '?'}) node=${process.version}`,
   );
   console.log(
