@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help, type Option } from 'commander';
 import { isOrchError } from '../errors.js';
 import { beforeCommand, STORE_CREATING_COMMANDS } from './before-command.js';
 import { dbCommand } from './db-command.js';
@@ -44,9 +44,20 @@ export function buildCli(): Command {
   program.addCommand(tokenCommand());
   program.addCommand(serveCommand());
   program.addCommand(doctorCommand());
-  applyToAll(program, (c) => c.exitOverride().showHelpAfterError());
+  applyToAll(program, (c) => c.exitOverride().showHelpAfterError().configureHelp(MARK_REQUIRED));
   return program;
 }
+
+/**
+ * Help says which options a command cannot run without: commander lists a `requiredOption` like
+ * any other, so `orch token create --help` did not tell that `--name` is required.
+ */
+const MARK_REQUIRED = {
+  optionDescription(this: Help, option: Option): string {
+    const text = Help.prototype.optionDescription.call(this, option);
+    return option.mandatory ? `${text} (required)` : text;
+  },
+};
 
 function applyToAll(cmd: Command, fn: (c: Command) => void): void {
   fn(cmd);

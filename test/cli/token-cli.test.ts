@@ -41,3 +41,16 @@ describe('orch token', () => {
     expect((await orch(['token', 'revoke', 'abc', '--db', db])).code).toBe(2);
   });
 });
+
+describe('orch token create --help', () => {
+  it('marks the options it cannot run without as required, and only those', async () => {
+    const r = await orch(['token', 'create', '--help']);
+    expect(r.code).toBe(0);
+    // One entry per option: its line plus the lines its description wrapped onto.
+    const entries = r.stdout.split(/\n(?=\s{2}-)/).map((e) => e.replace(/\s+/g, ' ').trim());
+    const line = (flag: string) => entries.find((e) => e.startsWith(flag));
+    for (const flag of ['--tenant', '--name', '--kinds'])
+      expect(line(flag)).toMatch(/\(required\)$/);
+    expect(line('--expires-in')).not.toContain('(required)');
+  });
+});
