@@ -100,19 +100,28 @@ function parseOptions(argv: string[]): Options {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def;
   };
+  /** A number option ≥ `min` (a whole one if `whole`); anything else stops the bench up front. */
+  const num = (name: string, def: string, min: number, whole = false) => {
+    const v = Number(get(name, def));
+    if (!Number.isFinite(v) || v < min || (whole && !Number.isInteger(v)))
+      throw new Error(`bench: --${name} must be a ${whole ? 'whole ' : ''}number ≥ ${min}`);
+    return v;
+  };
   const db = get('db', 'both');
+  if (!['both', 'sqlite', 'postgres'].includes(db))
+    throw new Error('bench: --db must be sqlite, postgres or both');
   const paced = get('paced-rate', 'auto');
   return {
     dbs: db === 'both' ? ['sqlite', 'postgres'] : [db as Dialect],
-    agents: Number(get('agents', '200')),
-    rate: Number(get('rate', '1200')),
-    seconds: Number(get('seconds', '10')),
-    warmupSeconds: Number(get('warmup', '5')),
-    pacedRate: paced === 'auto' ? null : Number(paced),
-    pacedFraction: Number(get('paced-fraction', '0.5')),
+    agents: num('agents', '200', 1, true),
+    rate: num('rate', '1200', 1),
+    seconds: num('seconds', '10', 1),
+    warmupSeconds: num('warmup', '5', 0),
+    pacedRate: paced === 'auto' ? null : num('paced-rate', paced, 0),
+    pacedFraction: num('paced-fraction', '0.5', 0),
     client: get('client', 'fetch') === 'http' ? 'http' : 'fetch',
-    agentProcesses: Number(get('agent-procs', '2')),
-    tickMs: Number(get('tick-ms', '50')),
+    agentProcesses: num('agent-procs', '2', 1, true),
+    tickMs: num('tick-ms', '50', 1),
     cpuProf: argv.includes('--cpu-prof'),
     sqlCensus: argv.includes('--sql-census'),
   };
@@ -445,6 +454,9 @@ async function benchOne(dialect: Dialect, o: Options): Promise<PhaseResult[]> {
     url: ready.url,
     token: ready.token,
     client: o.client,
+  }).catch((err: unknown) => {
+    child.kill(); // the server would otherwise outlive the bench
+    throw err;
   });
   const results: PhaseResult[] = [];
   child.send({ type: 'start', rate: o.rate, tickMs: o.tickMs } satisfies ToServer);
@@ -465,7 +477,7 @@ async function benchOne(dialect: Dialect, o: Options): Promise<PhaseResult[]> {
 }
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
-const ms = (n: number) => (n < 10 ? n.toFixed(1) : n.toFixed(0));
+const ms = (n: number) => (Number.isNaN(n) ? '—' : n < 10 ? n.toFixed(1) : n.toFixed(0));
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
 function row(dialect: Dialect, r: PhaseResult): string {

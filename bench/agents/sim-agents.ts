@@ -83,6 +83,9 @@ interface BenchJob {
   payload: { t: number };
 }
 
+/** An agent whose request failed waits this long before it polls again. */
+const ERROR_PAUSE_MS = 100;
+
 interface LiveTally extends Omit<Tally, 'cpuUs'> {
   measuring: boolean;
 }
@@ -117,6 +120,8 @@ async function agentLoop(
       if (signal.aborted) return;
       tally.errors++;
       if (tally.errors <= 3) console.error((err as Error).message);
+      // A server that is gone fails every request at once: do not spin a core on it.
+      await new Promise((r) => setTimeout(r, ERROR_PAUSE_MS));
     }
   }
 }
@@ -164,14 +169,32 @@ function runAgentsProcess(argv: string[]): void {
       });
     }
   });
+  // The bench died without stopping us: nothing would ever collect or stop these agents.
+  process.on('disconnect', () => process.exit(1));
   process.send!({ type: 'ready' } satisfies FromAgents);
 }
 
-function ask(child: ChildProcess, msg: ToAgents): Promise<FromAgents> {
-  return new Promise((resolve) => {
-    child.once('message', (m: FromAgents) => resolve(m));
-    child.send(msg);
+/** The next message from `child`, or an error if it exits first (never a hang on a dead one). */
+function reply(child: ChildProcess): Promise<FromAgents> {
+  return new Promise((resolve, reject) => {
+    const exited = (code: number | null) => {
+      child.off('message', got);
+      reject(new Error(`bench: an agents' process exited (code ${code}) during the run`));
+    };
+    const got = (m: FromAgents) => {
+      child.off('exit', exited);
+      resolve(m);
+    };
+    if (child.exitCode !== null || child.signalCode !== null) return exited(child.exitCode);
+    child.once('message', got);
+    child.once('exit', exited);
   });
+}
+
+function ask(child: ChildProcess, msg: ToAgents): Promise<FromAgents> {
+  const answer = reply(child);
+  if (child.connected) child.send(msg);
+  return answer;
 }
 
 /** The agent processes of one store's run. */
@@ -182,7 +205,8 @@ export class AgentFleet {
     this.#children = children;
   }
 
-  /** Starts `agents` agents spread over `processes` processes; resolves once all poll. */
+  /** Starts `agents` agents spread over `processes` processes; resolves once every process has
+   * started its agents' loops. */
   static async start(o: {
     agents: number;
     processes: number;
@@ -190,6 +214,8 @@ export class AgentFleet {
     token: string;
     client: Client;
   }): Promise<AgentFleet> {
+    if (!Number.isInteger(o.processes) || o.processes < 1)
+      throw new Error(`bench: --agent-procs must be a whole number ≥ 1, not ${o.processes}`);
     const n = Math.max(1, Math.min(o.processes, o.agents));
     const children = Array.from({ length: n }, (_, i) => {
       const share = Math.floor(o.agents / n) + (i < o.agents % n ? 1 : 0);
@@ -199,8 +225,14 @@ export class AgentFleet {
         { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
       );
     });
-    await Promise.all(children.map((c) => new Promise((resolve) => c.once('message', resolve))));
-    return new AgentFleet(children);
+    const fleet = new AgentFleet(children);
+    try {
+      await Promise.all(children.map((c) => reply(c)));
+    } catch (err) {
+      await fleet.stop();
+      throw err;
+    }
+    return fleet;
   }
 
   /** Opens a window: every process resets its tally and starts counting. */
@@ -232,14 +264,17 @@ export class AgentFleet {
     return sum;
   }
 
+  /** Stops every process still running (it finishes its requests in flight, then exits). */
   async stop(): Promise<void> {
     await Promise.all(
-      this.#children.map(
-        (c) =>
-          new Promise((resolve) => {
-            c.once('exit', resolve);
-            c.send({ type: 'stop' } satisfies ToAgents);
-          }),
+      this.#children.map((c) =>
+        c.exitCode !== null || c.signalCode !== null
+          ? Promise.resolve()
+          : new Promise((resolve) => {
+              c.once('exit', resolve);
+              if (c.connected) c.send({ type: 'stop' } satisfies ToAgents);
+              else c.kill();
+            }),
       ),
     );
   }
