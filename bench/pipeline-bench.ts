@@ -7,7 +7,13 @@
  * agent's start on the same item — p50/p99, for the transitions that run no gate command and for
  * all of them.
  *
- *   npm run bench:pipeline [-- --db sqlite|postgres|both --items 200 --concurrency 8]
+ *   npm run bench:pipeline [-- --db sqlite|postgres|both --items 200 --concurrency 8
+ *                              --agent-seconds 0]
+ *
+ * `--agent-seconds S` makes every agent run take S seconds (a `sleep` before the scripted agent
+ * starts; the transition latency does not include it). With instant agents the bench is a closed
+ * loop that keeps the host busy all the time, so the transition latency is mostly waiting for CPU
+ * that the other items' transitions use; agents that take time, as real ones do, leave it free.
  *
  * Results: docs/benchmarks.md "## Pipeline (bench:pipeline)".
  */
@@ -36,6 +42,8 @@ interface Options {
   dbs: ('sqlite' | 'postgres')[];
   items: number;
   concurrency: number;
+  /** Each agent run sleeps this long before the scripted agent starts (0: instant agents). */
+  agentSeconds: number;
   timeoutS: number;
   /** Print the first item's merged timeline (jobs, agent runs, events) to see where time goes. */
   trace: boolean;
@@ -51,6 +59,7 @@ function parseOptions(argv: string[]): Options {
     dbs: db === 'both' ? ['sqlite', 'postgres'] : [db as 'sqlite' | 'postgres'],
     items: Number(get('items', '200')),
     concurrency: Number(get('concurrency', '8')),
+    agentSeconds: Number(get('agent-seconds', '0')),
     timeoutS: Number(get('timeout', '1800')),
     trace: argv.includes('--trace'),
   };
@@ -72,14 +81,16 @@ async function freshPg(): Promise<string> {
  * start, which on two vCPUs with 8 agents at once stretched every git call Orch makes; bundled it
  * starts like a compiled CLI. The bench measures Orch, not the simulated agents' start-up.
  */
-async function simAgentCommand(dir: string): Promise<string[]> {
+async function simAgentCommand(dir: string, agentSeconds: number): Promise<string[]> {
   const out = join(dir, 'sim-agent.mjs');
   await bundleSimAgent(out);
-  return [process.execPath, out];
+  if (!(agentSeconds > 0)) return [process.execPath, out];
+  // sh runs `sleep`, then becomes the scripted agent with the runner's arguments ("$@").
+  return ['/bin/sh', '-c', `sleep ${agentSeconds}; exec "$0" "$@"`, process.execPath, out];
 }
 
 async function startRuntime(dbUrl: string, dataDir: string, o: Options): Promise<Runtime> {
-  const simAgent = await simAgentCommand(dataDir);
+  const simAgent = await simAgentCommand(dataDir, o.agentSeconds);
   const rt = await createRuntime({
     config: loadConfig(
       {
@@ -305,7 +316,9 @@ async function printTrace(rt: Runtime, taskId: number): Promise<void> {
 async function main() {
   const o = parseOptions(process.argv.slice(2));
   console.log(
-    `bench:pipeline — ${o.items} items, ${o.concurrency} at a time, full track, scripted agents, ` +
+    `bench:pipeline — ${o.items} items, ${o.concurrency} at a time, full track, scripted agents` +
+      (o.agentSeconds > 0 ? ` taking ${o.agentSeconds} s each` : ' (instant)') +
+      ', ' +
       `test command 'true'; load average ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
