@@ -123,8 +123,16 @@ it('takes a new user from orch init to a done item merged into their own reposit
     );
     expect(existsSync(join(user, 'docs', 'work-items', 'TR-001', '01-brd.md'))).toBe(true);
     expect(await gitMaybe(['status', '--porcelain'], { cwd: user })).toBe('');
-    const events = await tasks.events(done.id);
-    expect(events.map((e) => e.type)).toContain('pushed_back');
+    // The push updates the user's branch before its outbox delivery records the event.
+    const pushedBack = await until(
+      'the pushed_back event',
+      async () => {
+        const types = (await tasks.events(done.id)).map((e) => e.type);
+        return types.includes('pushed_back') ? types : null;
+      },
+      10_000,
+    );
+    expect(pushedBack).toContain('pushed_back');
 
     // A second item while the user has uncommitted changes on main: nothing of theirs is
     // overwritten, the item stays done, and its timeline says what to run.
