@@ -95,21 +95,53 @@ type ServerStats = {
 type FromServer =
   { type: 'ready'; url: string; token: string } | { type: 'rated'; dropped: number } | ServerStats;
 
+/** The options parseOptions reads: `--name value`, or a flag alone. */
+const VALUE_OPTIONS = [
+  'db',
+  'agents',
+  'rate',
+  'seconds',
+  'warmup',
+  'paced-rate',
+  'paced-fraction',
+  'client',
+  'agent-procs',
+  'tick-ms',
+];
+const FLAG_OPTIONS = ['cpu-prof', 'sql-census'];
+
+/** Thrown for a bad command line: main prints its message alone and exits 2. */
+class UsageError extends Error {}
+
 function parseOptions(argv: string[]): Options {
+  for (let k = 0; k < argv.length; k++) {
+    const name = argv[k]!.replace(/^--/, '');
+    if (VALUE_OPTIONS.includes(name)) k++;
+    else if (!FLAG_OPTIONS.includes(name))
+      throw new UsageError(
+        `bench: unknown option ${argv[k]} (see the usage at the top of bench/agents-bench.ts)`,
+      );
+  }
   const get = (name: string, def: string) => {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def;
   };
   /** A number option ≥ `min` (a whole one if `whole`); anything else stops the bench up front. */
-  const num = (name: string, def: string, min: number, whole = false) => {
+  const num = (name: string, def: string, min: number, whole = false, max = Infinity) => {
     const v = Number(get(name, def));
-    if (!Number.isFinite(v) || v < min || (whole && !Number.isInteger(v)))
-      throw new Error(`bench: --${name} must be a ${whole ? 'whole ' : ''}number ≥ ${min}`);
+    if (!Number.isFinite(v) || v < min || v > max || (whole && !Number.isInteger(v)))
+      throw new UsageError(
+        `bench: --${name} must be a ${whole ? 'whole ' : ''}number ≥ ${min}` +
+          (max < Infinity ? ` and ≤ ${max}` : ''),
+      );
     return v;
   };
   const db = get('db', 'both');
   if (!['both', 'sqlite', 'postgres'].includes(db))
-    throw new Error('bench: --db must be sqlite, postgres or both');
+    throw new UsageError('bench: --db must be sqlite, postgres or both');
+  const client = get('client', 'fetch');
+  if (client !== 'fetch' && client !== 'http')
+    throw new UsageError('bench: --client must be fetch or http');
   const paced = get('paced-rate', 'auto');
   return {
     dbs: db === 'both' ? ['sqlite', 'postgres'] : [db as Dialect],
@@ -118,8 +150,9 @@ function parseOptions(argv: string[]): Options {
     seconds: num('seconds', '10', 1),
     warmupSeconds: num('warmup', '5', 0),
     pacedRate: paced === 'auto' ? null : num('paced-rate', paced, 0),
-    pacedFraction: num('paced-fraction', '0.5', 0),
-    client: get('client', 'fetch') === 'http' ? 'http' : 'fetch',
+    // The paced phase offers less than the full phase reached, so its pickup is the lease path's.
+    pacedFraction: num('paced-fraction', '0.5', 0, false, 1),
+    client,
     agentProcesses: num('agent-procs', '2', 1, true),
     tickMs: num('tick-ms', '50', 1),
     cpuProf: argv.includes('--cpu-prof'),
@@ -128,6 +161,14 @@ function parseOptions(argv: string[]): Options {
 }
 
 // ---------------------------------------------------------------- server (child process)
+
+/** The bench database, dropped once its server has exited. */
+async function dropPgDb(): Promise<void> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`drop database if exists ${PG_DB} with (force)`);
+  await admin.end();
+}
 
 async function pgUrl(): Promise<string> {
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
@@ -266,18 +307,24 @@ async function runServer(dialect: Dialect, sqlCensus: boolean): Promise<void> {
       };
       process.send!(reply);
     }
-    if (msg.type === 'stop') {
-      clearInterval(producer);
-      void app
-        .close()
-        .then(() => queue.close())
-        .then(() => db.close())
-        .finally(() => {
-          rmSync(dir, { recursive: true, force: true });
-          process.exit(0);
-        });
-    }
+    if (msg.type === 'stop') stop(0);
   });
+  let stopping = false;
+  const stop = (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(producer);
+    void app
+      .close()
+      .then(() => queue.close())
+      .then(() => db.close())
+      .finally(() => {
+        rmSync(dir, { recursive: true, force: true });
+        process.exit(code);
+      });
+  };
+  // The bench died without stopping us (kill -9, a crash): stop enqueueing and clean up.
+  process.on('disconnect', () => stop(1));
   process.send!({ type: 'ready', url: base, token } satisfies FromServer);
 }
 
@@ -473,6 +520,7 @@ async function benchOne(dialect: Dialect, o: Options): Promise<PhaseResult[]> {
   await pgCpu?.end();
   child.send({ type: 'stop' } satisfies ToServer);
   await new Promise((r) => child.once('exit', r));
+  if (dialect === 'postgres') await dropPgDb();
   return results;
 }
 
@@ -557,4 +605,10 @@ async function main(): Promise<void> {
   for (const line of summary) console.log(line);
 }
 
-await main();
+try {
+  await main();
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  console.error(err.message);
+  process.exit(2);
+}

@@ -8,7 +8,7 @@
  * all of them.
  *
  *   npm run bench:pipeline [-- --db sqlite|postgres|both --items 200 --concurrency 8
- *                              --agent-seconds 0]
+ *                              --agent-seconds 0 --timeout 1800 --trace]
  *
  * `--agent-seconds S` makes every agent run take S seconds (a `sleep` before the scripted agent
  * starts; the transition latency does not include it). With instant agents the bench is a closed
@@ -49,18 +49,39 @@ interface Options {
   trace: boolean;
 }
 
+const VALUE_OPTIONS = ['db', 'items', 'concurrency', 'agent-seconds', 'timeout'];
+
+/** Thrown for a bad command line: main prints its message alone and exits 2. */
+class UsageError extends Error {}
+
 function parseOptions(argv: string[]): Options {
+  for (let k = 0; k < argv.length; k++) {
+    const name = argv[k]!.replace(/^--/, '');
+    if (VALUE_OPTIONS.includes(name)) k++;
+    else if (name !== 'trace')
+      throw new UsageError(
+        `bench: unknown option ${argv[k]} (see the usage at the top of bench/pipeline-bench.ts)`,
+      );
+  }
   const get = (name: string, def: string) => {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def;
   };
+  const num = (name: string, def: string, min: number, whole: boolean) => {
+    const v = Number(get(name, def));
+    if (!Number.isFinite(v) || v < min || (whole && !Number.isInteger(v)))
+      throw new UsageError(`bench: --${name} must be a ${whole ? 'whole ' : ''}number ≥ ${min}`);
+    return v;
+  };
   const db = get('db', 'both');
+  if (!['both', 'sqlite', 'postgres'].includes(db))
+    throw new UsageError('bench: --db must be sqlite, postgres or both');
   return {
     dbs: db === 'both' ? ['sqlite', 'postgres'] : [db as 'sqlite' | 'postgres'],
-    items: Number(get('items', '200')),
-    concurrency: Number(get('concurrency', '8')),
-    agentSeconds: Number(get('agent-seconds', '0')),
-    timeoutS: Number(get('timeout', '1800')),
+    items: num('items', '200', 1, true),
+    concurrency: num('concurrency', '8', 1, true),
+    agentSeconds: num('agent-seconds', '0', 0, false),
+    timeoutS: num('timeout', '1800', 1, false),
     trace: argv.includes('--trace'),
   };
 }
@@ -316,7 +337,7 @@ async function printTrace(rt: Runtime, taskId: number): Promise<void> {
 async function main() {
   const o = parseOptions(process.argv.slice(2));
   console.log(
-    `bench:pipeline — ${o.items} items, ${o.concurrency} at a time, full track, scripted agents` +
+    `bench:pipeline — ${o.items} items, ${Math.min(o.items, o.concurrency)} at a time, full track, scripted agents` +
       (o.agentSeconds > 0 ? ` taking ${o.agentSeconds} s each` : ' (instant)') +
       ', ' +
       `test command 'true'; load average ${loadavg()
@@ -340,16 +361,22 @@ async function main() {
       `  stage transition, all edges (tests, security, merge included): p50 ${ms(r.transitionAll.p50)} p99 ${ms(r.transitionAll.p99)} (n=${r.transitionAll.n})`,
     );
     console.log(
-      `    of which: after-run step (hook, gates, enqueue) p50 ${ms(r.hook.p50)} p99 ${ms(r.hook.p99)}; ` +
+      `  no-gate transitions in parts: after-run step (hook, gates, enqueue) p50 ${ms(r.hook.p50)} p99 ${ms(r.hook.p99)}; ` +
         `queue wait p50 ${ms(r.queueWait.p50)} p99 ${ms(r.queueWait.p99)}; ` +
         `claim → agent spawned p50 ${ms(r.prepare.p50)} p99 ${ms(r.prepare.p99)}`,
     );
-    for (const e of r.byEdge)
-      console.log(`    ${e.edge.padEnd(24)} p50 ${ms(e.p50)} p99 ${ms(e.p99)} (n=${e.n})`);
+    for (const e of r.byEdge) {
+      const gate = GATE_COMMAND_EDGES.has(e.edge) ? ' (runs a gate command)' : '';
+      console.log(`    ${e.edge.padEnd(24)} p50 ${ms(e.p50)} p99 ${ms(e.p99)} (n=${e.n})${gate}`);
+    }
   }
 }
 
 main().catch((err) => {
+  if (err instanceof UsageError) {
+    console.error(err.message);
+    process.exit(2);
+  }
   console.error(err);
   process.exit(1);
 });

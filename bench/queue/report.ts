@@ -85,10 +85,15 @@ export function targetLines(results: readonly SystemResult[]): string[] {
   const gw = by('graphile_batched')?.drain?.jobsPerSec;
   const peers = results.filter((r) => !isOrch(r));
   const best = (f: (r: SystemResult) => number | undefined) =>
-    Math.max(...peers.map((p) => f(p) ?? 0));
+    peers.length > 0 ? Math.max(...peers.map((p) => f(p) ?? 0)) : Number.NaN;
   const lines: string[] = [];
+  // A target whose systems were not all run (`--only`) is not measured, not missed.
   const check = (name: string, value: number, ok: boolean) =>
-    lines.push(`${ok ? 'met    ' : 'MISSED '} ${name}: ${times(value).replace('×', '')}`);
+    lines.push(
+      Number.isNaN(value)
+        ? `n/a     ${name}: not measured (a system it compares was not run)`
+        : `${ok ? 'met    ' : 'MISSED '} ${name}: ${times(value).replace('×', '')}`,
+    );
   const pg = by('orch_pg_batch');
   const lite = by('orch_sqlite_batch');
   const drain = (r: SystemResult) => r.drain?.jobsPerSec;
