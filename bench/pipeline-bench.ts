@@ -87,14 +87,22 @@ function parseOptions(argv: string[]): Options {
 }
 
 async function freshPg(): Promise<string> {
+  await dropPg();
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
-  await admin.query(`drop database if exists ${PG_DB} with (force)`);
   await admin.query(`create database ${PG_DB}`);
   await admin.end();
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${PG_DB}`;
   return url.toString();
+}
+
+/** The bench database: dropped before a run, and after it once the runtime has stopped. */
+async function dropPg(): Promise<void> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`drop database if exists ${PG_DB} with (force)`);
+  await admin.end();
 }
 
 /**
@@ -308,6 +316,7 @@ async function runOne(dialect: 'sqlite' | 'postgres', o: Options) {
   } finally {
     await rt.stop({ drainMs: 0 });
     rmSync(dataDir, { recursive: true, force: true });
+    if (dialect === 'postgres') await dropPg();
   }
 }
 
