@@ -162,7 +162,7 @@ function parseOptions(argv: string[]): Options {
 
 // ---------------------------------------------------------------- server (child process)
 
-/** The bench database, dropped once its server has exited. */
+/** The bench database: dropped before a run, and after it once its server has exited. */
 async function dropPgDb(): Promise<void> {
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
@@ -171,9 +171,9 @@ async function dropPgDb(): Promise<void> {
 }
 
 async function pgUrl(): Promise<string> {
+  await dropPgDb();
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
-  await admin.query(`drop database if exists ${PG_DB} with (force)`);
   await admin.query(`create database ${PG_DB}`);
   await admin.end();
   const url = new URL(PG_ADMIN_URL);
