@@ -36,9 +36,12 @@ import { migrate } from '../src/store/migrate.js';
 import type { Db, Queryable, Sql } from '../src/store/db.js';
 import { openDb } from '../src/store/open-db.js';
 import { AgentFleet, now, type Client } from './agents/sim-agents.js';
+import { benchArgs, runBench } from './bench-options.js';
+import { createBenchDb, dropBenchDb, PG_ADMIN_URL } from './queue/bench-db.js';
 
-const PG_ADMIN_URL = process.env.ORCH_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const PG_DB = 'orch_bench_agents';
+/** The bench database's system name: `orch_bench_agents` (bench/queue/bench-db.ts). */
+const PG_SYSTEM = 'agents';
+const PG_DB = `orch_bench_${PG_SYSTEM}`;
 const ADMIN_TOKEN = 'bench-admin-token';
 /** The goal of issue 15. */
 const GOAL_LEASES_PER_S = 1000;
@@ -95,91 +98,43 @@ type ServerStats = {
 type FromServer =
   { type: 'ready'; url: string; token: string } | { type: 'rated'; dropped: number } | ServerStats;
 
-/** The options parseOptions reads: `--name value`, or a flag alone. */
-const VALUE_OPTIONS = [
-  'db',
-  'agents',
-  'rate',
-  'seconds',
-  'warmup',
-  'paced-rate',
-  'paced-fraction',
-  'client',
-  'agent-procs',
-  'tick-ms',
-];
-const FLAG_OPTIONS = ['cpu-prof', 'sql-census'];
-
-/** Thrown for a bad command line: main prints its message alone and exits 2. */
-class UsageError extends Error {}
-
 function parseOptions(argv: string[]): Options {
-  for (let k = 0; k < argv.length; k++) {
-    const name = argv[k]!.replace(/^--/, '');
-    if (VALUE_OPTIONS.includes(name)) k++;
-    else if (!FLAG_OPTIONS.includes(name))
-      throw new UsageError(
-        `bench: unknown option ${argv[k]} (see the usage at the top of bench/agents-bench.ts)`,
-      );
-  }
-  const get = (name: string, def: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def;
-  };
-  /** A number option ≥ `min` (a whole one if `whole`); anything else stops the bench up front. */
-  const num = (name: string, def: string, min: number, whole = false, max = Infinity) => {
-    const v = Number(get(name, def));
-    if (!Number.isFinite(v) || v < min || v > max || (whole && !Number.isInteger(v)))
-      throw new UsageError(
-        `bench: --${name} must be a ${whole ? 'whole ' : ''}number ≥ ${min}` +
-          (max < Infinity ? ` and ≤ ${max}` : ''),
-      );
-    return v;
-  };
-  const db = get('db', 'both');
-  if (!['both', 'sqlite', 'postgres'].includes(db))
-    throw new UsageError('bench: --db must be sqlite, postgres or both');
-  const client = get('client', 'fetch');
-  if (client !== 'fetch' && client !== 'http')
-    throw new UsageError('bench: --client must be fetch or http');
-  const paced = get('paced-rate', 'auto');
+  const a = benchArgs(argv, {
+    values: [
+      'db',
+      'agents',
+      'rate',
+      'seconds',
+      'warmup',
+      'paced-rate',
+      'paced-fraction',
+      'client',
+      'agent-procs',
+      'tick-ms',
+    ],
+    flags: ['cpu-prof', 'sql-census'],
+    usage: 'bench/agents-bench.ts',
+  });
+  const db = a.choice('db', 'both', ['both', 'sqlite', 'postgres']);
+  const paced = a.get('paced-rate', 'auto');
   return {
-    dbs: db === 'both' ? ['sqlite', 'postgres'] : [db as Dialect],
-    agents: num('agents', '200', 1, true),
-    rate: num('rate', '1200', 1),
-    seconds: num('seconds', '10', 1),
-    warmupSeconds: num('warmup', '5', 0),
-    pacedRate: paced === 'auto' ? null : num('paced-rate', paced, 0),
+    dbs: db === 'both' ? ['sqlite', 'postgres'] : [db],
+    agents: a.num('agents', '200', 1, { whole: true }),
+    rate: a.num('rate', '1200', 1),
+    seconds: a.num('seconds', '10', 1),
+    warmupSeconds: a.num('warmup', '5', 0),
+    pacedRate: paced === 'auto' ? null : a.num('paced-rate', paced, 0),
     // The paced phase offers less than the full phase reached, so its pickup is the lease path's.
-    pacedFraction: num('paced-fraction', '0.5', 0, false, 1),
-    client,
-    agentProcesses: num('agent-procs', '2', 1, true),
-    tickMs: num('tick-ms', '50', 1),
-    cpuProf: argv.includes('--cpu-prof'),
-    sqlCensus: argv.includes('--sql-census'),
+    pacedFraction: a.num('paced-fraction', '0.5', 0, { max: 1 }),
+    client: a.choice('client', 'fetch', ['fetch', 'http']),
+    agentProcesses: a.num('agent-procs', '2', 1, { whole: true }),
+    tickMs: a.num('tick-ms', '50', 1),
+    cpuProf: a.flag('cpu-prof'),
+    sqlCensus: a.flag('sql-census'),
   };
 }
 
 // ---------------------------------------------------------------- server (child process)
-
-/** The bench database: dropped before a run, and after it once its server has exited. */
-async function dropPgDb(): Promise<void> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists ${PG_DB} with (force)`);
-  await admin.end();
-}
-
-async function pgUrl(): Promise<string> {
-  await dropPgDb();
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${PG_DB}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${PG_DB}`;
-  return url.toString();
-}
 
 /**
  * Enqueues `rate` jobs per second in `tickMs` batches with one multi-row insert each (the producer
@@ -246,7 +201,8 @@ function countStatements(db: Db): Census {
 
 async function runServer(dialect: Dialect, sqlCensus: boolean): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'orch-agents-bench-'));
-  const url = dialect === 'sqlite' ? `sqlite:${join(dir, 'orch.db')}` : await pgUrl();
+  const url =
+    dialect === 'sqlite' ? `sqlite:${join(dir, 'orch.db')}` : await createBenchDb(PG_SYSTEM);
   const db = openDb(url, { maxConnections: 20 });
   await migrate(db);
   const census: Census = sqlCensus ? countStatements(db) : new Map<string, never>();
@@ -520,7 +476,7 @@ async function benchOne(dialect: Dialect, o: Options): Promise<PhaseResult[]> {
   await pgCpu?.end();
   child.send({ type: 'stop' } satisfies ToServer);
   await new Promise((r) => child.once('exit', r));
-  if (dialect === 'postgres') await dropPgDb();
+  if (dialect === 'postgres') await dropBenchDb(PG_SYSTEM);
   return results;
 }
 
@@ -605,10 +561,4 @@ async function main(): Promise<void> {
   for (const line of summary) console.log(line);
 }
 
-try {
-  await main();
-} catch (err) {
-  if (!(err instanceof UsageError)) throw err;
-  console.error(err.message);
-  process.exit(2);
-}
+runBench(main);

@@ -20,7 +20,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../src/config/config.js';
 import { parseConfigFile } from '../src/config/config-file.js';
 import { createSampleRepo } from '../src/demo/sample-repo.js';
@@ -30,9 +29,11 @@ import type { Project } from '../src/pipeline/project.js';
 import { DEFAULT_PIPELINE } from '../src/pipeline/stages.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { bundleSimAgent } from '../test/helpers/sim-agent-bundle.js';
+import { benchArgs, runBench } from './bench-options.js';
+import { createBenchDb, dropBenchDb } from './queue/bench-db.js';
 
-const PG_ADMIN_URL = process.env.ORCH_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const PG_DB = 'orch_bench_pipeline';
+/** The bench database's system name: `orch_bench_pipeline` (bench/queue/bench-db.ts). */
+const PG_SYSTEM = 'pipeline';
 const KEY = 'BEN';
 const LABEL = 'bench';
 /** Edges whose gate runs a command (tests; security + merge with its re-test): reported apart. */
@@ -49,60 +50,21 @@ interface Options {
   trace: boolean;
 }
 
-const VALUE_OPTIONS = ['db', 'items', 'concurrency', 'agent-seconds', 'timeout'];
-
-/** Thrown for a bad command line: main prints its message alone and exits 2. */
-class UsageError extends Error {}
-
 function parseOptions(argv: string[]): Options {
-  for (let k = 0; k < argv.length; k++) {
-    const name = argv[k]!.replace(/^--/, '');
-    if (VALUE_OPTIONS.includes(name)) k++;
-    else if (name !== 'trace')
-      throw new UsageError(
-        `bench: unknown option ${argv[k]} (see the usage at the top of bench/pipeline-bench.ts)`,
-      );
-  }
-  const get = (name: string, def: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def;
-  };
-  const num = (name: string, def: string, min: number, whole: boolean) => {
-    const v = Number(get(name, def));
-    if (!Number.isFinite(v) || v < min || (whole && !Number.isInteger(v)))
-      throw new UsageError(`bench: --${name} must be a ${whole ? 'whole ' : ''}number ≥ ${min}`);
-    return v;
-  };
-  const db = get('db', 'both');
-  if (!['both', 'sqlite', 'postgres'].includes(db))
-    throw new UsageError('bench: --db must be sqlite, postgres or both');
+  const a = benchArgs(argv, {
+    values: ['db', 'items', 'concurrency', 'agent-seconds', 'timeout'],
+    flags: ['trace'],
+    usage: 'bench/pipeline-bench.ts',
+  });
+  const db = a.choice('db', 'both', ['both', 'sqlite', 'postgres']);
   return {
-    dbs: db === 'both' ? ['sqlite', 'postgres'] : [db as 'sqlite' | 'postgres'],
-    items: num('items', '200', 1, true),
-    concurrency: num('concurrency', '8', 1, true),
-    agentSeconds: num('agent-seconds', '0', 0, false),
-    timeoutS: num('timeout', '1800', 1, false),
-    trace: argv.includes('--trace'),
+    dbs: db === 'both' ? ['sqlite', 'postgres'] : [db],
+    items: a.num('items', '200', 1, { whole: true }),
+    concurrency: a.num('concurrency', '8', 1, { whole: true }),
+    agentSeconds: a.num('agent-seconds', '0', 0),
+    timeoutS: a.num('timeout', '1800', 1),
+    trace: a.flag('trace'),
   };
-}
-
-async function freshPg(): Promise<string> {
-  await dropPg();
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${PG_DB}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${PG_DB}`;
-  return url.toString();
-}
-
-/** The bench database: dropped before a run, and after it once the runtime has stopped. */
-async function dropPg(): Promise<void> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists ${PG_DB} with (force)`);
-  await admin.end();
 }
 
 /**
@@ -231,7 +193,8 @@ const stats = (list: number[]) => ({
 
 async function runOne(dialect: 'sqlite' | 'postgres', o: Options) {
   const dataDir = mkdtempSync(join(tmpdir(), 'orch-bench-pipeline-'));
-  const dbUrl = dialect === 'sqlite' ? `sqlite:${join(dataDir, 'orch.db')}` : await freshPg();
+  const dbUrl =
+    dialect === 'sqlite' ? `sqlite:${join(dataDir, 'orch.db')}` : await createBenchDb(PG_SYSTEM);
   const rt = await startRuntime(dbUrl, dataDir, o);
   try {
     const project = rt.projects.get(KEY);
@@ -316,7 +279,7 @@ async function runOne(dialect: 'sqlite' | 'postgres', o: Options) {
   } finally {
     await rt.stop({ drainMs: 0 });
     rmSync(dataDir, { recursive: true, force: true });
-    if (dialect === 'postgres') await dropPg();
+    if (dialect === 'postgres') await dropBenchDb(PG_SYSTEM);
   }
 }
 
@@ -381,11 +344,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  if (err instanceof UsageError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastWords } from '../agents/run-outcome.js';
 import { isOrchError } from '../errors.js';
+import { toSafeText } from '../store/safe-text.js';
 import type { Logger } from '../log.js';
 import { LeaseKeeper, type BeatResult } from '../queue/lease-keeper.js';
 import { AgentClient, type LeasedJob } from './agent-client.js';
@@ -208,11 +209,11 @@ const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
  * character) become U+FFFD.
  */
 export function readableStderr(text: string): string {
-  return text
+  const visible = text
     .replace(ANSI_ESCAPE, '')
     .replace(/\r(?!\n)/g, '\n')
-    .replace(CONTROL_CHARS, '')
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+    .replace(CONTROL_CHARS, '');
+  return toSafeText(visible);
 }
 
 /**

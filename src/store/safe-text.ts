@@ -10,6 +10,14 @@ export function isSafeText(s: string): boolean {
   return !UNSAFE_TEXT_RE.test(s);
 }
 
+/**
+ * Pure: `s` made safe text for text Orch writes itself from a source it does not control (a
+ * command's stderr): NUL bytes and lone surrogates each become U+FFFD.
+ */
+export function toSafeText(s: string): string {
+  return s.replace(new RegExp(UNSAFE_TEXT_RE.source, 'g'), '\ufffd');
+}
+
 /** Pure: whether every string (and object key) inside a JSON value is safe text. */
 export function isSafeJson(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') return isSafeText(value);
